@@ -1,0 +1,3 @@
+from fwsetup.cli import main
+
+main()

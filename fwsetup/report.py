@@ -1,0 +1,263 @@
+"""SystemReport: what the probes found, as plain frozen data with a versioned JSON form.
+
+The JSON form is a contract: `doctor --json` writes it and `install --system` reads it
+back to plan for another machine. Unknown facts are None (null), never guessed.
+Versions are strings, memory is MiB as an int.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, TypeVar, Union
+
+from fwsetup.errors import ReportFileError
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class OSInfo:
+    system: str  # platform.system(): Linux, Darwin, Windows
+    distro_id: Optional[str] = None
+    distro_version: Optional[str] = None
+    distro_codename: Optional[str] = None
+    distro_like: list[str] = field(default_factory=list)
+    arch: Optional[str] = None
+    kernel: Optional[str] = None
+    libc: Optional[Libc] = None
+    wsl: Optional[int] = None  # 1 or 2 inside WSL, None elsewhere
+    container: Optional[str] = None  # docker, podman, kubernetes, lxc, container
+    cloud: Optional[str] = None  # DMI vendor of a cloud VM
+
+
+@dataclass(frozen=True)
+class Libc:
+    name: str  # glibc, musl
+    version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PythonInfo:
+    version: str
+    implementation: str
+    executable: str
+    externally_managed: bool = False
+    in_venv: bool = False
+    conda: Optional[str] = None  # the conda prefix when running in one
+    pip_version: Optional[str] = None
+    uv_version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    version: str  # "3.7.16" where known, else "3.7"
+    executable: str
+    source: str  # pyenv, system, uv, current, conda
+
+    @property
+    def minor(self) -> str:
+        return ".".join(self.version.split(".")[:2])
+
+
+@dataclass(frozen=True)
+class NvidiaDriver:
+    driver_version: Optional[str]
+    cuda_driver_version: Optional[str]  # the highest CUDA the driver supports ("13.0")
+    source: str  # nvml, nvidia-smi-query, nvidia-smi, procfs, sysfs
+    cuda_driver_version_source: Optional[str] = None  # reported | table
+
+
+@dataclass(frozen=True)
+class GPU:
+    vendor: str  # nvidia, amd, apple
+    index: int
+    name: Optional[str]
+    memory_total_mib: Optional[int] = None
+    compute_capability: Optional[str] = None  # "8.6" (NVIDIA) or a gfx target ("gfx1100", AMD)
+    compute_capability_source: Optional[str] = None  # reported | table
+    uuid: Optional[str] = None
+    bus_id: Optional[str] = None
+    mig_mode: Optional[str] = None  # Enabled, Disabled, None where unsupported
+
+
+@dataclass(frozen=True)
+class CudaToolkit:
+    version: Optional[str]
+    path: str
+    source: str = "path"  # nvcc-on-path, cuda-home, usr-local
+    cudnn_version: Optional[str] = None
+    nccl_version: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RocmInfo:
+    version: Optional[str]
+    source: str
+    gfx_targets: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_model: Optional[str] = None
+    cpu_cores_logical: Optional[int] = None
+    cpu_cores_physical: Optional[int] = None
+    cpu_flags: list[str] = field(default_factory=list)  # the ones that matter: avx, avx2, avx512f, …
+    memory_total_mib: Optional[int] = None
+    memory_available_mib: Optional[int] = None
+    disk_path: Optional[str] = None
+    disk_free_mib: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Framework:
+    name: str
+    version: str
+    cuda: Optional[str] = None  # CUDA version the build targets ("12.8"), None for CPU/unknown
+    variant: Optional[str] = None  # cu128, cpu, rocm6.4 — None where it cannot be told
+    location: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A probe that could not do its job: why, so the report can say what it does not know."""
+
+    code: str
+    message: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A diagnosis of the machine: what is wrong for ML work and how to fix it."""
+
+    code: str
+    level: str  # error, warning, info
+    message: str
+    fix: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SystemReport:
+    os: OSInfo
+    python: PythonInfo
+    interpreters: list[Interpreter] = field(default_factory=list)
+    nvidia: Optional[NvidiaDriver] = None
+    gpus: list[GPU] = field(default_factory=list)
+    cuda_toolkits: list[CudaToolkit] = field(default_factory=list)
+    rocm: Optional[RocmInfo] = None
+    resources: Resources = field(default_factory=Resources)
+    frameworks: list[Framework] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+    fwsetup_version: Optional[str] = None
+    probe_seconds: Optional[float] = None
+
+    def nvidia_gpus(self) -> list[GPU]:
+        return [g for g in self.gpus if g.vendor == "nvidia"]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        ordered: dict[str, Any] = {"schema_version": data.pop("schema_version")}
+        ordered.update(data)
+        return ordered
+
+    def to_json(self, indent: Optional[int] = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SystemReport:
+        if not isinstance(data, dict):
+            raise ReportFileError(
+                "a system report must be a JSON object",
+                "write one with `fwsetup doctor --json > report.json`",
+            )
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ReportFileError(
+                f"system report has schema_version {version!r}; this fwsetup reads {SCHEMA_VERSION}",
+                "regenerate it with this fwsetup: `fwsetup doctor --json > report.json`",
+            )
+        return _build(cls, data, "report")
+
+    @classmethod
+    def from_file(cls, path: Union[str, Path]) -> SystemReport:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReportFileError(
+                f"cannot read system report {p}: {exc}",
+                "pass a file written by `fwsetup doctor --json > report.json`",
+            ) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReportFileError(
+                f"system report {p} is not valid JSON ({exc.msg} at line {exc.lineno})",
+                "pass a file written by `fwsetup doctor --json > report.json`",
+            ) from None
+        return cls.from_dict(data)
+
+
+T = TypeVar("T")
+_SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
+
+
+def _build(cls: type[T], data: Any, path: str) -> T:
+    """Build a report dataclass from JSON data, naming the exact key when it does not fit."""
+    if not isinstance(data, dict):
+        raise _bad(path, "expected an object")
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name not in data:
+            has_default = (
+                f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            )
+            if not has_default:
+                raise _bad(f"{path}.{f.name}", "missing")
+            continue
+        kwargs[f.name] = _convert(hints[f.name], data[f.name], f"{path}.{f.name}")
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        return _convert(args[0], value, path)
+    if origin is list:
+        if not isinstance(value, list):
+            raise _bad(path, "expected a list")
+        (item,) = typing.get_args(hint)
+        return [_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise _bad(path, "expected an object")
+        return dict(value)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, path)  # type: ignore[arg-type]
+    if hint is Any:
+        return value
+    accepted = _SCALARS.get(hint)
+    if accepted is None:
+        raise _bad(path, f"unsupported type {hint!r}")
+    if isinstance(value, bool) and hint is not bool:
+        raise _bad(path, f"expected {hint.__name__}, got a boolean")
+    if not isinstance(value, accepted):
+        raise _bad(path, f"expected {hint.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _bad(path: str, problem: str) -> ReportFileError:
+    return ReportFileError(
+        f"system report does not fit the doctor schema at {path}: {problem}",
+        "regenerate it with `fwsetup doctor --json > report.json`",
+    )
