@@ -85,6 +85,16 @@ class GPU:
 
 
 @dataclass(frozen=True)
+class PciDevice:
+    """A display controller on the PCI bus: seen even when no driver is loaded."""
+
+    vendor: str  # nvidia, amd, intel, or the hex vendor id
+    vendor_id: str
+    device_id: str
+    bus_id: str
+
+
+@dataclass(frozen=True)
 class CudaToolkit:
     version: Optional[str]
     path: str
@@ -147,6 +157,7 @@ class SystemReport:
     interpreters: list[Interpreter] = field(default_factory=list)
     nvidia: Optional[NvidiaDriver] = None
     gpus: list[GPU] = field(default_factory=list)
+    pci_display_devices: list[PciDevice] = field(default_factory=list)
     cuda_toolkits: list[CudaToolkit] = field(default_factory=list)
     rocm: Optional[RocmInfo] = None
     resources: Resources = field(default_factory=Resources)

@@ -8,7 +8,7 @@ system call can never keep doctor from exiting.
 from __future__ import annotations
 
 import importlib
-import platform
+import platform as _platform
 import sys
 import threading
 import time
@@ -20,10 +20,11 @@ from fwsetup.system.base import ProbeEnv, Probed
 
 # Module names under fwsetup.system; each has `probe(env) -> Probed`.
 PROBES: tuple[str, ...] = (
-    "platform",
+    "osinfo",
     "python",
     "interpreters",
     "nvidia",
+    "pci",
     "cuda",
     "rocm",
     "apple",
@@ -46,13 +47,15 @@ def collect(
 ) -> SystemReport:
     env = env or ProbeEnv()
     started = time.perf_counter()
-    selected = probes if probes is not None else {name: load_probe(name) for name in PROBES}
+    selected: dict[str, Optional[ProbeFn]] = (
+        dict(probes) if probes is not None else dict.fromkeys(PROBES)
+    )
     results: dict[str, Probed] = {}
     lock = threading.Lock()
 
-    def runner(name: str, fn: ProbeFn) -> None:
+    def runner(name: str, fn: Optional[ProbeFn]) -> None:
         try:
-            out = fn(env)
+            out = (fn or load_probe(name))(env)
         except Exception as exc:  # a probe bug must not take the report down
             out = Probed()
             out.problem("probe-crashed", f"{type(exc).__name__}: {exc}", name)
@@ -86,12 +89,12 @@ def collect(
         gpus.extend(out.gpus)
         problems.extend(out.problems)
 
-    fields.setdefault("os", OSInfo(system=platform.system()))
+    fields.setdefault("os", OSInfo(system=_platform.system()))
     fields.setdefault(
         "python",
         PythonInfo(
-            version=platform.python_version(),
-            implementation=platform.python_implementation(),
+            version=_platform.python_version(),
+            implementation=_platform.python_implementation(),
             executable=sys.executable,
         ),
     )

@@ -1,0 +1,139 @@
+"""Human-readable text for reports, plans and errors. JSON output is `json.dumps` of data."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Optional, TextIO
+
+from fwsetup.report import SystemReport
+
+_LEVEL_LABEL = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}
+_COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
+
+
+def use_color(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def paint(text: str, style: str, color: bool) -> str:
+    return f"\033[{_COLORS[style]}m{text}\033[0m" if color else text
+
+
+def dump_json(data: Any, stream: Optional[TextIO] = None) -> None:
+    out = stream or sys.stdout
+    out.write(json.dumps(data, indent=2) + "\n")
+    out.flush()
+
+
+def _or_dash(value: object) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+def report_text(report: SystemReport, color: bool = False) -> str:
+    o = report.os
+    lines: list[str] = []
+
+    def row(label: str, text: str) -> None:
+        lines.append(f"{paint(f'{label:<14}', 'bold', color)}{text}")
+
+    distro = " ".join(x for x in (o.distro_id, o.distro_version) if x) or o.system
+    if o.distro_codename:
+        distro += f" ({o.distro_codename})"
+    extras = [o.arch or "?", f"kernel {_or_dash(o.kernel)}"]
+    if o.libc:
+        extras.append(f"{o.libc.name} {_or_dash(o.libc.version)}")
+    if o.wsl:
+        extras.append(f"WSL{o.wsl}")
+    if o.container:
+        extras.append(f"container: {o.container}")
+    if o.cloud:
+        extras.append(f"cloud: {o.cloud}")
+    row("System", f"{distro}, " + ", ".join(extras))
+
+    p = report.python
+    flags = [x for x, on in (("venv", p.in_venv), ("conda", bool(p.conda)), ("externally managed", p.externally_managed)) if on]
+    row(
+        "Python",
+        f"{p.version} {p.implementation} {p.executable}"
+        + (f" ({', '.join(flags)})" if flags else "")
+        + f", pip {_or_dash(p.pip_version)}, uv {_or_dash(p.uv_version)}",
+    )
+    if report.interpreters:
+        row("Interpreters", "  ".join(f"{i.version} ({i.source})" for i in report.interpreters))
+
+    nv = report.nvidia
+    if nv is None:
+        row("NVIDIA", "no driver found")
+    else:
+        how = "reported" if nv.cuda_driver_version_source != "table" else "from driver table"
+        row(
+            "NVIDIA",
+            f"driver {_or_dash(nv.driver_version)}, supports CUDA {_or_dash(nv.cuda_driver_version)} "
+            f"({how}; via {nv.source})",
+        )
+    if report.gpus:
+        for g in report.gpus:
+            cc = g.compute_capability or "?"
+            if g.vendor == "nvidia" and g.compute_capability:
+                cc = f"sm_{cc.replace('.', '')}" + (" (table)" if g.compute_capability_source == "table" else "")
+            mem = f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "memory ?"
+            mig = f", MIG {g.mig_mode}" if g.mig_mode and g.mig_mode not in ("N/A",) else ""
+            row("GPU" if g is report.gpus[0] else "", f"#{g.index} {g.vendor} {_or_dash(g.name)}, {mem}, {cc}{mig}")
+    else:
+        pci = [d for d in report.pci_display_devices if d.vendor in ("nvidia", "amd")]
+        row("GPU", "none" if not pci else f"{len(pci)} on the PCI bus, none usable")
+    if report.cuda_toolkits:
+        for tk in report.cuda_toolkits:
+            more = "".join(
+                f", {name} {v}" for name, v in (("cuDNN", tk.cudnn_version), ("NCCL", tk.nccl_version)) if v
+            )
+            row("CUDA toolkit" if tk is report.cuda_toolkits[0] else "", f"{_or_dash(tk.version)} at {tk.path} ({tk.source}){more}")
+    else:
+        row("CUDA toolkit", "none")
+    if report.rocm is not None:
+        r = report.rocm
+        row("ROCm", f"{_or_dash(r.version)} ({r.source}) {' '.join(r.gfx_targets)}".rstrip())
+    res = report.resources
+    mem = f"{res.memory_total_mib / 1024:.1f} GiB" if res.memory_total_mib else "?"
+    disk = f"{res.disk_free_mib / 1024:.1f} GiB free at {res.disk_path}" if res.disk_free_mib is not None else "disk ?"
+    row(
+        "Resources",
+        f"{_or_dash(res.cpu_model)}, {_or_dash(res.cpu_cores_logical)} threads "
+        f"({' '.join(res.cpu_flags) or 'no SIMD flags read'}), RAM {mem}, {disk}",
+    )
+    if report.frameworks:
+        row(
+            "Frameworks",
+            ", ".join(
+                f"{f.name} {f.version}" + (f" (CUDA {f.cuda})" if f.cuda else "") for f in report.frameworks
+            ),
+        )
+    else:
+        row("Frameworks", "none in this interpreter")
+    if report.problems:
+        lines.append("")
+        lines.append(paint("Probe problems (facts that could not be read):", "bold", color))
+        for pr in report.problems:
+            lines.append(f"  {pr.source}: {pr.message} [{pr.code}]")
+    lines.append("")
+    if report.findings:
+        lines.append(paint("Findings:", "bold", color))
+        for f in report.findings:
+            label = paint(_LEVEL_LABEL.get(f.level, f.level.upper()), f.level if f.level in _COLORS else "bold", color)
+            lines.append(f"  {label} {f.message} [{f.code}]")
+            if f.fix:
+                lines.append(f"        fix: {f.fix}")
+    else:
+        lines.append(paint("No problems found.", "ok", color))
+    if report.probe_seconds is not None:
+        lines.append(paint(f"(probed in {report.probe_seconds:.2f} s)", "dim", color))
+    return "\n".join(lines) + "\n"
+
+
+def error_text(message: str, fix: Optional[str], color: bool = False) -> str:
+    text = f"{paint('error:', 'error', color)} {message}\n"
+    if fix:
+        text += f"{paint('fix:', 'bold', color)} {fix}\n"
+    return text

@@ -1,0 +1,133 @@
+"""OS facts that decide which wheels can run: distro, arch, kernel, libc, WSL, container, cloud."""
+
+from __future__ import annotations
+
+import os
+import platform as _platform
+import re
+from typing import Optional
+
+from fwsetup.report import Libc, OSInfo
+from fwsetup.system.base import ProbeEnv, Probed
+
+_DMI_FILES = ("sys_vendor", "product_name", "bios_vendor", "chassis_asset_tag")
+
+
+def probe(env: ProbeEnv) -> Probed:
+    out = Probed()
+    system = _platform.system()
+    info = OSInfo(
+        system=system,
+        arch=_platform.machine() or None,
+        kernel=_platform.release() or None,
+        libc=detect_libc(env) if system == "Linux" else None,
+        wsl=detect_wsl(env.read_text("/proc/version"), env.environ) if system == "Linux" else None,
+        container=detect_container(env) if system == "Linux" else None,
+        cloud=detect_cloud(env) if system == "Linux" else None,
+        **_distro_fields(env, system, out),
+    )
+    out.fields["os"] = info
+    return out
+
+
+def _distro_fields(env: ProbeEnv, system: str, out: Probed) -> dict[str, object]:
+    if system == "Darwin":
+        return {"distro_id": "macos", "distro_version": _platform.mac_ver()[0] or None}
+    if system == "Windows":
+        return {"distro_id": "windows", "distro_version": _platform.version() or None}
+    if system != "Linux":
+        return {}
+    return parse_os_release_with_distro(env, out)
+
+
+def parse_os_release_with_distro(env: ProbeEnv, out: Probed) -> dict[str, object]:
+    import distro  # a few ms; only Linux needs it
+
+    try:
+        if str(env.root) == "/":
+            dist = distro.LinuxDistribution(
+                include_lsb=False, include_uname=False, include_oslevel=False
+            )
+        else:
+            dist = distro.LinuxDistribution(root_dir=str(env.root))
+        distro_id = dist.id() or None
+        version = dist.version() or None
+        codename = dist.codename() or None
+        like = dist.like().split() if dist.like() else []
+    except Exception as exc:  # distro reads files that may be malformed
+        out.problem("os-release-unreadable", f"cannot read os-release: {exc}", "osinfo")
+        return {}
+    if distro_id is None:
+        out.problem("os-release-missing", "no /etc/os-release: distribution unknown", "osinfo")
+    return {
+        "distro_id": distro_id,
+        "distro_version": version,
+        "distro_codename": codename.lower() if codename else None,
+        "distro_like": like,
+    }
+
+
+def detect_libc(env: ProbeEnv) -> Optional[Libc]:
+    """glibc from confstr (instant, no file scan); musl from its loader's presence."""
+    if str(env.root) == "/":
+        try:
+            text = os.confstr("CS_GNU_LIBC_VERSION")
+        except (ValueError, OSError, AttributeError):
+            text = None
+        if text and text.startswith("glibc "):
+            return Libc("glibc", text.split()[1])
+    for libdir in ("/lib", "/usr/lib"):
+        try:
+            names = os.listdir(env.path(libdir))
+        except OSError:
+            continue
+        if any(n.startswith("ld-musl-") for n in names):
+            return Libc("musl", None)
+    return None
+
+
+def detect_wsl(proc_version: Optional[str], environ: object = None) -> Optional[int]:
+    """WSL1 kernels say 'Microsoft' (capitalised); WSL2 kernels 'microsoft-standard'."""
+    if not proc_version:
+        return None
+    if re.search(r"microsoft-standard|WSL2", proc_version):
+        return 2
+    if "Microsoft" in proc_version:
+        return 1
+    if "microsoft" in proc_version.lower():
+        return 2
+    return None
+
+
+def detect_container(env: ProbeEnv) -> Optional[str]:
+    if env.environ.get("KUBERNETES_SERVICE_HOST"):
+        return "kubernetes"
+    if env.exists("/run/.containerenv"):
+        return "podman"
+    if env.exists("/.dockerenv"):
+        return "docker"
+    declared = env.environ.get("container")
+    if declared:
+        return declared
+    cgroup = env.read_text("/proc/1/cgroup") or ""
+    for needle, name in (("kubepods", "kubernetes"), ("docker", "docker"), ("lxc", "lxc")):
+        if needle in cgroup:
+            return name
+    return None
+
+
+def detect_cloud(env: ProbeEnv) -> Optional[str]:
+    texts = []
+    for fname in _DMI_FILES:
+        value = env.read_text(f"/sys/class/dmi/id/{fname}", limit=4096)
+        if value:
+            texts.append(value.strip().lower())
+    if not texts:
+        return None
+    from fwsetup import data
+
+    for cloud in data.load("clouds")["cloud"]:
+        for needle in cloud["match"]:
+            if any(needle.lower() in t for t in texts):
+                return str(cloud["name"])
+    return None

@@ -1,0 +1,56 @@
+"""The interpreter running fwsetup: version, venv/conda, PEP 668 status, pip and uv."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import sys
+import sysconfig
+from typing import Optional
+
+from fwsetup.report import PythonInfo
+from fwsetup.system import dists
+from fwsetup.system.base import ProbeEnv, Probed
+
+
+def probe(env: ProbeEnv) -> Probed:
+    out = Probed()
+    in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
+    pip = dists.scan().get("pip")
+    out.fields["python"] = PythonInfo(
+        version=platform.python_version(),
+        implementation=platform.python_implementation(),
+        executable=sys.executable,
+        externally_managed=is_externally_managed(in_venv),
+        in_venv=in_venv,
+        conda=conda_prefix(env),
+        pip_version=pip.version if pip else None,
+        uv_version=uv_version(env, out),
+    )
+    return out
+
+
+def is_externally_managed(in_venv: bool) -> bool:
+    """PEP 668: the marker file in the stdlib dir, which a venv never inherits."""
+    if in_venv:
+        return False
+    stdlib = sysconfig.get_path("stdlib")
+    return bool(stdlib) and os.path.isfile(os.path.join(stdlib, "EXTERNALLY-MANAGED"))
+
+
+def conda_prefix(env: ProbeEnv) -> Optional[str]:
+    if os.path.isdir(os.path.join(sys.prefix, "conda-meta")):
+        return sys.prefix
+    return None
+
+
+def uv_version(env: ProbeEnv, out: Probed) -> Optional[str]:
+    if env.which("uv") is None:
+        return None
+    result = env.run(["uv", "--version"])
+    m = re.search(r"\buv (\d+\.\d+\.\d+\S*)", result.stdout)
+    if not result.ok or not m:
+        out.problem("uv-unreadable", f"`uv --version` gave no version: {result.output[:120]!r}", "python")
+        return None
+    return m.group(1)
