@@ -162,6 +162,7 @@ class SystemReport:
     rocm: Optional[RocmInfo] = None
     resources: Resources = field(default_factory=Resources)
     frameworks: list[Framework] = field(default_factory=list)
+    tools: dict[str, Optional[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION

@@ -30,6 +30,7 @@ PROBES: tuple[str, ...] = (
     "apple",
     "resources",
     "frameworks",
+    "tools",
 )
 
 ProbeFn = Callable[[ProbeEnv], Probed]
