@@ -6,12 +6,13 @@ import functools
 import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, Callable, Optional, TypeVar
 
 import typer
 
 from fwsetup import __version__
-from fwsetup.errors import ExitCode, FwsetupError
+from fwsetup.errors import ExitCode, FwsetupError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -113,6 +114,145 @@ def doctor(
         sys.stdout.write(render.report_text(report, render.use_color(sys.stdout)))
     if strict and any(f.level == "error" for f in report.findings):
         raise typer.Exit(int(ExitCode.INTERNAL))
+
+
+@app.command("list")
+@handles_errors
+def list_frameworks(
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
+    system_report: Optional[Path] = typer.Option(
+        None, "--system", help="Plan for the machine that wrote this `doctor --json` report.", envvar="FWSETUP_SYSTEM"
+    ),
+) -> None:
+    """Frameworks fwsetup knows, their variants, and what this machine would get."""
+    from fwsetup import planning, render
+
+    report = planning.machine_report(system_report)
+    rows = planning.machine_summary(report)
+    if json_output:
+        render.dump_json({"frameworks": rows})
+    else:
+        sys.stdout.write(render.framework_table(rows, render.use_color(sys.stdout)))
+
+
+@app.command()
+@handles_errors
+def install(
+    framework: str = typer.Argument(..., help="pytorch, tensorflow, jax, keras, theano, … (see `fwsetup list`)"),
+    gpu: bool = typer.Option(False, "--gpu", help="A GPU build; refuse if no usable GPU."),
+    cpu: bool = typer.Option(False, "--cpu", help="A CPU-only build: never pulls CUDA packages."),
+    version: Optional[str] = typer.Option(None, "--version", help="Framework version or prefix (2.7, 2.7.1)."),
+    python: Optional[str] = typer.Option(None, "--python", help="Python X.Y for the environment.", envvar="FWSETUP_PYTHON"),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend: tensorflow, jax or torch."),
+    variant: Optional[str] = typer.Option(None, "--variant", help="Force a variant by name (cu126, cpu, pieces, …)."),
+    gpus: Optional[str] = typer.Option(None, "--gpus", help="Serve only these GPU indices, e.g. 0,1."),
+    system_report: Optional[Path] = typer.Option(
+        None, "--system", help="Plan for the machine that wrote this `doctor --json` report.", envvar="FWSETUP_SYSTEM"
+    ),
+    wheelhouse: list[Path] = typer.Option([], "--wheelhouse", "--find-links", help="Directory of wheels to prefer/use."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
+    env: Optional[Path] = typer.Option(None, "--env", help="Environment path (default: see README).", envvar="FWSETUP_ENV"),
+    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index instead of PyPI.", envvar="FWSETUP_INDEX_URL"),
+    offline: bool = typer.Option(False, "--offline", help="No network: install only from --wheelhouse/find-links.", envvar="FWSETUP_OFFLINE"),
+    system_packages: bool = typer.Option(
+        False, "--system-packages", help="Allow apt-get for the system libraries the recipe needs.", envvar="FWSETUP_SYSTEM_PACKAGES"
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Answer yes to prompts.", envvar="FWSETUP_YES"),
+    installer: str = typer.Option("auto", "--installer", help="auto, uv or pip.", envvar="FWSETUP_INSTALLER"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output.", envvar="FWSETUP_QUIET"),
+    timeout: float = typer.Option(3600.0, "--timeout", min=1.0, help="Seconds each install step may take.", envvar="FWSETUP_TIMEOUT"),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
+) -> None:
+    """Choose the right build for this machine and install it in an isolated environment."""
+    from fwsetup import planning, render
+    from fwsetup.errors import Refusal
+    from fwsetup.plan import Request
+
+    report = planning.machine_report(system_report)
+    request = Request(
+        framework=framework,
+        accelerator=planning.accelerator_flag(gpu, cpu),
+        version=version,
+        python=python,
+        backend=backend,
+        variant=variant,
+        gpu_indices=planning.parse_gpus(gpus),
+        local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
+    )
+    outcome = planning.make_plan(framework, report, request)
+    if isinstance(outcome, Refusal):
+        raise outcome
+    if dry_run:
+        if json_output:
+            render.dump_json(outcome.to_dict())
+        else:
+            sys.stdout.write(render.plan_text(outcome, render.use_color(sys.stdout)))
+        return
+    from fwsetup import recipes
+    from fwsetup.execute import InstallOptions, execute
+
+    if installer not in ("auto", "uv", "pip"):
+        raise UsageError(f"--installer {installer!r} is not one of auto, uv, pip", "pass --installer auto")
+    options = InstallOptions(
+        env_path=env,
+        index_url=index_url,
+        wheelhouses=tuple(wheelhouse),
+        offline=offline,
+        system_packages=system_packages,
+        assume_yes=yes,
+        quiet=quiet or json_output,
+        installer=installer,
+        timeout=timeout,
+        gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
+    )
+    result = execute(outcome, recipes.find(framework), options)
+    if json_output:
+        render.dump_json(result.to_dict())
+    else:
+        sys.stdout.write(render.install_text(result, render.use_color(sys.stdout)))
+
+
+@app.command()
+@handles_errors
+def smoke(
+    framework: str = typer.Argument(..., help="The framework whose environment to test."),
+    env: Optional[Path] = typer.Option(None, "--env", help="Environment path (default: the framework's one).", envvar="FWSETUP_ENV"),
+    gpu: bool = typer.Option(False, "--gpu", help="Fail (exit 5) unless the work ran on a GPU."),
+    timeout: float = typer.Option(600.0, "--timeout", min=1.0, help="Seconds the smoke test may take."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
+) -> None:
+    """Prove an environment works: a real computation checked against known answers."""
+    from fwsetup import recipes, render
+    from fwsetup.smoke import run_in_env
+
+    recipe = recipes.find(framework)
+    result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
+    payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
+    if json_output:
+        render.dump_json(payload)
+    else:
+        sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
+    from fwsetup.smoke import verdict
+
+    verdict(result, gpu, recipe.display_name)
+
+
+@app.command()
+@handles_errors
+def rollback(
+    env: Path = typer.Argument(..., help="The environment path to return to its previous generation."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
+) -> None:
+    """Return an environment to the generation before the last install."""
+    from fwsetup import envs, render
+
+    layout = envs.EnvLayout(Path(os.path.abspath(env)))
+    with envs.locked(layout):
+        gen = envs.rollback(layout)
+    if json_output:
+        render.dump_json({"env": str(layout.path), "generation": str(gen)})
+    else:
+        sys.stdout.write(f"{layout.path} now points to {gen}\n")
 
 
 def main() -> None:

@@ -137,3 +137,78 @@ def error_text(message: str, fix: Optional[str], color: bool = False) -> str:
     if fix:
         text += f"{paint('fix:', 'bold', color)} {fix}\n"
     return text
+
+
+def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
+    lines = [paint(f"{'framework':<16}{'status':<12}{'on this machine'}", "bold", color)]
+    for row in rows:
+        here = row["this_machine"]
+        if here["ok"]:
+            py = f", Python {here['python']}" if here.get("python") else ""
+            where = f"{here['variant']} {here['version']}{py}"
+            if here.get("route") and here["route"] != "pip":
+                where += f" via {here['route']} ({here['status']})"
+            text = paint(where, "ok", color)
+        else:
+            text = paint(f"no: {here['message']}", "warning", color)
+        lines.append(f"{row['name']:<16}{row['status']:<12}{text}")
+    lines.append("")
+    lines.append("`fwsetup install NAME --dry-run` shows the full plan and why.")
+    return "\n".join(lines) + "\n"
+
+
+def plan_text(plan: Any, color: bool = False) -> str:
+    lines = [
+        paint(f"Plan: {plan.framework} {plan.version} ({plan.variant}, {plan.accelerator})", "bold", color),
+        f"  python        {plan.python or 'system'}"
+        + (f"  ({plan.interpreter})" if plan.interpreter else f"  (not on this machine: {plan.interpreter_hint})" if plan.interpreter_hint else ""),
+        f"  route         {plan.route}" + (f"  [{plan.status}]" if plan.status != "supported" else ""),
+    ]
+    if plan.packages:
+        lines.append(f"  packages      {' '.join(plan.packages)}")
+    if plan.index_urls:
+        lines.append(f"  indexes       {' '.join(plan.index_urls)}")
+    if plan.find_links:
+        lines.append(f"  find-links    {' '.join(plan.find_links)}")
+    if plan.build_constraints:
+        lines.append(f"  build with    {' '.join(plan.build_constraints)}")
+    if plan.system_packages:
+        lines.append(f"  system pkgs   {' '.join(plan.system_packages)}")
+    if plan.env:
+        lines.append("  environment   " + " ".join(f"{k}={v}" for k, v in plan.env.items()))
+    for step in plan.steps:
+        mark = paint("can run here", "ok", color) if step.can_run_here else paint(f"not here: {step.why_not}", "warning", color)
+        lines.append(f"  step          [{step.kind}] {step.description} — {mark}")
+        if step.command:
+            lines.append(f"                  $ {' '.join(step.command)}")
+    lines.append("  why:")
+    lines.extend(f"    - {r}" for r in plan.reasons)
+    for w in plan.warnings:
+        lines.append(f"  {paint('warning:', 'warning', color)} {w}")
+    if plan.successor:
+        lines.append(f"  successor     {plan.successor}")
+    return "\n".join(lines) + "\n"
+
+
+def install_text(result: Any, color: bool = False) -> str:
+    lines = [paint(f"Installed {result.framework} into {result.env}", "ok", color)]
+    lines.append(f"  python     {result.python} ({result.backend}, {result.seconds:.1f} s)")
+    if result.smoke is not None:
+        s = result.smoke
+        lines.append(f"  smoke      ok: {s.framework_version} on {s.device} ({s.seconds:.2f} s; {', '.join(k for k, v in s.checks.items() if v)})")
+    for note in result.skipped:
+        lines.append(f"  {paint('skipped:', 'warning', color)} {note}")
+    lines.append(f"  activate   source {result.env}/bin/activate")
+    return "\n".join(lines) + "\n"
+
+
+def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
+    ok = payload.get("ok")
+    head = paint("smoke test passed" if ok else "smoke test FAILED", "ok" if ok else "error", color)
+    lines = [f"{head}: {payload['framework']} {payload.get('framework_version') or '?'} on {payload.get('device') or '?'} ({payload.get('seconds')} s)"]
+    for name, passed in (payload.get("checks") or {}).items():
+        lines.append(f"  {'✓' if passed else '✗'} {name}")
+    if payload.get("error"):
+        lines.append(f"  error: {payload['error']}")
+    lines.append(f"  env: {payload['env']}")
+    return "\n".join(lines) + "\n"

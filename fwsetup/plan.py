@@ -1,0 +1,74 @@
+"""Request (what the user asked) and Plan (what will be done): plain data.
+
+A Plan is complete enough to execute without looking at the machine again, and its
+JSON form (`install --dry-run --json`) is a contract CI scripts read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+ACCELERATORS = ("cuda", "rocm", "mps", "cpu")
+
+
+@dataclass(frozen=True)
+class LocalWheel:
+    """A wheel file already on disk (pip find-links, a wheelhouse): installable without network."""
+
+    name: str
+    version: str  # full version, local label included ("2.13.0+cpu")
+    tags: tuple[str, ...]  # "cp311-cp311-manylinux_2_28_x86_64", …
+    path: str
+
+
+@dataclass(frozen=True)
+class Request:
+    framework: str
+    accelerator: str = "auto"  # auto | gpu | cpu
+    version: Optional[str] = None  # framework version or prefix ("2.7", "2.7.1")
+    python: Optional[str] = None  # "3.10"
+    backend: Optional[str] = None  # keras 3: tensorflow | jax | torch; keras2: theano | tensorflow1 | tf-keras
+    variant: Optional[str] = None  # force a variant by name: cu126, cpu, pieces, …
+    gpu_indices: Optional[tuple[int, ...]] = None  # serve only these GPUs (--gpus 0,1)
+    local_wheels: tuple[LocalWheel, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a route that is not `pip install`: apt, Maven, cargo, a source build."""
+
+    kind: str  # apt, dnf, pip, maven, cargo, shell, manual, symlink
+    description: str
+    command: list[str] = field(default_factory=list)
+    can_run_here: bool = False
+    why_not: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    framework: str
+    version: str
+    variant: str
+    accelerator: str
+    python: str  # "X.Y"
+    packages: list[str]
+    index_urls: list[str] = field(default_factory=list)
+    find_links: list[str] = field(default_factory=list)
+    system_packages: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    smoke: str = ""
+    reasons: list[str] = field(default_factory=list)
+    interpreter: Optional[str] = None  # an interpreter found on the machine, or None
+    interpreter_hint: Optional[str] = None  # how to get one when None
+    status: str = "supported"  # supported | legacy | partial | not-installable-here
+    route: str = "pip"  # pip | apt | maven | cargo | source | manual
+    build_constraints: list[str] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    post_install: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    successor: Optional[str] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,112 @@
+"""Glue between the CLI and the pure selection: gather the inputs (I/O), call select()."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from fwsetup import pipconfig, recipes, wheels
+from fwsetup.errors import Refusal, UsageError
+from fwsetup.plan import Plan, Request
+from fwsetup.report import SystemReport
+from fwsetup.select import select
+
+
+def machine_report(system: Optional[Path], timeout: float = 5.0) -> SystemReport:
+    """The report to plan for: a saved one (`--system`), or this machine probed now."""
+    if system is not None:
+        return SystemReport.from_file(system)
+    from fwsetup import system as probes
+    from fwsetup.diagnose import diagnose
+    from fwsetup.system.base import ProbeEnv
+
+    report = probes.collect(ProbeEnv(timeout=timeout))
+    return dataclasses.replace(report, findings=diagnose(report))
+
+
+def accelerator_flag(gpu: bool, cpu: bool) -> str:
+    if gpu and cpu:
+        raise UsageError("--gpu and --cpu exclude each other", "pass one of them, or neither for automatic choice")
+    return "gpu" if gpu else "cpu" if cpu else "auto"
+
+
+def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
+    if not text:
+        return None
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise UsageError(f"--gpus {text!r} is not a list of GPU indices", "use e.g. --gpus 0 or --gpus 0,1") from None
+
+
+def local_wheels(wheelhouses: Sequence[Path], use_pip_config: bool) -> tuple[Any, ...]:
+    dirs = list(wheelhouses)
+    if use_pip_config:
+        dirs += pipconfig.read().local_find_links_dirs()
+    return wheels.scan(dirs)
+
+
+def make_plan(
+    framework: str,
+    report: SystemReport,
+    request: Request,
+) -> Union[Plan, Refusal]:
+    recipe = recipes.find(framework)
+    return select(recipe, report, dataclasses.replace(request, framework=recipe.name), recipes.load_all())
+
+
+def machine_summary(report: SystemReport) -> list[dict[str, Any]]:
+    """`fwsetup list`: every framework, its variants, and what this machine would get."""
+    rows = []
+    for recipe in recipes.load_all().values():
+        outcome = select(recipe, report, Request(framework=recipe.name), recipes.load_all())
+        if isinstance(outcome, Plan):
+            here = {
+                "ok": True,
+                "variant": outcome.variant,
+                "version": outcome.version,
+                "python": outcome.python,
+                "route": outcome.route,
+                "status": outcome.status,
+            }
+        else:
+            here = {"ok": False, "code": outcome.code, "message": outcome.message}
+        rows.append(
+            {
+                "name": recipe.name,
+                "display_name": recipe.display_name,
+                "aliases": list(recipe.aliases),
+                "era": recipe.era,
+                "status": recipe.status,
+                "summary": recipe.summary,
+                "variants": _variant_names(recipe),
+                "successor": recipe.successor,
+                "this_machine": here,
+            }
+        )
+    return rows
+
+
+def _variant_names(recipe: recipes.Recipe) -> list[str]:
+    if recipe.selector in ("pytorch", "tensorflow", "jax"):
+        from fwsetup import data
+
+        names: list[str] = []
+        table = data.load(recipe.selector)
+        for release in table["release"]:
+            for v in release.get("variant", []):
+                if v["name"] not in names:
+                    names.append(v["name"])
+            for extra in release.get("cuda_extras", []):
+                if extra not in names:
+                    names.append(extra)
+        if recipe.selector == "tensorflow":
+            names = ["cpu", "cuda (tensorflow[and-cuda])", "metal"]
+        if "cpu" not in names:
+            names.insert(0, "cpu")
+        return names
+    if recipe.selector == "keras":
+        return [f"backend:{b}" for b in recipe.backends]
+    return [v.name for v in recipe.variants]

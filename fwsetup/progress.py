@@ -1,0 +1,75 @@
+"""Progress for long steps: a live line on a terminal, plain timestamped lines in CI logs."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import Optional, TextIO
+
+from fwsetup.redact import redact
+
+
+class Progress:
+    def __init__(self, total: int, stream: Optional[TextIO] = None, quiet: bool = False) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.live = self.stream.isatty() and not quiet
+        self.index = 0
+        self.started = time.perf_counter()
+        self._step_started = self.started
+        self._label = ""
+        self._stop = threading.Event()
+        self._ticker: Optional[threading.Thread] = None
+
+    def step(self, label: str) -> None:
+        self._end_live()
+        self.index += 1
+        self._label = label
+        self._step_started = time.perf_counter()
+        if self.quiet:
+            return
+        if self.live:
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick, daemon=True)
+            self._ticker.start()
+        else:
+            self.stream.write(f"[{self.index}/{self.total}] {redact(label)} …\n")
+            self.stream.flush()
+
+    def _tick(self) -> None:
+        frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+        i = 0
+        while not self._stop.wait(0.1):
+            elapsed = time.perf_counter() - self._step_started
+            self.stream.write(f"\r\033[K{frames[i % len(frames)]} [{self.index}/{self.total}] {redact(self._label)} ({elapsed:.0f} s)")
+            self.stream.flush()
+            i += 1
+
+    def _end_live(self) -> None:
+        if self._ticker is not None:
+            self._stop.set()
+            self._ticker.join()
+            self._ticker = None
+            self.stream.write("\r\033[K")
+
+    def done(self, note: str = "") -> None:
+        elapsed = time.perf_counter() - self._step_started
+        self._end_live()
+        if self.quiet:
+            return
+        text = f"    done in {elapsed:.1f} s" + (f": {redact(note)}" if note else "")
+        if self.live:
+            text = f"✓ [{self.index}/{self.total}] {redact(self._label)} ({elapsed:.1f} s)" + (f": {redact(note)}" if note else "")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def info(self, text: str) -> None:
+        self._end_live()
+        if not self.quiet:
+            self.stream.write(redact(text) + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        self._end_live()

@@ -1,0 +1,47 @@
+"""fwsetup smoke test for JAX: jit matmul, convolution and a grad step on the default device."""
+
+import json
+import sys
+import time
+
+
+def main(device_arg):
+    started = time.time()
+    import jax
+    import jax.numpy as jnp
+
+    devices = jax.devices()
+    dev = devices[0]
+    device = "%s:%d" % (dev.platform, dev.id)
+    if device_arg == "cpu":
+        dev = jax.devices("cpu")[0]
+        device = "cpu:0"
+    a = jax.device_put(jnp.arange(6.0).reshape(2, 3), dev)
+    b = jax.device_put(jnp.arange(6.0).reshape(3, 2), dev)
+    matmul = jax.jit(jnp.matmul)(a, b).tolist() == [[10.0, 13.0], [28.0, 40.0]]
+    x = jax.device_put(jnp.ones((1, 1, 4, 4)), dev)
+    w = jax.device_put(jnp.ones((1, 1, 3, 3)), dev)
+    out = jax.lax.conv(x, w, (1, 1), "VALID")
+    conv = out.tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]
+    loss = lambda p: jnp.sum(p ** 2)  # noqa: E731
+    p = jax.device_put(jnp.array([1.0, -2.0]), dev)
+    g = jax.grad(loss)(p)
+    grad = g.tolist() == [2.0, -4.0]
+    step = (p - 0.25 * g).tolist() == [0.5, -1.0]
+    checks = {"matmul": matmul, "conv": conv, "grad": grad, "sgd_step": step}
+    return {
+        "ok": all(checks.values()),
+        "framework": "jax",
+        "framework_version": jax.__version__,
+        "device": device if device_arg == "cpu" else "%s:%d" % (out.devices().pop().platform, 0),
+        "checks": checks,
+        "details": {"devices": [str(d) for d in devices]},
+        "seconds": round(time.time() - started, 3),
+    }
+
+
+if __name__ == "__main__":
+    arg = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu"
+    result = main(arg)
+    print(json.dumps(result))
+    sys.exit(0 if result["ok"] else 1)

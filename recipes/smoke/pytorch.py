@@ -1,0 +1,57 @@
+"""fwsetup smoke test for PyTorch: matmul, convolution and one gradient step on the device."""
+
+import json
+import sys
+import time
+
+
+def main(device_arg):
+    started = time.time()
+    import torch
+
+    if device_arg == "gpu":
+        if torch.cuda.is_available():
+            device = "cuda:0"
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            device = "mps"
+        else:
+            device = "cpu"
+    else:
+        device = "cpu"
+    dev = torch.device(device)
+    torch.manual_seed(0)
+    a = torch.arange(6, dtype=torch.float32, device=dev).reshape(2, 3)
+    b = torch.arange(6, dtype=torch.float32, device=dev).reshape(3, 2)
+    matmul = (a @ b).cpu().tolist() == [[10.0, 13.0], [28.0, 40.0]]
+    x = torch.ones(1, 1, 4, 4, device=dev)
+    w = torch.ones(1, 1, 3, 3, device=dev)
+    conv = torch.nn.functional.conv2d(x, w).cpu().tolist() == [[[[9.0, 9.0], [9.0, 9.0]]]]
+    p = torch.tensor([1.0, -2.0], device=dev, requires_grad=True)
+    loss = (p ** 2).sum()
+    loss.backward()
+    grad = p.grad.cpu().tolist() == [2.0, -4.0]
+    with torch.no_grad():
+        p -= 0.25 * p.grad
+    step = p.detach().cpu().tolist() == [0.5, -1.0]
+    checks = {"matmul": matmul, "conv": conv, "grad": grad, "sgd_step": step}
+    extra = {"cuda": torch.version.cuda}
+    if device.startswith("cuda"):
+        extra["gpu_name"] = torch.cuda.get_device_name(0)
+        extra["capability"] = "%d.%d" % torch.cuda.get_device_capability(0)
+        extra["arch_list"] = torch.cuda.get_arch_list()
+    return {
+        "ok": all(checks.values()),
+        "framework": "pytorch",
+        "framework_version": torch.__version__,
+        "device": device,
+        "checks": checks,
+        "details": extra,
+        "seconds": round(time.time() - started, 3),
+    }
+
+
+if __name__ == "__main__":
+    arg = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu"
+    result = main(arg)
+    print(json.dumps(result))
+    sys.exit(0 if result["ok"] else 1)

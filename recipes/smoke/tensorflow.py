@@ -1,0 +1,50 @@
+"""fwsetup smoke test for TensorFlow: matmul, conv2d and a gradient step on the device."""
+
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def main(device_arg):
+    started = time.time()
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    device = "/GPU:0" if device_arg == "gpu" and gpus else "/CPU:0"
+    with tf.device(device):
+        a = tf.reshape(tf.range(6, dtype=tf.float32), (2, 3))
+        b = tf.reshape(tf.range(6, dtype=tf.float32), (3, 2))
+        mm = tf.matmul(a, b)
+        x = tf.ones((1, 4, 4, 1))
+        w = tf.ones((3, 3, 1, 1))
+        cv = tf.nn.conv2d(x, w, strides=1, padding="VALID")
+        p = tf.Variable([1.0, -2.0])
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(p * p)
+        g = tape.gradient(loss, p)
+        p.assign_sub(0.25 * g)
+    checks = {
+        "matmul": mm.numpy().tolist() == [[10.0, 13.0], [28.0, 40.0]],
+        "conv": cv.numpy().reshape(-1).tolist() == [9.0, 9.0, 9.0, 9.0],
+        "grad": g.numpy().tolist() == [2.0, -4.0],
+        "sgd_step": p.numpy().tolist() == [0.5, -1.0],
+    }
+    return {
+        "ok": all(checks.values()),
+        "framework": "tensorflow",
+        "framework_version": tf.__version__,
+        "device": "cuda:0" if device == "/GPU:0" else "cpu",
+        "checks": checks,
+        "details": {"gpus": [g.name for g in gpus], "placed_on": mm.device},
+        "seconds": round(time.time() - started, 3),
+    }
+
+
+if __name__ == "__main__":
+    arg = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu"
+    result = main(arg)
+    print(json.dumps(result))
+    sys.exit(0 if result["ok"] else 1)
