@@ -8,6 +8,7 @@ A bad recipe is reported once, naming the file, the key and the problem.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,7 +137,11 @@ class Recipe:
 
 
 def recipes_dir() -> Path:
-    """Installed wheels carry recipes inside the package; a source checkout has them at top level."""
+    """Installed wheels carry recipes inside the package; a source checkout has them at top level.
+    FWSETUP_RECIPES_DIR points at another set (a site's own recipes, or test recipes)."""
+    override = os.environ.get("FWSETUP_RECIPES_DIR")
+    if override:
+        return Path(override)
     packaged = Path(__file__).parent / "_recipes"
     if packaged.is_dir():
         return packaged
@@ -273,9 +278,13 @@ def load_file(path: Path) -> Recipe:
     return recipe
 
 
-@functools.lru_cache(maxsize=None)
 def load_all(directory: Optional[str] = None) -> dict[str, Recipe]:
-    base = Path(directory) if directory else recipes_dir()
+    return _load_dir(directory or str(recipes_dir()))
+
+
+@functools.lru_cache(maxsize=None)
+def _load_dir(directory: str) -> dict[str, Recipe]:
+    base = Path(directory)
     return {r.name: r for r in (load_file(p) for p in sorted(base.glob("*.toml")))}
 
 

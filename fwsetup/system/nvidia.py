@@ -803,3 +803,14 @@ def _finish(
             if cc is not None:
                 gpu = replace(gpu, compute_capability=cc, compute_capability_source="table")
         out.gpus.append(gpu)
+
+
+def from_table_output(text: str, windows_driver: bool = False) -> tuple[Optional[NvidiaDriver], list[GPU]]:
+    """Driver and GPUs from a saved default `nvidia-smi` table, finished exactly as the probe
+    finishes them (CUDA from the driver table when not reported, CC from the name table).
+    Used to turn recorded machines into reports for planning (`--system`) and tests."""
+    table = parse_smi_table(text)
+    out = Probed()
+    _finish(out, table.gpus, table.driver_version, table.cuda_version, "nvidia-smi", windows_driver)
+    driver: Optional[NvidiaDriver] = out.fields.get("nvidia")
+    return driver, out.gpus

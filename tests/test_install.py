@@ -1,0 +1,167 @@
+"""The install machinery for real (venvs, uv/pip, smoke, swap), on a tiny recipe: seconds each."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import fwsetup, json_out, tiny_env
+from fwsetup import envs
+
+
+def env_python(env: Path) -> str:
+    return str(env / "bin" / "python")
+
+
+def six_version(env: Path) -> str:
+    return subprocess.run(
+        [env_python(env), "-c", "import six; print(six.__version__)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def test_install_json_contract_and_rollback(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "envs" / "tiny"
+    first = fwsetup("install", "tiny", "--cpu", "--env", str(env), "--json", env=tiny_env(home))
+    assert first.returncode == 0, first.stderr
+    data = json_out(first)
+    assert data["framework"] == "tiny" and data["env"] == str(env)
+    assert data["packages"]["six"] == "1.16.0"
+    assert data["smoke"]["ok"] is True and data["smoke"]["device"] == "cpu"
+    assert data["smoke"]["framework_version"] == "1.16.0"
+    assert six_version(env) == "1.16.0"
+    # env fixes are substituted with the generation path and exported by activate
+    assert "tiny-home" in (env / "bin" / "activate").read_text()
+
+    second = fwsetup("install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), "--json", env=tiny_env(home))
+    assert second.returncode == 0, second.stderr
+    assert six_version(env) == "1.17.0"
+
+    back = fwsetup("rollback", str(env), "--json")
+    assert back.returncode == 0, back.stderr
+    assert six_version(env) == "1.16.0"
+
+
+def test_unsatisfiable_pin_keeps_the_previous_environment(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    assert fwsetup("install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home)).returncode == 0
+    before = os.readlink(env)
+    bad = fwsetup("install", "tiny", "--cpu", "--version", "999.0", "--env", str(env), env=tiny_env(home))
+    assert bad.returncode == 4, bad.stderr
+    assert "six==999" in bad.stderr and "previous environment is untouched" in bad.stderr
+    assert "Traceback" not in bad.stderr
+    assert os.readlink(env) == before and six_version(env) == "1.16.0"
+    leftovers = [p for p in envs.EnvLayout(env).store.iterdir() if (p / envs.INCOMPLETE_MARKER).exists()]
+    assert leftovers == []
+
+
+def test_failing_smoke_keeps_the_previous_environment(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    assert fwsetup("install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home)).returncode == 0
+    bad = fwsetup("install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), env=tiny_env(home, TINY_SMOKE_FAIL="1"))
+    assert bad.returncode == 5, bad.stderr
+    assert six_version(env) == "1.16.0"
+
+
+def test_sigkill_mid_install_leaves_previous_environment_working(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    assert fwsetup("install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home)).returncode == 0
+    marker = tmp_path / "smoke-started"
+    full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fwsetup", "install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), "--quiet"],
+        env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert marker.exists(), "the install never reached its smoke test"
+    os.killpg(proc.pid, signal.SIGKILL)  # fwsetup and its smoke child, mid-flight
+    proc.wait(30)
+    assert six_version(env) == "1.16.0"  # the symlink still points at the old generation
+    # the next run takes over the dead holder's lock and clears the half-built generation
+    again = fwsetup("install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), env=tiny_env(home))
+    assert again.returncode == 0, again.stderr
+    assert six_version(env) == "1.17.0"
+    store = envs.EnvLayout(env).store
+    assert [p for p in store.iterdir() if (p / envs.INCOMPLETE_MARKER).exists()] == []
+
+
+def test_interrupt_exits_130_and_cleans_up(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    marker = tmp_path / "smoke-started"
+    full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fwsetup", "install", "tiny", "--cpu", "--env", str(env), "--quiet"],
+        env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert not env.exists() and not env.is_symlink()
+    assert not any((p / envs.INCOMPLETE_MARKER).exists() for p in envs.EnvLayout(env).store.glob("gen-*"))
+
+
+def test_lock_held_by_another_process_exits_6(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    layout = envs.EnvLayout(env)
+    with envs.locked(layout):
+        busy = fwsetup("install", "tiny", "--cpu", "--env", str(env), "--json", env=tiny_env(home))
+    assert busy.returncode == 6
+    err = json_out(busy)["error"]
+    assert err["code"] == "locked" and str(os.getpid()) in err["message"]
+
+
+def test_refuses_to_overwrite_a_directory_it_does_not_manage(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "mine"
+    env.mkdir()
+    (env / "precious.txt").write_text("keep me")
+    out = fwsetup("install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home))
+    assert out.returncode == 2 and "will not overwrite" in out.stderr
+    assert (env / "precious.txt").read_text() == "keep me"
+
+
+def test_unwritable_parent_is_a_clear_error(home: Path, tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        target = Path("/proc/fwsetup-cannot-write-here/tiny")
+    else:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        target = ro / "sub" / "tiny"
+    out = fwsetup("install", "tiny", "--cpu", "--env", str(target), env=tiny_env(home))
+    assert out.returncode == 4, out.stderr
+    assert "cannot create" in out.stderr or "not writable" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_pip_backend_works_too(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny-pip"
+    out = fwsetup("install", "tiny", "--cpu", "--env", str(env), "--installer", "pip", "--json", env=tiny_env(home))
+    assert out.returncode == 0, out.stderr
+    assert json_out(out)["backend"] == "pip"
+    assert six_version(env) == "1.16.0"
+
+
+def test_smoke_command(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    assert fwsetup("install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home)).returncode == 0
+    ok = fwsetup("smoke", "tiny", "--env", str(env), "--json", env=tiny_env(home))
+    assert ok.returncode == 0, ok.stderr
+    data = json_out(ok)
+    assert data["ok"] and data["device"] == "cpu" and data["details"]["tiny_home"].endswith("tiny-home")
+    gpu = fwsetup("smoke", "tiny", "--env", str(env), "--gpu", env=tiny_env(home))
+    assert gpu.returncode == 5 and "ran on the CPU" in gpu.stderr
