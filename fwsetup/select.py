@@ -230,15 +230,6 @@ def _platform_ok(plat: str, system: str, arch: str, glibc: tuple[int, ...]) -> b
     return False
 
 
-def find_local_wheel(
-    wheels: Iterable[LocalWheel], name: str, version: str, python_minor: str, report: SystemReport
-) -> Optional[LocalWheel]:
-    for wheel in wheels:
-        if wheel.name == name and wheel.version == version and wheel_fits(wheel.tags, python_minor, report):
-            return wheel
-    return None
-
-
 # ---------------------------------------------------------------- shared helpers
 
 
@@ -467,7 +458,9 @@ def select_pytorch(recipe: Recipe, report: SystemReport, request: Request) -> Ou
         )
     rej = Rejections()
     specs: list[str] = []
-    for allow_missing in (False, True):
+    # Pass 1: a build already on disk (pip find-links, --wheelhouse) that fits beats a download.
+    passes = [(True, False)] if request.local_wheels else []
+    for local_only, allow_missing in [*passes, (False, False), (False, True)]:
         for release in releases:
             variants = [
                 v
@@ -485,7 +478,9 @@ def select_pytorch(recipe: Recipe, report: SystemReport, request: Request) -> Ou
             if py is None:
                 continue
             version = pinned_version(release["version"], request.version)
-            outcome = _torch_plan(recipe, release, version, variants, accel, situation, report, request, py, rej)
+            outcome = _torch_plan(
+                recipe, release, version, variants, accel, situation, report, request, py, rej, local_only
+            )
             if outcome is not None:
                 outcome = replace(outcome, reasons=[*reasons, *outcome.reasons])
                 return finish(outcome, py)
@@ -522,6 +517,7 @@ def _torch_plan(
     request: Request,
     py: PythonChoice,
     rej: Rejections,
+    local_only: bool = False,
 ) -> Optional[Plan]:
     plat = platform_key(report)
     warnings: list[str] = []
@@ -540,18 +536,11 @@ def _torch_plan(
         variant = variants[0]
         reasons = [f"{variant['name']} build for {plat}"]
     name = variant["name"]
-    local = find_local_wheel(request.local_wheels, "torch", f"{version}+{name}", py.minor, report)
-    if local is None and name == "cpu" and not request.version:
-        # A CPU wheel already on disk (pip find-links, a wheelhouse) beats a download.
-        for wheel in request.local_wheels:
-            if (
-                wheel.name == "torch"
-                and wheel.version.endswith("+cpu")
-                and version_matches(wheel.version, release["version"].rsplit(".", 1)[0])
-                and wheel_fits(wheel.tags, py.minor, report)
-            ):
-                local, version = wheel, wheel.version.split("+")[0]
-                break
+    local = _local_torch_wheel(request.local_wheels, release, request.version, name, py.minor, report)
+    if local_only and local is None:
+        return None
+    if local is not None:
+        version = local.version.split("+")[0]
     pypi_default = release.get("pypi_default")
     index_urls: list[str] = []
     find_links: list[str] = []
@@ -576,9 +565,37 @@ def _torch_plan(
         index_urls=index_urls,
         find_links=find_links,
         smoke=str(recipe.smoke or ""),
-        reasons=[f"{recipe.display_name} {version}: newest release that fits", *reasons],
+        reasons=[
+            f"{recipe.display_name} {version}: "
+            + ("the newest fitting release already on disk" if local is not None else "newest release that fits"),
+            *reasons,
+        ],
         warnings=warnings,
     )
+
+
+def _local_torch_wheel(
+    wheels: Sequence[LocalWheel],
+    release: dict[str, Any],
+    wanted: Optional[str],
+    variant: str,
+    python_minor: str,
+    report: SystemReport,
+) -> Optional[LocalWheel]:
+    """The newest torch wheel on disk of this release series and variant that installs here."""
+    series = ".".join(release["version"].split(".")[:2])
+    best: Optional[LocalWheel] = None
+    for wheel in wheels:
+        if wheel.name != "torch" or "+" not in wheel.version:
+            continue
+        base, label = wheel.version.split("+", 1)
+        if label != variant or not version_matches(base, wanted or series):
+            continue
+        if not version_matches(base, series) or not wheel_fits(wheel.tags, python_minor, report):
+            continue
+        if best is None or vtuple(base) > vtuple(best.version.split("+")[0]):
+            best = wheel
+    return best
 
 
 def _pick_rocm(
