@@ -296,6 +296,7 @@ class Rejections:
 
     reasons: list[str] = field(default_factory=list)
     arch_misses: dict[int, GPU] = field(default_factory=dict)
+    covered: set[int] = field(default_factory=set)  # GPUs some candidate build has kernels for
     driver_misses: list[str] = field(default_factory=list)
     python_misses: list[str] = field(default_factory=list)
 
@@ -326,6 +327,7 @@ def pick_cuda_variant(
     compat: list[tuple[dict[str, Any], list[str]]] = []
     for v in variants:
         missing, unknown = gpu_coverage(situation.gpus, v.get("archs", []), v.get("ptx", []))
+        rejections.covered.update(g.index for g in situation.gpus if g not in missing)
         if missing:
             for g in missing:
                 rejections.arch_misses[g.index] = g
@@ -351,6 +353,8 @@ def pick_cuda_variant(
             rejections.driver_misses.append(v["cuda"])
             continue
         notes = []
+        if v.get("verified") is False:
+            notes.append(f"{label} {v['name']}: fwsetup's data for this build is not verified ({v.get('note', 'no primary source')})")
         if unknown:
             notes.append(
                 "compute capability unknown for "
@@ -383,20 +387,22 @@ def pick_cuda_variant(
 
 def cuda_refusal(display: str, situation: GpuSituation, report: SystemReport, rej: Rejections) -> Refusal:
     nv = report.nvidia
-    never = [g for g in situation.gpus if g.index in rej.arch_misses]
-    covered_somewhere = not never or len(never) < len(situation.gpus)
-    if never and len(situation.gpus) > 1 and covered_somewhere:
+    gpus = list(situation.gpus)
+    never = [g for g in gpus if g.index not in rej.covered]
+    if len(gpus) > 1 and (never or rej.arch_misses) and len(never) < len(gpus):
+        culprits = never or [g for g in gpus if g.index in rej.arch_misses]
+        others = ",".join(str(g.index) for g in gpus if g not in culprits) or "0"
+        why = "has kernels in no build" if never else "is not covered by the builds that fit the others"
         return Refusal(
             f"no single {display} build covers every GPU here: "
-            + ", ".join(describe_gpu(g) for g in never)
-            + " is not covered by the builds that fit the others",
-            "restrict to GPUs of one generation with --gpus (e.g. --gpus 0) and CUDA_VISIBLE_DEVICES, or use --cpu",
+            + ", ".join(describe_gpu(g) for g in culprits)
+            + f" {why}",
+            f"serve the other GPUs only with --gpus {others} (and CUDA_VISIBLE_DEVICES={others} at run time), or use --cpu",
             code="gpus-not-covered",
         )
     if never and not rej.driver_misses:
         return Refusal(
-            f"no {display} build known to fwsetup has kernels for "
-            + ", ".join(describe_gpu(g) for g in never),
+            f"no {display} build known to fwsetup has kernels for " + ", ".join(describe_gpu(g) for g in never),
             "use --cpu, or build from source with TORCH_CUDA_ARCH_LIST set for this GPU",
             code="gpu-arch-unsupported",
         )
@@ -466,7 +472,7 @@ def select_pytorch(recipe: Recipe, report: SystemReport, request: Request) -> Ou
                 v
                 for v in release.get("variant", [])
                 if plat in v.get("platforms", [])
-                and _torch_accel(v) == accel
+                and (_torch_accel(v) == accel or (accel == "mps" and v["name"] == "cpu"))
                 and (request.variant is None or v["name"] == request.variant)
             ]
             if not variants:
@@ -532,6 +538,9 @@ def _torch_plan(
         if variant is None:
             return None
         reasons = [f"{variant['name']}: a ROCm build listing {', '.join(g.compute_capability or '?' for g in situation.gpus)}"]
+    elif accel == "mps":
+        variant = variants[0]
+        reasons = ["macOS arm64 wheels from PyPI include the Metal (MPS) backend"]
     else:
         variant = variants[0]
         reasons = [f"{variant['name']} build for {plat}"]
@@ -558,8 +567,8 @@ def _torch_plan(
     return Plan(
         framework=recipe.name,
         version=version,
-        variant=name,
-        accelerator=accel if accel != "cpu" or plat != "macos-arm64" else "cpu",
+        variant="mps" if accel == "mps" else name,
+        accelerator=accel,
         python=py.minor,
         packages=[requirement],
         index_urls=index_urls,
