@@ -35,14 +35,18 @@ class Sources:
 
 
 class Runner(Protocol):
-    def __call__(self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, timeout: float = ...) -> str: ...
+    def __call__(
+        self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, timeout: float = ...
+    ) -> str: ...
 
 
 def run_logged(log: Path) -> Runner:
     """A runner that appends the command and its output to `log` and raises InstallError
     with the most relevant lines when the command fails."""
 
-    def run(argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, timeout: float = INSTALL_TIMEOUT) -> str:
+    def run(
+        argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, timeout: float = INSTALL_TIMEOUT
+    ) -> str:
         full_env = dict(os.environ)
         full_env.update(env or {})
         full_env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
@@ -86,7 +90,18 @@ def run_logged(log: Path) -> Runner:
 def summarise(output: str, limit: int = 10) -> str:
     """The ≤limit lines of installer output most likely to say what went wrong."""
     lines = [ln.rstrip() for ln in redact(output).splitlines() if ln.strip()]
-    keys = ("error", "no matching distribution", "could not find", "conflict", "because", "requires", "failed", "not found", "unsatisfiable", "no solution")
+    keys = (
+        "error",
+        "no matching distribution",
+        "could not find",
+        "conflict",
+        "because",
+        "requires",
+        "failed",
+        "not found",
+        "unsatisfiable",
+        "no solution",
+    )
     picked = [ln for ln in lines if any(k in ln.lower() for k in keys)]
     chosen = (picked or lines)[-limit:]
     return "\n".join("  " + ln[:300] for ln in chosen)
@@ -104,13 +119,18 @@ def find_uv() -> Optional[str]:
 def python_version_of(interpreter: str) -> tuple[int, int]:
     out = subprocess.run(
         [interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True, text=True, timeout=30, check=False,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     try:
         major, minor = out.stdout.strip().split(".")
         return int(major), int(minor)
     except ValueError:
-        raise InstallError(f"cannot run the interpreter {interpreter}: {out.stderr.strip()[:200]}", None) from None
+        raise InstallError(
+            f"cannot run the interpreter {interpreter}: {out.stderr.strip()[:200]}", None
+        ) from None
 
 
 class Backend(Protocol):
@@ -128,10 +148,21 @@ class UvBackend:
         self.uv = uv
 
     def create(self, interpreter: str, path: Path, run: Runner) -> None:
-        run([self.uv, "venv", "--quiet", "--seed", "--allow-existing", "--python", interpreter, str(path)], env=self._env(Sources()))
+        run(
+            [self.uv, "venv", "--quiet", "--seed", "--allow-existing", "--python", interpreter, str(path)],
+            env=self._env(Sources()),
+        )
 
     def install(self, env_python: Path, packages: Sequence[str], sources: Sources, run: Runner) -> None:
-        args = [self.uv, "pip", "install", "--python", str(env_python), "--index-strategy", "unsafe-best-match"]
+        args = [
+            self.uv,
+            "pip",
+            "install",
+            "--python",
+            str(env_python),
+            "--index-strategy",
+            "unsafe-best-match",
+        ]
         args += self.source_args(sources)
         run([*args, *packages], env=self._env(sources))
 
@@ -210,7 +241,9 @@ class PipBackend:
             cfile = env_python.parent.parent / ".fwsetup-build-constraints.txt"
             cfile.write_text("\n".join(sources.build_constraints) + "\n")
             existing = os.environ.get("PIP_CONSTRAINT", "")
-            env["PIP_CONSTRAINT"] = " ".join(x for x in (existing, *sources.settings.constraints, str(cfile)) if x)
+            env["PIP_CONSTRAINT"] = " ".join(
+                x for x in (existing, *sources.settings.constraints, str(cfile)) if x
+            )
         run([*args, *packages], env=env)
 
 
@@ -219,8 +252,8 @@ def choose(interpreter_version: tuple[int, int], prefer: str = "auto") -> Backen
     uv = find_uv()
     if prefer == "pip" or uv is None or interpreter_version < (3, 6):
         if prefer == "uv" and uv is None:
-            raise InstallError("--installer uv asked but uv is not available", "pip install uv, or use --installer pip")
+            raise InstallError(
+                "--installer uv asked but uv is not available", "pip install uv, or use --installer pip"
+            )
         return PipBackend()
     return UvBackend(uv)
-
-

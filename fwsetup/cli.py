@@ -96,7 +96,12 @@ def doctor(
         False, "--strict", help="Exit 1 when any finding is an error (for CI).", envvar="FWSETUP_STRICT"
     ),
     timeout: float = typer.Option(
-        5.0, "--timeout", min=0.1, max=120.0, help="Seconds each probe may take.", envvar="FWSETUP_PROBE_TIMEOUT"
+        5.0,
+        "--timeout",
+        min=0.1,
+        max=120.0,
+        help="Seconds each probe may take.",
+        envvar="FWSETUP_PROBE_TIMEOUT",
     ),
 ) -> None:
     """Report what this machine is and what is wrong with it for ML work."""
@@ -121,7 +126,10 @@ def doctor(
 def list_frameworks(
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
     system_report: Optional[Path] = typer.Option(
-        None, "--system", help="Plan for the machine that wrote this `doctor --json` report.", envvar="FWSETUP_SYSTEM"
+        None,
+        "--system",
+        help="Plan for the machine that wrote this `doctor --json` report.",
+        envvar="FWSETUP_SYSTEM",
     ),
 ) -> None:
     """Frameworks fwsetup knows, their variants, and what this machine would get."""
@@ -138,29 +146,58 @@ def list_frameworks(
 @app.command()
 @handles_errors
 def install(
-    framework: str = typer.Argument(..., help="pytorch, tensorflow, jax, keras, theano, … (see `fwsetup list`)"),
+    framework: str = typer.Argument(
+        ..., help="pytorch, tensorflow, jax, keras, theano, … (see `fwsetup list`)"
+    ),
     gpu: bool = typer.Option(False, "--gpu", help="A GPU build; refuse if no usable GPU."),
     cpu: bool = typer.Option(False, "--cpu", help="A CPU-only build: never pulls CUDA packages."),
-    version: Optional[str] = typer.Option(None, "--version", help="Framework version or prefix (2.7, 2.7.1)."),
-    python: Optional[str] = typer.Option(None, "--python", help="Python X.Y for the environment.", envvar="FWSETUP_PYTHON"),
+    version: Optional[str] = typer.Option(
+        None, "--version", help="Framework version or prefix (2.7, 2.7.1)."
+    ),
+    python: Optional[str] = typer.Option(
+        None, "--python", help="Python X.Y for the environment.", envvar="FWSETUP_PYTHON"
+    ),
     backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend: tensorflow, jax or torch."),
-    variant: Optional[str] = typer.Option(None, "--variant", help="Force a variant by name (cu126, cpu, pieces, …)."),
+    variant: Optional[str] = typer.Option(
+        None, "--variant", help="Force a variant by name (cu126, cpu, pieces, …)."
+    ),
     gpus: Optional[str] = typer.Option(None, "--gpus", help="Serve only these GPU indices, e.g. 0,1."),
     system_report: Optional[Path] = typer.Option(
-        None, "--system", help="Plan for the machine that wrote this `doctor --json` report.", envvar="FWSETUP_SYSTEM"
+        None,
+        "--system",
+        help="Plan for the machine that wrote this `doctor --json` report.",
+        envvar="FWSETUP_SYSTEM",
     ),
-    wheelhouse: list[Path] = typer.Option([], "--wheelhouse", "--find-links", help="Directory of wheels to prefer/use."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
-    env: Optional[Path] = typer.Option(None, "--env", help="Environment path (default: see README).", envvar="FWSETUP_ENV"),
-    index_url: Optional[str] = typer.Option(None, "--index-url", help="Package index instead of PyPI.", envvar="FWSETUP_INDEX_URL"),
-    offline: bool = typer.Option(False, "--offline", help="No network: install only from --wheelhouse/find-links.", envvar="FWSETUP_OFFLINE"),
+    wheelhouse: list[Path] = typer.Option(
+        [], "--wheelhouse", "--find-links", help="Directory of wheels to prefer/use."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"
+    ),
+    env: Optional[Path] = typer.Option(
+        None, "--env", help="Environment path (default: see README).", envvar="FWSETUP_ENV"
+    ),
+    index_url: Optional[str] = typer.Option(
+        None, "--index-url", help="Package index instead of PyPI.", envvar="FWSETUP_INDEX_URL"
+    ),
+    offline: bool = typer.Option(
+        False,
+        "--offline",
+        help="No network: install only from --wheelhouse/find-links.",
+        envvar="FWSETUP_OFFLINE",
+    ),
     system_packages: bool = typer.Option(
-        False, "--system-packages", help="Allow apt-get for the system libraries the recipe needs.", envvar="FWSETUP_SYSTEM_PACKAGES"
+        False,
+        "--system-packages",
+        help="Allow apt-get for the system libraries the recipe needs.",
+        envvar="FWSETUP_SYSTEM_PACKAGES",
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Answer yes to prompts.", envvar="FWSETUP_YES"),
     installer: str = typer.Option("auto", "--installer", help="auto, uv or pip.", envvar="FWSETUP_INSTALLER"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output.", envvar="FWSETUP_QUIET"),
-    timeout: float = typer.Option(3600.0, "--timeout", min=1.0, help="Seconds each install step may take.", envvar="FWSETUP_TIMEOUT"),
+    timeout: float = typer.Option(
+        3600.0, "--timeout", min=1.0, help="Seconds each install step may take.", envvar="FWSETUP_TIMEOUT"
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
 ) -> None:
     """Choose the right build for this machine and install it in an isolated environment."""
@@ -216,7 +253,9 @@ def install(
 @handles_errors
 def smoke(
     framework: str = typer.Argument(..., help="The framework whose environment to test."),
-    env: Optional[Path] = typer.Option(None, "--env", help="Environment path (default: the framework's one).", envvar="FWSETUP_ENV"),
+    env: Optional[Path] = typer.Option(
+        None, "--env", help="Environment path (default: the framework's one).", envvar="FWSETUP_ENV"
+    ),
     gpu: bool = typer.Option(False, "--gpu", help="Fail (exit 5) unless the work ran on a GPU."),
     timeout: float = typer.Option(600.0, "--timeout", min=1.0, help="Seconds the smoke test may take."),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),

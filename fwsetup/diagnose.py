@@ -60,10 +60,15 @@ def driver_state(report: SystemReport) -> Iterator[Finding]:
             "in the firmware, and make sure the driver branch supports this GPU",
         )
     pci_nvidia = [d for d in report.pci_display_devices if d.vendor == "nvidia"]
-    if pci_nvidia and report.nvidia is None and not codes.keys() & {
-        "nvidia-driver-library-mismatch",
-        "nvidia-driver-unreachable",
-    }:
+    if (
+        pci_nvidia
+        and report.nvidia is None
+        and not codes.keys()
+        & {
+            "nvidia-driver-library-mismatch",
+            "nvidia-driver-unreachable",
+        }
+    ):
         yield Finding(
             "gpu-without-driver",
             "error",

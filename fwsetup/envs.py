@@ -132,7 +132,9 @@ def rollback(layout: EnvLayout) -> Path:
     current = layout.current()
     gens = layout.generations()
     if current is None:
-        raise UsageError(f"{layout.path} is not an fwsetup environment", "pass the --env path used at install")
+        raise UsageError(
+            f"{layout.path} is not an fwsetup environment", "pass the --env path used at install"
+        )
     older = [g for g in gens if _gen_number(g) < _gen_number(current)]
     if not older:
         raise UsageError(
@@ -203,7 +205,9 @@ def site_packages(env_dir: Path) -> list[str]:
 def installed_packages(env_dir: Path) -> dict[str, str]:
     from fwsetup.system import dists
 
-    return {d.name: d.version for d in sorted(dists.scan(site_packages(env_dir)).values(), key=lambda d: d.name)}
+    return {
+        d.name: d.version for d in sorted(dists.scan(site_packages(env_dir)).values(), key=lambda d: d.name)
+    }
 
 
 def ensure_writable(parent: Path) -> None:

@@ -98,9 +98,15 @@ def resolve_interpreter(plan: Plan, progress: Progress) -> str:
         return plan.interpreter
     uv = backends.find_uv()
     if uv is not None and plan.python:
-        progress.info(f"Python {plan.python} is not on this machine: fetching it with `uv python install {plan.python}`")
-        done = subprocess.run([uv, "python", "install", plan.python], capture_output=True, text=True, timeout=900, check=False)
-        found = subprocess.run([uv, "python", "find", plan.python], capture_output=True, text=True, timeout=60, check=False)
+        progress.info(
+            f"Python {plan.python} is not on this machine: fetching it with `uv python install {plan.python}`"
+        )
+        done = subprocess.run(
+            [uv, "python", "install", plan.python], capture_output=True, text=True, timeout=900, check=False
+        )
+        found = subprocess.run(
+            [uv, "python", "find", plan.python], capture_output=True, text=True, timeout=60, check=False
+        )
         if done.returncode == 0 and found.returncode == 0 and found.stdout.strip():
             return found.stdout.strip()
         detail = (done.stderr or found.stderr).strip().splitlines()[-1:] or ["no detail"]
@@ -128,7 +134,9 @@ def system_package_step(plan: Plan, options: InstallOptions, progress: Progress,
     apt = shutil.which("apt-get")
     dpkg = shutil.which("dpkg-query")
     if apt is None or dpkg is None:
-        skipped.append(f"system packages {' '.join(plan.system_packages)}: not a Debian-family system; install them with your package manager")
+        skipped.append(
+            f"system packages {' '.join(plan.system_packages)}: not a Debian-family system; install them with your package manager"
+        )
         progress.info("note: " + skipped[-1])
         return
     missing = [p for p in plan.system_packages if not _dpkg_installed(dpkg, p)]
@@ -143,7 +151,9 @@ def system_package_step(plan: Plan, options: InstallOptions, progress: Progress,
                 skipped.append(f"system packages {' '.join(missing)} (declined)")
                 return
         else:
-            skipped.append(f"system packages {' '.join(missing)}: rerun with --system-packages to let fwsetup run `{shlex.join(command)}`")
+            skipped.append(
+                f"system packages {' '.join(missing)}: rerun with --system-packages to let fwsetup run `{shlex.join(command)}`"
+            )
             progress.info("note: skipped " + skipped[-1])
             return
     if os.geteuid() != 0:
@@ -151,8 +161,14 @@ def system_package_step(plan: Plan, options: InstallOptions, progress: Progress,
         progress.info("note: skipped " + skipped[-1])
         return
     progress.info(f"installing system packages: {shlex.join(command)}")
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=options.timeout, check=False,
-                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    proc = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=options.timeout,
+        check=False,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
     if proc.returncode != 0:
         raise InstallError(
             f"`{shlex.join(command)}` failed:\n{backends.summarise(proc.stdout + proc.stderr)}",
@@ -161,7 +177,9 @@ def system_package_step(plan: Plan, options: InstallOptions, progress: Progress,
 
 
 def _dpkg_installed(dpkg: str, package: str) -> bool:
-    out = subprocess.run([dpkg, "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=30, check=False)
+    out = subprocess.run(
+        [dpkg, "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=30, check=False
+    )
     return out.returncode == 0 and "install ok installed" in out.stdout
 
 
@@ -191,7 +209,9 @@ def write_env_fixes(plan: Plan, gen: Path) -> dict[str, str]:
         lines = ["", f"# fwsetup: environment fixes for {plan.framework} {plan.version}"]
         for key, value in env.items():
             if key == "LD_LIBRARY_PATH":
-                lines.append(f'export LD_LIBRARY_PATH={shlex.quote(value)}"${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"')
+                lines.append(
+                    f'export LD_LIBRARY_PATH={shlex.quote(value)}"${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"'
+                )
             else:
                 lines.append(f"export {key}={shlex.quote(value)}")
         with activate.open("a", encoding="utf-8") as fh:
@@ -205,7 +225,9 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         raise Refusal(
             f"{recipe.display_name} is installed through {plan.route}, which fwsetup does not run automatically"
             + (": " + "; ".join(f"{s.description} ({s.why_not})" for s in blocked) if blocked else ""),
-            "follow the steps of `fwsetup install " + recipe.name + " --dry-run`"
+            "follow the steps of `fwsetup install "
+            + recipe.name
+            + " --dry-run`"
             + (f", or use {recipe.successor}" if recipe.successor else ""),
             code="not-installable",
         )
@@ -219,20 +241,23 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
     with sigterm_as_interrupt(), envs.locked(layout):
         envs.prune(layout)
         interpreter = plan.interpreter
-        if plan.route == "apt":
-            interpreter = "/usr/bin/python3"
-        else:
-            interpreter = resolve_interpreter(plan, progress)
+        interpreter = "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress)
         version = backends.python_version_of(interpreter)
         backend = backends.choose(version, options.installer)
         system_package_step(plan, options, progress, skipped)
         gen = layout.new_generation()
-        log = paths.home() / "logs" / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        log = (
+            paths.home()
+            / "logs"
+            / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        )
         log.parent.mkdir(parents=True, exist_ok=True)
         run = backends.run_logged(log)
         swapped = False
         try:
-            progress.step(f"creating the environment (Python {version[0]}.{version[1]}, {backend.name}) at {target}")
+            progress.step(
+                f"creating the environment (Python {version[0]}.{version[1]}, {backend.name}) at {target}"
+            )
             if plan.route == "apt":
                 if not Path(interpreter).exists():
                     raise InstallError("the apt route needs the system /usr/bin/python3", None)
@@ -302,7 +327,9 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             if isinstance(exc, (InstallError, SmokeError, Refusal)):
                 previous = layout.current()
                 if previous is not None:
-                    exc.fix = (exc.fix + "; " if exc.fix else "") + f"the previous environment is untouched: {previous}"
+                    exc.fix = (
+                        exc.fix + "; " if exc.fix else ""
+                    ) + f"the previous environment is untouched: {previous}"
             raise
         except Exception:
             progress.close()

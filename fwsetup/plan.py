@@ -29,7 +29,9 @@ class Request:
     accelerator: str = "auto"  # auto | gpu | cpu
     version: Optional[str] = None  # framework version or prefix ("2.7", "2.7.1")
     python: Optional[str] = None  # "3.10"
-    backend: Optional[str] = None  # keras 3: tensorflow | jax | torch; keras2: theano | tensorflow1 | tf-keras
+    backend: Optional[str] = (
+        None  # keras 3: tensorflow | jax | torch; keras2: theano | tensorflow1 | tf-keras
+    )
     variant: Optional[str] = None  # force a variant by name: cu126, cpu, pieces, …
     gpu_indices: Optional[tuple[int, ...]] = None  # serve only these GPUs (--gpus 0,1)
     local_wheels: tuple[LocalWheel, ...] = ()

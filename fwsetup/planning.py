@@ -28,7 +28,9 @@ def machine_report(system: Optional[Path], timeout: float = 5.0) -> SystemReport
 
 def accelerator_flag(gpu: bool, cpu: bool) -> str:
     if gpu and cpu:
-        raise UsageError("--gpu and --cpu exclude each other", "pass one of them, or neither for automatic choice")
+        raise UsageError(
+            "--gpu and --cpu exclude each other", "pass one of them, or neither for automatic choice"
+        )
     return "gpu" if gpu else "cpu" if cpu else "auto"
 
 
@@ -38,7 +40,9 @@ def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
     try:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
-        raise UsageError(f"--gpus {text!r} is not a list of GPU indices", "use e.g. --gpus 0 or --gpus 0,1") from None
+        raise UsageError(
+            f"--gpus {text!r} is not a list of GPU indices", "use e.g. --gpus 0 or --gpus 0,1"
+        ) from None
 
 
 def local_wheels(wheelhouses: Sequence[Path], use_pip_config: bool) -> tuple[Any, ...]:

@@ -43,7 +43,9 @@ class Progress:
         i = 0
         while not self._stop.wait(0.1):
             elapsed = time.perf_counter() - self._step_started
-            self.stream.write(f"\r\033[K{frames[i % len(frames)]} [{self.index}/{self.total}] {redact(self._label)} ({elapsed:.0f} s)")
+            self.stream.write(
+                f"\r\033[K{frames[i % len(frames)]} [{self.index}/{self.total}] {redact(self._label)} ({elapsed:.0f} s)"
+            )
             self.stream.flush()
             i += 1
 
@@ -61,7 +63,9 @@ class Progress:
             return
         text = f"    done in {elapsed:.1f} s" + (f": {redact(note)}" if note else "")
         if self.live:
-            text = f"✓ [{self.index}/{self.total}] {redact(self._label)} ({elapsed:.1f} s)" + (f": {redact(note)}" if note else "")
+            text = f"✓ [{self.index}/{self.total}] {redact(self._label)} ({elapsed:.1f} s)" + (
+                f": {redact(note)}" if note else ""
+            )
         self.stream.write(text + "\n")
         self.stream.flush()
 

@@ -223,7 +223,9 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
                 distros=_str_list(raw.get("distros", []), file, where + "distros"),
                 packages=_str_list(raw.get("packages", []), file, where + "packages"),
                 index_urls=_str_list(raw.get("index_urls", []), file, where + "index_urls"),
-                build_constraints=_str_list(raw.get("build_constraints", []), file, where + "build_constraints"),
+                build_constraints=_str_list(
+                    raw.get("build_constraints", []), file, where + "build_constraints"
+                ),
                 system_packages={k: list(v) for k, v in sysp.items()},
                 env={str(k): str(v) for k, v in raw.get("env", {}).items()},
                 steps=tuple(steps),
@@ -282,7 +284,7 @@ def load_all(directory: Optional[str] = None) -> dict[str, Recipe]:
     return _load_dir(directory or str(recipes_dir()))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_dir(directory: str) -> dict[str, Recipe]:
     base = Path(directory)
     return {r.name: r for r in (load_file(p) for p in sorted(base.glob("*.toml")))}

@@ -53,7 +53,15 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     row("System", f"{distro}, " + ", ".join(extras))
 
     p = report.python
-    flags = [x for x, on in (("venv", p.in_venv), ("conda", bool(p.conda)), ("externally managed", p.externally_managed)) if on]
+    flags = [
+        x
+        for x, on in (
+            ("venv", p.in_venv),
+            ("conda", bool(p.conda)),
+            ("externally managed", p.externally_managed),
+        )
+        if on
+    ]
     row(
         "Python",
         f"{p.version} {p.implementation} {p.executable}"
@@ -77,10 +85,15 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         for g in report.gpus:
             cc = g.compute_capability or "?"
             if g.vendor == "nvidia" and g.compute_capability:
-                cc = f"sm_{cc.replace('.', '')}" + (" (table)" if g.compute_capability_source == "table" else "")
+                cc = f"sm_{cc.replace('.', '')}" + (
+                    " (table)" if g.compute_capability_source == "table" else ""
+                )
             mem = f"{g.memory_total_mib} MiB" if g.memory_total_mib is not None else "memory ?"
             mig = f", MIG {g.mig_mode}" if g.mig_mode and g.mig_mode not in ("N/A",) else ""
-            row("GPU" if g is report.gpus[0] else "", f"#{g.index} {g.vendor} {_or_dash(g.name)}, {mem}, {cc}{mig}")
+            row(
+                "GPU" if g is report.gpus[0] else "",
+                f"#{g.index} {g.vendor} {_or_dash(g.name)}, {mem}, {cc}{mig}",
+            )
     else:
         pci = [d for d in report.pci_display_devices if d.vendor in ("nvidia", "amd")]
         row("GPU", "none" if not pci else f"{len(pci)} on the PCI bus, none usable")
@@ -89,7 +102,10 @@ def report_text(report: SystemReport, color: bool = False) -> str:
             more = "".join(
                 f", {name} {v}" for name, v in (("cuDNN", tk.cudnn_version), ("NCCL", tk.nccl_version)) if v
             )
-            row("CUDA toolkit" if tk is report.cuda_toolkits[0] else "", f"{_or_dash(tk.version)} at {tk.path} ({tk.source}){more}")
+            row(
+                "CUDA toolkit" if tk is report.cuda_toolkits[0] else "",
+                f"{_or_dash(tk.version)} at {tk.path} ({tk.source}){more}",
+            )
     else:
         row("CUDA toolkit", "none")
     if report.rocm is not None:
@@ -97,7 +113,11 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         row("ROCm", f"{_or_dash(r.version)} ({r.source}) {' '.join(r.gfx_targets)}".rstrip())
     res = report.resources
     mem = f"{res.memory_total_mib / 1024:.1f} GiB" if res.memory_total_mib else "?"
-    disk = f"{res.disk_free_mib / 1024:.1f} GiB free at {res.disk_path}" if res.disk_free_mib is not None else "disk ?"
+    disk = (
+        f"{res.disk_free_mib / 1024:.1f} GiB free at {res.disk_path}"
+        if res.disk_free_mib is not None
+        else "disk ?"
+    )
     row(
         "Resources",
         f"{_or_dash(res.cpu_model)}, {_or_dash(res.cpu_cores_logical)} threads "
@@ -121,7 +141,9 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     if report.findings:
         lines.append(paint("Findings:", "bold", color))
         for f in report.findings:
-            label = paint(_LEVEL_LABEL.get(f.level, f.level.upper()), f.level if f.level in _COLORS else "bold", color)
+            label = paint(
+                _LEVEL_LABEL.get(f.level, f.level.upper()), f.level if f.level in _COLORS else "bold", color
+            )
             lines.append(f"  {label} {f.message} [{f.code}]")
             if f.fix:
                 lines.append(f"        fix: {f.fix}")
@@ -161,7 +183,13 @@ def plan_text(plan: Any, color: bool = False) -> str:
     lines = [
         paint(f"Plan: {plan.framework} {plan.version} ({plan.variant}, {plan.accelerator})", "bold", color),
         f"  python        {plan.python or 'system'}"
-        + (f"  ({plan.interpreter})" if plan.interpreter else f"  (not on this machine: {plan.interpreter_hint})" if plan.interpreter_hint else ""),
+        + (
+            f"  ({plan.interpreter})"
+            if plan.interpreter
+            else f"  (not on this machine: {plan.interpreter_hint})"
+            if plan.interpreter_hint
+            else ""
+        ),
         f"  route         {plan.route}" + (f"  [{plan.status}]" if plan.status != "supported" else ""),
     ]
     if plan.packages:
@@ -177,7 +205,11 @@ def plan_text(plan: Any, color: bool = False) -> str:
     if plan.env:
         lines.append("  environment   " + " ".join(f"{k}={v}" for k, v in plan.env.items()))
     for step in plan.steps:
-        mark = paint("can run here", "ok", color) if step.can_run_here else paint(f"not here: {step.why_not}", "warning", color)
+        mark = (
+            paint("can run here", "ok", color)
+            if step.can_run_here
+            else paint(f"not here: {step.why_not}", "warning", color)
+        )
         lines.append(f"  step          [{step.kind}] {step.description} — {mark}")
         if step.command:
             lines.append(f"                  $ {' '.join(step.command)}")
@@ -195,7 +227,9 @@ def install_text(result: Any, color: bool = False) -> str:
     lines.append(f"  python     {result.python} ({result.backend}, {result.seconds:.1f} s)")
     if result.smoke is not None:
         s = result.smoke
-        lines.append(f"  smoke      ok: {s.framework_version} on {s.device} ({s.seconds:.2f} s; {', '.join(k for k, v in s.checks.items() if v)})")
+        lines.append(
+            f"  smoke      ok: {s.framework_version} on {s.device} ({s.seconds:.2f} s; {', '.join(k for k, v in s.checks.items() if v)})"
+        )
     for note in result.skipped:
         lines.append(f"  {paint('skipped:', 'warning', color)} {note}")
     lines.append(f"  activate   source {result.env}/bin/activate")
@@ -205,7 +239,9 @@ def install_text(result: Any, color: bool = False) -> str:
 def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
     ok = payload.get("ok")
     head = paint("smoke test passed" if ok else "smoke test FAILED", "ok" if ok else "error", color)
-    lines = [f"{head}: {payload['framework']} {payload.get('framework_version') or '?'} on {payload.get('device') or '?'} ({payload.get('seconds')} s)"]
+    lines = [
+        f"{head}: {payload['framework']} {payload.get('framework_version') or '?'} on {payload.get('device') or '?'} ({payload.get('seconds')} s)"
+    ]
     for name, passed in (payload.get("checks") or {}).items():
         lines.append(f"  {'✓' if passed else '✗'} {name}")
     if payload.get("error"):

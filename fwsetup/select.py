@@ -190,7 +190,7 @@ def choose_python(
 
 def wheel_fits(tags: Iterable[str], python_minor: str, report: SystemReport) -> bool:
     """Whether a wheel with these compressed tag strings installs on (python, this OS/arch/libc)."""
-    major, minor = (python_minor.split(".") + ["0"])[:2]
+    major, minor = ([*python_minor.split("."), "0"])[:2]
     interp_ok = {f"cp{major}{minor}", f"py{major}{minor}", f"py{major}"}
     arch = arch_name(report)
     system = os_name(report)
@@ -257,7 +257,9 @@ def wants(request: Request, accelerator: str) -> bool:
     return True
 
 
-def resolve_accelerator(request: Request, report: SystemReport, display: str) -> tuple[str, GpuSituation, list[str]]:
+def resolve_accelerator(
+    request: Request, report: SystemReport, display: str
+) -> tuple[str, GpuSituation, list[str]]:
     """cpu / cuda / rocm / mps for this request on this machine, or a Refusal raised."""
     situation = gpu_situation(report, request.gpu_indices)
     if request.accelerator == "cpu":
@@ -279,7 +281,9 @@ def describe_gpu(gpu: GPU) -> str:
     return f"GPU {gpu.index} {gpu.name or '?'} ({cc})"
 
 
-def gpu_coverage(gpus: Sequence[GPU], archs: Sequence[str], ptx: Sequence[str]) -> tuple[list[GPU], list[GPU]]:
+def gpu_coverage(
+    gpus: Sequence[GPU], archs: Sequence[str], ptx: Sequence[str]
+) -> tuple[list[GPU], list[GPU]]:
     """(not covered, unknown capability) for a build with these archs."""
     missing, unknown = [], []
     for gpu in gpus:
@@ -354,7 +358,9 @@ def pick_cuda_variant(
             continue
         notes = []
         if v.get("verified") is False:
-            notes.append(f"{label} {v['name']}: fwsetup's data for this build is not verified ({v.get('note', 'no primary source')})")
+            notes.append(
+                f"{label} {v['name']}: fwsetup's data for this build is not verified ({v.get('note', 'no primary source')})"
+            )
         if unknown:
             notes.append(
                 "compute capability unknown for "
@@ -368,14 +374,18 @@ def pick_cuda_variant(
         v, notes = max(full, key=lambda item: vtuple(item[0]["cuda"]))
         return CudaPick(
             v,
-            [f"{v['name']}: the highest CUDA build that {nv_desc} fully supports and that has kernels for {gpu_desc}"],
+            [
+                f"{v['name']}: the highest CUDA build that {nv_desc} fully supports and that has kernels for {gpu_desc}"
+            ],
             notes,
         )
     if compat:
         v, notes = min(compat, key=lambda item: vtuple(item[0]["cuda"]))
         return CudaPick(
             v,
-            [f"{v['name']}: runs on {nv_desc} through NVIDIA minor-version compatibility and has kernels for {gpu_desc}"],
+            [
+                f"{v['name']}: runs on {nv_desc} through NVIDIA minor-version compatibility and has kernels for {gpu_desc}"
+            ],
             [
                 *notes,
                 f"{nv_desc} is older than CUDA {v['cuda']}: it runs with a limited feature set "
@@ -402,7 +412,8 @@ def cuda_refusal(display: str, situation: GpuSituation, report: SystemReport, re
         )
     if never and not rej.driver_misses:
         return Refusal(
-            f"no {display} build known to fwsetup has kernels for " + ", ".join(describe_gpu(g) for g in never),
+            f"no {display} build known to fwsetup has kernels for "
+            + ", ".join(describe_gpu(g) for g in never),
             "use --cpu, or build from source with TORCH_CUDA_ARCH_LIST set for this GPU",
             code="gpu-arch-unsupported",
         )
@@ -440,7 +451,9 @@ def python_refusal(display: str, request: Request, specs: Sequence[str], report:
 
 def finish(plan: Plan, py: PythonChoice) -> Plan:
     reasons = [*plan.reasons, py.reason]
-    return replace(plan, python=py.minor, interpreter=py.interpreter, interpreter_hint=py.hint, reasons=reasons)
+    return replace(
+        plan, python=py.minor, interpreter=py.interpreter, interpreter_hint=py.hint, reasons=reasons
+    )
 
 
 # ---------------------------------------------------------------- PyTorch
@@ -534,10 +547,13 @@ def _torch_plan(
             return None
         variant, reasons, warnings = pick.variant, list(pick.reasons), list(pick.warnings)
     elif accel == "rocm":
-        variant = _pick_rocm(variants, situation, rej, f"{recipe.display_name} {version}")
-        if variant is None:
+        rocm = _pick_rocm(variants, situation, rej, f"{recipe.display_name} {version}")
+        if rocm is None:
             return None
-        reasons = [f"{variant['name']}: a ROCm build listing {', '.join(g.compute_capability or '?' for g in situation.gpus)}"]
+        variant = rocm
+        reasons = [
+            f"{variant['name']}: a ROCm build listing {', '.join(g.compute_capability or '?' for g in situation.gpus)}"
+        ]
     elif accel == "mps":
         variant = variants[0]
         reasons = ["macOS arm64 wheels from PyPI include the Metal (MPS) backend"]
@@ -557,7 +573,9 @@ def _torch_plan(
         requirement = f"torch=={local.version}"
         find_links = [local.path.rsplit("/", 1)[0]]
         reasons.append(f"torch {local.version} is already on disk ({local.path}): no download")
-    elif (name == pypi_default and plat == "linux-x86_64") or (name == "cpu" and plat.startswith(("macos", "windows"))):
+    elif (name == pypi_default and plat == "linux-x86_64") or (
+        name == "cpu" and plat.startswith(("macos", "windows"))
+    ):
         requirement = f"torch=={version}"
         reasons.append(f"PyPI's torch {version} for {plat} is the {name} build: no extra index needed")
     else:
@@ -576,7 +594,11 @@ def _torch_plan(
         smoke=str(recipe.smoke or ""),
         reasons=[
             f"{recipe.display_name} {version}: "
-            + ("the newest fitting release already on disk" if local is not None else "newest release that fits"),
+            + (
+                "the newest fitting release already on disk"
+                if local is not None
+                else "newest release that fits"
+            ),
             *reasons,
         ],
         warnings=warnings,
@@ -637,7 +659,11 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
         if version_matches(r["version"], request.version)
     ]
     if not releases:
-        return Refusal(f"{display} {request.version} is not a release fwsetup knows", "pick another --version", code="unknown-version")
+        return Refusal(
+            f"{display} {request.version} is not a release fwsetup knows",
+            "pick another --version",
+            code="unknown-version",
+        )
     rej = Rejections()
     specs: list[str] = []
     flags = report.resources.cpu_flags
@@ -657,13 +683,25 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
             step_reasons: list[str] = []
             warnings: list[str] = []
             if accel == "cuda":
-                variant = {"name": f"cu{str(release['cuda']).replace('.', '')}", "cuda": release["cuda"], "archs": [], "ptx": []}
+                variant = {
+                    "name": f"cu{str(release['cuda']).replace('.', '')}",
+                    "cuda": release["cuda"],
+                    "archs": [],
+                    "ptx": [],
+                }
                 min_cc = release.get("min_compute_capability")
-                low = [g for g in situation.gpus if g.compute_capability and min_cc and vtuple(g.compute_capability) < vtuple(min_cc)]
+                low = [
+                    g
+                    for g in situation.gpus
+                    if g.compute_capability and min_cc and vtuple(g.compute_capability) < vtuple(min_cc)
+                ]
                 if low:
                     for g in low:
                         rej.arch_misses[g.index] = g
-                    rej.add(f"{label}: needs compute capability >= {min_cc}; " + ", ".join(describe_gpu(g) for g in low))
+                    rej.add(
+                        f"{label}: needs compute capability >= {min_cc}; "
+                        + ", ".join(describe_gpu(g) for g in low)
+                    )
                     continue
                 variant["ptx"] = [min_cc] if min_cc else ["0.0"]
                 pick = pick_cuda_variant([variant], situation, report, label, rej)
@@ -686,7 +724,9 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
             else:
                 assert gpu_pkg is not None
                 packages = [f"{gpu_pkg}=={version}"]
-                variant_name = "metal" if accel == "mps" else f"cu{str(release.get('cuda', '')).replace('.', '')}"
+                variant_name = (
+                    "metal" if accel == "mps" else f"cu{str(release.get('cuda', '')).replace('.', '')}"
+                )
                 if accel == "mps":
                     packages.append("tensorflow-metal")
             if release.get("numpy"):
@@ -741,7 +781,11 @@ def select_jax(recipe: Recipe, report: SystemReport, request: Request) -> Outcom
         if version_matches(r["version"], request.version)
     ]
     if not releases:
-        return Refusal(f"{display} {request.version} is not a release fwsetup knows", "pick another --version", code="unknown-version")
+        return Refusal(
+            f"{display} {request.version} is not a release fwsetup knows",
+            "pick another --version",
+            code="unknown-version",
+        )
     if accel not in ("cpu", "cuda"):
         if request.accelerator == "gpu":
             return Refusal(
@@ -755,7 +799,9 @@ def select_jax(recipe: Recipe, report: SystemReport, request: Request) -> Outcom
     for allow_missing in (False, True):
         for release in releases:
             label = f"{display} {release['version']}"
-            if plat not in release.get("platforms", ["linux-x86_64", "linux-aarch64", "macos-arm64", "windows-amd64"]):
+            if plat not in release.get(
+                "platforms", ["linux-x86_64", "linux-aarch64", "macos-arm64", "windows-amd64"]
+            ):
                 rej.add(f"{label}: no wheels for {plat}")
                 continue
             package = f"jax=={pinned_version(release['version'], request.version)}"
@@ -826,15 +872,24 @@ def _pick_jax_extra(
     for cand in candidates:
         extra = extras[cand["name"]]
         min_cc = extra.get("min_compute_capability")
-        low = [g for g in situation.gpus if g.compute_capability and min_cc and vtuple(g.compute_capability) < vtuple(min_cc)]
+        low = [
+            g
+            for g in situation.gpus
+            if g.compute_capability and min_cc and vtuple(g.compute_capability) < vtuple(min_cc)
+        ]
         if low:
             for g in low:
                 rej.arch_misses[g.index] = g
-            rej.add(f"{label} {cand['name']}: needs compute capability >= {min_cc}; " + ", ".join(describe_gpu(g) for g in low))
+            rej.add(
+                f"{label} {cand['name']}: needs compute capability >= {min_cc}; "
+                + ", ".join(describe_gpu(g) for g in low)
+            )
             continue
         floor = extra.get("min_driver_linux")
         if floor and (nv is None or not nv.driver_version or vtuple(nv.driver_version) < vtuple(floor)):
-            rej.add(f"{label} {cand['name']}: needs driver >= {floor}; driver is {nv.driver_version if nv else '?'}")
+            rej.add(
+                f"{label} {cand['name']}: needs driver >= {floor}; driver is {nv.driver_version if nv else '?'}"
+            )
             rej.driver_misses.append(str(cand["cuda"]))
             continue
         usable.append(cand)
@@ -843,7 +898,9 @@ def _pick_jax_extra(
     best = max(usable, key=lambda c: vtuple(str(c["cuda"])))
     return CudaPick(
         best,
-        [f"jax[{best['name']}]: the newest CUDA extra whose driver floor and compute-capability floor this machine meets"],
+        [
+            f"jax[{best['name']}]: the newest CUDA extra whose driver floor and compute-capability floor this machine meets"
+        ],
         [],
     )
 
@@ -851,7 +908,9 @@ def _pick_jax_extra(
 # ---------------------------------------------------------------- Keras 3
 
 
-def select_keras(recipe: Recipe, report: SystemReport, request: Request, recipes: dict[str, Recipe]) -> Outcome:
+def select_keras(
+    recipe: Recipe, report: SystemReport, request: Request, recipes: dict[str, Recipe]
+) -> Outcome:
     backend = (request.backend or recipe.default_backend or "tensorflow").lower()
     if recipe.backends and backend not in recipe.backends:
         return Refusal(
@@ -860,18 +919,23 @@ def select_keras(recipe: Recipe, report: SystemReport, request: Request, recipes
             code="bad-backend",
         )
     backend_recipe = recipes["pytorch" if backend == "torch" else backend]
-    backend_outcome = select(backend_recipe, report, replace(request, version=None, framework=backend_recipe.name), recipes)
+    backend_outcome = select(
+        backend_recipe, report, replace(request, version=None, framework=backend_recipe.name), recipes
+    )
     if isinstance(backend_outcome, Refusal):
         backend_outcome.message = f"Keras needs the {backend} backend, and: {backend_outcome.message}"
         return backend_outcome
     keras_variants = [
-        v for v in recipe.variants if version_matches(v.version or "", request.version) and (
-            not v.python or SpecifierSet(v.python).contains(backend_outcome.python + ".0", prereleases=True)
-        )
+        v
+        for v in recipe.variants
+        if version_matches(v.version or "", request.version)
+        and (not v.python or SpecifierSet(v.python).contains(backend_outcome.python + ".0", prereleases=True))
     ]
     if not keras_variants:
         return Refusal(
-            f"no Keras {request.version or ''} release fits Python {backend_outcome.python}".replace("  ", " "),
+            f"no Keras {request.version or ''} release fits Python {backend_outcome.python}".replace(
+                "  ", " "
+            ),
             "pick another --version or --python",
             code="no-compatible-build",
         )
@@ -906,15 +970,25 @@ def select_static(recipe: Recipe, report: SystemReport, request: Request) -> Out
     candidates = [
         v
         for v in recipe.variants
-        if version_matches(v.version or "", request.version) and (wanted_name is None or v.name == wanted_name)
+        if version_matches(v.version or "", request.version)
+        and (wanted_name is None or v.name == wanted_name)
     ]
     if not candidates and wanted_name:
         names = ", ".join(v.name for v in recipe.variants)
-        return Refusal(f"{display} has no variant {wanted_name!r} (variants: {names})", "pick one of those", code="unknown-variant")
+        return Refusal(
+            f"{display} has no variant {wanted_name!r} (variants: {names})",
+            "pick one of those",
+            code="unknown-variant",
+        )
     if not candidates:
         known = ", ".join(sorted({v.version for v in recipe.variants if v.version}))
-        return Refusal(f"{display} {request.version} is not in fwsetup's recipe (known: {known})", "pick one with --version", code="unknown-version")
+        return Refusal(
+            f"{display} {request.version} is not in fwsetup's recipe (known: {known})",
+            "pick one with --version",
+            code="unknown-version",
+        )
     ordered = _order_static(candidates, request, situation)
+    blocked: Optional[Plan] = None
     if not ordered:
         if request.accelerator == "gpu":
             return Refusal(
@@ -922,7 +996,11 @@ def select_static(recipe: Recipe, report: SystemReport, request: Request) -> Out
                 f"use --cpu{'; successor: ' + recipe.successor if recipe.successor else ''}",
                 code="no-compatible-build",
             )
-        return Refusal(f"{display} has no {request.accelerator} variant", "use --gpu or --cpu", code="no-compatible-build")
+        return Refusal(
+            f"{display} has no {request.accelerator} variant",
+            "use --gpu or --cpu",
+            code="no-compatible-build",
+        )
     for allow_missing in (False, True):
         for v in ordered:
             label = f"{display} {v.version or ''} ({v.name})".replace("  ", " ")
@@ -948,7 +1026,12 @@ def select_static(recipe: Recipe, report: SystemReport, request: Request) -> Out
                 if py is None:
                     continue
                 return finish(_static_plan(recipe, v, report), py)
-            return _route_plan(recipe, v, report)
+            route_plan = _route_plan(recipe, v, report)
+            if route_plan.status != "not-installable-here":
+                return route_plan
+            blocked = blocked or route_plan  # another variant may fit this OS better
+    if blocked is not None:
+        return blocked
     if request.python and specs:
         return python_refusal(display, request, specs, report)
     if specs and not rej.reasons:
@@ -1006,8 +1089,12 @@ def _route_plan(recipe: Recipe, v: Variant, report: SystemReport) -> Plan:
     """A non-pip route (apt, Maven, cargo, source): the steps, and which can run here."""
     steps = [_judge_step(s, v, report) for s in v.steps]
     runnable = all(s.can_run_here for s in steps)
-    status = v.status if runnable else "partial" if any(s.can_run_here for s in steps) else "not-installable-here"
-    reasons = [f"{recipe.display_name} {v.version or ''} is installed through {v.route}, not pip".replace("  ", " ")]
+    status = (
+        v.status if runnable else "partial" if any(s.can_run_here for s in steps) else "not-installable-here"
+    )
+    reasons = [
+        f"{recipe.display_name} {v.version or ''} is installed through {v.route}, not pip".replace("  ", " ")
+    ]
     reasons.extend(v.notes)
     blocked = [s for s in steps if not s.can_run_here]
     if blocked:
@@ -1047,7 +1134,9 @@ def _judge_step(step: dict[str, Any], v: Variant, report: SystemReport) -> Step:
         why = "a manual step (see description)"
     if why is None and missing:
         why = "needs " + ", ".join(missing) + " (not found on PATH)"
-    return Step(kind=kind, description=step["description"], command=command, can_run_here=why is None, why_not=why)
+    return Step(
+        kind=kind, description=step["description"], command=command, can_run_here=why is None, why_not=why
+    )
 
 
 def _unavailable(recipe: Recipe, v: Variant, report: SystemReport) -> Refusal:
@@ -1055,7 +1144,8 @@ def _unavailable(recipe: Recipe, v: Variant, report: SystemReport) -> Refusal:
     steps = ""
     if route is not None:
         steps = " Route: " + "; ".join(
-            f"{s.description}{'' if s.can_run_here else ' [not here: ' + (s.why_not or '') + ']'}" for s in route.steps
+            f"{s.description}{'' if s.can_run_here else ' [not here: ' + (s.why_not or '') + ']'}"
+            for s in route.steps
         )
     return Refusal(
         f"{recipe.display_name} cannot be installed by fwsetup here: {v.reason or 'no installable build'}.{steps}",
@@ -1067,7 +1157,9 @@ def _unavailable(recipe: Recipe, v: Variant, report: SystemReport) -> Refusal:
 # ---------------------------------------------------------------- entry point
 
 
-def select(recipe: Recipe, report: SystemReport, request: Request, recipes: Optional[dict[str, Recipe]] = None) -> Outcome:
+def select(
+    recipe: Recipe, report: SystemReport, request: Request, recipes: Optional[dict[str, Recipe]] = None
+) -> Outcome:
     """Choose the build of `recipe` for the machine in `report`, or say why none fits."""
     try:
         if recipe.selector == "pytorch":

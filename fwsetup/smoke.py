@@ -67,7 +67,13 @@ def run(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return SmokeResult(False, None, None, round(time.perf_counter() - started, 3), error=f"smoke test did not finish within {timeout:.0f} s")
+        return SmokeResult(
+            False,
+            None,
+            None,
+            round(time.perf_counter() - started, 3),
+            error=f"smoke test did not finish within {timeout:.0f} s",
+        )
     except OSError as exc:
         return SmokeResult(False, None, None, 0.0, error=f"cannot run {python}: {exc.strerror}")
     wall = round(time.perf_counter() - started, 3)
@@ -76,7 +82,13 @@ def run(
     data = _last_json(stdout)
     if data is None:
         tail = "\n".join((stderr or stdout).strip().splitlines()[-8:])
-        return SmokeResult(False, None, None, wall, error=f"smoke script exited {proc.returncode} without a result:\n{redact(tail)}")
+        return SmokeResult(
+            False,
+            None,
+            None,
+            wall,
+            error=f"smoke script exited {proc.returncode} without a result:\n{redact(tail)}",
+        )
     return SmokeResult(
         ok=bool(data.get("ok")) and proc.returncode == 0,
         device=data.get("device"),
@@ -106,7 +118,10 @@ def verdict(result: SmokeResult, gpu: bool, framework: str) -> None:
     if not result.ok:
         failed = [k for k, v in result.checks.items() if not v]
         why = result.error or ("checks failed: " + ", ".join(failed) if failed else "not ok")
-        raise SmokeError(f"{framework} smoke test failed: {why}", "see the output above; the previous environment (if any) is untouched")
+        raise SmokeError(
+            f"{framework} smoke test failed: {why}",
+            "see the output above; the previous environment (if any) is untouched",
+        )
     if gpu and (result.device or "cpu").startswith("cpu"):
         raise SmokeError(
             f"{framework} smoke test ran on the CPU, but --gpu was asked: the GPU build cannot use this GPU",
@@ -138,7 +153,10 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
     if meta.get("framework") != recipe.name:
         from fwsetup.errors import UsageError
 
-        raise UsageError(f"{env_dir} holds {meta.get('framework')}, not {recipe.name}", f"run `fwsetup smoke {meta.get('framework')} --env {env_dir}`")
+        raise UsageError(
+            f"{env_dir} holds {meta.get('framework')}, not {recipe.name}",
+            f"run `fwsetup smoke {meta.get('framework')} --env {env_dir}`",
+        )
     script = env_dir / str(meta.get("smoke") or "fwsetup-smoke.py")
     if not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test in {env_dir}", None)

@@ -26,5 +26,7 @@ def scan(dirs: Iterable[Path]) -> tuple[LocalWheel, ...]:
             except InvalidWheelFilename:
                 continue
             tag_strings = tuple(sorted({f"{t.interpreter}-{t.abi}-{t.platform}" for t in tags}))
-            found.append(LocalWheel(str(canonicalize_name(name)), str(version), tag_strings, str(Path(d) / fname)))
+            found.append(
+                LocalWheel(str(canonicalize_name(name)), str(version), tag_strings, str(Path(d) / fname))
+            )
     return tuple(found)

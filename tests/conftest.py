@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes import FIXTURES  # noqa: E402
+from fakes import FIXTURES
 
 
 @pytest.fixture

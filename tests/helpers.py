@@ -12,7 +12,9 @@ from typing import Any, Optional
 TINY_RECIPES = Path(__file__).parent / "recipes_tiny"
 
 
-def fwsetup(*args: str, env: Optional[dict[str, str]] = None, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def fwsetup(
+    *args: str, env: Optional[dict[str, str]] = None, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
     full = dict(os.environ)
     full.pop("FWSETUP_JSON", None)
     full.update(env or {})
@@ -31,7 +33,9 @@ def json_out(proc: subprocess.CompletedProcess[str]) -> Any:
     try:
         return json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
-        raise AssertionError(f"stdout is not one JSON document ({exc}):\n{proc.stdout}\nstderr:\n{proc.stderr}") from None
+        raise AssertionError(
+            f"stdout is not one JSON document ({exc}):\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        ) from None
 
 
 def tiny_env(home: Path, **extra: str) -> dict[str, str]:

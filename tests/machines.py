@@ -5,16 +5,15 @@ the recorded ones go through the same code the probe uses (nvidia.from_table_out
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from pathlib import Path
 from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes import FIXTURES  # noqa: E402
+from fakes import FIXTURES
 
-from fwsetup.report import (  # noqa: E402
+from fwsetup.report import (
     GPU,
     Interpreter,
     Libc,
@@ -24,7 +23,7 @@ from fwsetup.report import (  # noqa: E402
     Resources,
     SystemReport,
 )
-from fwsetup.system import nvidia  # noqa: E402
+from fwsetup.system import nvidia
 
 PYENV = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18", "3.7.16", "3.6.15", "2.7.18"]
 
@@ -38,7 +37,9 @@ def base_report(
     flags: Optional[list[str]] = None,
 ) -> SystemReport:
     versions = PYENV if interpreters is None else interpreters
-    like = ["debian"] if distro[0] == "ubuntu" else ["rhel", "fedora"] if distro[0] in ("rocky", "rhel") else []
+    like = (
+        ["debian"] if distro[0] == "ubuntu" else ["rhel", "fedora"] if distro[0] in ("rocky", "rhel") else []
+    )
     return SystemReport(
         os=OSInfo(
             system=system,
@@ -55,7 +56,9 @@ def base_report(
     )
 
 
-def with_nvidia(report: SystemReport, driver: str, cuda: Optional[str], gpus: list[tuple[str, str]]) -> SystemReport:
+def with_nvidia(
+    report: SystemReport, driver: str, cuda: Optional[str], gpus: list[tuple[str, str]]
+) -> SystemReport:
     return dataclasses.replace(
         report,
         nvidia=NvidiaDriver(driver, cuda, "nvidia-smi", "reported" if cuda else None),
@@ -91,16 +94,30 @@ def machines() -> dict[str, SystemReport]:
     out = {name: from_smi_fixture(f, distro) for name, (f, distro) in RECORDED.items()}
     out.update(
         {
-            "gtx1080ti-580": with_nvidia(base_report(), "580.95.05", "13.0", [("NVIDIA GeForce GTX 1080 Ti", "6.1")]),
-            "rtx5090-575": with_nvidia(base_report(), "575.57.08", "12.9", [("NVIDIA GeForce RTX 5090", "12.0")]),
-            "t4-470": with_nvidia(base_report(("ubuntu", "20.04")), "470.82.01", "11.4", [("Tesla T4", "7.5")]),
+            "gtx1080ti-580": with_nvidia(
+                base_report(), "580.95.05", "13.0", [("NVIDIA GeForce GTX 1080 Ti", "6.1")]
+            ),
+            "rtx5090-575": with_nvidia(
+                base_report(), "575.57.08", "12.9", [("NVIDIA GeForce RTX 5090", "12.0")]
+            ),
+            "t4-470": with_nvidia(
+                base_report(("ubuntu", "20.04")), "470.82.01", "11.4", [("Tesla T4", "7.5")]
+            ),
             "v100-535": with_nvidia(base_report(), "535.104.05", "12.2", [("Tesla V100-SXM2-32GB", "7.0")]),
-            "k80-470": with_nvidia(base_report(("ubuntu", "18.04")), "470.82.01", "11.4", [("Tesla K80", "3.7")]),
+            "k80-470": with_nvidia(
+                base_report(("ubuntu", "18.04")), "470.82.01", "11.4", [("Tesla K80", "3.7")]
+            ),
             "mixed-k80-rtx5090-580": with_nvidia(
-                base_report(), "580.95.05", "13.0", [("Tesla K80", "3.7"), ("NVIDIA GeForce RTX 5090", "12.0")]
+                base_report(),
+                "580.95.05",
+                "13.0",
+                [("Tesla K80", "3.7"), ("NVIDIA GeForce RTX 5090", "12.0")],
             ),
             "mixed-1080ti-4090-580": with_nvidia(
-                base_report(), "580.95.05", "13.0", [("NVIDIA GeForce GTX 1080 Ti", "6.1"), ("NVIDIA GeForce RTX 4090", "8.9")]
+                base_report(),
+                "580.95.05",
+                "13.0",
+                [("NVIDIA GeForce GTX 1080 Ti", "6.1"), ("NVIDIA GeForce RTX 4090", "8.9")],
             ),
             "cpu-only-debian12": base_report(("debian", "12")),
             "cpu-only-py27-only": base_report(("debian", "12"), python="2.7.18", interpreters=["2.7.18"]),

@@ -242,9 +242,7 @@ def test_wrapper_script_nvcc_points_at_the_real_toolkit(tmp_path: Path) -> None:
     log = tmp_path / "nvcc.log"
     out_13 = b"Cuda compilation tools, release 13.0, V13.0.88\n"
     logging_tool(root / "usr/local/cuda-13.0/bin", "nvcc", out_13, log)
-    wrapper = write(
-        root, "/usr/local/bin/nvcc", '#!/bin/sh\nexec /usr/local/cuda-13.0/bin/nvcc "$@"\n'
-    )
+    wrapper = write(root, "/usr/local/bin/nvcc", '#!/bin/sh\nexec /usr/local/cuda-13.0/bin/nvcc "$@"\n')
     wrapper.chmod(0o755)
     (root / "usr/local/cuda").symlink_to("/usr/local/cuda-13.0")
     out = cuda.probe(env_for(root, root / "usr/local/bin"))
@@ -332,9 +330,7 @@ def test_cuda_nvcc_outside_a_fake_root(tmp_path: Path) -> None:
     root.mkdir()
     out = cuda.probe(env_for(root, bindir))
     assert out.fields["cuda_toolkits"] == [
-        CudaToolkit(
-            version="11.5.119", path=str(tmp_path / "elsewhere/cuda"), source="nvcc-on-path"
-        )
+        CudaToolkit(version="11.5.119", path=str(tmp_path / "elsewhere/cuda"), source="nvcc-on-path")
     ]
 
 
@@ -500,10 +496,7 @@ def test_parse_rocm_version_file(text: str, version: Optional[str]) -> None:
 
 
 def test_parse_rocm_version_header() -> None:
-    text = (
-        "#define ROCM_VERSION_MAJOR   6\n#define ROCM_VERSION_MINOR   2\n"
-        "#define ROCM_VERSION_PATCH   4\n"
-    )
+    text = "#define ROCM_VERSION_MAJOR   6\n#define ROCM_VERSION_MINOR   2\n#define ROCM_VERSION_PATCH   4\n"
     assert rocm.parse_rocm_version_header(text) == "6.2.4"
     assert rocm.parse_rocm_version_header("#define ROCM_VERSION_MAJOR 6\n") is None
 
@@ -576,9 +569,7 @@ def test_rocm_version_from_header_and_smi_partitions(tmp_path: Path) -> None:
     write(
         root,
         "/opt/rocm-6.4.1/include/rocm-core/rocm_version.h",
-        "#define ROCM_VERSION_MAJOR 7\n"
-        "#define ROCM_VERSION_MINOR 0\n"
-        "#define ROCM_VERSION_PATCH 2\n",
+        "#define ROCM_VERSION_MAJOR 7\n#define ROCM_VERSION_MINOR 0\n#define ROCM_VERSION_PATCH 2\n",
     )
     bindir = tmp_path / "bin"
     make_tool(bindir, "rocm-smi", fx("rocm/rocm-smi-rocm7-MI355X-partitions-excerpt.txt"))

@@ -44,7 +44,9 @@ def test_gpu_without_driver() -> None:
 
 
 def test_driver_library_mismatch_says_reboot() -> None:
-    rep = base(problems=[Problem("nvidia-driver-library-mismatch", "NVML 550.144 vs module 550.127", "nvidia")])
+    rep = base(
+        problems=[Problem("nvidia-driver-library-mismatch", "NVML 550.144 vs module 550.127", "nvidia")]
+    )
     (f,) = [f for f in diagnose(rep) if f.code == "driver-library-mismatch"]
     assert f.level == "error" and "reboot" in (f.fix or "")
 

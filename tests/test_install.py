@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from helpers import fwsetup, json_out, tiny_env
+
 from fwsetup import envs
 
 
@@ -21,7 +21,10 @@ def env_python(env: Path) -> str:
 
 def six_version(env: Path) -> str:
     return subprocess.run(
-        [env_python(env), "-c", "import six; print(six.__version__)"], capture_output=True, text=True, check=True
+        [env_python(env), "-c", "import six; print(six.__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
 
 
@@ -43,7 +46,9 @@ def test_install_json_contract_and_rollback(home: Path, tmp_path: Path) -> None:
     # env fixes are substituted with the generation path and exported by activate
     assert "tiny-home" in (env / "bin" / "activate").read_text()
 
-    second = fwsetup("install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), "--json", env=tiny_env(home))
+    second = fwsetup(
+        "install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), "--json", env=tiny_env(home)
+    )
     assert second.returncode == 0, second.stderr
     assert six_version(env) == "1.17.0"
 
@@ -68,7 +73,16 @@ def test_unsatisfiable_pin_keeps_the_previous_environment(home: Path, tmp_path: 
 def test_failing_smoke_keeps_the_previous_environment(home: Path, tmp_path: Path) -> None:
     env = tmp_path / "tiny"
     assert fwsetup("install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home)).returncode == 0
-    bad = fwsetup("install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), env=tiny_env(home, TINY_SMOKE_FAIL="1"))
+    bad = fwsetup(
+        "install",
+        "tiny",
+        "--cpu",
+        "--version",
+        "1.17.0",
+        "--env",
+        str(env),
+        env=tiny_env(home, TINY_SMOKE_FAIL="1"),
+    )
     assert bad.returncode == 5, bad.stderr
     assert six_version(env) == "1.16.0"
 
@@ -79,8 +93,23 @@ def test_sigkill_mid_install_leaves_previous_environment_working(home: Path, tmp
     marker = tmp_path / "smoke-started"
     full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fwsetup", "install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), "--quiet"],
-        env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "fwsetup",
+            "install",
+            "tiny",
+            "--cpu",
+            "--version",
+            "1.17.0",
+            "--env",
+            str(env),
+            "--quiet",
+        ],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.time() + 120
     while not marker.exists() and time.time() < deadline and proc.poll() is None:
@@ -103,7 +132,10 @@ def test_interrupt_exits_130_and_cleans_up(home: Path, tmp_path: Path) -> None:
     full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
     proc = subprocess.Popen(
         [sys.executable, "-m", "fwsetup", "install", "tiny", "--cpu", "--env", str(env), "--quiet"],
-        env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.time() + 120
     while not marker.exists() and time.time() < deadline and proc.poll() is None:
@@ -150,7 +182,9 @@ def test_unwritable_parent_is_a_clear_error(home: Path, tmp_path: Path) -> None:
 
 def test_pip_backend_works_too(home: Path, tmp_path: Path) -> None:
     env = tmp_path / "tiny-pip"
-    out = fwsetup("install", "tiny", "--cpu", "--env", str(env), "--installer", "pip", "--json", env=tiny_env(home))
+    out = fwsetup(
+        "install", "tiny", "--cpu", "--env", str(env), "--installer", "pip", "--json", env=tiny_env(home)
+    )
     assert out.returncode == 0, out.stderr
     assert json_out(out)["backend"] == "pip"
     assert six_version(env) == "1.16.0"

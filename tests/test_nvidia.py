@@ -358,9 +358,7 @@ def test_recognize_smi_error_ignores_normal_output() -> None:
 
 # One GPU, QUERY_FIELDS order: index, name, uuid, pci.bus_id, memory.total, compute_cap,
 # driver_version, mig.mode.current (values as in the recorded H100 all-fields capture)
-H100_QUERY = (
-    "0, NVIDIA H100 80GB HBM3, GPU-00000000, 00000000:00:09.0, 81559, 9.0, 590.48.01, Enabled\n"
-)
+H100_QUERY = "0, NVIDIA H100 80GB HBM3, GPU-00000000, 00000000:00:09.0, 81559, 9.0, 590.48.01, Enabled\n"
 
 
 def _env(
@@ -563,11 +561,7 @@ def test_probe_non_utf8_bytes(tmp_path: Path) -> None:
         bindir,
         "nvidia-smi",
         b"\xff\xfe\xfa not a table \x80\n",
-        by_args={
-            "--query-gpu": b"0, "
-            + name
-            + b", GPU-1, 00000000:01:00.0, 24564, 8.9, 580.65.06, [N/A]\n"
-        },
+        by_args={"--query-gpu": b"0, " + name + b", GPU-1, 00000000:01:00.0, 24564, 8.9, 580.65.06, [N/A]\n"},
     )
     out = nvidia.probe(env)
     assert _codes(out) == [nvidia.UNPARSEABLE]  # the table, not the query
@@ -619,8 +613,7 @@ def test_probe_wsl_nvidia_smi_off_path(tmp_path: Path) -> None:
         "nvidia-smi",
         fixture_bytes("nvidia-smi/wsl2-smi-530.47-driver-531.68-cuda12.1-RTX3070.txt"),
         by_args={
-            "--query-gpu": "0, NVIDIA GeForce RTX 3070, GPU-1, 00000000:2B:00.0, 8192, 8.6, "
-            "531.68, [N/A]\n"
+            "--query-gpu": "0, NVIDIA GeForce RTX 3070, GPU-1, 00000000:2B:00.0, 8192, 8.6, 531.68, [N/A]\n"
         },
     )
     out = nvidia.probe(env)

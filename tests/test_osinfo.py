@@ -4,10 +4,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from fakes import FIXTURES
+
 from fwsetup.system import osinfo
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 OS_RELEASES = {
     "amazon-linux-2023.os-release": ("amzn", "2023", None),

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from fakes import make_tool, path_env
+
 from fwsetup.system import dists, frameworks, interpreters, pci, python, resources
 from fwsetup.system.base import ProbeEnv
 
@@ -42,7 +43,9 @@ def test_interpreters_found_without_running_them(tmp_path: Path) -> None:
     _fake_python(home / ".pyenv" / "versions" / "3.7.16" / "bin" / "python3.7")
     _fake_python(home / ".pyenv" / "versions" / "2.7.18" / "bin" / "python2.7")
     (home / ".pyenv" / "versions" / "myvenv").mkdir()  # pyenv-virtualenv: not an interpreter
-    _fake_python(home / ".local" / "share" / "uv" / "python" / "cpython-3.12.4-linux-x86_64-gnu" / "bin" / "python3")
+    _fake_python(
+        home / ".local" / "share" / "uv" / "python" / "cpython-3.12.4-linux-x86_64-gnu" / "bin" / "python3"
+    )
     sysdir = tmp_path / "usr" / "bin"
     _fake_python(sysdir / "python3.10")
     inc = tmp_path / "usr" / "include" / "python3.10"
@@ -62,12 +65,17 @@ def test_interpreters_sorted_newest_first() -> None:
 
 
 def test_cpuinfo_parse() -> None:
-    text = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) CPU E5-2690 v4\nflags\t\t: fpu sse4_2 avx avx2 fma\n"
-    assert resources.parse_cpuinfo(text) == ("Intel(R) Xeon(R) CPU E5-2690 v4", ["sse4_2", "avx", "avx2", "fma"])
+    text = (
+        "processor\t: 0\nmodel name\t: Intel(R) Xeon(R) CPU E5-2690 v4\nflags\t\t: fpu sse4_2 avx avx2 fma\n"
+    )
+    assert resources.parse_cpuinfo(text) == (
+        "Intel(R) Xeon(R) CPU E5-2690 v4",
+        ["sse4_2", "avx", "avx2", "fma"],
+    )
 
 
 def test_cpuinfo_without_avx() -> None:
-    model, flags = resources.parse_cpuinfo("model name : Intel(R) Pentium(R) CPU G4560\nflags : fpu sse4_2\n")
+    _model, flags = resources.parse_cpuinfo("model name : Intel(R) Pentium(R) CPU G4560\nflags : fpu sse4_2\n")
     assert "avx" not in flags
 
 

@@ -9,7 +9,7 @@ import pytest
 from fwsetup import system
 from fwsetup.errors import ReportFileError
 from fwsetup.report import GPU, SCHEMA_VERSION, Libc, OSInfo, PythonInfo, SystemReport
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 
 def minimal_report() -> SystemReport:
@@ -27,13 +27,40 @@ def test_round_trip() -> None:
 
 def test_contract_keys() -> None:
     data = minimal_report().to_dict()
-    assert list(data)[0] == "schema_version" and data["schema_version"] == SCHEMA_VERSION
-    for key in ("os", "python", "interpreters", "nvidia", "gpus", "cuda_toolkits", "rocm",
-                "resources", "frameworks", "problems", "findings"):
+    assert next(iter(data)) == "schema_version" and data["schema_version"] == SCHEMA_VERSION
+    for key in (
+        "os",
+        "python",
+        "interpreters",
+        "nvidia",
+        "gpus",
+        "cuda_toolkits",
+        "rocm",
+        "resources",
+        "frameworks",
+        "problems",
+        "findings",
+    ):
         assert key in data
-    assert set(data["os"]) >= {"system", "distro_id", "distro_version", "arch", "kernel", "libc", "wsl", "container"}
+    assert set(data["os"]) >= {
+        "system",
+        "distro_id",
+        "distro_version",
+        "arch",
+        "kernel",
+        "libc",
+        "wsl",
+        "container",
+    }
     assert set(data["python"]) >= {"version", "implementation", "executable", "externally_managed", "in_venv"}
-    assert set(data["gpus"][0]) >= {"vendor", "index", "name", "memory_total_mib", "compute_capability", "uuid"}
+    assert set(data["gpus"][0]) >= {
+        "vendor",
+        "index",
+        "name",
+        "memory_total_mib",
+        "compute_capability",
+        "uuid",
+    }
     assert isinstance(data["gpus"][0]["memory_total_mib"], int)
 
 
@@ -44,10 +71,14 @@ def test_contract_keys() -> None:
         ("[]", "must be a JSON object"),
         ('{"schema_version": 99}', "schema_version 99"),
         ('{"schema_version": 1, "python": {}}', "report.os: missing"),
-        ('{"schema_version": 1, "os": {"system": 3}, "python": {"version": "3.11", "implementation": "C", "executable": "x"}}',
-         "report.os.system: expected str"),
-        ('{"schema_version": 1, "os": {"system": "Linux"}, "python": {"version": "3.11", "implementation": "C", "executable": "x"}, "gpus": [{"vendor": "nvidia", "index": "zero", "name": null}]}',
-         "report.gpus[0].index"),
+        (
+            '{"schema_version": 1, "os": {"system": 3}, "python": {"version": "3.11", "implementation": "C", "executable": "x"}}',
+            "report.os.system: expected str",
+        ),
+        (
+            '{"schema_version": 1, "os": {"system": "Linux"}, "python": {"version": "3.11", "implementation": "C", "executable": "x"}, "gpus": [{"vendor": "nvidia", "index": "zero", "name": null}]}',
+            "report.gpus[0].index",
+        ),
     ],
 )
 def test_bad_report_files_name_the_problem(tmp_path: Path, text: str, needle: str) -> None:

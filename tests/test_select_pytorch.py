@@ -9,8 +9,8 @@ from typing import Optional
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from machines import base_report, machines, with_nvidia
+
 from fwsetup import data, recipes
 from fwsetup.compat import cc_covered, driver_runs_cuda, vtuple
 from fwsetup.errors import Refusal
@@ -86,8 +86,13 @@ def test_gpus_option_serves_a_subset() -> None:
 
 def test_volta_on_535() -> None:
     plan = plan_for("v100-535", "gpu")
-    spec = next(v for r in data.load("pytorch")["release"] if r["version"] == plan.version
-                for v in r["variant"] if v["name"] == plan.variant)
+    spec = next(
+        v
+        for r in data.load("pytorch")["release"]
+        if r["version"] == plan.version
+        for v in r["variant"]
+        if v["name"] == plan.variant
+    )
     assert cc_covered("7.0", spec["archs"], spec.get("ptx", []))
 
 
@@ -118,7 +123,12 @@ def test_only_python27_on_machine_names_an_interpreter_to_install() -> None:
 
 
 def test_local_cpu_wheel_is_preferred_and_used_from_disk() -> None:
-    wheel = LocalWheel("torch", "2.13.0+cpu", ("cp311-cp311-manylinux_2_28_x86_64",), "/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")
+    wheel = LocalWheel(
+        "torch",
+        "2.13.0+cpu",
+        ("cp311-cp311-manylinux_2_28_x86_64",),
+        "/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",
+    )
     plan = plan_for("cpu-only-debian12", "cpu", local_wheels=(wheel,))
     assert plan.packages == ["torch==2.13.0+cpu"] and plan.find_links == ["/opt/wheels"]
     assert plan.index_urls == []
@@ -148,10 +158,26 @@ def test_every_fixture_machine_gets_a_plan_or_a_reasoned_refusal(machine: str) -
 
 # ---------------------------------------------------------------- properties
 
-ALL_CCS = sorted({cc for r in data.load("pytorch")["release"] for v in r.get("variant", []) for cc in v.get("archs", [])}
-                 | {"3.7", "5.2", "6.1", "8.6", "8.9", "12.0", "10.0", "3.0"}, key=vtuple)
-DRIVERS = ["418.116.00", "450.80.02", "470.82.01", "510.47.03", "525.60.13", "535.104.05", "550.54.14",
-           "560.35.05", "570.124.06", "575.57.08", "580.95.05", "590.48.01", "610.57.04"]
+ALL_CCS = sorted(
+    {cc for r in data.load("pytorch")["release"] for v in r.get("variant", []) for cc in v.get("archs", [])}
+    | {"3.7", "5.2", "6.1", "8.6", "8.9", "12.0", "10.0", "3.0"},
+    key=vtuple,
+)
+DRIVERS = [
+    "418.116.00",
+    "450.80.02",
+    "470.82.01",
+    "510.47.03",
+    "525.60.13",
+    "535.104.05",
+    "550.54.14",
+    "560.35.05",
+    "570.124.06",
+    "575.57.08",
+    "580.95.05",
+    "590.48.01",
+    "610.57.04",
+]
 
 
 def driver_cuda(driver: str) -> Optional[str]:
@@ -166,12 +192,18 @@ def driver_cuda(driver: str) -> Optional[str]:
     driver=st.sampled_from(DRIVERS),
 )
 def test_select_never_returns_a_build_that_misses_a_gpu_or_the_driver(ccs: list[str], driver: str) -> None:
-    report = with_nvidia(base_report(), driver, driver_cuda(driver), [(f"GPU{i}", cc) for i, cc in enumerate(ccs)])
+    report = with_nvidia(
+        base_report(), driver, driver_cuda(driver), [(f"GPU{i}", cc) for i, cc in enumerate(ccs)]
+    )
     out = select(PYTORCH, report, Request("pytorch", accelerator="gpu"))
     if isinstance(out, Refusal):
         return
-    release = next(r for r in data.load("pytorch")["release"] if vtuple(r["version"])[:2] == vtuple(out.version)[:2])
-    variant = next(v for v in release["variant"] if v["name"] == out.variant and "linux-x86_64" in v["platforms"])
+    release = next(
+        r for r in data.load("pytorch")["release"] if vtuple(r["version"])[:2] == vtuple(out.version)[:2]
+    )
+    variant = next(
+        v for v in release["variant"] if v["name"] == out.variant and "linux-x86_64" in v["platforms"]
+    )
     for cc in ccs:
         assert cc_covered(cc, variant["archs"], variant.get("ptx", [])), (cc, out.version, out.variant)
     runs, _ = driver_runs_cuda(driver, driver_cuda(driver), variant["cuda"])
@@ -190,8 +222,14 @@ def test_single_gpu_refusals_are_justified(cc: str, driver: str) -> None:
         for v in release.get("variant", []):
             if not v["name"].startswith("cu") or "linux-x86_64" not in v.get("platforms", []):
                 continue
-            fits = cc_covered(cc, v["archs"], v.get("ptx", [])) and driver_runs_cuda(driver, driver_cuda(driver), v["cuda"])[0]
-            py_ok = any(release_python_ok(release, p) for p in ("3.13", "3.12", "3.11", "3.10", "3.9", "3.8", "3.7", "3.6"))
+            fits = (
+                cc_covered(cc, v["archs"], v.get("ptx", []))
+                and driver_runs_cuda(driver, driver_cuda(driver), v["cuda"])[0]
+            )
+            py_ok = any(
+                release_python_ok(release, p)
+                for p in ("3.13", "3.12", "3.11", "3.10", "3.9", "3.8", "3.7", "3.6")
+            )
             assert not (fits and py_ok), (cc, driver, release["version"], v["name"], out.message)
 
 
@@ -214,7 +252,10 @@ def test_reports_round_trip_through_json_and_plan_the_same() -> None:
 
 
 def test_unknown_cc_is_allowed_with_a_warning() -> None:
-    report = dataclasses.replace(base_report(), nvidia=MACHINES["rtx4090-580"].nvidia,
-                                 gpus=[GPU("nvidia", 0, "NVIDIA GeForce ...", None, None)])
+    report = dataclasses.replace(
+        base_report(),
+        nvidia=MACHINES["rtx4090-580"].nvidia,
+        gpus=[GPU("nvidia", 0, "NVIDIA GeForce ...", None, None)],
+    )
     out = select(PYTORCH, report, Request("pytorch", accelerator="gpu"))
     assert isinstance(out, Plan) and any("unknown" in w for w in out.warnings)

@@ -19,8 +19,9 @@ else:  # pragma: no cover - exercised on 3.9/3.10
 DATA_DIR = Path(__file__).parent
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name: str) -> dict[str, Any]:
     """Parse `fwsetup/data/<name>.toml`; a broken data file is a bug in fwsetup, so it raises."""
     with (DATA_DIR / f"{name}.toml").open("rb") as fh:
-        return tomllib.load(fh)
+        table: dict[str, Any] = tomllib.load(fh)
+    return table

@@ -16,7 +16,7 @@ from typing import Any, Callable, Optional
 
 from fwsetup import __version__
 from fwsetup.report import OSInfo, Problem, PythonInfo, SystemReport
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 # Module names under fwsetup.system; each has `probe(env) -> Probed`.
 PROBES: tuple[str, ...] = (
@@ -48,9 +48,7 @@ def collect(
 ) -> SystemReport:
     env = env or ProbeEnv()
     started = time.perf_counter()
-    selected: dict[str, Optional[ProbeFn]] = (
-        dict(probes) if probes is not None else dict.fromkeys(PROBES)
-    )
+    selected: dict[str, Optional[ProbeFn]] = dict(probes) if probes is not None else dict.fromkeys(PROBES)
     results: dict[str, Probed] = {}
     lock = threading.Lock()
 
@@ -82,9 +80,7 @@ def collect(
     for name, _ in threads:
         out = finished.get(name)
         if out is None:
-            problems.append(
-                Problem("probe-timeout", f"the {name} probe did not finish in time", name)
-            )
+            problems.append(Problem("probe-timeout", f"the {name} probe did not finish in time", name))
             continue
         fields.update(out.fields)
         gpus.extend(out.gpus)

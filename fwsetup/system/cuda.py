@@ -269,8 +269,7 @@ def find_toolkits(env: ProbeEnv, out: Probed) -> list[CudaToolkit]:
             else:
                 out.problem(
                     "cuda-version-unknown",
-                    f"{tk.path} looks like a CUDA toolkit but has no version.json, "
-                    "version.txt or bin/nvcc",
+                    f"{tk.path} looks like a CUDA toolkit but has no version.json, version.txt or bin/nvcc",
                     SOURCE,
                 )
         include = [_join(tk.path, "include")] if tk.readable else []

@@ -12,7 +12,7 @@ from typing import Optional
 
 from fwsetup.report import Framework
 from fwsetup.system import dists
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 # Distribution names (normalised) that are ML frameworks, or their GPU plugins, and the
 # framework each belongs to. Patterns cover per-CUDA package names.

@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from fwsetup.report import Interpreter
-from fwsetup.system.base import ProbeEnv, Probed
 from packaging.version import InvalidVersion, Version
+
+from fwsetup.report import Interpreter
+from fwsetup.system.base import Probed, ProbeEnv
 
 _EXE_NAME = re.compile(r"^python(?P<minor>[23]\.\d{1,2})$")
 _PY_VERSION = re.compile(r'#define\s+PY_VERSION\s+"(?P<v>[^"]+)"')

@@ -112,9 +112,7 @@ def max_cuda_for_driver(driver_version: str, system: str = "linux") -> Optional[
 @functools.lru_cache(maxsize=1)
 def _gpu_table() -> tuple[tuple[str, str], ...]:
     rows = data.load("gpus")["gpu"]
-    entries = (
-        (" ".join(str(r["match"]).split()).lower(), str(r["compute_capability"])) for r in rows
-    )
+    entries = ((" ".join(str(r["match"]).split()).lower(), str(r["compute_capability"])) for r in rows)
     return tuple(sorted(entries, key=lambda e: -len(e[0])))
 
 
@@ -787,9 +785,7 @@ def _finish(
 ) -> None:
     cuda_source = "reported" if cuda_version else None
     if cuda_version is None and driver_version is not None:
-        cuda_version = max_cuda_for_driver(
-            driver_version, system="windows" if windows_driver else "linux"
-        )
+        cuda_version = max_cuda_for_driver(driver_version, system="windows" if windows_driver else "linux")
         cuda_source = "table" if cuda_version else None
     out.fields["nvidia"] = NvidiaDriver(
         driver_version=driver_version,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import platform as _platform
 import re
-from typing import Optional
+from typing import Any, Optional
 
 from fwsetup.report import Libc, OSInfo
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 _DMI_FILES = ("sys_vendor", "product_name", "bios_vendor", "chassis_asset_tag")
 
@@ -30,7 +30,7 @@ def probe(env: ProbeEnv) -> Probed:
     return out
 
 
-def _distro_fields(env: ProbeEnv, system: str, out: Probed) -> dict[str, object]:
+def _distro_fields(env: ProbeEnv, system: str, out: Probed) -> dict[str, Any]:
     if system == "Darwin":
         return {"distro_id": "macos", "distro_version": _platform.mac_ver()[0] or None}
     if system == "Windows":
@@ -40,14 +40,12 @@ def _distro_fields(env: ProbeEnv, system: str, out: Probed) -> dict[str, object]
     return parse_os_release_with_distro(env, out)
 
 
-def parse_os_release_with_distro(env: ProbeEnv, out: Probed) -> dict[str, object]:
+def parse_os_release_with_distro(env: ProbeEnv, out: Probed) -> dict[str, Any]:
     import distro  # a few ms; only Linux needs it
 
     try:
         if str(env.root) == "/":
-            dist = distro.LinuxDistribution(
-                include_lsb=False, include_uname=False, include_oslevel=False
-            )
+            dist = distro.LinuxDistribution(include_lsb=False, include_uname=False, include_oslevel=False)
         else:
             dist = distro.LinuxDistribution(root_dir=str(env.root))
         distro_id = dist.id() or None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from fwsetup.report import PciDevice
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 # PCI-SIG vendor ids (https://pcisig.com/membership/member-companies; pci.ids).
 VENDORS = {"0x10de": "nvidia", "0x1002": "amd", "0x8086": "intel"}

@@ -11,7 +11,7 @@ from typing import Optional
 
 from fwsetup.report import PythonInfo
 from fwsetup.system import dists
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 
 def probe(env: ProbeEnv) -> Probed:

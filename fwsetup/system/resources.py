@@ -7,7 +7,7 @@ import platform
 from typing import Optional
 
 from fwsetup.report import Resources
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 # The instruction-set extensions that decide whether prebuilt wheels run.
 INTERESTING_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_tile", "neon", "asimd")

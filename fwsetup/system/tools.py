@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from fwsetup.system.base import ProbeEnv, Probed
+from fwsetup.system.base import Probed, ProbeEnv
 
 TOOLS = (
-    "apt-get", "dnf", "yum", "conda", "mamba", "brew",
-    "git", "gcc", "g++", "cmake", "make",
-    "java", "javac", "mvn", "cargo", "rustc", "lua", "luarocks",
-    "uv", "pyenv", "nvcc", "debootstrap",
+    "apt-get",
+    "dnf",
+    "yum",
+    "conda",
+    "mamba",
+    "brew",
+    "git",
+    "gcc",
+    "g++",
+    "cmake",
+    "make",
+    "java",
+    "javac",
+    "mvn",
+    "cargo",
+    "rustc",
+    "lua",
+    "luarocks",
+    "uv",
+    "pyenv",
+    "nvcc",
+    "debootstrap",
 )
 
 
