@@ -11,11 +11,7 @@ def main(device_arg):
     import jax.numpy as jnp
 
     devices = jax.devices()
-    dev = devices[0]
-    device = "%s:%d" % (dev.platform, dev.id)
-    if device_arg == "cpu":
-        dev = jax.devices("cpu")[0]
-        device = "cpu:0"
+    dev = jax.devices("cpu")[0] if device_arg == "cpu" else devices[0]
     a = jax.device_put(jnp.arange(6.0).reshape(2, 3), dev)
     b = jax.device_put(jnp.arange(6.0).reshape(3, 2), dev)
     matmul = jax.jit(jnp.matmul)(a, b).tolist() == [[10.0, 13.0], [28.0, 40.0]]
@@ -33,11 +29,18 @@ def main(device_arg):
         "ok": all(checks.values()),
         "framework": "jax",
         "framework_version": jax.__version__,
-        "device": device if device_arg == "cpu" else "%s:%d" % (out.devices().pop().platform, 0),
+        "device": _name(next(iter(out.devices()))),
         "checks": checks,
         "details": {"devices": [str(d) for d in devices]},
         "seconds": round(time.time() - started, 3),
     }
+
+
+def _name(dev):
+    """'cpu' or 'cuda:N' / 'rocm:N', the names every fwsetup smoke test uses."""
+    if dev.platform == "cpu":
+        return "cpu"
+    return "%s:%d" % ("cuda" if dev.platform == "gpu" else dev.platform, dev.id)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,105 @@
+"""Real installs from the package registry into temporary environments, nothing faked.
+
+Each test installs with `fwsetup install FW --cpu` (which runs the recipe's smoke test), then
+imports the framework inside the new environment itself and computes something.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import fwsetup, json_out
+
+pytestmark = pytest.mark.e2e
+
+CHECKS = {
+    "pytorch": "import torch; x = torch.ones(3, 3); print(float((x @ x).sum()))",  # 27.0
+    "jax": "import jax.numpy as jnp; x = jnp.ones((3, 3)); print(float((x @ x).sum()))",
+    "tensorflow": "import tensorflow as tf; x = tf.ones((3, 3)); print(float(tf.reduce_sum(x @ x)))",
+    "keras": "import keras; from keras import ops; x = ops.ones((3, 3)); print(float(ops.sum(ops.matmul(x, x))))",
+    "theano": (
+        "import numpy, theano, theano.tensor as T; a = T.matrix(); f = theano.function([a], T.dot(a, a).sum()); "
+        "print(float(f(numpy.ones((3, 3), dtype=theano.config.floatX))))"
+    ),
+    "mxnet": "import mxnet as mx; x = mx.nd.ones((3, 3)); print(float(mx.nd.dot(x, x).sum().asscalar()))",
+    "brainstorm": "import numpy, brainstorm; x = numpy.ones((3, 3)); print(float(x.dot(x).sum()))",
+}
+
+
+def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, object]:
+    env = tmp_path / framework
+    home = tmp_path / "home"
+    out = fwsetup("install", framework, "--cpu", "--env", str(env), "--json", *extra, env={"FWSETUP_HOME": str(home)}, timeout=1800)
+    assert out.returncode == 0, f"exit {out.returncode}\n{out.stdout}\n{out.stderr}"
+    data = json_out(out)
+    smoke = data["smoke"]
+    assert isinstance(smoke, dict) and smoke["ok"] is True and smoke["device"] == "cpu", smoke
+    full_env = dict(os.environ)
+    for key, value in (json_out_metadata(env).get("env") or {}).items():
+        full_env[key] = value
+    computed = subprocess.run(
+        [str(env / "bin" / "python"), "-c", CHECKS[framework]],
+        capture_output=True, text=True, timeout=600, env=full_env, check=False,
+    )
+    assert computed.returncode == 0, computed.stderr
+    assert computed.stdout.strip().splitlines()[-1] == "27.0"
+    return data
+
+
+def json_out_metadata(env: Path) -> dict[str, object]:
+    import json
+
+    data: dict[str, object] = json.loads((env / "fwsetup.json").read_text())
+    return data
+
+
+def test_pytorch_cpu_from_the_configured_find_links(tmp_path: Path) -> None:
+    from fwsetup import pipconfig, wheels
+
+    on_disk = [w for w in wheels.scan(pipconfig.read().local_find_links_dirs()) if w.name == "torch" and w.version.endswith("+cpu")]
+    if not on_disk:
+        pytest.skip("no CPU torch wheel in this machine's pip find-links")
+    data = install_and_check("pytorch", tmp_path)
+    packages = data["packages"]
+    assert isinstance(packages, dict)
+    assert packages["torch"] in {w.version for w in on_disk}
+    assert not any(name.startswith("nvidia-") for name in packages)  # --cpu never pulls CUDA
+
+
+def test_jax_cpu(tmp_path: Path) -> None:
+    data = install_and_check("jax", tmp_path)
+    packages = data["packages"]
+    assert isinstance(packages, dict) and "jaxlib" in packages
+    assert not any("cuda" in name for name in packages)
+
+
+def test_tensorflow_cpu(tmp_path: Path) -> None:
+    data = install_and_check("tensorflow", tmp_path)
+    packages = data["packages"]
+    assert isinstance(packages, dict)
+    assert not any(name.startswith("nvidia-") for name in packages)
+
+
+def test_keras_cpu(tmp_path: Path) -> None:
+    data = install_and_check("keras", tmp_path)
+    packages = data["packages"]
+    assert isinstance(packages, dict) and "keras" in packages
+
+
+def test_theano_cpu_on_python37(tmp_path: Path) -> None:
+    data = install_and_check("theano", tmp_path)
+    assert data["python"] == "3.7"
+
+
+def test_mxnet_cpu_on_python38(tmp_path: Path) -> None:
+    data = install_and_check("mxnet", tmp_path)
+    assert data["python"] == "3.8"
+
+
+def test_brainstorm_cpu_on_python27(tmp_path: Path) -> None:
+    data = install_and_check("brainstorm", tmp_path)
+    assert data["python"] == "2.7"
