@@ -1,3 +1,3 @@
-from fwsetup.cli import main
+from fwsetup.main import main
 
 main()

@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional, TypeVar
 import typer
 
 from fwsetup import __version__
+from fwsetup.cli_errors import debug_enabled, emit_error, report_internal_error
 from fwsetup.errors import ExitCode, FwsetupError, UsageError
 
 app = typer.Typer(
@@ -27,19 +28,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 JSON_HELP = "Print exactly one JSON document on stdout."
 
 
-def _debug() -> bool:
-    return os.environ.get("FWSETUP_DEBUG", "") not in ("", "0")
-
-
-def emit_error(exc: FwsetupError, json_output: bool) -> None:
-    from fwsetup import render
-
-    if json_output:
-        render.dump_json({"error": exc.to_dict()})
-    else:
-        sys.stderr.write(render.error_text(exc.message, exc.fix, render.use_color(sys.stderr)))
-
-
 def handles_errors(fn: F) -> F:
     """Turn every failure into one message and its documented exit code, never a traceback."""
 
@@ -51,7 +39,7 @@ def handles_errors(fn: F) -> F:
         except typer.Exit:
             raise
         except FwsetupError as exc:
-            if _debug():
+            if debug_enabled():
                 traceback.print_exc()
             emit_error(exc, json_output)
             raise typer.Exit(int(exc.exit_code)) from None
@@ -59,16 +47,7 @@ def handles_errors(fn: F) -> F:
             emit_error(FwsetupError("interrupted", None, code="interrupted"), json_output)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
-            if _debug():
-                traceback.print_exc()
-            emit_error(
-                FwsetupError(
-                    f"internal error: {type(exc).__name__}: {exc}",
-                    "rerun with FWSETUP_DEBUG=1 to see the traceback, and report it",
-                ),
-                json_output,
-            )
-            raise typer.Exit(int(ExitCode.INTERNAL)) from None
+            raise typer.Exit(report_internal_error(exc, json_output)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -105,20 +84,9 @@ def doctor(
     ),
 ) -> None:
     """Report what this machine is and what is wrong with it for ML work."""
-    import dataclasses
+    from fwsetup.doctor import run_doctor
 
-    from fwsetup import render, system
-    from fwsetup.diagnose import diagnose
-    from fwsetup.system.base import ProbeEnv
-
-    report = system.collect(ProbeEnv(timeout=timeout))
-    report = dataclasses.replace(report, findings=diagnose(report))
-    if json_output:
-        render.dump_json(report.to_dict())
-    else:
-        sys.stdout.write(render.report_text(report, render.use_color(sys.stdout)))
-    if strict and any(f.level == "error" for f in report.findings):
-        raise typer.Exit(int(ExitCode.INTERNAL))
+    raise typer.Exit(run_doctor(json_output, strict, timeout))
 
 
 @app.command("list")

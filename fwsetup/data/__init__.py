@@ -11,17 +11,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.9/3.10
-    import tomli as tomllib
-
 DATA_DIR = Path(__file__).parent
 
 
 @functools.cache
 def load(name: str) -> dict[str, Any]:
     """Parse `fwsetup/data/<name>.toml`; a broken data file is a bug in fwsetup, so it raises."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.9/3.10
+        import tomli as tomllib
     with (DATA_DIR / f"{name}.toml").open("rb") as fh:
         table: dict[str, Any] = tomllib.load(fh)
     return table

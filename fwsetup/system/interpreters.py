@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from packaging.version import InvalidVersion, Version
-
+from fwsetup.compat import vtuple
 from fwsetup.report import Interpreter
 from fwsetup.system.base import Probed, ProbeEnv
 
@@ -55,11 +54,8 @@ def probe(env: ProbeEnv) -> Probed:
     return out
 
 
-def _sort_key(interp: Interpreter) -> tuple[Version, str]:
-    try:
-        return (Version(interp.version), interp.source)
-    except InvalidVersion:
-        return (Version("0"), interp.source)
+def _sort_key(interp: Interpreter) -> tuple[tuple[int, ...], str]:
+    return (vtuple(interp.version), interp.source)
 
 
 def pyenv_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:

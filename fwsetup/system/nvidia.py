@@ -14,8 +14,6 @@ and every tool call is bounded by `ProbeEnv.timeout`.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import os
 import re
@@ -425,24 +423,35 @@ class NvmlReport:
     gpus: list[GPU]
 
 
-class _NvmlMemory(ctypes.Structure):
-    _fields_ = [  # the C layout of nvmlMemory_t
-        ("total", ctypes.c_ulonglong),
-        ("free", ctypes.c_ulonglong),
-        ("used", ctypes.c_ulonglong),
-    ]
+@functools.cache
+def _nvml_types() -> tuple[type, type]:
+    """The ctypes layouts of nvmlMemory_t and nvmlPciInfo_t (v2/v3), built on first use so a
+    machine without NVIDIA never pays for importing ctypes."""
+    import ctypes
+
+    class NvmlMemory(ctypes.Structure):
+        _fields_ = [("total", ctypes.c_ulonglong), ("free", ctypes.c_ulonglong), ("used", ctypes.c_ulonglong)]
+
+    class NvmlPciInfo(ctypes.Structure):
+        _fields_ = [
+            ("busIdLegacy", ctypes.c_char * 16),
+            ("domain", ctypes.c_uint),
+            ("bus", ctypes.c_uint),
+            ("device", ctypes.c_uint),
+            ("pciDeviceId", ctypes.c_uint),
+            ("pciSubSystemId", ctypes.c_uint),
+            ("busId", ctypes.c_char * 32),
+        ]
+
+    return NvmlMemory, NvmlPciInfo
 
 
-class _NvmlPciInfo(ctypes.Structure):
-    _fields_ = [  # the C layout of nvmlPciInfo_t (v2/v3)
-        ("busIdLegacy", ctypes.c_char * 16),
-        ("domain", ctypes.c_uint),
-        ("bus", ctypes.c_uint),
-        ("device", ctypes.c_uint),
-        ("pciDeviceId", ctypes.c_uint),
-        ("pciSubSystemId", ctypes.c_uint),
-        ("busId", ctypes.c_char * 32),
-    ]
+def __getattr__(name: str) -> Any:
+    if name == "_NvmlMemory":
+        return _nvml_types()[0]
+    if name == "_NvmlPciInfo":
+        return _nvml_types()[1]
+    raise AttributeError(name)
 
 
 def _nvml_fn(lib: Any, *names: str) -> Optional[Callable[..., int]]:
@@ -454,6 +463,8 @@ def _nvml_fn(lib: Any, *names: str) -> Optional[Callable[..., int]]:
 
 
 def _nvml_text(fn: Optional[Callable[..., int]], *args: Any, size: int = 96) -> Optional[str]:
+    import ctypes
+
     if fn is None:
         return None
     buf = ctypes.create_string_buffer(size)
@@ -463,6 +474,8 @@ def _nvml_text(fn: Optional[Callable[..., int]], *args: Any, size: int = 96) -> 
 
 
 def _nvml_cuda_version(lib: Any) -> Optional[str]:
+    import ctypes
+
     fn = _nvml_fn(lib, "nvmlSystemGetCudaDriverVersion_v2", "nvmlSystemGetCudaDriverVersion")
     value = ctypes.c_int(0)
     if fn is None or fn(ctypes.pointer(value)) != 0 or value.value <= 0:
@@ -471,6 +484,8 @@ def _nvml_cuda_version(lib: Any) -> Optional[str]:
 
 
 def _nvml_gpu(lib: Any, index: int) -> Optional[GPU]:
+    import ctypes
+
     handle = ctypes.c_void_p()
     get_handle = _nvml_fn(lib, "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex")
     if get_handle is None or get_handle(ctypes.c_uint(index), ctypes.pointer(handle)) != 0:
@@ -479,13 +494,13 @@ def _nvml_gpu(lib: Any, index: int) -> Optional[GPU]:
     uuid = _nvml_text(_nvml_fn(lib, "nvmlDeviceGetUUID"), handle)
 
     memory: Optional[int] = None
-    mem = _NvmlMemory()
+    mem = _nvml_types()[0]()
     get_memory = _nvml_fn(lib, "nvmlDeviceGetMemoryInfo")
     if get_memory is not None and get_memory(handle, ctypes.pointer(mem)) == 0:
         memory = int(mem.total) // (1024 * 1024)
 
     bus_id: Optional[str] = None
-    pci = _NvmlPciInfo()
+    pci = _nvml_types()[1]()
     get_pci = _nvml_fn(lib, "nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2")
     if get_pci is not None and get_pci(handle, ctypes.pointer(pci)) == 0:
         bus_id = pci.busId.decode("ascii", errors="replace") or None
@@ -518,6 +533,8 @@ def _nvml_gpu(lib: Any, index: int) -> Optional[GPU]:
 
 def read_nvml(lib: Any) -> Optional[NvmlReport]:
     """Driver, CUDA version and GPUs from a loaded NVML library (or a stand-in); None on failure."""
+    import ctypes
+
     init = _nvml_fn(lib, "nvmlInit_v2", "nvmlInit")
     if init is None or init() != 0:
         return None
@@ -559,6 +576,8 @@ def _nvml_library_paths() -> list[str]:
 
 def find_nvml() -> Optional[str]:
     """Path (or loader name) of the NVML library, or None; only looks, never loads."""
+    import ctypes.util
+
     for candidate in _nvml_library_paths():
         if Path(candidate).is_file():
             return candidate
@@ -597,6 +616,8 @@ def _nvml_probe(env: ProbeEnv) -> Optional[NvmlReport]:
 
 
 def _load_nvml(path: str) -> Any:
+    import ctypes
+
     return ctypes.CDLL(path)
 
 

@@ -41,7 +41,14 @@ def _distro_fields(env: ProbeEnv, system: str, out: Probed) -> dict[str, Any]:
 
 
 def parse_os_release_with_distro(env: ProbeEnv, out: Probed) -> dict[str, Any]:
-    import distro  # a few ms; only Linux needs it
+    """os-release (the standard every current distribution ships) is read directly; the
+    distro package, which also knows older release files, is the fallback."""
+    text = env.read_text("/etc/os-release") or env.read_text("/usr/lib/os-release")
+    if text is not None:
+        fields = parse_os_release(text)
+        if fields.get("distro_id"):
+            return fields
+    import distro
 
     try:
         if str(env.root) == "/":
@@ -62,6 +69,29 @@ def parse_os_release_with_distro(env: ProbeEnv, out: Probed) -> dict[str, Any]:
         "distro_version": version,
         "distro_codename": codename.lower() if codename else None,
         "distro_like": like,
+    }
+
+
+def parse_os_release(text: str) -> dict[str, Any]:
+    """ID, VERSION_ID, codename and ID_LIKE from os-release (shell-style KEY=value lines)."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.strip().partition("=")
+        if not sep or key.startswith("#"):
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        values[key] = value
+    codename = values.get("VERSION_CODENAME") or values.get("UBUNTU_CODENAME")
+    if not codename:
+        m = re.search(r"\(([^)]+)\)", values.get("VERSION", ""))
+        codename = m.group(1) if m else None
+    return {
+        "distro_id": values.get("ID", "").lower() or None,
+        "distro_version": values.get("VERSION_ID") or None,
+        "distro_codename": codename.lower() if codename else None,
+        "distro_like": values.get("ID_LIKE", "").split(),
     }
 
 

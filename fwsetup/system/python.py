@@ -6,7 +6,6 @@ import os
 import platform
 import re
 import sys
-import sysconfig
 from typing import Optional
 
 from fwsetup.report import PythonInfo
@@ -26,7 +25,7 @@ def probe(env: ProbeEnv) -> Probed:
         in_venv=in_venv,
         conda=conda_prefix(env),
         pip_version=pip.version if pip else None,
-        uv_version=uv_version(env, out),
+        uv_version=uv_version(env, out, dists.scan().get("uv")),
     )
     return out
 
@@ -35,8 +34,9 @@ def is_externally_managed(in_venv: bool) -> bool:
     """PEP 668: the marker file in the stdlib dir, which a venv never inherits."""
     if in_venv:
         return False
-    stdlib = sysconfig.get_path("stdlib")
-    return bool(stdlib) and os.path.isfile(os.path.join(stdlib, "EXTERNALLY-MANAGED"))
+    # sysconfig.get_path("stdlib") is where os.py lives; importing sysconfig costs more.
+    stdlib = os.path.dirname(os.__file__)
+    return os.path.isfile(os.path.join(stdlib, "EXTERNALLY-MANAGED"))
 
 
 def conda_prefix(env: ProbeEnv) -> Optional[str]:
@@ -45,10 +45,13 @@ def conda_prefix(env: ProbeEnv) -> Optional[str]:
     return None
 
 
-def uv_version(env: ProbeEnv, out: Probed) -> Optional[str]:
-    if env.which("uv") is None:
-        return None
-    result = env.run(["uv", "--version"])
+def uv_version(env: ProbeEnv, out: Probed, installed: Optional[dists.Dist] = None) -> Optional[str]:
+    """uv on PATH (asked for its version), or the uv package installed beside this interpreter
+    (fwsetup's own dependency: its metadata says the version without starting it)."""
+    uv = env.which("uv")
+    if uv is None:
+        return installed.version if installed is not None and str(env.root) == "/" else None
+    result = env.run([uv, "--version"])
     m = re.search(r"\buv (\d+\.\d+\.\d+\S*)", result.stdout)
     if not result.ok or not m:
         out.problem("uv-unreadable", f"`uv --version` gave no version: {result.output[:120]!r}", "python")

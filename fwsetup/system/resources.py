@@ -17,16 +17,22 @@ def probe(env: ProbeEnv) -> Probed:
     out = Probed()
     model, flags = cpu_model_and_flags(env)
     logical = physical = mem_total = mem_avail = None
-    try:
-        import psutil
-
-        logical = psutil.cpu_count(logical=True)
-        physical = psutil.cpu_count(logical=False)
-        vm = psutil.virtual_memory()
-        mem_total, mem_avail = vm.total // 2**20, vm.available // 2**20
-    except Exception as exc:  # psutil missing a platform backend, /proc hidden, …
-        out.problem("resources-unreadable", f"cannot read CPU/memory: {exc}", "resources")
+    meminfo = env.read_text("/proc/meminfo")
+    if meminfo is not None:  # Linux: two file reads, no psutil import (doctor's budget is tight)
+        mem_total, mem_avail = parse_meminfo(meminfo)
         logical = os.cpu_count()
+        physical = physical_cores(env.read_text("/proc/cpuinfo") or "")
+    else:
+        try:
+            import psutil
+
+            logical = psutil.cpu_count(logical=True)
+            physical = psutil.cpu_count(logical=False)
+            vm = psutil.virtual_memory()
+            mem_total, mem_avail = vm.total // 2**20, vm.available // 2**20
+        except Exception as exc:  # psutil missing a platform backend, …
+            out.problem("resources-unreadable", f"cannot read CPU/memory: {exc}", "resources")
+            logical = os.cpu_count()
     disk_path, disk_free = free_disk(env.disk_path or default_env_root(env.environ))
     out.fields["resources"] = Resources(
         cpu_model=model,
@@ -39,6 +45,37 @@ def probe(env: ProbeEnv) -> Probed:
         disk_free_mib=disk_free,
     )
     return out
+
+
+def parse_meminfo(text: str) -> tuple[Optional[int], Optional[int]]:
+    """(MemTotal, MemAvailable) in MiB from /proc/meminfo (values are kB)."""
+    values: dict[str, int] = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(":")
+        parts = rest.split()
+        if parts and parts[0].isdigit():
+            values[key.strip()] = int(parts[0])
+    total = values.get("MemTotal")
+    avail = values.get("MemAvailable", values.get("MemFree"))
+    return (total // 1024 if total else None, avail // 1024 if avail is not None else None)
+
+
+def physical_cores(cpuinfo: str) -> Optional[int]:
+    """Distinct (physical id, core id) pairs in /proc/cpuinfo; None where not listed (ARM, VMs)."""
+    cores: set[tuple[str, str]] = set()
+    physical = core = None
+    for line in [*cpuinfo.splitlines(), ""]:
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "physical id":
+            physical = value.strip()
+        elif key == "core id":
+            core = value.strip()
+        elif not line.strip():
+            if core is not None:
+                cores.add((physical or "0", core))
+            physical = core = None
+    return len(cores) or None
 
 
 def cpu_model_and_flags(env: ProbeEnv) -> tuple[Optional[str], list[str]]:
