@@ -31,7 +31,21 @@ class Sources:
     constraints: tuple[str, ...] = ()
     build_constraints: tuple[str, ...] = ()
     offline: bool = False
+    env_dir: Optional[Path] = None
     settings: pipconfig.PipSettings = field(default_factory=pipconfig.PipSettings)
+
+
+def write_build_constraints(env_dir: Path, sources: Sources) -> Path:
+    """Build constraints as a file inside the environment: both installers take a file."""
+    cfile = env_dir / ".fwsetup-build-constraints.txt"
+    cfile.write_text("\n".join(sources.build_constraints) + "\n", encoding="utf-8")
+    return cfile
+
+
+def env_dir_of(sources: Sources) -> Path:
+    if sources.env_dir is None:
+        raise InstallError("internal: build constraints need the environment directory", None)
+    return sources.env_dir
 
 
 class Runner(Protocol):
@@ -180,8 +194,8 @@ class UvBackend:
             args += ["--find-links", fl]
         for c in (*s.constraints, *sources.constraints):
             args += ["--constraint", c]
-        for c in sources.build_constraints:
-            args += ["--build-constraint", c]
+        if sources.build_constraints:
+            args += ["--build-constraint", str(write_build_constraints(env_dir_of(sources), sources))]
         for host in s.trusted_hosts:
             args += ["--allow-insecure-host", host]
         if sources.offline:

@@ -275,6 +275,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                     constraints=options.constraints,
                     build_constraints=tuple(plan.build_constraints),
                     offline=options.offline,
+                    env_dir=gen,
                     settings=settings,
                 )
                 backend.install(envs.env_python(gen), plan.packages, sources, run)

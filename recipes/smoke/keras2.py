@@ -42,14 +42,14 @@ def main(device_arg):
     dense = layers.Dense(2, use_bias=False)
     m1 = keras.models.Model(inp, dense(inp))
     dense.set_weights([B])
-    matmul = m1.predict(A).tolist() == [[10.0, 13.0], [28.0, 40.0]]
+    matmul = m1.predict(A, verbose=0).tolist() == [[10.0, 13.0], [28.0, 40.0]]
 
     # Convolution: 3x3 ones over 4x4 ones (channels_last) gives 9s.
     cin = layers.Input(shape=(4, 4, 1))
     conv_layer = layers.Conv2D(1, (3, 3), use_bias=False)
     m2 = keras.models.Model(cin, conv_layer(cin))
     conv_layer.set_weights([np.ones((3, 3, 1, 1), dtype="float32")])
-    conv = m2.predict(np.ones((1, 4, 4, 1), dtype="float32")).reshape(-1).tolist() == [9.0] * 4
+    conv = m2.predict(np.ones((1, 4, 4, 1), dtype="float32"), verbose=0).reshape(-1).tolist() == [9.0] * 4
 
     # Backward: Dense(1) kernel w = [1, -2] on the 2x2 identity predicts w; MSE against 0 is
     # mean(w^2) = 2.5 with gradient w = [1, -2]; one SGD step at rate 0.5 gives [0.5, -1].
