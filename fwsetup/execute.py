@@ -228,6 +228,11 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             "follow the steps of `fwsetup install "
             + recipe.name
             + " --dry-run`"
+            + "".join(
+                f", or install the pip variant with `fwsetup install {recipe.name} --variant {v.name}`"
+                for v in recipe.variants
+                if v.route == "pip" and v.name != plan.variant
+            )
             + (f", or use {recipe.successor}" if recipe.successor else ""),
             code="not-installable",
         )
