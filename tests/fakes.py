@@ -28,6 +28,7 @@ def make_tool(
     rc: int = 0,
     sleep: float = 0.0,
     by_args: Optional[dict[str, Union[str, bytes]]] = None,
+    rc_by_args: Optional[dict[str, int]] = None,
 ) -> Path:
     """Write an executable `name` into bindir.
 
@@ -62,7 +63,12 @@ with open(out, "rb") as fh:
     sys.stdout.buffer.write(fh.read())
 with open({err!r}, "rb") as fh:
     sys.stderr.buffer.write(fh.read())
-sys.exit({rc})
+code = {rc}
+for needle, value in {sorted((rc_by_args or {}).items())!r}:
+    if needle in args:
+        code = value
+        break
+sys.exit(code)
 """
     tool = bindir / name
     tool.write_text(script)
