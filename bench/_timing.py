@@ -13,14 +13,22 @@ from typing import Optional
 
 def time_once(argv: Sequence[str], env: Optional[Mapping[str, str]] = None, timeout: float = 3600) -> float:
     started = time.perf_counter()
-    subprocess.run(list(argv), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, timeout=timeout,
-                   env=dict(os.environ, **(env or {})))
+    subprocess.run(
+        list(argv),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        timeout=timeout,
+        env=dict(os.environ, **(env or {})),
+    )
     return time.perf_counter() - started
 
 
-def interleaved(commands: dict[str, Sequence[str]], rounds: int, env: Optional[Mapping[str, str]] = None) -> dict[str, list[float]]:
+def interleaved(
+    commands: dict[str, Sequence[str]], rounds: int, env: Optional[Mapping[str, str]] = None
+) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in commands}
-    for name, argv in commands.items():  # warm-up: page cache, .pyc files
+    for argv in commands.values():  # warm-up: page cache, .pyc files
         time_once(argv, env)
     for _ in range(rounds):
         for name, argv in commands.items():

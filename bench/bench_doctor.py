@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _timing import interleaved, report  # noqa: E402
+from _timing import interleaved, report
 
 
 def find_torch_python() -> str | None:
@@ -28,7 +28,9 @@ def find_torch_python() -> str | None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--torch-python", help="an interpreter with torch installed (default: an fwsetup pytorch env)")
+    parser.add_argument(
+        "--torch-python", help="an interpreter with torch installed (default: an fwsetup pytorch env)"
+    )
     args = parser.parse_args()
     fwsetup = shutil.which("fwsetup") or str(Path(sys.executable).parent / "fwsetup")
     commands = {
@@ -40,13 +42,17 @@ def main() -> None:
     if torch_py:
         commands["torch collect_env"] = [torch_py, "-m", "torch.utils.collect_env"]
     else:
-        print("(no interpreter with torch found: `fwsetup install pytorch --cpu` first to compare with collect_env)")
+        print(
+            "(no interpreter with torch found: `fwsetup install pytorch --cpu` first to compare with collect_env)"
+        )
     samples = interleaved(commands, args.rounds)
     report(samples, "python -c pass")
     if torch_py:
         import statistics
 
-        ratio = statistics.median(samples["fwsetup doctor --json"]) / statistics.median(samples["torch collect_env"])
+        ratio = statistics.median(samples["fwsetup doctor --json"]) / statistics.median(
+            samples["torch collect_env"]
+        )
         print(f"doctor --json / collect_env = {ratio:.2f}")
 
 

@@ -203,7 +203,13 @@ def wheel_fits(tags: Iterable[str], python_minor: str, report: SystemReport) -> 
         for tag in parsed:
             if tag.interpreter not in interp_ok:
                 continue
-            if tag.abi not in ("none", "abi3", f"cp{major}{minor}"):
+            if tag.abi not in (
+                "none",
+                "abi3",
+                f"cp{major}{minor}",
+                f"cp{major}{minor}m",
+                f"cp{major}{minor}mu",
+            ):
                 continue
             if _platform_ok(tag.platform, system, arch, glibc):
                 return True
@@ -729,6 +735,8 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
                 )
                 if accel == "mps":
                     packages.append("tensorflow-metal")
+                elif "[and-cuda]" not in gpu_pkg:
+                    warnings = [*warnings, _tf_system_cuda_note(release, report)]
             if release.get("numpy"):
                 packages.append(f"numpy{release['numpy']}")
             plan = Plan(
@@ -752,6 +760,17 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
         f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
         "use --cpu" if accel != "cpu" else "TensorFlow has no wheels for this platform; try JAX or PyTorch",
         code="no-compatible-build",
+    )
+
+
+def _tf_system_cuda_note(release: dict[str, Any], report: SystemReport) -> str:
+    """TensorFlow before 2.14 loads CUDA and cuDNN from the system; its wheel brings neither."""
+    cuda, cudnn = str(release.get("cuda")), str(release.get("cudnn", "?"))
+    have = [t for t in report.cuda_toolkits if t.version and vtuple(t.version)[:2] == vtuple(cuda)[:2]]
+    found = f"; found CUDA {have[0].version} at {have[0].path}" if have else "; none found on this machine"
+    return (
+        f"TensorFlow {release['version']} loads CUDA {cuda} and cuDNN {cudnn} from the system (the wheel "
+        f"brings neither): install them before use{found}"
     )
 
 

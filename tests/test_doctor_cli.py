@@ -7,16 +7,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from fakes import FIXTURES, make_tool, path_env
 from helpers import fwsetup, json_out
+
 from fwsetup import system
 from fwsetup.diagnose import diagnose
 from fwsetup.report import SystemReport
 from fwsetup.system.base import ProbeEnv
 
 SMI_TABLES = sorted(p.name for p in (FIXTURES / "nvidia-smi").iterdir() if not p.name.endswith(".source.md"))
-ERRORS = sorted(p.name for p in (FIXTURES / "errors").iterdir() if p.name.startswith(("nvidia-smi", "nvml")) and not p.name.endswith(".source.md"))
+ERRORS = sorted(
+    p.name
+    for p in (FIXTURES / "errors").iterdir()
+    if p.name.startswith(("nvidia-smi", "nvml")) and not p.name.endswith(".source.md")
+)
 
 
 def test_doctor_json_is_one_document_with_the_contract() -> None:
@@ -24,14 +28,31 @@ def test_doctor_json_is_one_document_with_the_contract() -> None:
     assert out.returncode == 0, out.stderr
     data = json_out(out)
     assert data["schema_version"] == 1
-    for key in ("os", "python", "interpreters", "nvidia", "gpus", "cuda_toolkits", "rocm", "resources", "frameworks", "problems", "findings"):
+    for key in (
+        "os",
+        "python",
+        "interpreters",
+        "nvidia",
+        "gpus",
+        "cuda_toolkits",
+        "rocm",
+        "resources",
+        "frameworks",
+        "problems",
+        "findings",
+    ):
         assert key in data
     SystemReport.from_dict(data)
 
 
 def test_doctor_text_and_strict() -> None:
     out = fwsetup("doctor")
-    assert out.returncode == 0 and "System" in out.stdout and "Findings" in out.stdout or "No problems" in out.stdout
+    assert (
+        (out.returncode == 0
+        and "System" in out.stdout
+        and "Findings" in out.stdout)
+        or "No problems" in out.stdout
+    )
     strict = fwsetup("doctor", "--strict", "--json")
     errors = [f for f in json_out(strict)["findings"] if f["level"] == "error"]
     assert strict.returncode == (1 if errors else 0)
@@ -59,8 +80,11 @@ def _machine_root(tmp_path: Path, os_release: str = "ubuntu-22.04.3.os-release")
 def test_every_recorded_machine_makes_a_contract_report(tmp_path: Path, table: str) -> None:
     bindir = tmp_path / "bin"
     make_tool(
-        bindir, "nvidia-smi", (FIXTURES / "nvidia-smi" / table).read_bytes(),
-        by_args={"--query-gpu": ""}, rc_by_args={"--query-gpu": 2},
+        bindir,
+        "nvidia-smi",
+        (FIXTURES / "nvidia-smi" / table).read_bytes(),
+        by_args={"--query-gpu": ""},
+        rc_by_args={"--query-gpu": 2},
         stderr=b"",
     )
     env = ProbeEnv(root=_machine_root(tmp_path), environ=path_env(bindir, FWSETUP_NO_NVML="1"), timeout=5)
@@ -82,7 +106,12 @@ def test_every_recorded_driver_error_becomes_a_finding_not_a_crash(tmp_path: Pat
     env = ProbeEnv(root=_machine_root(tmp_path), environ=path_env(bindir, FWSETUP_NO_NVML="1"), timeout=5)
     report = system.collect(env)
     findings = {f.code for f in diagnose(report)}
-    assert findings & {"driver-library-mismatch", "driver-unreachable", "driver-sees-no-gpu", "wsl1-no-gpu"}, (error, report.problems)
+    assert findings & {
+        "driver-library-mismatch",
+        "driver-unreachable",
+        "driver-sees-no-gpu",
+        "wsl1-no-gpu",
+    }, (error, report.problems)
 
 
 def test_hanging_nvidia_smi_does_not_hang_doctor(tmp_path: Path) -> None:

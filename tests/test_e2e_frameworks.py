@@ -11,7 +11,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import fwsetup, json_out
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +32,17 @@ CHECKS = {
 def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, object]:
     env = tmp_path / framework
     home = tmp_path / "home"
-    out = fwsetup("install", framework, "--cpu", "--env", str(env), "--json", *extra, env={"FWSETUP_HOME": str(home)}, timeout=1800)
+    out = fwsetup(
+        "install",
+        framework,
+        "--cpu",
+        "--env",
+        str(env),
+        "--json",
+        *extra,
+        env={"FWSETUP_HOME": str(home)},
+        timeout=1800,
+    )
     assert out.returncode == 0, f"exit {out.returncode}\n{out.stdout}\n{out.stderr}"
     data = json_out(out)
     smoke = data["smoke"]
@@ -43,7 +52,11 @@ def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, 
         full_env[key] = value
     computed = subprocess.run(
         [str(env / "bin" / "python"), "-c", CHECKS[framework]],
-        capture_output=True, text=True, timeout=600, env=full_env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=full_env,
+        check=False,
     )
     assert computed.returncode == 0, computed.stderr
     assert computed.stdout.strip().splitlines()[-1] == "27.0"
@@ -60,7 +73,11 @@ def json_out_metadata(env: Path) -> dict[str, object]:
 def test_pytorch_cpu_from_the_configured_find_links(tmp_path: Path) -> None:
     from fwsetup import pipconfig, wheels
 
-    on_disk = [w for w in wheels.scan(pipconfig.read().local_find_links_dirs()) if w.name == "torch" and w.version.endswith("+cpu")]
+    on_disk = [
+        w
+        for w in wheels.scan(pipconfig.read().local_find_links_dirs())
+        if w.name == "torch" and w.version.endswith("+cpu")
+    ]
     if not on_disk:
         pytest.skip("no CPU torch wheel in this machine's pip find-links")
     data = install_and_check("pytorch", tmp_path)

@@ -75,7 +75,9 @@ def test_cpuinfo_parse() -> None:
 
 
 def test_cpuinfo_without_avx() -> None:
-    _model, flags = resources.parse_cpuinfo("model name : Intel(R) Pentium(R) CPU G4560\nflags : fpu sse4_2\n")
+    _model, flags = resources.parse_cpuinfo(
+        "model name : Intel(R) Pentium(R) CPU G4560\nflags : fpu sse4_2\n"
+    )
     assert "avx" not in flags
 
 

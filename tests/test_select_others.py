@@ -1,0 +1,131 @@
+"""TensorFlow, JAX, Keras and the historic recipes: selection facts users rely on."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from machines import base_report, machines
+
+from fwsetup import recipes
+from fwsetup.errors import Refusal
+from fwsetup.plan import Plan, Request
+from fwsetup.report import CudaToolkit
+from fwsetup.select import select
+
+M = machines()
+R = recipes.load_all()
+
+
+def sel(fw: str, machine: str, accel: str = "auto", **kw: object) -> object:
+    return select(R[fw], M[machine], Request(fw, accelerator=accel, **kw), R)  # type: ignore[arg-type]
+
+
+def test_tensorflow_cpu_uses_tensorflow_cpu_package_on_linux() -> None:
+    plan = sel("tensorflow", "rtx4090-580", "cpu")
+    assert isinstance(plan, Plan) and plan.packages[0].startswith("tensorflow-cpu==")
+
+
+def test_tensorflow_gpu_uses_and_cuda_on_modern_drivers() -> None:
+    plan = sel("tensorflow", "rtx4090-580", "gpu")
+    assert isinstance(plan, Plan) and plan.packages[0].startswith("tensorflow[and-cuda]==")
+
+
+def test_tensorflow_old_driver_gets_old_tf_and_a_system_cuda_warning() -> None:
+    plan = sel("tensorflow", "rtx2070-440", "gpu")
+    assert isinstance(plan, Plan)
+    assert plan.version.startswith("2.") and plan.variant == "cu101"
+    assert any("from the system" in w for w in plan.warnings)
+    with_toolkit = dataclasses.replace(
+        M["rtx2070-440"], cuda_toolkits=[CudaToolkit("10.1.243", "/usr/local/cuda-10.1")]
+    )
+    again = select(R["tensorflow"], with_toolkit, Request("tensorflow", accelerator="gpu"), R)
+    assert isinstance(again, Plan) and any("found CUDA 10.1.243" in w for w in again.warnings)
+
+
+def test_tensorflow_needs_avx() -> None:
+    out = sel("tensorflow", "no-avx-cpu", "cpu")
+    assert isinstance(out, Refusal) and "AVX" in out.message
+
+
+def test_tensorflow_on_apple_uses_metal() -> None:
+    plan = sel("tensorflow", "macos-m2")
+    assert isinstance(plan, Plan) and "tensorflow-metal" in plan.packages and plan.accelerator == "mps"
+
+
+def test_jax_extras_follow_driver_and_capability() -> None:
+    new = sel("jax", "rtx4090-580", "gpu")
+    assert isinstance(new, Plan) and "[cuda13]" in new.packages[0]
+    maxwell = sel("jax", "gtx960-580", "gpu")
+    assert isinstance(maxwell, Plan) and "[cuda12]" in maxwell.packages[0]  # cuda13 needs sm_75+
+    blackwell_575 = sel("jax", "rtx5090-575", "gpu")
+    assert isinstance(blackwell_575, Plan) and "[cuda12]" in blackwell_575.packages[0]  # cuda13 needs >= 580
+    cpu = sel("jax", "rtx4090-580", "cpu")
+    assert isinstance(cpu, Plan) and "[" not in cpu.packages[0]
+
+
+def test_keras_backend_choice_and_refusal() -> None:
+    plan = sel("keras", "cpu-only-debian12", "cpu", backend="jax")
+    assert isinstance(plan, Plan) and plan.env["KERAS_BACKEND"] == "jax"
+    assert any(p.startswith("jax==") for p in plan.packages) and plan.packages[0].startswith("keras==")
+    torch = sel("keras", "cpu-only-debian12", "cpu", backend="torch")
+    assert isinstance(torch, Plan) and any(p.startswith("torch==") for p in torch.packages)
+    bad = sel("keras", "cpu-only-debian12", "cpu", backend="theano")
+    assert isinstance(bad, Refusal) and bad.code == "bad-backend"
+
+
+def test_historic_recipes_name_their_interpreters() -> None:
+    expected = {"theano": "3.7", "lasagne": "3.6", "mxnet": "3.8", "cntk": "3.6", "brainstorm": "2.7"}
+    for fw, py in expected.items():
+        plan = sel(fw, "cpu-only-debian12", "cpu")
+        assert isinstance(plan, Plan) and plan.python == py and plan.interpreter, fw
+
+
+def test_historic_without_interpreter_gets_install_hint() -> None:
+    report = base_report(("debian", "12"), interpreters=["3.11.7"])
+    plan = select(R["theano"], report, Request("theano", accelerator="cpu"), R)
+    assert isinstance(plan, Plan) and plan.interpreter is None and plan.interpreter_hint
+    assert "3.7" in plan.interpreter_hint
+
+
+def test_gpu_for_cpu_only_historic_is_refused() -> None:
+    out = sel("theano", "rtx4090-580", "gpu")
+    assert isinstance(out, Refusal)
+
+
+def test_mxnet_gpu_variant_checks_driver_and_arch() -> None:
+    ok = sel("mxnet", "titanv-515", "gpu")
+    assert isinstance(ok, Plan) and ok.variant == "cu112"
+    too_new = sel("mxnet", "rtx5090-575", "gpu")  # sm_120 has no kernels in a CUDA 11.2 build
+    assert isinstance(too_new, Refusal)
+
+
+def test_non_pip_routes_show_their_steps() -> None:
+    for fw in ("torch7", "deeplearning4j", "leaf"):
+        plan = sel(fw, "cpu-only-debian12", "cpu")
+        assert isinstance(plan, Plan) and plan.route != "pip" and plan.steps, fw
+    for fw in ("matconvnet", "bidmach", "maxdnn"):
+        out = sel(fw, "cpu-only-debian12", "auto")
+        assert isinstance(out, Refusal) and out.fix and "use" in out.fix, fw
+
+
+def test_dl4j_steps_depend_on_tools() -> None:
+    without = sel("deeplearning4j", "cpu-only-debian12", "cpu")
+    assert isinstance(without, Plan) and not all(s.can_run_here for s in without.steps)
+    tools = {**M["cpu-only-debian12"].tools, "java": "/usr/bin/java", "mvn": "/usr/bin/mvn"}
+    report = dataclasses.replace(M["cpu-only-debian12"], tools=tools)
+    with_tools = select(R["deeplearning4j"], report, Request("deeplearning4j", accelerator="cpu"), R)
+    assert isinstance(with_tools, Plan) and all(s.can_run_here for s in with_tools.steps)
+
+
+def test_caffe_apt_route_per_distro() -> None:
+    debian12 = sel("caffe", "cpu-only-debian12", "cpu")
+    assert isinstance(debian12, Plan) and debian12.status == "not-installable-here"
+    focal = sel("caffe", "rtx2070-440", "cpu")  # an Ubuntu 20.04 machine
+    assert isinstance(focal, Plan) and focal.system_packages == ["caffe-cpu", "python3-caffe-cpu"]
+    bullseye = dataclasses.replace(base_report(("debian", "11")))
+    plan = select(R["caffe"], bullseye, Request("caffe", accelerator="cpu"), R)
+    assert (
+        isinstance(plan, Plan)
+        and plan.system_packages == ["caffe", "python3-caffe"]
+        and plan.steps[0].can_run_here
+    )
