@@ -150,7 +150,7 @@ def python_version_of(interpreter: str) -> tuple[int, int]:
 class Backend(Protocol):
     name: str
 
-    def create(self, interpreter: str, path: Path, run: Runner) -> None: ...
+    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False) -> None: ...
 
     def install(self, env_python: Path, packages: Sequence[str], sources: Sources, run: Runner) -> None: ...
 
@@ -161,11 +161,12 @@ class UvBackend:
     def __init__(self, uv: str) -> None:
         self.uv = uv
 
-    def create(self, interpreter: str, path: Path, run: Runner) -> None:
-        run(
-            [self.uv, "venv", "--quiet", "--seed", "--allow-existing", "--python", interpreter, str(path)],
-            env=self._env(Sources()),
-        )
+    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False) -> None:
+        # --seed puts pip/setuptools in the env for the user's convenience; it needs an index,
+        # so an offline environment goes without (uv pip installs into it all the same).
+        seed = [] if offline else ["--seed"]
+        args = [self.uv, "venv", "--quiet", *seed, "--allow-existing", "--python", interpreter, str(path)]
+        run(args, env=self._env(Sources()))
 
     def install(self, env_python: Path, packages: Sequence[str], sources: Sources, run: Runner) -> None:
         args = [
@@ -222,7 +223,7 @@ class PipBackend:
 
     name = "pip"
 
-    def create(self, interpreter: str, path: Path, run: Runner) -> None:
+    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False) -> None:
         major, _minor = python_version_of(interpreter)
         if major == 2:
             self._create_py2(interpreter, path, run)

@@ -268,7 +268,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                     raise InstallError("the apt route needs the system /usr/bin/python3", None)
                 run([interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)])
             else:
-                backend.create(interpreter, gen, run)
+                backend.create(interpreter, gen, run, offline=options.offline)
             progress.done()
             progress.step(f"installing {' '.join(plan.packages) or 'nothing from PyPI'}")
             if plan.packages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -199,3 +200,77 @@ def test_smoke_command(home: Path, tmp_path: Path) -> None:
     assert data["ok"] and data["device"] == "cpu" and data["details"]["tiny_home"].endswith("tiny-home")
     gpu = fwsetup("smoke", "tiny", "--env", str(env), "--gpu", env=tiny_env(home))
     assert gpu.returncode == 5 and "ran on the CPU" in gpu.stderr
+
+
+needs_netns = pytest.mark.skipif(
+    os.geteuid() != 0 or not shutil.which("unshare"),
+    reason="needs root and unshare -n for a real no-network process",
+)
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    wh = tmp_path_factory.mktemp("wheelhouse")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "six==1.16.0", "-d", str(wh)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return wh
+
+
+def _offline(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = dict(os.environ, **env)
+    return subprocess.run(
+        ["unshare", "-n", sys.executable, "-m", "fwsetup", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=full,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+@needs_netns
+def test_offline_install_from_a_wheelhouse_with_no_network(
+    home: Path, tmp_path: Path, wheelhouse: Path
+) -> None:
+    env = tmp_path / "tiny"
+    out = _offline(
+        "install",
+        "tiny",
+        "--cpu",
+        "--offline",
+        "--wheelhouse",
+        str(wheelhouse),
+        "--env",
+        str(env),
+        "--json",
+        env=tiny_env(home, UV_CACHE_DIR=str(tmp_path / "empty-uv-cache")),
+    )
+    assert out.returncode == 0, out.stderr
+    assert json_out(out)["packages"]["six"] == "1.16.0"
+    assert six_version(env) == "1.16.0"
+
+
+@needs_netns
+def test_offline_install_missing_a_wheel_fails_clearly_and_keeps_nothing(home: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-wheelhouse"
+    empty.mkdir()
+    env = tmp_path / "tiny"
+    out = _offline(
+        "install",
+        "tiny",
+        "--cpu",
+        "--offline",
+        "--wheelhouse",
+        str(empty),
+        "--env",
+        str(env),
+        env=tiny_env(home, UV_CACHE_DIR=str(tmp_path / "empty-uv-cache")),
+    )
+    assert out.returncode == 4, out.stderr
+    assert "six" in out.stderr and "Traceback" not in out.stderr
+    assert not env.exists() and not env.is_symlink()
