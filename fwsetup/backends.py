@@ -32,6 +32,7 @@ class Sources:
     build_constraints: tuple[str, ...] = ()
     offline: bool = False
     env_dir: Optional[Path] = None
+    requirements_file: Optional[Path] = None  # a lock's hash-pinned, complete requirements
     settings: pipconfig.PipSettings = field(default_factory=pipconfig.PipSettings)
 
 
@@ -40,6 +41,13 @@ def write_build_constraints(env_dir: Path, sources: Sources) -> Path:
     cfile = env_dir / ".fwsetup-build-constraints.txt"
     cfile.write_text("\n".join(sources.build_constraints) + "\n", encoding="utf-8")
     return cfile
+
+
+def locked_args(sources: Sources) -> list[str]:
+    """Install exactly a lock's files: every hash checked, nothing resolved beyond the list."""
+    if sources.requirements_file is None:
+        return []
+    return ["--require-hashes", "--no-deps", "-r", str(sources.requirements_file)]
 
 
 def env_dir_of(sources: Sources) -> Path:
@@ -179,7 +187,7 @@ class UvBackend:
             "unsafe-best-match",
         ]
         args += self.source_args(sources)
-        run([*args, *packages], env=self._env(sources))
+        run([*args, *locked_args(sources), *packages], env=self._env(sources))
 
     def source_args(self, sources: Sources) -> list[str]:
         s = sources.settings
@@ -193,8 +201,9 @@ class UvBackend:
             args += ["--extra-index-url", url]
         for fl in (*sources.find_links, *s.find_links):
             args += ["--find-links", fl]
-        for c in (*s.constraints, *sources.constraints):
-            args += ["--constraint", c]
+        if sources.requirements_file is None:  # a lock was resolved under them already
+            for c in (*s.constraints, *sources.constraints):
+                args += ["--constraint", c]
         if sources.build_constraints:
             args += ["--build-constraint", str(write_build_constraints(env_dir_of(sources), sources))]
         for host in s.trusted_hosts:
@@ -250,6 +259,7 @@ class PipBackend:
             args += ["--constraint", c]
         if sources.offline:
             args.append("--no-index")
+        args += locked_args(sources)
         env: dict[str, str] = {}
         if sources.build_constraints:
             # pip applies PIP_CONSTRAINT inside isolated build environments too.

@@ -114,8 +114,14 @@ def list_frameworks(
 @app.command()
 @handles_errors
 def install(
-    framework: str = typer.Argument(
-        ..., help="pytorch, tensorflow, jax, keras, theano, … (see `fwsetup list`)"
+    framework: Optional[str] = typer.Argument(
+        None, help="pytorch, tensorflow, jax, keras, theano, … (see `fwsetup list`); omit with --lock"
+    ),
+    lock: Optional[Path] = typer.Option(
+        None,
+        "--lock",
+        help="Install exactly what this fwsetup.lock holds for this machine.",
+        envvar="FWSETUP_LOCK",
     ),
     gpu: bool = typer.Option(False, "--gpu", help="A GPU build; refuse if no usable GPU."),
     cpu: bool = typer.Option(False, "--cpu", help="A CPU-only build: never pulls CUDA packages."),
@@ -170,23 +176,22 @@ def install(
 ) -> None:
     """Choose the right build for this machine and install it in an isolated environment."""
     from fwsetup import planning, render
-    from fwsetup.errors import Refusal
-    from fwsetup.plan import Request
 
-    report = planning.machine_report(system_report)
-    request = Request(
-        framework=framework,
-        accelerator=planning.accelerator_flag(gpu, cpu),
-        version=version,
-        python=python,
-        backend=backend,
-        variant=variant,
-        gpu_indices=planning.parse_gpus(gpus),
-        local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
-    )
-    outcome = planning.make_plan(framework, report, request)
-    if isinstance(outcome, Refusal):
-        raise outcome
+    if lock is not None:
+        if system_report is not None or dry_run:
+            raise UsageError(
+                "--lock installs on this machine; it cannot be combined with --system or --dry-run",
+                "use `fwsetup lock --system …` to plan for other machines",
+            )
+        outcome, recipe_name, locked = planning.plan_from_lock(lock, framework)
+    elif framework is None:
+        raise UsageError(
+            "install needs a framework name (or --lock FILE)", "e.g. `fwsetup install pytorch --cpu`"
+        )
+    else:
+        outcome, recipe_name, locked = _plan_or_refuse(
+            framework, gpu, cpu, version, python, backend, variant, gpus, system_report, wheelhouse
+        )
     if dry_run:
         if json_output:
             render.dump_json(outcome.to_dict())
@@ -209,12 +214,171 @@ def install(
         installer=installer,
         timeout=timeout,
         gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
+        locked_requirements=locked,
     )
-    result = execute(outcome, recipes.find(framework), options)
+    result = execute(outcome, recipes.find(recipe_name), options)
     if json_output:
         render.dump_json(result.to_dict())
     else:
         sys.stdout.write(render.install_text(result, render.use_color(sys.stdout)))
+
+
+def _plan_or_refuse(
+    framework: str,
+    gpu: bool,
+    cpu: bool,
+    version: Optional[str],
+    python: Optional[str],
+    backend: Optional[str],
+    variant: Optional[str],
+    gpus: Optional[str],
+    system_report: Optional[Path],
+    wheelhouse: list[Path],
+) -> tuple[Any, str, tuple[str, ...]]:
+    from fwsetup import planning
+    from fwsetup.errors import Refusal
+    from fwsetup.plan import Request
+
+    report = planning.machine_report(system_report)
+    request = Request(
+        framework=framework,
+        accelerator=planning.accelerator_flag(gpu, cpu),
+        version=version,
+        python=python,
+        backend=backend,
+        variant=variant,
+        gpu_indices=planning.parse_gpus(gpus),
+        local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
+    )
+    outcome = planning.make_plan(framework, report, request)
+    if isinstance(outcome, Refusal):
+        raise outcome
+    return outcome, outcome.framework, ()
+
+
+@app.command("lock")
+@handles_errors
+def lock_command(
+    framework: str = typer.Argument(..., help="The framework to lock."),
+    gpu: bool = typer.Option(False, "--gpu", help="GPU builds; refuse machines without a usable GPU."),
+    cpu: bool = typer.Option(False, "--cpu", help="CPU-only builds."),
+    version: Optional[str] = typer.Option(None, "--version", help="Framework version or prefix."),
+    python: Optional[str] = typer.Option(None, "--python", help="Python X.Y.", envvar="FWSETUP_PYTHON"),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend."),
+    system_reports: list[Path] = typer.Option(
+        [], "--system", help="A `doctor --json` report per machine kind (repeat); default: this machine."
+    ),
+    output: Path = typer.Option(Path("fwsetup.lock"), "--output", "-o", help="Where to write the lock."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
+) -> None:
+    """Resolve a plan to exact versions and hashes, for this machine or a set of machine reports."""
+    from fwsetup import lockfile, planning, recipes, render
+    from fwsetup.errors import Refusal
+    from fwsetup.plan import Request
+
+    recipe = recipes.find(framework)
+    sources: list[tuple[str, Optional[Path]]] = [(p.stem, p) for p in system_reports] or [
+        ("this-machine", None)
+    ]
+    targets = []
+    for name, path in sources:
+        report = planning.machine_report(path)
+        request = Request(
+            recipe.name,
+            accelerator=planning.accelerator_flag(gpu, cpu),
+            version=version,
+            python=python,
+            backend=backend,
+            local_wheels=planning.local_wheels([], use_pip_config=path is None),
+        )
+        outcome = planning.make_plan(recipe.name, report, request)
+        if isinstance(outcome, Refusal):
+            outcome.message = f"{name}: {outcome.message}"
+            raise outcome
+        if not json_output:
+            sys.stderr.write(
+                f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
+            )
+        targets.append(lockfile.resolve(outcome, report, name))
+    output.write_text(lockfile.dumps(recipe.name, targets), encoding="utf-8")
+    summary = {
+        "lock": str(output),
+        "targets": [
+            {
+                "name": t.name,
+                "version": t.version,
+                "variant": t.variant,
+                "python": t.python,
+                "platform": t.platform,
+                "packages": len(t.requirements),
+            }
+            for t in targets
+        ],
+    }
+    if json_output:
+        render.dump_json(summary)
+    else:
+        for t in targets:
+            sys.stdout.write(f"{t.describe()} — {len(t.requirements)} packages\n")
+        sys.stdout.write(f"wrote {output}\n")
+
+
+@app.command()
+@handles_errors
+def bundle(
+    lock: Path = typer.Option(..., "--lock", help="The fwsetup.lock whose files to download."),
+    output: Path = typer.Option(..., "--output", "-o", help="Wheelhouse directory to fill."),
+    target: Optional[str] = typer.Option(None, "--target", help="Only this target of the lock."),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
+) -> None:
+    """Download everything a lock needs once; then `install --lock … --wheelhouse DIR --offline`."""
+    from fwsetup import bundle as bundling
+    from fwsetup import lockfile, render
+
+    _, targets = lockfile.load(lock)
+    chosen = [t for t in targets if target is None or t.name == target]
+    if not chosen:
+        raise UsageError(f"no target {target!r} in {lock}", "targets: " + ", ".join(t.name for t in targets))
+    files: dict[str, list[str]] = {}
+    for t in chosen:
+        if not json_output:
+            sys.stderr.write(f"downloading {t.describe()}\n")
+        files[t.name] = bundling.download(t, output)
+    if json_output:
+        render.dump_json({"wheelhouse": str(output), "downloaded": files})
+    else:
+        total = sum(len(v) for v in files.values())
+        sys.stdout.write(
+            f"{total} files in {output}; install with: fwsetup install --lock {lock} --wheelhouse {output} --offline\n"
+        )
+
+
+@app.command()
+@handles_errors
+def export(
+    lock: Path = typer.Option(Path("fwsetup.lock"), "--lock", help="The lock to reproduce."),
+    fmt: str = typer.Option("shell", "--format", help="shell, dockerfile, cloud-init or github-actions."),
+    fwsetup_spec: str = typer.Option(
+        "fwsetup", "--fwsetup-spec", help="What `pip install` gets fwsetup from."
+    ),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
+) -> None:
+    """A provisioning script that installs fwsetup, reproduces the lock and smoke-tests it."""
+    from fwsetup import export as exporting
+    from fwsetup import lockfile
+
+    if fmt not in exporting.FORMATS:
+        raise UsageError(
+            f"--format {fmt!r} is not one of {', '.join(exporting.FORMATS)}", "pick one of those"
+        )
+    lockfile.load(lock)  # refuse to export a broken lock
+    text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        if fmt == "shell":
+            output.chmod(0o755)
 
 
 @app.command()

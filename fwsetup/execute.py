@@ -43,7 +43,8 @@ class InstallOptions:
     timeout: float = backends.INSTALL_TIMEOUT
     gpu_smoke: bool = False
     skip_smoke: bool = False
-    constraints: tuple[str, ...] = ()  # e.g. a lock's hash-pinned requirements
+    constraints: tuple[str, ...] = ()
+    locked_requirements: tuple[str, ...] = ()  # install exactly these (from a lock), hash-checked
 
 
 @dataclass
@@ -270,8 +271,17 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             else:
                 backend.create(interpreter, gen, run, offline=options.offline)
             progress.done()
-            progress.step(f"installing {' '.join(plan.packages) or 'nothing from PyPI'}")
-            if plan.packages:
+            what = (
+                f"{len(options.locked_requirements)} locked packages"
+                if options.locked_requirements
+                else " ".join(plan.packages)
+            )
+            progress.step(f"installing {what or 'nothing from PyPI'}")
+            requirements_file: Optional[Path] = None
+            if options.locked_requirements:
+                requirements_file = gen / ".fwsetup-lock-requirements.txt"
+                requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
+            if plan.packages or requirements_file is not None:
                 settings = pipconfig.read()
                 sources = backends.Sources(
                     index_url=options.index_url,
@@ -281,6 +291,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                     build_constraints=tuple(plan.build_constraints),
                     offline=options.offline,
                     env_dir=gen,
+                    requirements_file=requirements_file,
                     settings=settings,
                 )
                 backend.install(envs.env_python(gen), plan.packages, sources, run)

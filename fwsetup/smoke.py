@@ -57,14 +57,11 @@ def run(
     full_env.update(env or {})
     started = time.perf_counter()
     try:
-        proc = subprocess.run(
+        code, out, err = _run_isolated(
             [str(python), str(script), "--device", "gpu" if gpu else "cpu"],
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            env=full_env,
-            timeout=timeout,
-            cwd=str(script.parent),
-            check=False,
+            full_env,
+            str(script.parent),
+            timeout,
         )
     except subprocess.TimeoutExpired:
         return SmokeResult(
@@ -77,8 +74,8 @@ def run(
     except OSError as exc:
         return SmokeResult(False, None, None, 0.0, error=f"cannot run {python}: {exc.strerror}")
     wall = round(time.perf_counter() - started, 3)
-    stdout = proc.stdout.decode("utf-8", errors="replace")
-    stderr = proc.stderr.decode("utf-8", errors="replace")
+    stdout = out.decode("utf-8", errors="replace")
+    stderr = err.decode("utf-8", errors="replace")
     data = _last_json(stdout)
     if data is None:
         tail = "\n".join((stderr or stdout).strip().splitlines()[-8:])
@@ -87,10 +84,10 @@ def run(
             None,
             None,
             wall,
-            error=f"smoke script exited {proc.returncode} without a result:\n{redact(tail)}",
+            error=f"smoke script exited {code} without a result:\n{redact(tail)}",
         )
     return SmokeResult(
-        ok=bool(data.get("ok")) and proc.returncode == 0,
+        ok=bool(data.get("ok")) and code == 0,
         device=data.get("device"),
         framework_version=data.get("framework_version"),
         seconds=float(data.get("seconds", wall)),
@@ -98,6 +95,42 @@ def run(
         details=dict(data.get("details") or {}),
         error=data.get("error"),
     )
+
+
+def _run_isolated(argv: list[str], env: dict[str, str], cwd: str, timeout: float) -> tuple[int, bytes, bytes]:
+    """Run the smoke script in its own process group, so a timeout or Ctrl-C stops it and every
+    worker it spawned (data loaders, compilers) at once, and fwsetup never waits on them."""
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
+        start_new_session=os.name == "posix",
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:  # timeout, KeyboardInterrupt, SIGTERM turned into one
+        _kill_group(proc)
+        raise
+    return proc.returncode, out, err
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    try:
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.communicate(timeout=10)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        pass
 
 
 def _last_json(stdout: str) -> Optional[dict[str, Any]]:

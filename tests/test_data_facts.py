@@ -7,7 +7,7 @@ contradicts its source: fix the data, not the test, unless a newer source says o
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 import pytest
 from packaging.specifiers import SpecifierSet
@@ -18,42 +18,45 @@ from fwsetup import data
 PLATFORMS = {"linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64"}
 
 
-def vt(version: str) -> tuple:
+def vt(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split("."))
 
 
 # ------------------------------------------------------------------ helpers
 
 
-def torch_releases() -> List[Dict[str, Any]]:
+def torch_releases() -> list[dict[str, Any]]:
     return list(data.load("pytorch")["release"])
 
 
-def torch_release(minor: str) -> Dict[str, Any]:
+def torch_release(minor: str) -> dict[str, Any]:
     for r in torch_releases():
         if r["version"] == minor or r["version"].startswith(minor + "."):
             return r
     raise AssertionError(f"torch {minor} missing from pytorch.toml")
 
 
-def torch_variant(minor: str, name: str, platform: str = "linux-x86_64") -> Optional[Dict[str, Any]]:
+def torch_variant(minor: str, name: str, platform: str = "linux-x86_64") -> Optional[dict[str, Any]]:
     for v in torch_release(minor).get("variant", []):
         if v["name"] == name and platform in v.get("platforms", []):
-            return v
+            found: dict[str, Any] = v
+            return found
     return None
 
 
-def tf_release(minor: str) -> Dict[str, Any]:
+def tf_release(minor: str) -> dict[str, Any]:
     for r in data.load("tensorflow")["release"]:
         if r["version"] == minor or r["version"].startswith(minor + "."):
-            return r
+            release: dict[str, Any] = r
+            return release
     raise AssertionError(f"tensorflow {minor} missing from tensorflow.toml")
 
 
-def jax_extra(name: str) -> Dict[str, Any]:
+def jax_extra(name: str) -> dict[str, Any]:
     for e in data.load("jax")["cuda_extra"]:
         if e["name"] == name:
-            return e
+            extra: dict[str, Any] = e
+            return extra
     raise AssertionError(f"jax extra {name} missing")
 
 
@@ -76,12 +79,14 @@ def test_versions_and_python_specifiers_parse(name: str) -> None:
 @pytest.mark.parametrize("name", ["pytorch", "tensorflow", "jax"])
 def test_every_entry_has_a_source(name: str) -> None:
     table = data.load(name)
-    entries: List[Dict[str, Any]] = list(table["release"])
+    entries: list[dict[str, Any]] = list(table["release"])
     for r in table["release"]:
         entries.extend(r.get("variant", []))
     entries.extend(table.get("cuda_extra", []))
     for e in entries:
-        assert isinstance(e.get("source"), str) and e["source"].strip(), f"{name}: no source on {e.get('version') or e.get('name')}"
+        assert isinstance(e.get("source"), str) and e["source"].strip(), (
+            f"{name}: no source on {e.get('version') or e.get('name')}"
+        )
         if "verified" in e:
             assert isinstance(e["verified"], bool)
         if e.get("verified") is False:
@@ -93,13 +98,15 @@ def test_every_entry_has_a_source(name: str) -> None:
 @pytest.mark.parametrize("name", ["pytorch", "tensorflow", "jax"])
 def test_platforms_are_known(name: str) -> None:
     table = data.load(name)
-    entries: List[Dict[str, Any]] = list(table["release"])
+    entries: list[dict[str, Any]] = list(table["release"])
     for r in table["release"]:
         entries.extend(r.get("variant", []))
     entries.extend(table.get("cuda_extra", []))
     for e in entries:
         for key in ("platforms", "gpu_platforms", "cuda_platforms"):
-            assert set(e.get(key, [])) <= PLATFORMS, f"{name} {e.get('version') or e.get('name')}: {e.get(key)}"
+            assert set(e.get(key, [])) <= PLATFORMS, (
+                f"{name} {e.get('version') or e.get('name')}: {e.get(key)}"
+            )
 
 
 # ------------------------------------------------------------------ PyTorch
@@ -156,8 +163,20 @@ def test_pypi_default_is_a_cuda_variant_of_that_release() -> None:
 
 @pytest.mark.parametrize(
     "minor, default",
-    [("1.13", "cu117"), ("2.0", "cu117"), ("2.1", "cu121"), ("2.4", "cu121"), ("2.5", "cu124"), ("2.6", "cu124"),
-     ("2.7", "cu126"), ("2.8", "cu128"), ("2.10", "cu128"), ("2.11", "cu130"), ("2.14", "cu130"), ("2.15", "cu132")],
+    [
+        ("1.13", "cu117"),
+        ("2.0", "cu117"),
+        ("2.1", "cu121"),
+        ("2.4", "cu121"),
+        ("2.5", "cu124"),
+        ("2.6", "cu124"),
+        ("2.7", "cu126"),
+        ("2.8", "cu128"),
+        ("2.10", "cu128"),
+        ("2.11", "cu130"),
+        ("2.14", "cu130"),
+        ("2.15", "cu132"),
+    ],
 )
 def test_pypi_default_variant(minor: str, default: str) -> None:
     # From the Requires-Dist pins / torch/version.py of the PyPI Linux x86_64 wheels.
@@ -307,7 +326,7 @@ def test_tf_min_compute_capability_rises() -> None:
     assert tf_release("2.13")["min_compute_capability"] == "3.5"
     assert tf_release("2.15")["min_compute_capability"] == "5.0"
     assert tf_release("2.20")["min_compute_capability"] == "6.0"
-    prev = (0,)
+    prev: tuple[int, ...] = (0,)
     for r in sorted(data.load("tensorflow")["release"], key=lambda r: vt(r["version"])):
         cc = vt(r["min_compute_capability"])
         assert cc >= prev, r["version"]

@@ -142,7 +142,7 @@ def test_interrupt_exits_130_and_cleans_up(home: Path, tmp_path: Path) -> None:
     while not marker.exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=180)
     assert proc.returncode == 130, err
     assert not env.exists() and not env.is_symlink()
     assert not any((p / envs.INCOMPLETE_MARKER).exists() for p in envs.EnvLayout(env).store.glob("gen-*"))
