@@ -128,7 +128,9 @@ def framework_builds(report: SystemReport) -> Iterator[Finding]:
             continue
         if not fw.cuda or not fw.variant:
             continue
-        variant = matrix.torch_variant(fw.version, fw.variant)
+        from fwsetup.select import platform_key
+
+        variant = matrix.torch_variant(fw.version, fw.variant, platform_key(report))
         for gpu in gpus:
             if variant is None or not gpu.compute_capability:
                 continue

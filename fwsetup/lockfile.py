@@ -288,7 +288,7 @@ def match(targets: list[LockTarget], report: SystemReport, python_minors: list[s
                 reasons.append(f"{t.name}: a CUDA build, and this machine has no usable NVIDIA GPU")
                 continue
             if gpus != sorted(t.gpus):
-                variant = torch_variant(t.version, t.variant) if t.framework == "pytorch" else None
+                variant = torch_variant(t.version, t.variant, plat) if t.framework == "pytorch" else None
                 from fwsetup.compat import cc_covered
 
                 if variant is None or not all(

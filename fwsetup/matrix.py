@@ -22,12 +22,13 @@ def torch_release(version: str) -> Optional[dict[str, Any]]:
     return None
 
 
-def torch_variant(version: str, variant: str) -> Optional[dict[str, Any]]:
+def torch_variant(version: str, variant: str, platform: str = "linux-x86_64") -> Optional[dict[str, Any]]:
+    """The variant entry for this platform (aarch64 CUDA builds ship fewer architectures)."""
     release = torch_release(version)
     if release is None:
         return None
     for v in release.get("variant", []):
-        if v["name"] == variant:
+        if v["name"] == variant and platform in v.get("platforms", [platform]):
             found: dict[str, Any] = v
             return found
     return None

@@ -777,7 +777,8 @@ def _tf_system_cuda_note(release: dict[str, Any], report: SystemReport) -> str:
 def _tf_gpu_package(release: dict[str, Any], plat: str, accel: str) -> Optional[str]:
     if accel == "cpu":
         return None
-    if accel == "cuda" and plat in ("linux-x86_64", "linux-aarch64") and release.get("cuda"):
+    gpu_platforms = release.get("gpu_platforms", ["linux-x86_64"])
+    if accel == "cuda" and plat in gpu_platforms and plat.startswith("linux") and release.get("cuda"):
         pkg: Optional[str] = release.get("gpu_package")
         return pkg
     if accel == "mps" and plat == "macos-arm64" and vtuple(release["version"]) >= (2, 13):
@@ -827,6 +828,9 @@ def select_jax(recipe: Recipe, report: SystemReport, request: Request) -> Outcom
             variant_name, step_reasons, warnings = "cpu", ["CPU jaxlib from PyPI"], []
             if accel == "cuda":
                 candidates = []
+                if plat not in release.get("cuda_platforms", [plat]):
+                    rej.add(f"{label}: its CUDA plugin has no wheels for {plat}")
+                    continue
                 for name in release.get("cuda_extras", []):
                     extra = extras.get(name)
                     if extra is None or plat not in extra.get("platforms", []):

@@ -7,6 +7,7 @@ subprocess with a timeout keeps a crashing or hanging framework from taking fwse
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -120,17 +121,13 @@ def _run_isolated(argv: list[str], env: dict[str, str], cwd: str, timeout: float
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     import signal
 
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         if os.name == "posix":
             os.killpg(proc.pid, signal.SIGKILL)
         else:
             proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
         proc.communicate(timeout=10)
-    except (subprocess.TimeoutExpired, ValueError, OSError):
-        pass
 
 
 def _last_json(stdout: str) -> Optional[dict[str, Any]]:

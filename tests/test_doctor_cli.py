@@ -48,11 +48,8 @@ def test_doctor_json_is_one_document_with_the_contract() -> None:
 def test_doctor_text_and_strict() -> None:
     out = fwsetup("doctor")
     assert (
-        (out.returncode == 0
-        and "System" in out.stdout
-        and "Findings" in out.stdout)
-        or "No problems" in out.stdout
-    )
+        out.returncode == 0 and "System" in out.stdout and "Findings" in out.stdout
+    ) or "No problems" in out.stdout
     strict = fwsetup("doctor", "--strict", "--json")
     errors = [f for f in json_out(strict)["findings"] if f["level"] == "error"]
     assert strict.returncode == (1 if errors else 0)

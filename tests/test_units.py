@@ -64,9 +64,10 @@ def test_uv_gets_the_pip_configuration_translated(tmp_path: Path) -> None:
     assert args.count("--extra-index-url") == 2 and args.index(
         "https://download.pytorch.org/whl/cu126"
     ) < args.index("file:///opt/pypi/simple")
-    assert args[
-        args.index("--find-links") : args.index("--find-links") + 2
-    ] == ["--find-links", "/opt/wheels"]
+    assert args[args.index("--find-links") : args.index("--find-links") + 2] == [
+        "--find-links",
+        "/opt/wheels",
+    ]
     assert "--constraint" in args and "--allow-insecure-host" in args and "--offline" in args
     env = uv._env(src)
     assert env["SSL_CERT_FILE"] == "/ca.pem" and env["HTTPS_PROXY"] == "http://proxy:3128"
