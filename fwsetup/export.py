@@ -17,18 +17,20 @@ def install_line(gpu: bool) -> str:
     return f"fwsetup install --lock fwsetup.lock{accel} --yes --json > fwsetup-result.json"
 
 
-def shell(lock_text: str, fwsetup_spec: str, prefix: str = "/opt/fwsetup", workdir: str = ".") -> str:
+def shell(lock_text: str, fwsetup_spec: str) -> str:
     return f"""#!/bin/sh
-# Made by `fwsetup export --format shell`: installs fwsetup, then the locked environment, then
-# proves it with the smoke test. Exits with fwsetup's code (see its README) on any failure.
+# Made by `fwsetup export --format shell`: installs fwsetup, then the locked environment (its
+# smoke test included). Exits with fwsetup's code (see its README) on any failure.
+# FWSETUP_PREFIX: where fwsetup itself goes (default /opt/fwsetup); run it in a work directory.
 set -eu
-cd {shlex.quote(workdir)}
+prefix="${{FWSETUP_PREFIX:-/opt/fwsetup}}"
 cat > fwsetup.lock <<'FWSETUP_LOCK_EOF'
 {lock_text.rstrip()}
 FWSETUP_LOCK_EOF
-python3 -m venv {shlex.quote(prefix)}
-{shlex.quote(prefix)}/bin/python -m pip install --quiet {shlex.quote(fwsetup_spec)}
-export PATH={shlex.quote(prefix)}/bin:$PATH
+python3 -m venv "$prefix"
+"$prefix/bin/python" -m pip install --quiet {shlex.quote(fwsetup_spec)}
+PATH="$prefix/bin:$PATH"
+export PATH
 {install_line(False)}
 cat fwsetup-result.json
 """
