@@ -686,10 +686,10 @@ def test_apple_probe_only_on_darwin(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     bindir = tmp_path / "bin"
     sysctl_tool(bindir, **{"machdep.cpu.brand_string": "Apple M3 Max\n137438953472\n"})
     env = env_for(tmp_path, bindir)
-    monkeypatch.setattr(apple.platform, "system", lambda: "Linux")
+    monkeypatch.setattr(apple.host, "system", lambda: "Linux")
     assert apple.probe(env).gpus == []
-    monkeypatch.setattr(apple.platform, "system", lambda: "Darwin")
-    monkeypatch.setattr(apple.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr(apple.host, "system", lambda: "Darwin")
+    monkeypatch.setattr(apple.host, "machine", lambda: "arm64")
     assert apple.probe(env).gpus == [
         GPU(vendor="apple", index=0, name="Apple M3 Max", memory_total_mib=131072)
     ]

@@ -8,7 +8,6 @@ system call can never keep doctor from exiting.
 from __future__ import annotations
 
 import importlib
-import platform as _platform
 import sys
 import threading
 import time
@@ -16,7 +15,9 @@ from typing import Any, Callable, Optional
 
 from fwsetup import __version__
 from fwsetup.report import OSInfo, Problem, PythonInfo, SystemReport
+from fwsetup.system import host
 from fwsetup.system.base import Probed, ProbeEnv
+from fwsetup.system.evidence import GATES
 
 # Module names under fwsetup.system; each has `probe(env) -> Probed`.
 PROBES: tuple[str, ...] = (
@@ -54,7 +55,8 @@ def collect(
 
     def runner(name: str, fn: Optional[ProbeFn]) -> None:
         try:
-            out = (fn or load_probe(name))(env)
+            gate = GATES.get(name) if fn is None else None
+            out = Probed() if gate is not None and not gate(env) else (fn or load_probe(name))(env)
         except Exception as exc:  # a probe bug must not take the report down
             out = Probed()
             out.problem("probe-crashed", f"{type(exc).__name__}: {exc}", name)
@@ -86,12 +88,12 @@ def collect(
         gpus.extend(out.gpus)
         problems.extend(out.problems)
 
-    fields.setdefault("os", OSInfo(system=_platform.system()))
+    fields.setdefault("os", OSInfo(system=host.system()))
     fields.setdefault(
         "python",
         PythonInfo(
-            version=_platform.python_version(),
-            implementation=_platform.python_implementation(),
+            version=host.python_version(),
+            implementation=host.python_implementation(),
             executable=sys.executable,
         ),
     )

@@ -9,20 +9,20 @@ because an x86_64 interpreter cannot use MPS.
 
 from __future__ import annotations
 
-import platform
 from typing import Optional
 
 from fwsetup.report import GPU
+from fwsetup.system import host
 from fwsetup.system.base import Probed, ProbeEnv, run_problem
 
 SOURCE = "apple"
 
 
 def probe(env: ProbeEnv) -> Probed:
-    if platform.system() != "Darwin":
+    if host.system() != "Darwin":
         return Probed()
     try:
-        return probe_darwin(env, platform.machine())
+        return probe_darwin(env, host.machine())
     except Exception as exc:  # a bug here must not cost the rest of the report
         out = Probed()
         out.problem("apple-probe-error", f"{type(exc).__name__}: {exc}", SOURCE)

@@ -17,6 +17,7 @@ from typing import Optional
 
 from fwsetup.compat import vtuple
 from fwsetup.report import Interpreter
+from fwsetup.system import host
 from fwsetup.system.base import Probed, ProbeEnv
 
 _EXE_NAME = re.compile(r"^python(?P<minor>[23]\.\d{1,2})$")
@@ -39,9 +40,7 @@ def probe(env: ProbeEnv) -> Probed:
         if real not in found:
             found[real] = Interpreter(version=version, executable=exe, source=source)
 
-    import platform
-
-    add(sys.executable, platform.python_version(), "current")
+    add(sys.executable, host.python_version(), "current")
     for exe, version in pyenv_interpreters(env):
         add(exe, version, "pyenv")
     for exe, version in uv_interpreters(env):

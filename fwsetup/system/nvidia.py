@@ -28,6 +28,7 @@ from fwsetup import data
 from fwsetup.proc import ProcResult
 from fwsetup.report import GPU, NvidiaDriver, Problem
 from fwsetup.system.base import Probed, ProbeEnv, run_problem
+from fwsetup.system.evidence import PROC_VERSION, SYS_MODULE_VERSION, WSL_NVIDIA_SMI
 
 SOURCE = "nvidia"
 
@@ -45,9 +46,6 @@ QUERY_FIELDS: tuple[str, ...] = (
 # nvidia-smi rejects one of these, the query is retried without it.
 OPTIONAL_QUERY_FIELDS = frozenset({"compute_cap", "mig.mode.current"})
 
-WSL_NVIDIA_SMI = "/usr/lib/wsl/lib/nvidia-smi"
-PROC_VERSION = "/proc/driver/nvidia/version"
-SYS_MODULE_VERSION = "/sys/module/nvidia/version"
 NO_NVML_ENV = "FWSETUP_NO_NVML"  # set (non-empty) to skip NVML, e.g. in tests
 
 # Problem codes this probe reports besides base.run_problem's tool-missing/-timeout/-failed.

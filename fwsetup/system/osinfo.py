@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import platform as _platform
 import re
 from typing import Any, Optional
 
 from fwsetup.report import Libc, OSInfo
+from fwsetup.system import host
 from fwsetup.system.base import Probed, ProbeEnv
 
 _DMI_FILES = ("sys_vendor", "product_name", "bios_vendor", "chassis_asset_tag")
@@ -15,11 +15,11 @@ _DMI_FILES = ("sys_vendor", "product_name", "bios_vendor", "chassis_asset_tag")
 
 def probe(env: ProbeEnv) -> Probed:
     out = Probed()
-    system = _platform.system()
+    system = host.system()
     info = OSInfo(
         system=system,
-        arch=_platform.machine() or None,
-        kernel=_platform.release() or None,
+        arch=host.machine() or None,
+        kernel=host.release() or None,
         libc=detect_libc(env) if system == "Linux" else None,
         wsl=detect_wsl(env.read_text("/proc/version"), env.environ) if system == "Linux" else None,
         container=detect_container(env) if system == "Linux" else None,
@@ -32,9 +32,13 @@ def probe(env: ProbeEnv) -> Probed:
 
 def _distro_fields(env: ProbeEnv, system: str, out: Probed) -> dict[str, Any]:
     if system == "Darwin":
-        return {"distro_id": "macos", "distro_version": _platform.mac_ver()[0] or None}
+        import platform
+
+        return {"distro_id": "macos", "distro_version": platform.mac_ver()[0] or None}
     if system == "Windows":
-        return {"distro_id": "windows", "distro_version": _platform.version() or None}
+        import platform
+
+        return {"distro_id": "windows", "distro_version": platform.version() or None}
     if system != "Linux":
         return {}
     return parse_os_release_with_distro(env, out)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import platform
 import re
 import sys
 from typing import Optional
 
 from fwsetup.report import PythonInfo
-from fwsetup.system import dists
+from fwsetup.system import dists, host
 from fwsetup.system.base import Probed, ProbeEnv
 
 
@@ -18,8 +17,8 @@ def probe(env: ProbeEnv) -> Probed:
     in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
     pip = dists.scan().get("pip")
     out.fields["python"] = PythonInfo(
-        version=platform.python_version(),
-        implementation=platform.python_implementation(),
+        version=host.python_version(),
+        implementation=host.python_implementation(),
         executable=sys.executable,
         externally_managed=is_externally_managed(in_venv),
         in_venv=in_venv,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 from typing import Optional
 
 from fwsetup.report import Resources
@@ -81,6 +80,8 @@ def physical_cores(cpuinfo: str) -> Optional[int]:
 def cpu_model_and_flags(env: ProbeEnv) -> tuple[Optional[str], list[str]]:
     text = env.read_text("/proc/cpuinfo")
     if text is None:
+        import platform
+
         return (platform.processor() or None, [])
     return parse_cpuinfo(text)
 
