@@ -315,6 +315,41 @@ class Rejections:
             self.reasons.append(text)
 
 
+def below_capability_floor(gpus: Sequence[GPU], min_cc: Optional[str], label: str, rej: Rejections) -> bool:
+    """Whether any GPU is older than a build's minimum compute capability (recorded in rej)."""
+    low = [
+        g for g in gpus if g.compute_capability and min_cc and vtuple(g.compute_capability) < vtuple(min_cc)
+    ]
+    for g in low:
+        rej.arch_misses[g.index] = g
+    if low:
+        rej.add(f"{label}: needs compute capability >= {min_cc}; " + ", ".join(describe_gpu(g) for g in low))
+    return bool(low)
+
+
+def closing_refusal(
+    display: str,
+    accel: str,
+    situation: GpuSituation,
+    report: SystemReport,
+    request: Request,
+    rej: Rejections,
+    specs: Sequence[str],
+    platform_fix: str,
+) -> Refusal:
+    """Why nothing fitted, in order of what the user can act on: the GPUs and driver, the
+    Python, then the platform."""
+    if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
+        return cuda_refusal(display, situation, report, rej)
+    if specs and not rej.arch_misses and not rej.driver_misses:
+        return python_refusal(display, request, specs, report)
+    return Refusal(
+        f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
+        "use --cpu" if accel != "cpu" else platform_fix,
+        code="no-compatible-build",
+    )
+
+
 @dataclass(frozen=True)
 class CudaPick:
     variant: dict[str, Any]
@@ -509,14 +544,8 @@ def select_pytorch(recipe: Recipe, report: SystemReport, request: Request) -> Ou
             if outcome is not None:
                 outcome = replace(outcome, reasons=[*reasons, *outcome.reasons])
                 return finish(outcome, py)
-    if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
-        return cuda_refusal(display, situation, report, rej)
-    if specs and not rej.arch_misses and not rej.driver_misses:
-        return python_refusal(display, request, specs, report)
-    return Refusal(
-        f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
-        "use --cpu" if accel != "cpu" else "see `fwsetup list` for supported platforms",
-        code="no-compatible-build",
+    return closing_refusal(
+        display, accel, situation, report, request, rej, specs, "see `fwsetup list` for supported platforms"
     )
 
 
@@ -696,18 +725,7 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
                     "ptx": [],
                 }
                 min_cc = release.get("min_compute_capability")
-                low = [
-                    g
-                    for g in situation.gpus
-                    if g.compute_capability and min_cc and vtuple(g.compute_capability) < vtuple(min_cc)
-                ]
-                if low:
-                    for g in low:
-                        rej.arch_misses[g.index] = g
-                    rej.add(
-                        f"{label}: needs compute capability >= {min_cc}; "
-                        + ", ".join(describe_gpu(g) for g in low)
-                    )
+                if below_capability_floor(situation.gpus, min_cc, label, rej):
                     continue
                 variant["ptx"] = [min_cc] if min_cc else ["0.0"]
                 pick = pick_cuda_variant([variant], situation, report, label, rej)
@@ -752,14 +770,15 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
                 env={"TF_CPP_MIN_LOG_LEVEL": "2"},
             )
             return finish(plan, py)
-    if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
-        return cuda_refusal(display, situation, report, rej)
-    if specs:
-        return python_refusal(display, request, specs, report)
-    return Refusal(
-        f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
-        "use --cpu" if accel != "cpu" else "TensorFlow has no wheels for this platform; try JAX or PyTorch",
-        code="no-compatible-build",
+    return closing_refusal(
+        display,
+        accel,
+        situation,
+        report,
+        request,
+        rej,
+        specs,
+        "TensorFlow has no wheels for this platform; try JAX or PyTorch",
     )
 
 
@@ -870,14 +889,8 @@ def select_jax(recipe: Recipe, report: SystemReport, request: Request) -> Outcom
                 env={"XLA_PYTHON_CLIENT_PREALLOCATE": "false"} if accel == "cuda" else {},
             )
             return finish(plan, py)
-    if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
-        return cuda_refusal(display, situation, report, rej)
-    if specs:
-        return python_refusal(display, request, specs, report)
-    return Refusal(
-        f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
-        "use --cpu" if accel != "cpu" else "JAX has no wheels for this platform",
-        code="no-compatible-build",
+    return closing_refusal(
+        display, accel, situation, report, request, rej, specs, "JAX has no wheels for this platform"
     )
 
 
@@ -894,19 +907,9 @@ def _pick_jax_extra(
     usable = []
     for cand in candidates:
         extra = extras[cand["name"]]
-        min_cc = extra.get("min_compute_capability")
-        low = [
-            g
-            for g in situation.gpus
-            if g.compute_capability and min_cc and vtuple(g.compute_capability) < vtuple(min_cc)
-        ]
-        if low:
-            for g in low:
-                rej.arch_misses[g.index] = g
-            rej.add(
-                f"{label} {cand['name']}: needs compute capability >= {min_cc}; "
-                + ", ".join(describe_gpu(g) for g in low)
-            )
+        if below_capability_floor(
+            situation.gpus, extra.get("min_compute_capability"), f"{label} {cand['name']}", rej
+        ):
             continue
         floor = extra.get("min_driver_linux")
         if floor and (nv is None or not nv.driver_version or vtuple(nv.driver_version) < vtuple(floor)):
