@@ -16,7 +16,9 @@ from pathlib import Path
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env})
+    subprocess.run(
+        argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env}
+    )
     return time.perf_counter() - started
 
 
@@ -36,14 +38,39 @@ def main() -> None:
         for i in range(args.n):
             # each VM is fresh: no installer cache of its own
             cold = {**env, "UV_CACHE_DIR": str(base / f"c-off{i}"), "PIP_CACHE_DIR": str(base / f"p-off{i}")}
-            offline.append(timed([fwsetup, "install", "--lock", str(lock), "--wheelhouse", str(base / "wh"), "--offline",
-                                  "--quiet", "--env", str(base / f"off{i}")], cold))
+            offline.append(
+                timed(
+                    [
+                        fwsetup,
+                        "install",
+                        "--lock",
+                        str(lock),
+                        "--wheelhouse",
+                        str(base / "wh"),
+                        "--offline",
+                        "--quiet",
+                        "--env",
+                        str(base / f"off{i}"),
+                    ],
+                    cold,
+                )
+            )
             cold = {**env, "UV_CACHE_DIR": str(base / f"c-on{i}"), "PIP_CACHE_DIR": str(base / f"p-on{i}")}
-            online.append(timed([fwsetup, "install", "--lock", str(lock), "--quiet", "--env", str(base / f"on{i}")], cold))
+            online.append(
+                timed(
+                    [fwsetup, "install", "--lock", str(lock), "--quiet", "--env", str(base / f"on{i}")], cold
+                )
+            )
     print(f"{args.framework}: lock {t_lock:.1f} s, bundle (one download) {t_bundle:.1f} s")
-    print(f"  {args.n} offline installs from the wheelhouse: {sum(offline):7.1f} s  (mean {sum(offline) / args.n:.1f} s)")
-    print(f"  {args.n} online installs, cold caches:          {sum(online):7.1f} s  (mean {sum(online) / args.n:.1f} s)")
-    print(f"  ratio offline/online: {sum(offline) / sum(online):.2f}; with the bundle counted once: {(sum(offline) + t_bundle) / sum(online):.2f}")
+    print(
+        f"  {args.n} offline installs from the wheelhouse: {sum(offline):7.1f} s  (mean {sum(offline) / args.n:.1f} s)"
+    )
+    print(
+        f"  {args.n} online installs, cold caches:          {sum(online):7.1f} s  (mean {sum(online) / args.n:.1f} s)"
+    )
+    print(
+        f"  ratio offline/online: {sum(offline) / sum(online):.2f}; with the bundle counted once: {(sum(offline) + t_bundle) / sum(online):.2f}"
+    )
 
 
 if __name__ == "__main__":
