@@ -172,6 +172,12 @@ def install(
     timeout: float = typer.Option(
         3600.0, "--timeout", min=1.0, help="Seconds each install step may take.", envvar="FWSETUP_TIMEOUT"
     ),
+    log_file: Optional[Path] = typer.Option(
+        None,
+        "--log-file",
+        help="Write the installers' full output here (credentials redacted).",
+        envvar="FWSETUP_LOG_FILE",
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
 ) -> None:
     """Choose the right build for this machine and install it in an isolated environment."""
@@ -215,6 +221,7 @@ def install(
         timeout=timeout,
         gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
         locked_requirements=locked,
+        log_file=log_file,
     )
     result = execute(outcome, recipes.find(recipe_name), options)
     if json_output:

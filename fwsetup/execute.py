@@ -45,6 +45,7 @@ class InstallOptions:
     skip_smoke: bool = False
     constraints: tuple[str, ...] = ()
     locked_requirements: tuple[str, ...] = ()  # install exactly these (from a lock), hash-checked
+    log_file: Optional[Path] = None  # default: $FWSETUP_HOME/logs/<framework>-<time>-<pid>.log
 
 
 @dataclass
@@ -252,7 +253,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         backend = backends.choose(version, options.installer)
         system_package_step(plan, options, progress, skipped)
         gen = layout.new_generation()
-        log = (
+        log = options.log_file or (
             paths.home()
             / "logs"
             / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"

@@ -274,3 +274,20 @@ def test_offline_install_missing_a_wheel_fails_clearly_and_keeps_nothing(home: P
     assert out.returncode == 4, out.stderr
     assert "six" in out.stderr and "Traceback" not in out.stderr
     assert not env.exists() and not env.is_symlink()
+
+
+def test_log_file_option(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "ci.log"
+    out = fwsetup(
+        "install",
+        "tiny",
+        "--cpu",
+        "--env",
+        str(tmp_path / "t"),
+        "--log-file",
+        str(log),
+        "--quiet",
+        env=tiny_env(home),
+    )
+    assert out.returncode == 0, out.stderr
+    assert "six==1.16.0" in log.read_text() and out.stderr == ""
