@@ -34,6 +34,7 @@ class Request:
     )
     variant: Optional[str] = None  # force a variant by name: cu126, cpu, pieces, …
     gpu_indices: Optional[tuple[int, ...]] = None  # serve only these GPUs (--gpus 0,1)
+    min_version: Optional[str] = None  # a floor another framework needs (Keras 3 on TensorFlow >= 2.16)
     local_wheels: tuple[LocalWheel, ...] = ()
 
 

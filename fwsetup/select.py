@@ -247,6 +247,10 @@ def version_matches(candidate: str, wanted: Optional[str]) -> bool:
     return vtuple(candidate)[: len(w)] == w
 
 
+def at_least(candidate: str, floor: Optional[str]) -> bool:
+    return floor is None or vtuple(candidate) >= vtuple(floor)
+
+
 def pinned_version(release_version: str, wanted: Optional[str]) -> str:
     """The exact version to install: what the user pinned when it is a full X.Y.Z, else the
     newest patch of the release."""
@@ -507,7 +511,7 @@ def select_pytorch(recipe: Recipe, report: SystemReport, request: Request) -> Ou
     releases = [
         r
         for r in sorted(data.load("pytorch")["release"], key=lambda r: vtuple(r["version"]), reverse=True)
-        if version_matches(r["version"], request.version)
+        if version_matches(r["version"], request.version) and at_least(r["version"], request.min_version)
     ]
     if not releases:
         known = ", ".join(r["version"] for r in data.load("pytorch")["release"])
@@ -691,7 +695,7 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
     releases = [
         r
         for r in sorted(data.load("tensorflow")["release"], key=lambda r: vtuple(r["version"]), reverse=True)
-        if version_matches(r["version"], request.version)
+        if version_matches(r["version"], request.version) and at_least(r["version"], request.min_version)
     ]
     if not releases:
         return Refusal(
@@ -817,7 +821,7 @@ def select_jax(recipe: Recipe, report: SystemReport, request: Request) -> Outcom
     releases = [
         r
         for r in sorted(table["release"], key=lambda r: vtuple(r["version"]), reverse=True)
-        if version_matches(r["version"], request.version)
+        if version_matches(r["version"], request.version) and at_least(r["version"], request.min_version)
     ]
     if not releases:
         return Refusal(
@@ -934,6 +938,17 @@ def _pick_jax_extra(
 # ---------------------------------------------------------------- Keras 3
 
 
+def keras3_backend_floor(backend: str) -> Optional[str]:
+    """The oldest backend release Keras 3 runs on, from the backend's data (TensorFlow records
+    which Keras each release depends on); None where any release will do."""
+    if backend != "tensorflow":
+        return None
+    versions = [
+        r["version"] for r in data.load("tensorflow")["release"] if str(r.get("keras", "")).startswith("3")
+    ]
+    return min(versions, key=vtuple) if versions else None
+
+
 def select_keras(
     recipe: Recipe, report: SystemReport, request: Request, recipes: dict[str, Recipe]
 ) -> Outcome:
@@ -945,11 +960,21 @@ def select_keras(
             code="bad-backend",
         )
     backend_recipe = recipes["pytorch" if backend == "torch" else backend]
+    # Keras 3 runs on TensorFlow >= 2.16 (earlier TensorFlow pins keras < 3: tensorflow.toml `keras`)
+    floor = keras3_backend_floor(backend)
     backend_outcome = select(
-        backend_recipe, report, replace(request, version=None, framework=backend_recipe.name), recipes
+        backend_recipe,
+        report,
+        replace(request, version=None, framework=backend_recipe.name, min_version=floor),
+        recipes,
     )
     if isinstance(backend_outcome, Refusal):
         backend_outcome.message = f"Keras needs the {backend} backend, and: {backend_outcome.message}"
+        others = [b for b in recipe.backends if b != backend]
+        if others:
+            backend_outcome.fix = f"{backend_outcome.fix}; or try another backend: " + ", ".join(
+                f"--backend {b}" for b in others
+            )
         return backend_outcome
     keras_variants = [
         v

@@ -129,3 +129,14 @@ def test_caffe_apt_route_per_distro() -> None:
         and plan.system_packages == ["caffe", "python3-caffe"]
         and plan.steps[0].can_run_here
     )
+
+
+def test_keras3_needs_tensorflow_216_and_suggests_other_backends() -> None:
+    refused = sel("keras", "t4-470", "gpu")  # driver 470 only gets TensorFlow 2.14, which pins keras < 3
+    assert isinstance(refused, Refusal) and "--backend torch" in (refused.fix or "")
+    torch = sel("keras", "t4-470", "gpu", backend="torch")
+    assert isinstance(torch, Plan) and any(p.startswith("torch==") and "+cu118" in p for p in torch.packages)
+    tf = sel("keras", "rtx4090-580", "gpu")
+    assert isinstance(tf, Plan)
+    tf_version = next(p.split("==")[1] for p in tf.packages if p.startswith("tensorflow"))
+    assert tuple(int(x) for x in tf_version.split(".")[:2]) >= (2, 16)
