@@ -104,7 +104,7 @@ def list_frameworks(
     from fwsetup import planning, render
 
     report = planning.machine_report(system_report)
-    rows = planning.machine_summary(report)
+    rows = planning.machine_summary(report, planning.local_wheels([], use_pip_config=system_report is None))
     if json_output:
         render.dump_json({"frameworks": rows})
     else:

@@ -61,11 +61,12 @@ def make_plan(
     return select(recipe, report, dataclasses.replace(request, framework=recipe.name), recipes.load_all())
 
 
-def machine_summary(report: SystemReport) -> list[dict[str, Any]]:
+def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     """`fwsetup list`: every framework, its variants, and what this machine would get."""
     rows = []
     for recipe in recipes.load_all().values():
-        outcome = select(recipe, report, Request(framework=recipe.name), recipes.load_all())
+        request = Request(framework=recipe.name, local_wheels=wheels_on_disk)
+        outcome = select(recipe, report, request, recipes.load_all())
         if isinstance(outcome, Plan):
             here = {
                 "ok": True,

@@ -172,7 +172,8 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
                 where += f" via {here['route']} ({here['status']})"
             text = paint(where, "ok", color)
         else:
-            text = paint(f"no: {here['message']}", "warning", color)
+            first = here["message"].split(". ")[0]
+            text = paint(f"no: {first if len(first) <= 90 else first[:87] + '...'}", "warning", color)
         lines.append(f"{row['name']:<16}{row['status']:<12}{text}")
     lines.append("")
     lines.append("`fwsetup install NAME --dry-run` shows the full plan and why.")

@@ -1041,6 +1041,9 @@ def select_static(recipe: Recipe, report: SystemReport, request: Request) -> Out
     ordered = _order_static(candidates, request, situation)
     blocked: Optional[Plan] = None
     if not ordered:
+        unavailable = [v for v in candidates if v.status == "unavailable"]
+        if unavailable:
+            return _unavailable(recipe, unavailable[0], report)
         if request.accelerator == "gpu":
             return Refusal(
                 f"--gpu asked but fwsetup's {display} recipe has no GPU build that can be installed today",
