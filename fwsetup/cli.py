@@ -143,7 +143,11 @@ def install(
         envvar="FWSETUP_SYSTEM",
     ),
     wheelhouse: list[Path] = typer.Option(
-        [], "--wheelhouse", "--find-links", help="Directory of wheels to prefer/use."
+        [],
+        "--wheelhouse",
+        "--find-links",
+        help="Directory of wheels to prefer/use.",
+        envvar="FWSETUP_WHEELHOUSE",
     ),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"
@@ -273,9 +277,14 @@ def lock_command(
     python: Optional[str] = typer.Option(None, "--python", help="Python X.Y.", envvar="FWSETUP_PYTHON"),
     backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend."),
     system_reports: list[Path] = typer.Option(
-        [], "--system", help="A `doctor --json` report per machine kind (repeat); default: this machine."
+        [],
+        "--system",
+        help="A `doctor --json` report per machine kind (repeat); default: this machine.",
+        envvar="FWSETUP_SYSTEM",
     ),
-    output: Path = typer.Option(Path("fwsetup.lock"), "--output", "-o", help="Where to write the lock."),
+    output: Path = typer.Option(
+        Path("fwsetup.lock"), "--output", "-o", help="Where to write the lock.", envvar="FWSETUP_LOCK"
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
 ) -> None:
     """Resolve a plan to exact versions and hashes, for this machine or a set of machine reports."""
@@ -333,8 +342,12 @@ def lock_command(
 @app.command()
 @handles_errors
 def bundle(
-    lock: Path = typer.Option(..., "--lock", help="The fwsetup.lock whose files to download."),
-    output: Path = typer.Option(..., "--output", "-o", help="Wheelhouse directory to fill."),
+    lock: Path = typer.Option(
+        ..., "--lock", help="The fwsetup.lock whose files to download.", envvar="FWSETUP_LOCK"
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Wheelhouse directory to fill.", envvar="FWSETUP_WHEELHOUSE"
+    ),
     target: Optional[str] = typer.Option(None, "--target", help="Only this target of the lock."),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
 ) -> None:
@@ -363,7 +376,9 @@ def bundle(
 @app.command()
 @handles_errors
 def export(
-    lock: Path = typer.Option(Path("fwsetup.lock"), "--lock", help="The lock to reproduce."),
+    lock: Path = typer.Option(
+        Path("fwsetup.lock"), "--lock", help="The lock to reproduce.", envvar="FWSETUP_LOCK"
+    ),
     fmt: str = typer.Option("shell", "--format", help="shell, dockerfile, cloud-init or github-actions."),
     fwsetup_spec: str = typer.Option(
         "fwsetup", "--fwsetup-spec", help="What `pip install` gets fwsetup from."
