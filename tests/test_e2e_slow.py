@@ -53,19 +53,20 @@ def test_historic_install_and_smoke(tmp_path: Path, framework: str, extra: list[
         assert data["python"] == python
 
 
+HOST_CA = "/etc/ssl/certs/fwsetup-host-ca.crt"  # inside the root
+
+
 def _chroot(root: Path, *argv: str, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": "/root",
+        "DEBIAN_FRONTEND": "noninteractive",
+        "LANG": "C.UTF-8",
+    }
+    if (root / HOST_CA.lstrip("/")).exists():  # this host's CA bundle (e.g. a TLS-inspecting proxy's)
+        env.update(PIP_CERT=HOST_CA, SSL_CERT_FILE=HOST_CA)
     return subprocess.run(
-        ["chroot", str(root), *argv],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env={
-            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": "/root",
-            "DEBIAN_FRONTEND": "noninteractive",
-            "LANG": "C.UTF-8",
-        },
+        ["chroot", str(root), *argv], capture_output=True, text=True, timeout=timeout, check=False, env=env
     )
 
 
@@ -80,6 +81,10 @@ def test_caffe_apt_route_in_a_debian11_root(tmp_path: Path) -> None:
             timeout=1800,
         )
     shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")
+    host_ca = Path(os.environ.get("PIP_CERT") or "/etc/ssl/certs/ca-certificates.crt")
+    if host_ca.is_file():
+        (root / "etc" / "ssl" / "certs").mkdir(parents=True, exist_ok=True)
+        shutil.copy(host_ca, root / HOST_CA.lstrip("/"))
     subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=False)
     try:
         assert _chroot(root, "apt-get", "update").returncode == 0
