@@ -115,7 +115,8 @@ def resolve_interpreter(plan: Plan, progress: Progress) -> str:
         raise Refusal(
             f"{plan.framework} needs Python {plan.python}, which is not on this machine and "
             f"`uv python install {plan.python}` could not fetch it ({detail[0]})",
-            f"install it yourself ({plan.interpreter_hint or 'pyenv install ' + plan.python}) and rerun",
+            f"install it another way (`pyenv install {plan.python}`, or your distribution's python{plan.python} "
+            "package) and rerun: fwsetup finds it on PATH or under pyenv",
             code="python-missing",
         )
     raise Refusal(
