@@ -1,5 +1,9 @@
 """Side-by-side timing helpers: commands are interleaved round by round so machine noise
-hits all of them alike, and medians are compared as ratios (absolute times mean little here)."""
+hits all of them alike, and medians are compared as ratios (absolute times mean little here).
+
+Each sample is the mean of a batch of back-to-back runs: on this kind of machine a single
+short process's wall time is quantised to ~16 ms scheduler ticks, which would swamp a 20 ms
+`python -c pass`."""
 
 from __future__ import annotations
 
@@ -11,28 +15,32 @@ from collections.abc import Mapping, Sequence
 from typing import Optional
 
 
-def time_once(argv: Sequence[str], env: Optional[Mapping[str, str]] = None, timeout: float = 3600) -> float:
+def time_once(
+    argv: Sequence[str], env: Optional[Mapping[str, str]] = None, timeout: float = 3600, batch: int = 1
+) -> float:
+    full_env = dict(os.environ, **(env or {}))
     started = time.perf_counter()
-    subprocess.run(
-        list(argv),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=True,
-        timeout=timeout,
-        env=dict(os.environ, **(env or {})),
-    )
-    return time.perf_counter() - started
+    for _ in range(batch):
+        subprocess.run(
+            list(argv),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=True,
+            timeout=timeout,
+            env=full_env,
+        )
+    return (time.perf_counter() - started) / batch
 
 
 def interleaved(
-    commands: dict[str, Sequence[str]], rounds: int, env: Optional[Mapping[str, str]] = None
+    commands: dict[str, Sequence[str]], rounds: int, env: Optional[Mapping[str, str]] = None, batch: int = 1
 ) -> dict[str, list[float]]:
     samples: dict[str, list[float]] = {name: [] for name in commands}
     for argv in commands.values():  # warm-up: page cache, .pyc files
         time_once(argv, env)
     for _ in range(rounds):
         for name, argv in commands.items():
-            samples[name].append(time_once(argv, env))
+            samples[name].append(time_once(argv, env, batch=batch))
     return samples
 
 

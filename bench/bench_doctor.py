@@ -27,7 +27,8 @@ def find_torch_python() -> str | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--batch", type=int, default=10, help="runs averaged per sample (timer ticks)")
     parser.add_argument(
         "--torch-python", help="an interpreter with torch installed (default: an fwsetup pytorch env)"
     )
@@ -45,7 +46,12 @@ def main() -> None:
         print(
             "(no interpreter with torch found: `fwsetup install pytorch --cpu` first to compare with collect_env)"
         )
-    samples = interleaved(commands, args.rounds)
+    fast = {k: v for k, v in commands.items() if k != "torch collect_env"}
+    samples = interleaved(fast, args.rounds, batch=args.batch)
+    if "torch collect_env" in commands:
+        samples.update(
+            interleaved({"torch collect_env": commands["torch collect_env"]}, max(3, args.rounds // 2))
+        )
     report(samples, "python -c pass")
     if torch_py:
         import statistics
