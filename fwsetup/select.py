@@ -501,6 +501,26 @@ def finish(plan: Plan, py: PythonChoice) -> Plan:
     )
 
 
+def candidate_releases(
+    table: dict[str, Any], display: str, request: Request
+) -> Union[list[dict[str, Any]], Refusal]:
+    """A build matrix's releases that --version (and a dependent's floor) allow, newest first."""
+    every = table["release"]
+    releases = [
+        r
+        for r in sorted(every, key=lambda r: vtuple(r["version"]), reverse=True)
+        if version_matches(r["version"], request.version) and at_least(r["version"], request.min_version)
+    ]
+    if releases:
+        return releases
+    known = ", ".join(r["version"] for r in sorted(every, key=lambda r: vtuple(r["version"])))
+    return Refusal(
+        f"{display} {request.version} is not a release fwsetup knows (known: {known})",
+        "pick one of the known releases with --version",
+        code="unknown-version",
+    )
+
+
 # ---------------------------------------------------------------- PyTorch
 
 
@@ -508,18 +528,9 @@ def select_pytorch(recipe: Recipe, report: SystemReport, request: Request) -> Ou
     display = recipe.display_name
     accel, situation, reasons = resolve_accelerator(request, report, display)
     plat = platform_key(report)
-    releases = [
-        r
-        for r in sorted(data.load("pytorch")["release"], key=lambda r: vtuple(r["version"]), reverse=True)
-        if version_matches(r["version"], request.version) and at_least(r["version"], request.min_version)
-    ]
-    if not releases:
-        known = ", ".join(r["version"] for r in data.load("pytorch")["release"])
-        return Refusal(
-            f"{display} {request.version} is not a release fwsetup knows (known: {known})",
-            "pick one of the known releases with --version",
-            code="unknown-version",
-        )
+    releases = candidate_releases(data.load("pytorch"), display, request)
+    if isinstance(releases, Refusal):
+        return releases
     rej = Rejections()
     specs: list[str] = []
     # Pass 1: a build already on disk (pip find-links, --wheelhouse) that fits beats a download.
@@ -692,17 +703,9 @@ def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) ->
     display = recipe.display_name
     accel, situation, reasons = resolve_accelerator(request, report, display)
     plat = platform_key(report)
-    releases = [
-        r
-        for r in sorted(data.load("tensorflow")["release"], key=lambda r: vtuple(r["version"]), reverse=True)
-        if version_matches(r["version"], request.version) and at_least(r["version"], request.min_version)
-    ]
-    if not releases:
-        return Refusal(
-            f"{display} {request.version} is not a release fwsetup knows",
-            "pick another --version",
-            code="unknown-version",
-        )
+    releases = candidate_releases(data.load("tensorflow"), display, request)
+    if isinstance(releases, Refusal):
+        return releases
     rej = Rejections()
     specs: list[str] = []
     flags = report.resources.cpu_flags
@@ -818,17 +821,9 @@ def select_jax(recipe: Recipe, report: SystemReport, request: Request) -> Outcom
     plat = platform_key(report)
     table = data.load("jax")
     extras = {e["name"]: e for e in table.get("cuda_extra", [])}
-    releases = [
-        r
-        for r in sorted(table["release"], key=lambda r: vtuple(r["version"]), reverse=True)
-        if version_matches(r["version"], request.version) and at_least(r["version"], request.min_version)
-    ]
-    if not releases:
-        return Refusal(
-            f"{display} {request.version} is not a release fwsetup knows",
-            "pick another --version",
-            code="unknown-version",
-        )
+    releases = candidate_releases(table, display, request)
+    if isinstance(releases, Refusal):
+        return releases
     if accel not in ("cpu", "cuda"):
         if request.accelerator == "gpu":
             return Refusal(
