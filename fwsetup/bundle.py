@@ -12,9 +12,7 @@ from fwsetup import pipconfig
 from fwsetup.backends import summarise
 from fwsetup.errors import FwsetupError, InstallError
 from fwsetup.lockfile import LockTarget
-
-# manylinux glibc levels pip may pick wheels for (manylinux2014 = 2.17, manylinux1 = 2.5).
-_LEGACY = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
+from fwsetup.select import MANYLINUX_LEGACY
 
 
 def platform_tags(target: LockTarget) -> list[str]:
@@ -23,7 +21,7 @@ def platform_tags(target: LockTarget) -> list[str]:
     if system == "linux":
         glibc_minor = int((target.glibc or "2.28").split(".")[1])
         tags = [f"manylinux_2_{m}_{arch}" for m in range(glibc_minor, 16, -1)]
-        tags += [f"{name}_{arch}" for name, (_, minor) in _LEGACY.items() if minor <= glibc_minor]
+        tags += [f"{name}_{arch}" for name, (_, minor) in MANYLINUX_LEGACY.items() if minor <= glibc_minor]
         return [*tags, f"linux_{arch}"]
     if system == "macos":
         mac_arch = "arm64" if arch == "arm64" else "x86_64"

@@ -34,6 +34,9 @@ KNOWN_PYTHONS = ("3.14", "3.13", "3.12", "3.11", "3.10", "3.9", "3.8", "3.7", "3
 
 GPU_ACCELERATORS = ("cuda", "rocm", "mps")
 
+# The glibc each legacy manylinux tag stands for (PEP 600: manylinux1 = 2_5, 2010 = 2_12, 2014 = 2_17).
+MANYLINUX_LEGACY = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
+
 
 # ---------------------------------------------------------------- machine facts
 
@@ -220,8 +223,7 @@ def _platform_ok(plat: str, system: str, arch: str, glibc: tuple[int, ...]) -> b
     if plat == "any":
         return True
     if system == "linux":
-        legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
-        for prefix, needs in legacy.items():
+        for prefix, needs in MANYLINUX_LEGACY.items():
             if plat == f"{prefix}_{arch}":
                 return bool(glibc) and glibc[:2] >= needs
         if plat.startswith("manylinux_") and plat.endswith(f"_{arch}"):
