@@ -1055,6 +1055,8 @@ def select_static(recipe: Recipe, report: SystemReport, request: Request) -> Out
     for allow_missing in (False, True):
         for v in ordered:
             label = f"{display} {v.version or ''} ({v.name})".replace("  ", " ")
+            if blocked is not None and v.route != blocked.route:
+                continue  # only the same route for another OS; a partial route is asked for by --variant
             if v.accelerator in GPU_ACCELERATORS and situation.accelerator != v.accelerator:
                 rej.add(f"{label}: needs a {v.accelerator.upper()} GPU: {situation.why_none or 'none here'}")
                 continue
@@ -1080,7 +1082,7 @@ def select_static(recipe: Recipe, report: SystemReport, request: Request) -> Out
             route_plan = _route_plan(recipe, v, report)
             if route_plan.status != "not-installable-here":
                 return route_plan
-            blocked = blocked or route_plan  # another variant may fit this OS better
+            blocked = blocked or route_plan  # the same route may have a variant for this OS
     if blocked is not None:
         return blocked
     if request.python and specs:
