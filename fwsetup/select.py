@@ -687,7 +687,10 @@ def _pick_rocm(
     best = None
     for v in variants:
         targets = v.get("gfx", [])
-        missing = [g for g in situation.gpus if targets and g.compute_capability not in targets]
+        if not targets:  # coverage cannot be checked: never bet a GPU on it
+            rej.add(f"{label} {v['name']}: fwsetup does not know which gfx targets it ships")
+            continue
+        missing = [g for g in situation.gpus if g.compute_capability not in targets]
         if missing:
             rej.add(f"{label} {v['name']}: no kernels for " + ", ".join(describe_gpu(g) for g in missing))
             for g in missing:

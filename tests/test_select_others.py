@@ -140,3 +140,30 @@ def test_keras3_needs_tensorflow_216_and_suggests_other_backends() -> None:
     assert isinstance(tf, Plan)
     tf_version = next(p.split("==")[1] for p in tf.packages if p.startswith("tensorflow"))
     assert tuple(int(x) for x in tf_version.split(".")[:2]) >= (2, 16)
+
+
+def _amd_machine(gfx: str) -> object:
+    from fwsetup.report import GPU, RocmInfo
+
+    return dataclasses.replace(
+        base_report(("ubuntu", "22.04")),
+        rocm=RocmInfo("6.4.1", "opt-rocm-version", [gfx]),
+        gpus=[GPU("amd", 0, "AMD Radeon RX 7900 XTX", 24560, gfx, "reported")],
+    )
+
+
+def test_rocm_build_for_a_listed_gfx_target() -> None:
+    plan = select(R["pytorch"], _amd_machine("gfx1100"), Request("pytorch", accelerator="gpu"), R)  # type: ignore[arg-type]
+    assert isinstance(plan, Plan) and plan.accelerator == "rocm" and plan.variant.startswith("rocm")
+    assert plan.index_urls and "/rocm" in plan.index_urls[0]
+
+
+def test_rocm_refused_for_an_unlisted_gfx_target() -> None:
+    out = select(R["pytorch"], _amd_machine("gfx803"), Request("pytorch", accelerator="gpu"), R)  # type: ignore[arg-type]
+    assert isinstance(out, Refusal) and "gfx803" in out.message
+
+
+def test_amd_gpu_without_rocm_is_explained() -> None:
+    report = dataclasses.replace(_amd_machine("gfx1100"), rocm=None)  # type: ignore[type-var]
+    out = select(R["pytorch"], report, Request("pytorch", accelerator="gpu"), R)  # type: ignore[arg-type]
+    assert isinstance(out, Refusal) and "ROCm is not installed" in out.message
