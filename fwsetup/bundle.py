@@ -8,7 +8,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fwsetup import pipconfig
 from fwsetup.backends import summarise
 from fwsetup.errors import FwsetupError, InstallError
 from fwsetup.lockfile import LockTarget
@@ -33,7 +32,6 @@ def platform_tags(target: LockTarget) -> list[str]:
 
 def download(target: LockTarget, dest: Path, timeout: float = 3600) -> list[str]:
     dest.mkdir(parents=True, exist_ok=True)
-    settings = pipconfig.read()
     major, minor = target.python.split(".")
     with tempfile.TemporaryDirectory() as tmp:
         reqs = Path(tmp) / "requirements.txt"
@@ -84,5 +82,4 @@ def download(target: LockTarget, dest: Path, timeout: float = 3600) -> list[str]
                 f"cannot download the files of {target.name}:\n{summarise(proc.stderr + proc.stdout)}",
                 "check the package sources; the lock's hashes must match what the index serves",
             )
-    del settings
     return sorted({p.name for p in dest.iterdir()} - before)

@@ -30,10 +30,6 @@ def vtuple(version: Optional[str]) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def version_le(a: str, b: str) -> bool:
-    return vtuple(a) <= vtuple(b)
-
-
 def cc_covered(cc: str, archs: Iterable[str], ptx: Iterable[str] = ()) -> bool:
     """Whether a GPU of capability `cc` has kernels in a build with these SASS/PTX archs."""
     gpu = vtuple(cc)

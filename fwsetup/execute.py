@@ -248,7 +248,6 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
     skipped: list[str] = []
     with sigterm_as_interrupt(), envs.locked(layout):
         envs.prune(layout)
-        interpreter = plan.interpreter
         interpreter = "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress)
         version = backends.python_version_of(interpreter)
         backend = backends.choose(version, options.installer)

@@ -95,7 +95,9 @@ def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) 
 
 
 def _variant_names(recipe: recipes.Recipe) -> list[str]:
-    if recipe.selector in ("pytorch", "tensorflow", "jax"):
+    if recipe.selector == "tensorflow":
+        return ["cpu", "cuda (tensorflow[and-cuda])", "metal"]
+    if recipe.selector in ("pytorch", "jax"):
         from fwsetup import data
 
         names: list[str] = []
@@ -107,8 +109,6 @@ def _variant_names(recipe: recipes.Recipe) -> list[str]:
             for extra in release.get("cuda_extras", []):
                 if extra not in names:
                     names.append(extra)
-        if recipe.selector == "tensorflow":
-            names = ["cpu", "cuda (tensorflow[and-cuda])", "metal"]
         if "cpu" not in names:
             names.insert(0, "cpu")
         return names

@@ -261,17 +261,7 @@ def pinned_version(release_version: str, wanted: Optional[str]) -> str:
     return release_version
 
 
-def wants(request: Request, accelerator: str) -> bool:
-    if request.accelerator == "cpu":
-        return accelerator == "cpu"
-    if request.accelerator == "gpu":
-        return accelerator in GPU_ACCELERATORS
-    return True
-
-
-def resolve_accelerator(
-    request: Request, report: SystemReport, display: str
-) -> tuple[str, GpuSituation, list[str]]:
+def resolve_accelerator(request: Request, report: SystemReport) -> tuple[str, GpuSituation, list[str]]:
     """cpu / cuda / rocm / mps for this request on this machine, or a Refusal raised."""
     situation = gpu_situation(report, request.gpu_indices)
     if request.accelerator == "cpu":
@@ -528,7 +518,7 @@ def candidate_releases(
 
 def select_pytorch(recipe: Recipe, report: SystemReport, request: Request) -> Outcome:
     display = recipe.display_name
-    accel, situation, reasons = resolve_accelerator(request, report, display)
+    accel, situation, reasons = resolve_accelerator(request, report)
     plat = platform_key(report)
     releases = candidate_releases(data.load("pytorch"), display, request)
     if isinstance(releases, Refusal):
@@ -706,7 +696,7 @@ def _pick_rocm(
 
 def select_tensorflow(recipe: Recipe, report: SystemReport, request: Request) -> Outcome:
     display = recipe.display_name
-    accel, situation, reasons = resolve_accelerator(request, report, display)
+    accel, situation, reasons = resolve_accelerator(request, report)
     plat = platform_key(report)
     releases = candidate_releases(data.load("tensorflow"), display, request)
     if isinstance(releases, Refusal):
@@ -822,7 +812,7 @@ def _tf_gpu_package(release: dict[str, Any], plat: str, accel: str) -> Optional[
 
 def select_jax(recipe: Recipe, report: SystemReport, request: Request) -> Outcome:
     display = recipe.display_name
-    accel, situation, reasons = resolve_accelerator(request, report, display)
+    accel, situation, reasons = resolve_accelerator(request, report)
     plat = platform_key(report)
     table = data.load("jax")
     extras = {e["name"]: e for e in table.get("cuda_extra", [])}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup.errors import SmokeError
+from fwsetup.errors import SmokeError, UsageError
 from fwsetup.redact import redact
 
 SMOKE_TIMEOUT = 600.0
@@ -171,8 +171,6 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
                 f"install one with `fwsetup install {recipe.name}`, or pass --env PATH",
             )
         if len(candidates) > 1:
-            from fwsetup.errors import UsageError
-
             raise UsageError(
                 f"several {recipe.display_name} environments exist: {', '.join(map(str, candidates))}",
                 "pass the one to test with --env PATH",
@@ -181,8 +179,6 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
     env_dir = Path(os.path.abspath(env))
     meta = envs.read_metadata(env_dir)
     if meta.get("framework") != recipe.name:
-        from fwsetup.errors import UsageError
-
         raise UsageError(
             f"{env_dir} holds {meta.get('framework')}, not {recipe.name}",
             f"run `fwsetup smoke {meta.get('framework')} --env {env_dir}`",

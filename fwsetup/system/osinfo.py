@@ -21,7 +21,7 @@ def probe(env: ProbeEnv) -> Probed:
         arch=host.machine() or None,
         kernel=host.release() or None,
         libc=detect_libc(env) if system == "Linux" else None,
-        wsl=detect_wsl(env.read_text("/proc/version"), env.environ) if system == "Linux" else None,
+        wsl=detect_wsl(env.read_text("/proc/version")) if system == "Linux" else None,
         container=detect_container(env) if system == "Linux" else None,
         cloud=detect_cloud(env) if system == "Linux" else None,
         **_distro_fields(env, system, out),
@@ -118,7 +118,7 @@ def detect_libc(env: ProbeEnv) -> Optional[Libc]:
     return None
 
 
-def detect_wsl(proc_version: Optional[str], environ: object = None) -> Optional[int]:
+def detect_wsl(proc_version: Optional[str]) -> Optional[int]:
     """WSL1 kernels say 'Microsoft' (capitalised); WSL2 kernels 'microsoft-standard'."""
     if not proc_version:
         return None

@@ -32,7 +32,7 @@ def probe(env: ProbeEnv) -> Probed:
         except Exception as exc:  # psutil missing a platform backend, …
             out.problem("resources-unreadable", f"cannot read CPU/memory: {exc}", "resources")
             logical = os.cpu_count()
-    disk_path, disk_free = free_disk(env.disk_path or default_env_root(env.environ))
+    disk_path, disk_free = free_disk(env.disk_path or default_env_root())
     out.fields["resources"] = Resources(
         cpu_model=model,
         cpu_cores_logical=logical,
@@ -99,7 +99,7 @@ def parse_cpuinfo(text: str) -> tuple[Optional[str], list[str]]:
     return model, [f for f in INTERESTING_FLAGS if f in flags]
 
 
-def default_env_root(environ: object = None) -> str:
+def default_env_root() -> str:
     """Where fwsetup puts environments by default (see README: Environments)."""
     from fwsetup.paths import env_root
 
