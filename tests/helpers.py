@@ -9,6 +9,20 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+# The top-level keys of the doctor --json contract (issue 3).
+REPORT_KEYS = {
+    "os",
+    "python",
+    "interpreters",
+    "nvidia",
+    "gpus",
+    "cuda_toolkits",
+    "rocm",
+    "resources",
+    "frameworks",
+    "problems",
+    "findings",
+}
 TINY_RECIPES = Path(__file__).parent / "recipes_tiny"
 
 
