@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 
 from machines import machines
 
-from fwsetup import recipes
 from fwsetup.errors import Refusal
-from fwsetup.plan import Request
-from fwsetup.select import select
+from fwsetup.plan import recipes
+from fwsetup.plan.model import Request
+from fwsetup.plan.select import select
 
 
 def main() -> None:

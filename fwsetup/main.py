@@ -6,11 +6,11 @@ import sys
 
 
 def main() -> None:
-    from fwsetup.doctor import fast_path
+    from fwsetup.cli.doctor import fast_path
 
     code = fast_path(sys.argv[1:])
     if code is not None:
         sys.exit(code)
-    from fwsetup.cli import main as cli_main
+    from fwsetup.cli.app import main as cli_main
 
     cli_main()

@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from fakes import FIXTURES
 
+from fwsetup.probe import nvidia
 from fwsetup.report import (
     GPU,
     Interpreter,
@@ -23,7 +24,6 @@ from fwsetup.report import (
     Resources,
     SystemReport,
 )
-from fwsetup.system import nvidia
 
 PYENV = ["3.13.0", "3.12.1", "3.11.7", "3.10.13", "3.9.18", "3.8.18", "3.7.16", "3.6.15", "2.7.18"]
 

@@ -15,10 +15,10 @@ from typing import Optional
 import pytest
 from fakes import FIXTURES, make_tool, path_env
 
+from fwsetup.probe import apple, cuda, load_probe, rocm
+from fwsetup.probe.base import ProbeEnv
+from fwsetup.probe.rocm import RocmAgent
 from fwsetup.report import GPU, CudaToolkit, Problem, RocmInfo
-from fwsetup.system import apple, cuda, load_probe, rocm
-from fwsetup.system.base import ProbeEnv
-from fwsetup.system.rocm import RocmAgent
 
 # ---------------------------------------------------------------- helpers
 

@@ -1,4 +1,4 @@
-"""Pinned, sourced facts in fwsetup/data/{pytorch,tensorflow,jax}.toml.
+"""Pinned, sourced facts in fwsetup/facts/{pytorch,tensorflow,jax}.toml.
 
 Each assertion here restates something a data file cites (PyPI wheel metadata, the compiled
 arch list of a wheel, RELEASE.md, vendor docs). If one fails after a data edit, the edit
@@ -13,7 +13,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from fwsetup import data
+from fwsetup import facts as data
 
 PLATFORMS = {"linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64"}
 

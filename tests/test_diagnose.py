@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from fwsetup.diagnose import diagnose
+from fwsetup.probe.diagnose import diagnose
 from fwsetup.report import (
     GPU,
     CudaToolkit,

@@ -10,10 +10,10 @@ import pytest
 from fakes import FIXTURES, make_tool, path_env
 from helpers import REPORT_KEYS, fwsetup, json_out
 
-from fwsetup import system
-from fwsetup.diagnose import diagnose
+from fwsetup import probe as system
+from fwsetup.probe.base import ProbeEnv
+from fwsetup.probe.diagnose import diagnose
 from fwsetup.report import SystemReport
-from fwsetup.system.base import ProbeEnv
 
 SMI_TABLES = sorted(p.name for p in (FIXTURES / "nvidia-smi").iterdir() if not p.name.endswith(".source.md"))
 ERRORS = sorted(

@@ -71,7 +71,8 @@ def json_out_metadata(env: Path) -> dict[str, object]:
 
 
 def test_pytorch_cpu_from_the_configured_find_links(tmp_path: Path) -> None:
-    from fwsetup import pipconfig, wheels
+    from fwsetup.install import pipconfig
+    from fwsetup.plan import wheels
 
     on_disk = [
         w

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import fwsetup, json_out, tiny_env
 
-from fwsetup import envs
+from fwsetup.install import envs
 
 
 def env_python(env: Path) -> str:

@@ -14,7 +14,7 @@ import yaml
 from helpers import fwsetup, json_out, tiny_env
 from machines import base_report
 
-from fwsetup import lockfile
+from fwsetup.fleet import lockfile
 
 REPO = Path(__file__).parent.parent
 

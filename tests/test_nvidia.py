@@ -11,9 +11,9 @@ from typing import Any, Optional
 import pytest
 from fakes import FIXTURES, fixture_bytes, make_tool, path_env
 
+from fwsetup.probe import nvidia
+from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import GPU
-from fwsetup.system import nvidia
-from fwsetup.system.base import Probed, ProbeEnv
 
 
 def _fixtures(sub: str) -> list[Path]:

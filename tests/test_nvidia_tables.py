@@ -7,8 +7,8 @@ from typing import Optional
 
 import pytest
 
-from fwsetup import data
-from fwsetup.system.nvidia import compute_capability_for_name, max_cuda_for_driver, version_key
+from fwsetup import facts as data
+from fwsetup.probe.nvidia import compute_capability_for_name, max_cuda_for_driver, version_key
 
 VERSION = re.compile(r"^\d+(\.\d+)*$")
 

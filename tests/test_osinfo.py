@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from fakes import FIXTURES
 
-from fwsetup.system import osinfo
-from fwsetup.system.base import Probed, ProbeEnv
+from fwsetup.probe import osinfo
+from fwsetup.probe.base import Probed, ProbeEnv
 
 OS_RELEASES = {
     "amazon-linux-2023.os-release": ("amzn", "2023", None),

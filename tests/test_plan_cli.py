@@ -10,8 +10,8 @@ from helpers import fwsetup, json_out
 from machines import machines, write_all
 from typer.testing import CliRunner
 
-from fwsetup import recipes
-from fwsetup.cli import app
+from fwsetup.cli.app import app
+from fwsetup.plan import recipes
 
 PLAN_KEYS = {
     "framework",

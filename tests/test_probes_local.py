@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fakes import make_tool, path_env
 
-from fwsetup.system import dists, frameworks, interpreters, pci, python, resources
-from fwsetup.system.base import ProbeEnv
+from fwsetup.probe import dists, frameworks, interpreters, pci, python, resources
+from fwsetup.probe.base import ProbeEnv
 
 
 def test_python_probe_describes_this_interpreter() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from helpers import fwsetup, json_out, tiny_env
 
-from fwsetup import envs
+from fwsetup.install import envs
 
 ROOT = os.geteuid() == 0
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from helpers import REPORT_KEYS
 
-from fwsetup import system
+from fwsetup import probe as system
 from fwsetup.errors import ReportFileError
+from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import GPU, SCHEMA_VERSION, Libc, OSInfo, PythonInfo, SystemReport
-from fwsetup.system.base import Probed, ProbeEnv
 
 
 def minimal_report() -> SystemReport:

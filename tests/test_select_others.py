@@ -6,11 +6,11 @@ import dataclasses
 
 from machines import base_report, machines
 
-from fwsetup import recipes
 from fwsetup.errors import Refusal
-from fwsetup.plan import Plan, Request
+from fwsetup.plan import recipes
+from fwsetup.plan.model import Plan, Request
+from fwsetup.plan.select import select
 from fwsetup.report import CudaToolkit
-from fwsetup.select import select
 
 M = machines()
 R = recipes.load_all()

@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from machines import base_report, machines, with_nvidia
 
-from fwsetup import data, recipes
-from fwsetup.compat import cc_covered, driver_runs_cuda, vtuple
+from fwsetup import facts as data
 from fwsetup.errors import Refusal
-from fwsetup.plan import LocalWheel, Plan, Request
+from fwsetup.facts.compat import cc_covered, driver_runs_cuda, vtuple
+from fwsetup.plan import recipes
+from fwsetup.plan.model import LocalWheel, Plan, Request
+from fwsetup.plan.select import select
 from fwsetup.report import GPU
-from fwsetup.select import select
 
 MACHINES = machines()
 PYTORCH = recipes.find("pytorch")
@@ -181,7 +182,7 @@ DRIVERS = [
 
 
 def driver_cuda(driver: str) -> Optional[str]:
-    from fwsetup.system.nvidia import max_cuda_for_driver
+    from fwsetup.probe.nvidia import max_cuda_for_driver
 
     return max_cuda_for_driver(driver)
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from machines import base_report
 
-from fwsetup import backends, pipconfig
+from fwsetup.install import backends, pipconfig
+from fwsetup.plan.select import wheel_fits
 from fwsetup.redact import redact
-from fwsetup.select import wheel_fits
 
 
 def test_pipconfig_reads_files_in_pip_order_and_env_overrides(tmp_path: Path) -> None:

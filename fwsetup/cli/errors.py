@@ -1,0 +1,36 @@
+"""How every command reports a failure: one message and its fix, JSON when asked, no traceback
+unless FWSETUP_DEBUG is set. Kept apart from cli.py so typer-free paths can use it too."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+from fwsetup.errors import ExitCode, FwsetupError
+
+
+def debug_enabled() -> bool:
+    return os.environ.get("FWSETUP_DEBUG", "") not in ("", "0")
+
+
+def emit_error(exc: FwsetupError, json_output: bool) -> None:
+    from fwsetup.cli import render
+
+    if json_output:
+        render.dump_json({"error": exc.to_dict()})
+    else:
+        sys.stderr.write(render.error_text(exc.message, exc.fix, render.use_color(sys.stderr)))
+
+
+def report_internal_error(exc: BaseException, json_output: bool) -> int:
+    if debug_enabled():
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    emit_error(
+        FwsetupError(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "rerun with FWSETUP_DEBUG=1 to see the traceback, and report it",
+        ),
+        json_output,
+    )
+    return int(ExitCode.INTERNAL)

@@ -1,0 +1,1 @@
+"""Fleets: locks, bundles of wheels, and exports that provision other machines."""

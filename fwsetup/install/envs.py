@@ -1,0 +1,225 @@
+"""Environments on disk: generations behind a symlink, a lock, metadata, rollback.
+
+An environment path P is a symlink to P's generation directory
+`<parent>/.<name>.fwsetup/gen-N`. A new install builds gen-N+1 at its final location
+(venvs cannot be moved: their scripts hold absolute paths), proves it with the smoke
+test, then swaps the symlink with one atomic rename. Until that rename P keeps pointing
+at the previous, working generation: a failure, Ctrl-C or SIGKILL at any moment leaves
+it untouched. The previous generation is kept for `fwsetup rollback`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from fwsetup.errors import InstallError, LockedError, UsageError
+
+INCOMPLETE_MARKER = ".fwsetup-incomplete"
+METADATA = "fwsetup.json"
+KEEP_GENERATIONS = 2  # the current one and the one rollback returns to
+
+
+@dataclass(frozen=True)
+class EnvLayout:
+    path: Path  # what the user names: a symlink managed by fwsetup
+
+    @property
+    def store(self) -> Path:
+        return self.path.parent / f".{self.path.name}.fwsetup"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.path.parent / f".{self.path.name}.fwsetup.lock"
+
+    def generations(self) -> list[Path]:
+        """Complete generations, oldest first."""
+        if not self.store.is_dir():
+            return []
+        gens = [p for p in self.store.iterdir() if p.name.startswith("gen-") and p.name[4:].isdigit()]
+        return sorted((g for g in gens if not (g / INCOMPLETE_MARKER).exists()), key=_gen_number)
+
+    def current(self) -> Optional[Path]:
+        if not self.path.is_symlink():
+            return None
+        target = Path(os.readlink(self.path))
+        if not target.is_absolute():
+            target = self.path.parent / target
+        return target if target.is_dir() else None
+
+    def new_generation(self) -> Path:
+        self.store.mkdir(parents=True, exist_ok=True)
+        existing = [
+            _gen_number(p) for p in self.store.iterdir() if p.name.startswith("gen-") and p.name[4:].isdigit()
+        ]
+        gen = self.store / f"gen-{max(existing, default=0) + 1}"
+        gen.mkdir()
+        (gen / INCOMPLETE_MARKER).write_text(str(os.getpid()))
+        return gen
+
+
+def _gen_number(p: Path) -> int:
+    return int(p.name[4:])
+
+
+def check_target(layout: EnvLayout) -> None:
+    """Refuse to take over a path fwsetup does not manage: never lose what the user had."""
+    p = layout.path
+    if p.is_symlink():
+        target = Path(os.readlink(p))
+        resolved = target if target.is_absolute() else p.parent / target
+        if resolved.parent != layout.store:
+            raise UsageError(
+                f"{p} is a symlink fwsetup did not create (→ {target})",
+                "choose another --env path, or remove the link yourself",
+            )
+        return
+    if p.exists():
+        raise UsageError(
+            f"{p} already exists and is not an fwsetup environment; fwsetup will not overwrite it",
+            "choose another --env path, or move that directory away",
+        )
+
+
+def swap_in(layout: EnvLayout, gen: Path) -> None:
+    """Point the environment path at `gen` with one atomic rename."""
+    (gen / INCOMPLETE_MARKER).unlink(missing_ok=True)
+    tmp_link = layout.path.parent / f".{layout.path.name}.fwsetup.link-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp_link.unlink()
+    os.symlink(gen, tmp_link)
+    os.replace(tmp_link, layout.path)
+    _fsync_dir(layout.path.parent)
+
+
+def _fsync_dir(d: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def prune(layout: EnvLayout) -> list[Path]:
+    """Remove half-built generations and all but the newest KEEP_GENERATIONS complete ones."""
+    removed: list[Path] = []
+    if not layout.store.is_dir():
+        return removed
+    current = layout.current()
+    for p in layout.store.iterdir():
+        if p.name.startswith("gen-") and (p / INCOMPLETE_MARKER).exists():
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(p)
+    complete = layout.generations()
+    for old in complete[:-KEEP_GENERATIONS]:
+        if current is not None and old.resolve() == current.resolve():
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+        removed.append(old)
+    return removed
+
+
+def rollback(layout: EnvLayout) -> Path:
+    current = layout.current()
+    gens = layout.generations()
+    if current is None:
+        raise UsageError(
+            f"{layout.path} is not an fwsetup environment", "pass the --env path used at install"
+        )
+    older = [g for g in gens if _gen_number(g) < _gen_number(current)]
+    if not older:
+        raise UsageError(
+            f"{layout.path} has no previous generation to roll back to",
+            "nothing to do: only one installation was ever made here",
+        )
+    swap_in(layout, older[-1])
+    return older[-1]
+
+
+@contextlib.contextmanager
+def locked(layout: EnvLayout) -> Iterator[None]:
+    """One fwsetup at a time per environment. The OS drops the lock when its holder dies,
+    so a stale lock from a killed run is simply taken over."""
+    layout.lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(layout.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if sys.platform != "win32":
+            import fcntl
+
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+                raise LockedError(
+                    f"{layout.path} is being changed by another fwsetup (pid {holder})",
+                    "wait for it to finish, or stop that process",
+                ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def env_python(env_dir: Path) -> Path:
+    if sys.platform == "win32":
+        return env_dir / "Scripts" / "python.exe"
+    return env_dir / "bin" / "python"
+
+
+def read_metadata(env_dir: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads((env_dir / METADATA).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(
+            f"{env_dir} has no readable fwsetup metadata ({exc})",
+            "pass an environment made by `fwsetup install`",
+        ) from None
+    return data
+
+
+def write_metadata(env_dir: Path, data: dict[str, Any]) -> None:
+    tmp = env_dir / (METADATA + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, env_dir / METADATA)
+
+
+def site_packages(env_dir: Path) -> list[str]:
+    lib = env_dir / "lib"
+    found = sorted(str(p) for p in lib.glob("python*/site-packages")) if lib.is_dir() else []
+    win = env_dir / "Lib" / "site-packages"
+    return found + ([str(win)] if win.is_dir() else [])
+
+
+def installed_packages(env_dir: Path) -> dict[str, str]:
+    from fwsetup.probe import dists
+
+    return {
+        d.name: d.version for d in sorted(dists.scan(site_packages(env_dir)).values(), key=lambda d: d.name)
+    }
+
+
+def ensure_writable(parent: Path) -> None:
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InstallError(
+            f"cannot create {parent}: {exc.strerror}",
+            "choose a writable location with --env PATH or FWSETUP_HOME",
+        ) from None
+    if not os.access(parent, os.W_OK):
+        raise InstallError(
+            f"{parent} is not writable",
+            "choose a writable location with --env PATH or FWSETUP_HOME",
+        )

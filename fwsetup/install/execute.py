@@ -1,0 +1,368 @@
+"""Run a Plan: the only place fwsetup changes the user's machine.
+
+Order: find the interpreter → lock the environment → build a new generation next to the
+current one → install → environment fixes → smoke test → atomic swap. Anything that
+fails before the swap removes the new generation and leaves the previous one working.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from glob import glob
+from pathlib import Path
+from types import FrameType
+from typing import Any, Optional
+
+from fwsetup import __version__, paths
+from fwsetup.errors import FwsetupError, InstallError, Refusal, SmokeError
+from fwsetup.install import backends, envs, pipconfig, smoke
+from fwsetup.install.progress import Progress
+from fwsetup.plan.model import Plan
+from fwsetup.plan.recipes import Recipe, recipes_dir
+
+
+@dataclass(frozen=True)
+class InstallOptions:
+    env_path: Optional[Path] = None
+    index_url: Optional[str] = None
+    wheelhouses: tuple[Path, ...] = ()
+    offline: bool = False
+    system_packages: bool = False
+    assume_yes: bool = False
+    quiet: bool = False
+    installer: str = "auto"  # auto | uv | pip
+    timeout: float = backends.INSTALL_TIMEOUT
+    gpu_smoke: bool = False
+    skip_smoke: bool = False
+    constraints: tuple[str, ...] = ()
+    locked_requirements: tuple[str, ...] = ()  # install exactly these (from a lock), hash-checked
+    log_file: Optional[Path] = None  # default: $FWSETUP_HOME/logs/<framework>-<time>-<pid>.log
+
+
+@dataclass
+class InstallResult:
+    framework: str
+    env: str
+    python: str
+    generation: str
+    backend: str
+    packages: dict[str, str]
+    smoke: Optional[smoke.SmokeResult]
+    seconds: float
+    skipped: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "framework": self.framework,
+            "env": self.env,
+            "python": self.python,
+            "packages": self.packages,
+            "smoke": self.smoke.to_dict() if self.smoke else None,
+            "generation": self.generation,
+            "backend": self.backend,
+            "seconds": round(self.seconds, 2),
+            "skipped": self.skipped,
+        }
+
+
+def target_path(plan: Plan, options: InstallOptions) -> Path:
+    if options.env_path is not None:
+        return Path(os.path.abspath(os.path.expanduser(str(options.env_path))))
+    return paths.default_env_path(plan.framework, plan.variant)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (CI cancelling a job) cleans up like Ctrl-C does."""
+
+    def handler(signum: int, frame: Optional[FrameType]) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler) if os.name == "posix" else None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def resolve_interpreter(plan: Plan, progress: Progress) -> str:
+    if plan.interpreter and Path(plan.interpreter).exists():
+        return plan.interpreter
+    uv = backends.find_uv()
+    if uv is not None and plan.python:
+        progress.info(
+            f"Python {plan.python} is not on this machine: fetching it with `uv python install {plan.python}`"
+        )
+        done = subprocess.run(
+            [uv, "python", "install", plan.python], capture_output=True, text=True, timeout=900, check=False
+        )
+        found = subprocess.run(
+            [uv, "python", "find", plan.python], capture_output=True, text=True, timeout=60, check=False
+        )
+        if done.returncode == 0 and found.returncode == 0 and found.stdout.strip():
+            return found.stdout.strip()
+        detail = (done.stderr or found.stderr).strip().splitlines()[-1:] or ["no detail"]
+        raise Refusal(
+            f"{plan.framework} needs Python {plan.python}, which is not on this machine and "
+            f"`uv python install {plan.python}` could not fetch it ({detail[0]})",
+            f"install it another way (`pyenv install {plan.python}`, or your distribution's python{plan.python} "
+            "package) and rerun: fwsetup finds it on PATH or under pyenv",
+            code="python-missing",
+        )
+    raise Refusal(
+        f"{plan.framework} needs Python {plan.python}, which is not on this machine",
+        f"install it: {plan.interpreter_hint or 'pyenv install ' + plan.python}",
+        code="python-missing",
+    )
+
+
+def substitute(value: str, env_dir: Path) -> str:
+    return value.replace("{env}", str(env_dir))
+
+
+def system_package_step(plan: Plan, options: InstallOptions, progress: Progress, skipped: list[str]) -> None:
+    """apt steps only with --system-packages (or an interactive yes), announced first."""
+    if not plan.system_packages:
+        return
+    apt = shutil.which("apt-get")
+    dpkg = shutil.which("dpkg-query")
+    if apt is None or dpkg is None:
+        skipped.append(
+            f"system packages {' '.join(plan.system_packages)}: not a Debian-family system; install them with your package manager"
+        )
+        progress.info("note: " + skipped[-1])
+        return
+    missing = [p for p in plan.system_packages if not _dpkg_installed(dpkg, p)]
+    if not missing:
+        return
+    command = [apt, "install", "-y", "--no-install-recommends", *missing]
+    if not options.system_packages:
+        if sys.stdin.isatty() and not options.assume_yes:
+            progress.info(f"fwsetup would run: {shlex.join(command)}")
+            answer = input("Install these system packages now? [y/N] ").strip().lower()
+            if answer not in ("y", "yes"):
+                skipped.append(f"system packages {' '.join(missing)} (declined)")
+                return
+        else:
+            skipped.append(
+                f"system packages {' '.join(missing)}: rerun with --system-packages to let fwsetup run `{shlex.join(command)}`"
+            )
+            progress.info("note: skipped " + skipped[-1])
+            return
+    if os.geteuid() != 0:
+        skipped.append(f"system packages {' '.join(missing)}: not root; run `sudo {shlex.join(command)}`")
+        progress.info("note: skipped " + skipped[-1])
+        return
+    progress.info(f"installing system packages: {shlex.join(command)}")
+    proc = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=options.timeout,
+        check=False,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+    if proc.returncode != 0:
+        raise InstallError(
+            f"`{shlex.join(command)}` failed:\n{backends.summarise(proc.stdout + proc.stderr)}",
+            "run `apt-get update` and retry, or install the packages yourself",
+        )
+
+
+def _dpkg_installed(dpkg: str, package: str) -> bool:
+    out = subprocess.run(
+        [dpkg, "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=30, check=False
+    )
+    return out.returncode == 0 and "install ok installed" in out.stdout
+
+
+def post_install(plan: Plan, gen: Path) -> None:
+    for action in plan.post_install:
+        if action.get("kind") == "symlink":
+            target_dir = Path(substitute(str(action["dir"]), gen))
+            target_dir.mkdir(parents=True, exist_ok=True)
+            candidates = [m for pattern in action.get("target_glob", []) for m in sorted(glob(pattern))]
+            if not candidates:
+                raise InstallError(
+                    f"post-install link {action['name']}: none of {', '.join(action.get('target_glob', []))} exists",
+                    "install the system packages the plan lists (rerun with --system-packages)",
+                )
+            link = target_dir / str(action["name"])
+            if link.is_symlink() or link.exists():
+                link.unlink()
+            link.symlink_to(candidates[0])
+
+
+def write_env_fixes(plan: Plan, gen: Path) -> dict[str, str]:
+    env = {k: substitute(v, gen) for k, v in plan.env.items()}
+    if not env:
+        return env
+    activate = gen / "bin" / "activate"
+    if activate.exists():
+        lines = ["", f"# fwsetup: environment fixes for {plan.framework} {plan.version}"]
+        for key, value in env.items():
+            if key == "LD_LIBRARY_PATH":
+                lines.append(
+                    f'export LD_LIBRARY_PATH={shlex.quote(value)}"${{LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"'
+                )
+            else:
+                lines.append(f"export {key}={shlex.quote(value)}")
+        with activate.open("a", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+    return env
+
+
+def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResult:
+    blocked = [s for s in plan.steps if not s.can_run_here]
+    if plan.route not in ("pip", "apt") or blocked:
+        raise Refusal(
+            f"{recipe.display_name} is installed through {plan.route}, which fwsetup does not run automatically"
+            + (": " + "; ".join(f"{s.description} ({s.why_not})" for s in blocked) if blocked else ""),
+            "follow the steps of `fwsetup install "
+            + recipe.name
+            + " --dry-run`"
+            + "".join(
+                f", or install the pip variant with `fwsetup install {recipe.name} --variant {v.name}`"
+                for v in recipe.variants
+                if v.route == "pip" and v.name != plan.variant
+            )
+            + (f", or use {recipe.successor}" if recipe.successor else ""),
+            code="not-installable",
+        )
+    started = time.perf_counter()
+    target = target_path(plan, options)
+    layout = envs.EnvLayout(target)
+    envs.ensure_writable(target.parent)
+    envs.check_target(layout)
+    progress = Progress(5, quiet=options.quiet)
+    skipped: list[str] = []
+    with sigterm_as_interrupt(), envs.locked(layout):
+        envs.prune(layout)
+        interpreter = "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress)
+        version = backends.python_version_of(interpreter)
+        backend = backends.choose(version, options.installer)
+        system_package_step(plan, options, progress, skipped)
+        gen = layout.new_generation()
+        log = options.log_file or (
+            paths.home()
+            / "logs"
+            / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        )
+        log.parent.mkdir(parents=True, exist_ok=True)
+        run = backends.run_logged(log)
+        swapped = False
+        try:
+            progress.step(
+                f"creating the environment (Python {version[0]}.{version[1]}, {backend.name}) at {target}"
+            )
+            if plan.route == "apt":
+                if not Path(interpreter).exists():
+                    raise InstallError("the apt route needs the system /usr/bin/python3", None)
+                run([interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)])
+            else:
+                backend.create(interpreter, gen, run, offline=options.offline)
+            progress.done()
+            what = (
+                f"{len(options.locked_requirements)} locked packages"
+                if options.locked_requirements
+                else " ".join(plan.packages)
+            )
+            progress.step(f"installing {what or 'nothing from PyPI'}")
+            requirements_file: Optional[Path] = None
+            if options.locked_requirements:
+                requirements_file = gen / ".fwsetup-lock-requirements.txt"
+                requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
+            if plan.packages or requirements_file is not None:
+                settings = pipconfig.read()
+                sources = backends.Sources(
+                    index_url=options.index_url,
+                    extra_index_urls=tuple(plan.index_urls),
+                    find_links=tuple(plan.find_links) + tuple(str(w) for w in options.wheelhouses),
+                    constraints=options.constraints,
+                    build_constraints=tuple(plan.build_constraints),
+                    offline=options.offline,
+                    env_dir=gen,
+                    requirements_file=requirements_file,
+                    settings=settings,
+                )
+                backend.install(envs.env_python(gen), plan.packages, sources, run)
+            progress.done()
+            progress.step("environment fixes")
+            post_install(plan, gen)
+            fixes = write_env_fixes(plan, gen)
+            smoke_src = recipes_dir() / "smoke" / plan.smoke if plan.smoke else None
+            smoke_copy: Optional[Path] = None
+            if smoke_src is not None and smoke_src.is_file():
+                smoke_copy = gen / "fwsetup-smoke.py"
+                shutil.copyfile(smoke_src, smoke_copy)
+            packages = envs.installed_packages(gen)
+            envs.write_metadata(
+                gen,
+                {
+                    "framework": plan.framework,
+                    "version": plan.version,
+                    "variant": plan.variant,
+                    "accelerator": plan.accelerator,
+                    "python": f"{version[0]}.{version[1]}",
+                    "interpreter": interpreter,
+                    "env": fixes,
+                    "smoke": smoke_copy.name if smoke_copy else None,
+                    "plan": plan.to_dict(),
+                    "backend": backend.name,
+                    "fwsetup_version": __version__,
+                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                    "packages": packages,
+                },
+            )
+            progress.done()
+            result_smoke: Optional[smoke.SmokeResult] = None
+            progress.step("smoke test: a real computation on the " + ("GPU" if options.gpu_smoke else "CPU"))
+            if smoke_copy is not None and not options.skip_smoke:
+                result_smoke = smoke.run(envs.env_python(gen), smoke_copy, gpu=options.gpu_smoke, env=fixes)
+                smoke.verdict(result_smoke, options.gpu_smoke, recipe.display_name)
+                progress.done(f"{result_smoke.framework_version} on {result_smoke.device}")
+            else:
+                progress.done("skipped")
+            progress.step(f"switching {target} to the new environment")
+            envs.swap_in(layout, gen)
+            swapped = True
+            envs.prune(layout)
+            progress.done()
+        except (FwsetupError, KeyboardInterrupt) as exc:
+            progress.close()
+            if not swapped:
+                shutil.rmtree(gen, ignore_errors=True)
+            if isinstance(exc, (InstallError, SmokeError, Refusal)):
+                previous = layout.current()
+                if previous is not None:
+                    exc.fix = (
+                        exc.fix + "; " if exc.fix else ""
+                    ) + f"the previous environment is untouched: {previous}"
+            raise
+        except Exception:
+            progress.close()
+            if not swapped:
+                shutil.rmtree(gen, ignore_errors=True)
+            raise
+    return InstallResult(
+        framework=plan.framework,
+        env=str(target),
+        python=f"{version[0]}.{version[1]}",
+        generation=str(gen),
+        backend=backend.name,
+        packages=packages,
+        smoke=result_smoke,
+        seconds=time.perf_counter() - started,
+        skipped=skipped,
+    )

@@ -1,0 +1,191 @@
+"""Run a recipe's smoke script inside the target interpreter and read its verdict.
+
+The script prints one JSON object on its last stdout line: ok, framework_version, the
+device actually used, the checks against known answers, seconds. Running it as a
+subprocess with a timeout keeps a crashing or hanging framework from taking fwsetup down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from fwsetup.errors import SmokeError, UsageError
+from fwsetup.redact import redact
+
+SMOKE_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    ok: bool
+    device: Optional[str]
+    framework_version: Optional[str]
+    seconds: float
+    checks: dict[str, bool] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+    error: Optional[str] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "device": self.device,
+            "framework_version": self.framework_version,
+            "seconds": self.seconds,
+            "checks": self.checks,
+            "details": self.details,
+            "error": self.error,
+        }
+
+
+def run(
+    python: Path,
+    script: Path,
+    *,
+    gpu: bool = False,
+    env: Optional[Mapping[str, str]] = None,
+    timeout: float = SMOKE_TIMEOUT,
+) -> SmokeResult:
+    full_env = dict(os.environ)
+    full_env.pop("PYTHONPATH", None)
+    full_env.update(env or {})
+    started = time.perf_counter()
+    try:
+        code, out, err = _run_isolated(
+            [str(python), str(script), "--device", "gpu" if gpu else "cpu"],
+            full_env,
+            str(script.parent),
+            timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return SmokeResult(
+            False,
+            None,
+            None,
+            round(time.perf_counter() - started, 3),
+            error=f"smoke test did not finish within {timeout:.0f} s",
+        )
+    except OSError as exc:
+        return SmokeResult(False, None, None, 0.0, error=f"cannot run {python}: {exc.strerror}")
+    wall = round(time.perf_counter() - started, 3)
+    stdout = out.decode("utf-8", errors="replace")
+    stderr = err.decode("utf-8", errors="replace")
+    data = _last_json(stdout)
+    if data is None:
+        tail = "\n".join((stderr or stdout).strip().splitlines()[-8:])
+        return SmokeResult(
+            False,
+            None,
+            None,
+            wall,
+            error=f"smoke script exited {code} without a result:\n{redact(tail)}",
+        )
+    return SmokeResult(
+        ok=bool(data.get("ok")) and code == 0,
+        device=data.get("device"),
+        framework_version=data.get("framework_version"),
+        seconds=float(data.get("seconds", wall)),
+        checks={str(k): bool(v) for k, v in (data.get("checks") or {}).items()},
+        details=dict(data.get("details") or {}),
+        error=data.get("error"),
+    )
+
+
+def _run_isolated(argv: list[str], env: dict[str, str], cwd: str, timeout: float) -> tuple[int, bytes, bytes]:
+    """Run the smoke script in its own process group, so a timeout or Ctrl-C stops it and every
+    worker it spawned (data loaders, compilers) at once, and fwsetup never waits on them."""
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
+        start_new_session=os.name == "posix",
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:  # timeout, KeyboardInterrupt, SIGTERM turned into one
+        _kill_group(proc)
+        raise
+    return proc.returncode, out, err
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.name == "posix":
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
+        proc.communicate(timeout=10)
+
+
+def _last_json(stdout: str) -> Optional[dict[str, Any]]:
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return None
+
+
+def verdict(result: SmokeResult, gpu: bool, framework: str) -> None:
+    """Raise SmokeError (exit 5) when the smoke test failed or ran on the wrong device."""
+    if not result.ok:
+        failed = [k for k, v in result.checks.items() if not v]
+        why = result.error or ("checks failed: " + ", ".join(failed) if failed else "not ok")
+        raise SmokeError(
+            f"{framework} smoke test failed: {why}",
+            "see the output above; the previous environment (if any) is untouched",
+        )
+    if gpu and (result.device or "cpu").startswith("cpu"):
+        raise SmokeError(
+            f"{framework} smoke test ran on the CPU, but --gpu was asked: the GPU build cannot use this GPU",
+            "run `fwsetup doctor` to see why (driver, architecture), or install with --cpu",
+        )
+
+
+def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -> tuple[SmokeResult, Path]:
+    """Find the environment (the given path, or the framework's only default one) and smoke it."""
+    from fwsetup import paths
+    from fwsetup.install import envs
+
+    if env is None:
+        candidates = sorted(p for p in paths.env_root().glob(f"{recipe.name}-*") if p.is_symlink())
+        if not candidates:
+            raise SmokeError(
+                f"no {recipe.display_name} environment found under {paths.env_root()}",
+                f"install one with `fwsetup install {recipe.name}`, or pass --env PATH",
+            )
+        if len(candidates) > 1:
+            raise UsageError(
+                f"several {recipe.display_name} environments exist: {', '.join(map(str, candidates))}",
+                "pass the one to test with --env PATH",
+            )
+        env = candidates[0]
+    env_dir = Path(os.path.abspath(env))
+    meta = envs.read_metadata(env_dir)
+    if meta.get("framework") != recipe.name:
+        raise UsageError(
+            f"{env_dir} holds {meta.get('framework')}, not {recipe.name}",
+            f"run `fwsetup smoke {meta.get('framework')} --env {env_dir}`",
+        )
+    script = env_dir / str(meta.get("smoke") or "fwsetup-smoke.py")
+    if not script.is_file():
+        raise SmokeError(f"{recipe.display_name} has no smoke test in {env_dir}", None)
+    result = run(envs.env_python(env_dir), script, gpu=gpu, env=meta.get("env") or {}, timeout=timeout)
+    return result, env_dir

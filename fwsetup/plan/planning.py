@@ -1,0 +1,149 @@
+"""Glue between the CLI and the pure selection: gather the inputs (I/O), call select()."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from fwsetup.errors import Refusal, UsageError
+from fwsetup.install import pipconfig
+from fwsetup.plan import recipes, wheels
+from fwsetup.plan.model import Plan, Request
+from fwsetup.plan.select import select
+from fwsetup.report import SystemReport
+
+
+def machine_report(system: Optional[Path], timeout: float = 5.0) -> SystemReport:
+    """The report to plan for: a saved one (`--system`), or this machine probed now."""
+    if system is not None:
+        return SystemReport.from_file(system)
+    from fwsetup import probe as probes
+    from fwsetup.probe.base import ProbeEnv
+    from fwsetup.probe.diagnose import diagnose
+
+    report = probes.collect(ProbeEnv(timeout=timeout))
+    return dataclasses.replace(report, findings=diagnose(report))
+
+
+def accelerator_flag(gpu: bool, cpu: bool) -> str:
+    if gpu and cpu:
+        raise UsageError(
+            "--gpu and --cpu exclude each other", "pass one of them, or neither for automatic choice"
+        )
+    return "gpu" if gpu else "cpu" if cpu else "auto"
+
+
+def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
+    if not text:
+        return None
+    try:
+        return tuple(int(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise UsageError(
+            f"--gpus {text!r} is not a list of GPU indices", "use e.g. --gpus 0 or --gpus 0,1"
+        ) from None
+
+
+def local_wheels(wheelhouses: Sequence[Path], use_pip_config: bool) -> tuple[Any, ...]:
+    dirs = list(wheelhouses)
+    if use_pip_config:
+        dirs += pipconfig.read().local_find_links_dirs()
+    return wheels.scan(dirs)
+
+
+def make_plan(
+    framework: str,
+    report: SystemReport,
+    request: Request,
+) -> Union[Plan, Refusal]:
+    recipe = recipes.find(framework)
+    return select(recipe, report, dataclasses.replace(request, framework=recipe.name), recipes.load_all())
+
+
+def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """`fwsetup list`: every framework, its variants, and what this machine would get."""
+    rows = []
+    for recipe in recipes.load_all().values():
+        request = Request(framework=recipe.name, local_wheels=wheels_on_disk)
+        outcome = select(recipe, report, request, recipes.load_all())
+        if isinstance(outcome, Plan):
+            here = {
+                "ok": True,
+                "variant": outcome.variant,
+                "version": outcome.version,
+                "python": outcome.python,
+                "route": outcome.route,
+                "status": outcome.status,
+            }
+        else:
+            here = {"ok": False, "code": outcome.code, "message": outcome.message}
+        rows.append(
+            {
+                "name": recipe.name,
+                "display_name": recipe.display_name,
+                "aliases": list(recipe.aliases),
+                "era": recipe.era,
+                "status": recipe.status,
+                "summary": recipe.summary,
+                "variants": _variant_names(recipe),
+                "successor": recipe.successor,
+                "this_machine": here,
+            }
+        )
+    return rows
+
+
+def _variant_names(recipe: recipes.Recipe) -> list[str]:
+    if recipe.selector == "tensorflow":
+        return ["cpu", "cuda (tensorflow[and-cuda])", "metal"]
+    if recipe.selector in ("pytorch", "jax"):
+        from fwsetup import facts as data
+
+        names: list[str] = []
+        table = data.load(recipe.selector)
+        for release in table["release"]:
+            for v in release.get("variant", []):
+                if v["name"] not in names:
+                    names.append(v["name"])
+            for extra in release.get("cuda_extras", []):
+                if extra not in names:
+                    names.append(extra)
+        if "cpu" not in names:
+            names.insert(0, "cpu")
+        return names
+    if recipe.selector == "keras":
+        return [f"backend:{b}" for b in recipe.backends]
+    return [v.name for v in recipe.variants]
+
+
+def plan_from_lock(lock: Path, framework: Optional[str]) -> tuple[Plan, str, tuple[str, ...]]:
+    """The locked target this machine matches, as a Plan plus its exact requirements."""
+    from fwsetup.fleet import lockfile
+    from fwsetup.plan.select import local_pythons
+
+    locked_framework, targets = lockfile.load(lock)
+    if framework is not None and recipes.find(framework).name != locked_framework:
+        raise UsageError(
+            f"{lock} locks {locked_framework}, not {framework}", f"run `fwsetup install --lock {lock}`"
+        )
+    report = machine_report(None)
+    pythons = local_pythons(report)
+    target = lockfile.match(targets, report, [minor for minor, _ in pythons])
+    interpreter = next(exe for minor, exe in pythons if minor == target.python)
+    plan = Plan(
+        framework=target.framework,
+        version=target.version,
+        variant=target.variant,
+        accelerator=target.accelerator,
+        python=target.python,
+        packages=[],
+        index_urls=list(target.index_urls),
+        find_links=list(target.find_links),
+        env=dict(target.env),
+        smoke=target.smoke,
+        interpreter=interpreter,
+        reasons=[f"lock target {target.describe()}"],
+    )
+    return plan, target.framework, tuple(target.requirements)

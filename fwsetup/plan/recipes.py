@@ -1,0 +1,304 @@
+"""Load recipes/*.toml into typed Recipe objects, refusing anything malformed.
+
+A recipe is the know-how for one framework: its variants (cpu/cuda/rocm/mps), what each
+needs (Python, OS, driver, architectures), what to install and how to prove it works.
+A bad recipe is reported once, naming the file, the key and the problem.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from fwsetup.errors import RecipeError, UnknownFrameworkError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SELECTORS = ("pytorch", "tensorflow", "jax", "keras", "static")
+STATUSES = ("supported", "legacy", "unavailable")
+ROUTES = ("pip", "apt", "conda", "maven", "cargo", "source", "manual")
+ACCELERATORS = ("cpu", "cuda", "rocm", "mps")
+OSES = ("linux", "macos", "windows")
+STEP_KINDS = ("apt", "dnf", "pip", "maven", "cargo", "shell", "manual", "conda")
+
+# key: (type, required)
+_RECIPE_KEYS: dict[str, tuple[type, bool]] = {
+    "name": (str, True),
+    "display_name": (str, True),
+    "aliases": (list, False),
+    "era": (str, True),
+    "status": (str, True),
+    "summary": (str, True),
+    "selector": (str, False),
+    "smoke": (str, False),
+    "source": (str, True),
+    "successor": (str, False),
+    "homepage": (str, False),
+    "backends": (list, False),
+    "default_backend": (str, False),
+    "notes": (list, False),
+    "variant": (list, False),
+}
+_VARIANT_KEYS: dict[str, tuple[type, bool]] = {
+    "name": (str, True),
+    "accelerator": (str, True),
+    "route": (str, False),
+    "status": (str, False),
+    "version": (str, False),
+    "python": (str, False),
+    "os": (list, False),
+    "arch": (list, False),
+    "distros": (list, False),
+    "packages": (list, False),
+    "index_urls": (list, False),
+    "build_constraints": (list, False),
+    "system_packages": (dict, False),
+    "env": (dict, False),
+    "steps": (list, False),
+    "reason": (str, False),
+    "cuda": (str, False),
+    "archs": (list, False),
+    "min_driver": (str, False),
+    "smoke": (str, False),
+    "post_install": (list, False),
+    "notes": (list, False),
+    "source": (str, False),
+}
+_STEP_KEYS: dict[str, tuple[type, bool]] = {
+    "kind": (str, True),
+    "description": (str, True),
+    "command": (list, False),
+    "requires": (list, False),
+}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    accelerator: str
+    route: str = "pip"
+    status: str = "supported"
+    version: Optional[str] = None
+    python: Optional[str] = None
+    os: tuple[str, ...] = ()
+    arch: tuple[str, ...] = ()
+    distros: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+    index_urls: tuple[str, ...] = ()
+    build_constraints: tuple[str, ...] = ()
+    system_packages: dict[str, list[str]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    steps: tuple[dict[str, Any], ...] = ()
+    reason: Optional[str] = None
+    cuda: Optional[str] = None
+    archs: tuple[str, ...] = ()
+    min_driver: Optional[str] = None
+    smoke: Optional[str] = None
+    post_install: tuple[dict[str, Any], ...] = ()
+    notes: tuple[str, ...] = ()
+    source: Optional[str] = None
+
+    @property
+    def python_spec(self) -> SpecifierSet:
+        return SpecifierSet(self.python or "")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    display_name: str
+    era: str
+    status: str
+    summary: str
+    source: str
+    path: str
+    aliases: tuple[str, ...] = ()
+    selector: str = "static"
+    smoke: Optional[str] = None
+    successor: Optional[str] = None
+    homepage: Optional[str] = None
+    backends: tuple[str, ...] = ()
+    default_backend: Optional[str] = None
+    notes: tuple[str, ...] = ()
+    variants: tuple[Variant, ...] = ()
+
+    def smoke_path(self, variant: Optional[Variant] = None) -> Optional[Path]:
+        name = (variant.smoke if variant and variant.smoke else None) or self.smoke
+        return recipes_dir() / "smoke" / name if name else None
+
+
+def recipes_dir() -> Path:
+    """Installed wheels carry recipes inside the package; a source checkout has them at top level.
+    FWSETUP_RECIPES_DIR points at another set (a site's own recipes, or test recipes)."""
+    override = os.environ.get("FWSETUP_RECIPES_DIR")
+    if override:
+        return Path(override)
+    packaged = Path(__file__).parents[1] / "_recipes"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).parents[2] / "recipes"
+
+
+def _check_keys(data: dict[str, Any], schema: dict[str, tuple[type, bool]], where: str, file: str) -> None:
+    for key, value in data.items():
+        if key not in schema:
+            raise _bad(file, where + key, f"unknown key (expected one of: {', '.join(sorted(schema))})")
+        expected = schema[key][0]
+        if not isinstance(value, expected):
+            raise _bad(file, where + key, f"expected {expected.__name__}, got {type(value).__name__}")
+    for key, (_, required) in schema.items():
+        if required and key not in data:
+            raise _bad(file, where + key, "required key missing")
+
+
+def _bad(file: str, key: str, problem: str) -> RecipeError:
+    return RecipeError(
+        f"recipe {file}: key '{key}': {problem}",
+        "fix the recipe file (see recipes/README.md for the format)",
+    )
+
+
+def _one_of(value: str, allowed: tuple[str, ...], file: str, key: str) -> None:
+    if value not in allowed:
+        raise _bad(file, key, f"{value!r} is not one of {', '.join(allowed)}")
+
+
+def _str_list(value: list[Any], file: str, key: str) -> tuple[str, ...]:
+    if not all(isinstance(v, str) for v in value):
+        raise _bad(file, key, "expected a list of strings")
+    return tuple(value)
+
+
+def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
+    _check_keys(data, _RECIPE_KEYS, "", file)
+    _one_of(data["status"], STATUSES, file, "status")
+    _one_of(data["era"], ("modern", "historic"), file, "era")
+    selector = data.get("selector", "static")
+    _one_of(selector, SELECTORS, file, "selector")
+    variants = []
+    for i, raw in enumerate(data.get("variant", [])):
+        where = f"variant[{i}]."
+        if not isinstance(raw, dict):
+            raise _bad(file, f"variant[{i}]", "expected a table ([[variant]])")
+        _check_keys(raw, _VARIANT_KEYS, where, file)
+        _one_of(raw["accelerator"], ACCELERATORS, file, where + "accelerator")
+        _one_of(raw.get("route", "pip"), ROUTES, file, where + "route")
+        _one_of(raw.get("status", data["status"]), STATUSES, file, where + "status")
+        for os_name in _str_list(raw.get("os", []), file, where + "os"):
+            _one_of(os_name, OSES, file, where + "os")
+        if "python" in raw:
+            try:
+                SpecifierSet(raw["python"])
+            except InvalidSpecifier:
+                raise _bad(file, where + "python", f"{raw['python']!r} is not a version specifier") from None
+        steps = []
+        for j, step in enumerate(raw.get("steps", [])):
+            if not isinstance(step, dict):
+                raise _bad(file, f"{where}steps[{j}]", "expected a table")
+            _check_keys(step, _STEP_KEYS, f"{where}steps[{j}].", file)
+            _one_of(step["kind"], STEP_KINDS, file, f"{where}steps[{j}].kind")
+            steps.append(step)
+        sysp = raw.get("system_packages", {})
+        for mgr, pkgs in sysp.items():
+            _str_list(pkgs if isinstance(pkgs, list) else [1], file, f"{where}system_packages.{mgr}")
+        variants.append(
+            Variant(
+                name=raw["name"],
+                accelerator=raw["accelerator"],
+                route=raw.get("route", "pip"),
+                status=raw.get("status", data["status"]),
+                version=raw.get("version"),
+                python=raw.get("python"),
+                os=_str_list(raw.get("os", []), file, where + "os"),
+                arch=_str_list(raw.get("arch", []), file, where + "arch"),
+                distros=_str_list(raw.get("distros", []), file, where + "distros"),
+                packages=_str_list(raw.get("packages", []), file, where + "packages"),
+                index_urls=_str_list(raw.get("index_urls", []), file, where + "index_urls"),
+                build_constraints=_str_list(
+                    raw.get("build_constraints", []), file, where + "build_constraints"
+                ),
+                system_packages={k: list(v) for k, v in sysp.items()},
+                env={str(k): str(v) for k, v in raw.get("env", {}).items()},
+                steps=tuple(steps),
+                reason=raw.get("reason"),
+                cuda=raw.get("cuda"),
+                archs=_str_list(raw.get("archs", []), file, where + "archs"),
+                min_driver=raw.get("min_driver"),
+                smoke=raw.get("smoke"),
+                post_install=tuple(raw.get("post_install", [])),
+                notes=_str_list(raw.get("notes", []), file, where + "notes"),
+                source=raw.get("source"),
+            )
+        )
+    if selector == "static" and not variants:
+        raise _bad(file, "variant", "a static recipe needs at least one [[variant]]")
+    recipe = Recipe(
+        name=data["name"],
+        display_name=data["display_name"],
+        era=data["era"],
+        status=data["status"],
+        summary=data["summary"],
+        source=data["source"],
+        path=file,
+        aliases=_str_list(data.get("aliases", []), file, "aliases"),
+        selector=selector,
+        smoke=data.get("smoke"),
+        successor=data.get("successor"),
+        homepage=data.get("homepage"),
+        backends=_str_list(data.get("backends", []), file, "backends"),
+        default_backend=data.get("default_backend"),
+        notes=_str_list(data.get("notes", []), file, "notes"),
+        variants=tuple(variants),
+    )
+    for variant in (None, *recipe.variants):
+        smoke = recipe.smoke_path(variant)
+        if smoke is not None and not smoke.is_file():
+            raise _bad(file, "smoke", f"smoke script {smoke.name} not found in {smoke.parent}")
+    return recipe
+
+
+def load_file(path: Path) -> Recipe:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise RecipeError(f"recipe {path}: not valid TOML: {exc}", "fix the TOML syntax") from None
+    except OSError as exc:
+        raise RecipeError(f"recipe {path}: cannot read: {exc}") from None
+    recipe = parse_recipe(data, str(path))
+    if recipe.name != path.stem:
+        raise _bad(str(path), "name", f"{recipe.name!r} must match the file name {path.stem!r}")
+    return recipe
+
+
+def load_all(directory: Optional[str] = None) -> dict[str, Recipe]:
+    return _load_dir(directory or str(recipes_dir()))
+
+
+@functools.cache
+def _load_dir(directory: str) -> dict[str, Recipe]:
+    base = Path(directory)
+    return {r.name: r for r in (load_file(p) for p in sorted(base.glob("*.toml")))}
+
+
+def find(name: str, directory: Optional[str] = None) -> Recipe:
+    """A recipe by name or alias, case-insensitively."""
+    wanted = name.strip().lower()
+    recipes = load_all(directory)
+    for recipe in recipes.values():
+        if wanted == recipe.name or wanted in (a.lower() for a in recipe.aliases):
+            return recipe
+    known = ", ".join(sorted(recipes))
+    raise UnknownFrameworkError(
+        f"unknown framework {name!r}",
+        f"choose one of: {known} (see `fwsetup list`)",
+    )

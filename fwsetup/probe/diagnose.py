@@ -1,0 +1,222 @@
+"""From facts to findings: what is wrong with this machine for ML work, and the fix.
+
+Pure: reads a SystemReport (possibly another machine's), performs no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fwsetup.facts.compat import cc_covered, driver_runs_cuda
+from fwsetup.report import Finding, SystemReport
+
+LOW_DISK_WARN_MIB = 20 * 1024  # one CUDA framework environment takes 5-10 GiB
+LOW_DISK_ERROR_MIB = 5 * 1024
+
+
+def diagnose(report: SystemReport) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in RULES:
+        findings.extend(rule(report))
+    return findings
+
+
+def _problem_codes(report: SystemReport) -> dict[str, str]:
+    return {p.code: p.message for p in report.problems}
+
+
+def driver_state(report: SystemReport) -> Iterator[Finding]:
+    codes = _problem_codes(report)
+    if "nvidia-driver-library-mismatch" in codes:
+        yield Finding(
+            "driver-library-mismatch",
+            "error",
+            "the loaded NVIDIA kernel module and the user-space driver libraries differ "
+            f"({codes['nvidia-driver-library-mismatch']}); no CUDA program can start",
+            "reboot (or reload the nvidia kernel modules) so the module matches the libraries",
+        )
+    if "nvidia-driver-unreachable" in codes:
+        if report.os.wsl == 1:
+            yield Finding(
+                "wsl1-no-gpu",
+                "error",
+                "this is WSL 1, which has no GPU access",
+                "convert the distribution to WSL 2: `wsl --set-version <distro> 2` in Windows",
+            )
+        else:
+            yield Finding(
+                "driver-unreachable",
+                "error",
+                "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded",
+                "install or reinstall the NVIDIA driver for this kernel, then reboot "
+                "(check `lsmod | grep nvidia` and Secure Boot module signing)",
+            )
+    if "nvidia-no-devices" in codes:
+        yield Finding(
+            "driver-sees-no-gpu",
+            "error",
+            "the NVIDIA driver is loaded but finds no GPU",
+            "check `dmesg | grep -i nvrm`; on new GPUs enable Above 4G Decoding / Resizable BAR "
+            "in the firmware, and make sure the driver branch supports this GPU",
+        )
+    pci_nvidia = [d for d in report.pci_display_devices if d.vendor == "nvidia"]
+    if (
+        pci_nvidia
+        and report.nvidia is None
+        and not codes.keys()
+        & {
+            "nvidia-driver-library-mismatch",
+            "nvidia-driver-unreachable",
+        }
+    ):
+        yield Finding(
+            "gpu-without-driver",
+            "error",
+            f"{len(pci_nvidia)} NVIDIA GPU(s) on the PCI bus but no NVIDIA driver is loaded",
+            "install the NVIDIA driver (e.g. `ubuntu-drivers install`, or your distribution's "
+            "nvidia-driver package), then reboot",
+        )
+
+
+def toolkit_without_driver(report: SystemReport) -> Iterator[Finding]:
+    if report.cuda_toolkits and report.nvidia is None and not report.nvidia_gpus():
+        versions = ", ".join(t.version or "unknown" for t in report.cuda_toolkits)
+        yield Finding(
+            "toolkit-without-driver",
+            "warning",
+            f"a CUDA toolkit is installed ({versions}) but there is no NVIDIA driver or GPU: "
+            "CUDA code compiles here but cannot run",
+            "nothing to do for CPU work; for GPU work install the NVIDIA driver on a machine with a GPU",
+        )
+
+
+def toolkit_newer_than_driver(report: SystemReport) -> Iterator[Finding]:
+    nv = report.nvidia
+    if nv is None or not nv.cuda_driver_version:
+        return
+    for tk in report.cuda_toolkits:
+        if not tk.version:
+            continue
+        runs, _ = driver_runs_cuda(nv.driver_version, nv.cuda_driver_version, tk.version, report.os.system)
+        if not runs:
+            yield Finding(
+                "toolkit-newer-than-driver",
+                "warning",
+                f"CUDA toolkit {tk.version} at {tk.path} is newer than driver "
+                f"{nv.driver_version} supports (CUDA {nv.cuda_driver_version}): programs built "
+                "with it fail to start",
+                f"upgrade the NVIDIA driver, or use a toolkit <= {nv.cuda_driver_version}",
+            )
+
+
+def framework_builds(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.facts import matrix
+
+    gpus = report.nvidia_gpus()
+    nv = report.nvidia
+    for fw in report.frameworks:
+        if fw.name != "torch":
+            continue
+        if gpus and (fw.variant == "cpu" or (fw.variant is None and fw.cuda is None)):
+            yield Finding(
+                "torch-cpu-build-with-gpu",
+                "warning",
+                f"torch {fw.version} is a CPU-only build, but this machine has "
+                f"{len(gpus)} NVIDIA GPU(s): it will never use them",
+                "reinstall with `fwsetup install pytorch --gpu`",
+            )
+            continue
+        if not fw.cuda or not fw.variant:
+            continue
+        from fwsetup.plan.select import platform_key
+
+        variant = matrix.torch_variant(fw.version, fw.variant, platform_key(report))
+        for gpu in gpus:
+            if variant is None or not gpu.compute_capability:
+                continue
+            if not cc_covered(gpu.compute_capability, variant.get("archs", []), variant.get("ptx", [])):
+                archs = " ".join(f"sm_{a.replace('.', '')}" for a in variant.get("archs", []))
+                yield Finding(
+                    "torch-arch-not-covered",
+                    "error",
+                    f"torch {fw.version} ships kernels for {archs} but GPU {gpu.index} "
+                    f"({gpu.name}) is sm_{gpu.compute_capability.replace('.', '')}: "
+                    "'no kernel image is available for execution on the device'",
+                    "reinstall with `fwsetup install pytorch --gpu` (it picks a build that covers "
+                    "every GPU here)",
+                )
+        if nv is not None:
+            runs, _ = driver_runs_cuda(nv.driver_version, nv.cuda_driver_version, fw.cuda, report.os.system)
+            if not runs:
+                yield Finding(
+                    "torch-needs-newer-driver",
+                    "error",
+                    f"torch {fw.version} is built for CUDA {fw.cuda} but driver "
+                    f"{nv.driver_version} supports CUDA {nv.cuda_driver_version or 'unknown'}: "
+                    "'The NVIDIA driver on your system is too old'",
+                    "upgrade the NVIDIA driver, or run `fwsetup install pytorch --gpu` to get a "
+                    "build this driver runs",
+                )
+
+
+def unknown_capability(report: SystemReport) -> Iterator[Finding]:
+    for gpu in report.nvidia_gpus():
+        if not gpu.compute_capability:
+            yield Finding(
+                "gpu-capability-unknown",
+                "warning",
+                f"the compute capability of GPU {gpu.index} ({gpu.name}) is unknown, so builds "
+                "cannot be checked against it",
+                "upgrade to an NVIDIA driver >= 510 (nvidia-smi then reports compute_cap)",
+            )
+
+
+def python_state(report: SystemReport) -> Iterator[Finding]:
+    if report.python.externally_managed:
+        yield Finding(
+            "externally-managed-python",
+            "info",
+            f"Python {report.python.version} at {report.python.executable} is managed by the OS "
+            "(PEP 668): pip will not install into it",
+            "let `fwsetup install` create an isolated environment (it never installs into it)",
+        )
+
+
+def resources_state(report: SystemReport) -> Iterator[Finding]:
+    res = report.resources
+    if res.disk_free_mib is not None:
+        gib = res.disk_free_mib / 1024
+        where = res.disk_path or "the environment directory"
+        if res.disk_free_mib < LOW_DISK_ERROR_MIB:
+            yield Finding(
+                "low-disk",
+                "error",
+                f"only {gib:.1f} GiB free at {where}; a framework environment needs 2-10 GiB",
+                "free space, or install elsewhere with `--env PATH` / FWSETUP_HOME",
+            )
+        elif res.disk_free_mib < LOW_DISK_WARN_MIB:
+            yield Finding(
+                "low-disk",
+                "warning",
+                f"{gib:.1f} GiB free at {where}; a CUDA framework environment takes 5-10 GiB",
+                "free space, or install elsewhere with `--env PATH` / FWSETUP_HOME",
+            )
+    arch = (report.os.arch or "").lower()
+    if arch in ("x86_64", "amd64") and res.cpu_flags and "avx" not in res.cpu_flags:
+        yield Finding(
+            "cpu-without-avx",
+            "warning",
+            "this CPU has no AVX: TensorFlow wheels since 1.6 stop with 'Illegal instruction'",
+            "use TensorFlow <= 1.5, a source build, or another framework",
+        )
+
+
+RULES = (
+    driver_state,
+    toolkit_without_driver,
+    toolkit_newer_than_driver,
+    framework_builds,
+    unknown_capability,
+    python_state,
+    resources_state,
+)

@@ -1,0 +1,281 @@
+"""AMD ROCm: the installed ROCm version, and AMD GPUs with their gfx targets.
+
+Costs nothing on a machine without ROCm: a couple of existence checks and a PATH
+lookup, no process. With ROCm, the version is a file read (`/opt/rocm/.info/version`),
+GPUs come from `rocminfo` (gfx target, marketing name, VRAM), and `rocm-smi` is asked
+only when rocminfo gives no GPU, to at least count the devices.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from fwsetup.probe.base import Probed, ProbeEnv, run_problem
+from fwsetup.probe.cuda import resolve_under_root
+from fwsetup.report import GPU, RocmInfo
+
+SOURCE = "rocm"
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_AGENT = re.compile(r"^\s*Agent\s+(\d+)\s*$")
+_KEY_VALUE = re.compile(r"^(\s*)([^:]+?):\s*(.*?)\s*$")
+_SIZE_KB = re.compile(r"^(\d+)(?:\([^)]*\))?\s*KB$", re.IGNORECASE)
+_GFX = re.compile(r"^gfx[0-9a-f]+$", re.IGNORECASE)
+_VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)*)")
+
+
+@dataclass(frozen=True)
+class RocmAgent:
+    """One GPU agent from `rocminfo`."""
+
+    name: str  # the gfx target, "gfx1100"
+    marketing_name: Optional[str]
+    uuid: Optional[str]
+    node: Optional[int]
+    vram_mib: Optional[int]
+
+
+# ---------------------------------------------------------------- pure parsers
+
+
+def parse_rocm_version_file(text: str) -> Optional[str]:
+    """`/opt/rocm/.info/version`: "6.4.1-120" → "6.4.1" (the build number dropped)."""
+    first = text.strip().splitlines()[0].strip() if text.strip() else ""
+    m = _VERSION.match(first)
+    return m.group(1) if m else None
+
+
+def parse_rocm_version_header(text: str) -> Optional[str]:
+    """rocm_version.h: ROCM_VERSION_MAJOR / _MINOR / _PATCH."""
+    found: dict[str, str] = {}
+    for m in re.finditer(r"^\s*#\s*define\s+ROCM_VERSION_(MAJOR|MINOR|PATCH)\s+(\d+)", text, re.M):
+        found.setdefault(m.group(1), m.group(2))
+    if "MAJOR" not in found or "MINOR" not in found:
+        return None
+    parts = [found["MAJOR"], found["MINOR"]] + ([found["PATCH"]] if "PATCH" in found else [])
+    return ".".join(parts)
+
+
+def parse_rocminfo(text: str) -> Optional[list[RocmAgent]]:
+    """GPU agents in `rocminfo` output, in order; None when the text is not rocminfo output.
+
+    Each agent is a block after an `Agent N` header. Top-level keys are read once (the
+    ISA section repeats `Name:`); VRAM is the first GLOBAL COARSE GRAINED pool of a GPU.
+    """
+    text = _ANSI.sub("", text)
+    lines = text.splitlines()
+    if not any(_AGENT.match(ln) for ln in lines) and "HSA System Attributes" not in text:
+        return None
+    agents: list[RocmAgent] = []
+    block: Optional[list[str]] = None
+    blocks: list[list[str]] = []
+    for line in lines:
+        if _AGENT.match(line):
+            block = []
+            blocks.append(block)
+        elif block is not None:
+            block.append(line)
+    for block in blocks:
+        agent = _parse_agent(block)
+        if agent is not None:
+            agents.append(agent)
+    return agents
+
+
+def _parse_agent(lines: list[str]) -> Optional[RocmAgent]:
+    top: dict[str, str] = {}
+    top_indent: Optional[int] = None
+    vram_kb: Optional[int] = None
+    segment: Optional[str] = None
+    for line in lines:
+        m = _KEY_VALUE.match(line)
+        if not m:
+            continue
+        indent, key, value = len(m.group(1)), m.group(2).strip(), m.group(3)
+        if top_indent is None:
+            top_indent = indent
+        if indent == top_indent:
+            top.setdefault(key.lower(), value)
+            continue
+        if key.lower() == "segment":
+            segment = value.upper()
+        elif key.lower() == "size" and segment is not None and vram_kb is None:
+            size = _SIZE_KB.match(value.replace(" ", "")) if "GLOBAL" in segment else None
+            if size and "COARSE" in segment:
+                vram_kb = int(size.group(1))
+    if top.get("device type", "").strip().upper() != "GPU":
+        return None
+    name = top.get("name", "").strip()
+    if not name:
+        return None
+    node = top.get("node", "").strip()
+    marketing = top.get("marketing name", "").strip()
+    return RocmAgent(
+        name=name,
+        marketing_name=marketing or None,
+        uuid=top.get("uuid", "").strip() or None,
+        node=int(node) if node.isdigit() else None,
+        vram_mib=vram_kb // 1024 if vram_kb else None,
+    )
+
+
+def parse_rocm_smi(text: str) -> Optional[list[int]]:
+    """Device numbers in the default `rocm-smi` table (every era: the ROCm 1.x python
+    script, 2.x–5.x `GPU Temp …`, 6.x/7.x `Device Node IDs …`); None if no table is found.
+
+    The numbers are as printed: old tools print the DRM card number, which need not
+    start at 0.
+    """
+    header = False
+    devices: list[int] = []
+    for raw in _ANSI.sub("", text).splitlines():
+        line = raw.strip()
+        if "End of ROCm SMI Log" in line:
+            break
+        tokens = line.split()
+        if not tokens:
+            continue
+        if not header:
+            header = tokens[0] in ("GPU", "Device") and len(tokens) > 2 and ":" not in line
+            continue
+        if tokens[0].isdigit() and len(tokens) > 2:
+            devices.append(int(tokens[0]))
+    return devices if header else None
+
+
+# ---------------------------------------------------------------- the probe
+
+
+def probe(env: ProbeEnv) -> Probed:
+    out = Probed()
+    try:
+        _probe(env, out)
+    except Exception as exc:  # a bug here must not cost the rest of the report
+        out.problem("rocm-probe-error", f"{type(exc).__name__}: {exc}", SOURCE)
+    return out
+
+
+def rocm_dir(env: ProbeEnv) -> Optional[str]:
+    """ROCM_PATH, /opt/rocm, or the newest /opt/rocm-X.Y.Z: resolved, or None."""
+    candidates = [env.environ.get("ROCM_PATH", "").strip(), "/opt/rocm"]
+    for c in candidates:
+        if c:
+            real = resolve_under_root(env, c)
+            if env.exists(real):
+                return real
+    try:
+        names = [p.name for p in env.path("/opt").iterdir() if re.match(r"^rocm-\d", p.name)]
+    except OSError:
+        return None
+    if not names:
+        return None
+    newest = max(names, key=lambda n: [int(x) for x in re.findall(r"\d+", n)])
+    return "/opt/" + newest
+
+
+def _tool(env: ProbeEnv, name: str, base: Optional[str]) -> Optional[str]:
+    if env.which(name) is not None:
+        return name
+    if base is not None:
+        p = f"{base.rstrip('/')}/bin/{name}"
+        try:
+            if env.path(p).is_file():
+                return str(env.path(p))
+        except OSError:
+            return None
+    return None
+
+
+def _version(env: ProbeEnv, base: str) -> tuple[Optional[str], Optional[str]]:
+    text = env.read_text(f"{base}/.info/version", limit=4096)
+    if text is not None:
+        v = parse_rocm_version_file(text)
+        if v is not None:
+            return v, "rocm-info-version"
+    for header in ("include/rocm-core/rocm_version.h", "include/rocm_version.h"):
+        text = env.read_text(f"{base}/{header}", limit=1 << 16)
+        if text is not None:
+            v = parse_rocm_version_header(text)
+            if v is not None:
+                return v, "rocm_version.h"
+    m = re.search(r"rocm-(\d+\.\d+(?:\.\d+)*)$", base)
+    if m:
+        return m.group(1), "directory-name"
+    return None, None
+
+
+def _probe(env: ProbeEnv, out: Probed) -> None:
+    base = rocm_dir(env)
+    rocminfo = _tool(env, "rocminfo", base)
+    smi = _tool(env, "rocm-smi", base)
+    if base is None and rocminfo is None and smi is None:
+        out.fields["rocm"] = None
+        return
+
+    version: Optional[str] = None
+    source: Optional[str] = None
+    if base is not None:
+        version, source = _version(env, base)
+        if version is None:
+            out.problem("rocm-version-unknown", f"no ROCm version found under {base}", SOURCE)
+
+    agents: list[RocmAgent] = []
+    timed_out = False
+    if rocminfo is not None:
+        result = env.run([rocminfo])
+        timed_out = result.error == "timeout"
+        if not result.ok:
+            out.problems.append(run_problem(result, SOURCE))
+        else:
+            parsed = parse_rocminfo(result.output)
+            if parsed is None:
+                out.problem(
+                    "rocminfo-unparseable",
+                    f"rocminfo printed no HSA agents: {result.output[:120]!r}",
+                    SOURCE,
+                )
+            else:
+                agents = parsed
+                source = source or "rocminfo"
+
+    for i, agent in enumerate(agents):
+        out.gpus.append(
+            GPU(
+                vendor="amd",
+                index=i,
+                name=agent.marketing_name or agent.name,
+                memory_total_mib=agent.vram_mib,
+                compute_capability=agent.name if _GFX.match(agent.name) else None,
+                compute_capability_source="reported" if _GFX.match(agent.name) else None,
+                uuid=agent.uuid,
+            )
+        )
+
+    # rocm-smi only to count devices rocminfo could not show; not after a hang, which
+    # would most likely hang again on the same wedged driver.
+    if not agents and smi is not None and not timed_out:
+        result = env.run([smi])
+        if not result.ok:
+            out.problems.append(run_problem(result, SOURCE))
+        else:
+            devices = parse_rocm_smi(result.output)
+            if devices is None:
+                out.problem(
+                    "rocm-smi-unparseable",
+                    f"rocm-smi printed no device table: {result.output[:120]!r}",
+                    SOURCE,
+                )
+            else:
+                for i, _ in enumerate(devices):
+                    out.gpus.append(GPU(vendor="amd", index=i, name=None))
+                source = source or "rocm-smi"
+
+    targets: list[str] = []
+    for agent in agents:
+        if _GFX.match(agent.name) and agent.name not in targets:
+            targets.append(agent.name)
+    out.fields["rocm"] = RocmInfo(
+        version=version, source=source or ("opt-rocm" if base else "path"), gfx_targets=targets
+    )
