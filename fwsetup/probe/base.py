@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import runner as proc
+from fwsetup import runner
 from fwsetup.report import GPU, Problem
 
 DEFAULT_PROBE_TIMEOUT = 5.0
@@ -44,10 +44,10 @@ class ProbeEnv:
             return False
 
     def which(self, name: str) -> Optional[str]:
-        return proc.which(name, self.environ)
+        return runner.which(name, self.environ)
 
-    def run(self, argv: Sequence[str], timeout: Optional[float] = None) -> proc.ProcResult:
-        return proc.run(argv, timeout=timeout or self.timeout, environ=self.environ)
+    def run(self, argv: Sequence[str], timeout: Optional[float] = None) -> runner.ProcResult:
+        return runner.probe(argv, timeout=timeout or self.timeout, environ=self.environ)
 
 
 @dataclass
@@ -62,7 +62,7 @@ class Probed:
         self.problems.append(Problem(code=code, message=message, source=source))
 
 
-def run_problem(result: proc.ProcResult, source: str) -> Problem:
+def run_problem(result: runner.ProcResult, source: str) -> Problem:
     """Turn a failed tool run into one readable problem line."""
     tool = result.argv[0]
     if result.error == "missing":
