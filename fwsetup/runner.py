@@ -287,6 +287,4 @@ def _log(path: Path, text: str) -> None:
 def _decode(data: Optional[bytes]) -> str:
     if not data:
         return ""
-    if isinstance(data, str):  # pragma: no cover - TimeoutExpired may carry text
-        return data
     return data.decode("utf-8", errors="replace")
