@@ -1,16 +1,13 @@
-"""The `fwsetup` entry point: the typer-free doctor fast path first, then the full CLI."""
+"""The `fwsetup` entry point. The command line (cli/app.py) imports only what the chosen command
+needs, so there is no separate fast path: `doctor` costs its probes and little else."""
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Sequence
+from typing import Optional
 
 
-def main() -> None:
-    from fwsetup.cli.doctor import fast_path
-
-    code = fast_path(sys.argv[1:])
-    if code is not None:
-        sys.exit(code)
+def main(argv: Optional[Sequence[str]] = None) -> None:
     from fwsetup.cli.app import main as cli_main
 
-    cli_main()
+    cli_main(argv)

@@ -1,27 +1,74 @@
-"""Run the real CLI as a subprocess, the way users and CI scripts do."""
+"""Run the CLI the way users and CI scripts do: in this process (fast, most tests) or as a real
+subprocess (the entry point, signals, timing)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-# The top-level keys of the doctor --json contract (issue 3).
+from fwsetup.cli import app
+
+# The top-level keys of the doctor --json contract, exactly (fwsetup/cli/doctor.schema.json).
 REPORT_KEYS = {
+    "schema_version",
+    "fwsetup_version",
+    "probe_seconds",
     "os",
     "python",
     "interpreters",
     "nvidia",
     "gpus",
+    "pci_display_devices",
     "cuda_toolkits",
     "rocm",
     "resources",
     "frameworks",
+    "tools",
     "problems",
     "findings",
+}
+# The keys of `install --dry-run --json` (a Plan), exactly.
+PLAN_KEYS = {
+    "framework",
+    "version",
+    "variant",
+    "accelerator",
+    "python",
+    "packages",
+    "index_urls",
+    "find_links",
+    "system_packages",
+    "env",
+    "smoke",
+    "reasons",
+    "interpreter",
+    "interpreter_hint",
+    "status",
+    "route",
+    "build_constraints",
+    "steps",
+    "post_install",
+    "warnings",
+    "successor",
+}
+# The keys of `install --json`, exactly.
+INSTALL_KEYS = {
+    "framework",
+    "env",
+    "python",
+    "packages",
+    "smoke",
+    "generation",
+    "backend",
+    "seconds",
+    "skipped",
 }
 TINY_RECIPES = Path(__file__).parent / "recipes_tiny"
 
@@ -29,18 +76,51 @@ TINY_RECIPES = Path(__file__).parent / "recipes_tiny"
 def fwsetup(
     *args: str, env: Optional[dict[str, str]] = None, timeout: float = 900
 ) -> subprocess.CompletedProcess[str]:
-    full = dict(os.environ)
-    full.pop("FWSETUP_JSON", None)
-    full.update(env or {})
+    """The real `python -m fwsetup` in a child process."""
     return subprocess.run(
         [sys.executable, "-m", "fwsetup", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=full,
+        env=_environ(env),
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def cli(*args: str, env: Optional[dict[str, str]] = None) -> subprocess.CompletedProcess[str]:
+    """The same command line run in this process: `fwsetup.cli.app.run` with the environment,
+    stdin (empty, not a terminal), stdout and stderr of a child, and its exit code."""
+    out, err = io.StringIO(), io.StringIO()
+    with _environment(_environ(env)), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        saved_stdin, sys.stdin = sys.stdin, io.StringIO("")
+        try:
+            code = app.run(list(args))
+        finally:
+            sys.stdin = saved_stdin
+    return subprocess.CompletedProcess(["fwsetup", *args], code, out.getvalue(), err.getvalue())
+
+
+# Option variables of the developer's shell (FWSETUP_JSON, FWSETUP_LOCK, …) must not change a test.
+OPTION_VARIABLES = {o.envvar for c in app.COMMANDS.values() for o in c.options() if o.envvar}
+
+
+def _environ(extra: Optional[Mapping[str, str]]) -> dict[str, str]:
+    full = {k: v for k, v in os.environ.items() if k not in OPTION_VARIABLES}
+    full.update(extra or {})
+    return full
+
+
+@contextlib.contextmanager
+def _environment(environ: Mapping[str, str]) -> Iterator[None]:
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def json_out(proc: subprocess.CompletedProcess[str]) -> Any:

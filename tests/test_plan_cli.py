@@ -1,4 +1,4 @@
-"""`list` and `install --dry-run` through the CLI, for every fixture machine × framework."""
+"""`list` and `install --dry-run` through the CLI (in-process), for every fixture machine × framework."""
 
 from __future__ import annotations
 
@@ -6,26 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import fwsetup, json_out
+from helpers import PLAN_KEYS, cli, json_out
 from machines import machines, write_all
-from typer.testing import CliRunner
 
-from fwsetup.cli.app import app
 from fwsetup.plan import recipes
 
-PLAN_KEYS = {
-    "framework",
-    "version",
-    "variant",
-    "accelerator",
-    "python",
-    "packages",
-    "index_urls",
-    "system_packages",
-    "env",
-    "smoke",
-    "reasons",
-}
 EXPECTED_FRAMEWORKS = {
     "pytorch",
     "tensorflow",
@@ -55,25 +40,22 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def test_list_shows_every_framework() -> None:
-    out = fwsetup("list", "--json")
+    out = cli("list", "--json")
     assert out.returncode == 0, out.stderr
     names = {row["name"] for row in json_out(out)["frameworks"]}
     assert names == EXPECTED_FRAMEWORKS
-    text = fwsetup("list")
+    text = cli("list")
     assert all(name in text.stdout for name in EXPECTED_FRAMEWORKS)
 
 
 @pytest.mark.parametrize("machine", sorted(machines()))
 def test_dry_run_plan_or_reasoned_refusal_for_every_framework(reports: dict[str, Path], machine: str) -> None:
-    runner = CliRunner()
     for framework in sorted(recipes.load_all()):
         for accel in ([], ["--gpu"], ["--cpu"]):
-            result = runner.invoke(
-                app, ["install", framework, *accel, "--dry-run", "--json", "--system", str(reports[machine])]
-            )
+            result = cli("install", framework, *accel, "--dry-run", "--json", "--system", str(reports[machine]))
             data = json.loads(result.stdout)
-            if result.exit_code == 0:
-                assert set(data) >= PLAN_KEYS, (machine, framework)
+            if result.returncode == 0:
+                assert set(data) == PLAN_KEYS, (machine, framework)
                 assert data["accelerator"] in ("cuda", "rocm", "mps", "cpu")
                 assert data["reasons"]
                 if accel == ["--cpu"]:
@@ -82,17 +64,21 @@ def test_dry_run_plan_or_reasoned_refusal_for_every_framework(reports: dict[str,
                         data["packages"]
                     )
             else:
-                assert result.exit_code == 3, (machine, framework, accel, result.stdout)
+                assert result.returncode == 3, (machine, framework, accel, result.stdout)
                 assert set(data["error"]) == {"code", "message", "fix"} and data["error"]["message"]
 
 
-def test_aliases_and_case(reports: dict[str, Path]) -> None:
-    runner = CliRunner()
-    for name in ("torch", "PyTorch", "TF", "dl4j"):
-        result = runner.invoke(
-            app, ["install", name, "--dry-run", "--json", "--system", str(reports["rtx4090-580"])]
-        )
-        assert result.exit_code in (0, 3), result.stdout
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [("torch", "pytorch"), ("PyTorch", "pytorch"), ("TF", "tensorflow"), ("dl4j", "deeplearning4j")],
+)
+def test_aliases_and_case(reports: dict[str, Path], name: str, canonical: str) -> None:
+    """An alias plans exactly what the canonical name plans (a refusal would be a refusal of both)."""
+    machine = ["--dry-run", "--json", "--system", str(reports["rtx4090-580"])]
+    by_alias, by_name = cli("install", name, *machine), cli("install", canonical, *machine)
+    assert by_alias.returncode == by_name.returncode == 0, (by_alias.stdout, by_name.stdout)
+    assert json_out(by_alias) == json_out(by_name)
+    assert json_out(by_alias)["framework"] == canonical
 
 
 @pytest.mark.parametrize(
@@ -105,7 +91,7 @@ def test_aliases_and_case(reports: dict[str, Path]) -> None:
     ],
 )
 def test_usage_errors_are_one_clear_message(args: list[str], code: int, needle: str) -> None:
-    out = fwsetup(*args)
+    out = cli(*args)
     assert out.returncode == code, out.stderr
     assert needle in out.stderr and "Traceback" not in out.stderr
 
@@ -116,7 +102,7 @@ def test_usage_errors_are_one_clear_message(args: list[str], code: int, needle: 
 def test_bad_system_report_is_a_usage_error(tmp_path: Path, content: str) -> None:
     bad = tmp_path / "report.json"
     bad.write_bytes(content.encode("latin-1"))
-    out = fwsetup("install", "pytorch", "--dry-run", "--json", "--system", str(bad))
+    out = cli("install", "pytorch", "--dry-run", "--json", "--system", str(bad))
     assert out.returncode == 2
     assert json_out(out)["error"]["code"] == "bad-report"
 
@@ -127,7 +113,7 @@ def test_bad_recipe_names_file_key_and_problem(tmp_path: Path) -> None:
         'name = "broken"\ndisplay_name = "B"\nera = "modern"\nstatus = "supported"\nsummary = "s"\nsource = "s"\n'
         '[[variant]]\nname = "cpu"\naccelerator = "tpu"\n'
     )
-    out = fwsetup("install", "broken", "--dry-run", env={"FWSETUP_RECIPES_DIR": str(tmp_path)})
+    out = cli("install", "broken", "--dry-run", env={"FWSETUP_RECIPES_DIR": str(tmp_path)})
     assert out.returncode == 1
     assert "broken.toml" in out.stderr and "variant[0].accelerator" in out.stderr and "'tpu'" in out.stderr
     assert "Traceback" not in out.stderr
@@ -138,7 +124,7 @@ def test_recipe_with_a_typo_key(tmp_path: Path) -> None:
         'name = "typo"\ndisplay_name = "T"\nera = "modern"\nstatus = "supported"\nsummary = "s"\nsource = "s"\n'
         '[[variant]]\nname = "cpu"\naccelerator = "cpu"\npackges = ["x"]\n'
     )
-    out = fwsetup("list", env={"FWSETUP_RECIPES_DIR": str(tmp_path)})
+    out = cli("list", env={"FWSETUP_RECIPES_DIR": str(tmp_path)})
     assert out.returncode == 1 and "packges" in out.stderr and "unknown key" in out.stderr
 
 

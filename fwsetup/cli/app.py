@@ -1,106 +1,91 @@
-"""The `fwsetup` command line: parse, call, render. No decisions are made here."""
+"""The `fwsetup` command line: parse, call, render. No decisions are made here.
+
+Each command is a plain function registered with its options (cli/spec.py declares the grammar);
+the modules that do the work are imported inside the command that needs them, so `--help` or
+`doctor` never pays for planning, installing or the fleet tools."""
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-import traceback
-from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
-
-import typer
+from typing import TYPE_CHECKING
 
 from fwsetup import __version__
 from fwsetup.cli.errors import debug_enabled, emit_error, report_internal_error
+from fwsetup.cli.spec import (
+    HELP_FLAGS,
+    TRUE,
+    Argument,
+    Command,
+    Option,
+    ParseError,
+    command_help,
+    parse,
+    root_help,
+    usage,
+)
 from fwsetup.errors import ExitCode, FwsetupError, UsageError
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="Make this machine ready for machine learning: detect, choose the right build, "
-    "install it in an isolated environment, prove it works.",
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+    from typing import Any, Callable, Optional
+
+PROG = "fwsetup"
+SUMMARY = (
+    "Make this machine ready for machine learning: detect, choose the right build, "
+    "install it in an isolated environment, prove it works."
 )
+COMMANDS: dict[str, Command] = {}
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-JSON_HELP = "Print exactly one JSON document on stdout."
-
-
-def handles_errors(fn: F) -> F:
-    """Turn every failure into one message and its documented exit code, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        json_output = bool(kwargs.get("json_output", False))
-        try:
-            return fn(*args, **kwargs)
-        except typer.Exit:
-            raise
-        except FwsetupError as exc:
-            if debug_enabled():
-                traceback.print_exc()
-            emit_error(exc, json_output)
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            emit_error(FwsetupError("interrupted", None, code="interrupted"), json_output)
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-        except Exception as exc:
-            raise typer.Exit(report_internal_error(exc, json_output)) from None
-
-    return wrapper  # type: ignore[return-value]
+JSON = Option(("--json",), "json_output", "Print exactly one JSON document on stdout.", envvar="FWSETUP_JSON")
+SYSTEM = Option(
+    ("--system",),
+    "system_report",
+    "Plan for the machine that wrote this `doctor --json` report.",
+    kind="path",
+    envvar="FWSETUP_SYSTEM",
+)
+PYTHON = Option(("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON")
+GPU = Option(("--gpu",), "gpu", "A GPU build; refuse if no usable GPU.")
+CPU = Option(("--cpu",), "cpu", "A CPU-only build: never pulls CUDA packages.")
+BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or torch.", kind="text")
 
 
-def _version_callback(value: bool) -> None:
-    if value:
-        typer.echo(f"fwsetup {__version__}")
-        raise typer.Exit()
+def command(name: str, help: str, *params: Any) -> Callable[[Callable[..., Optional[int]]], Callable[..., Optional[int]]]:
+    """Register `fn` as `fwsetup NAME`; its keyword parameters are the params' dests."""
+
+    def register(fn: Callable[..., Optional[int]]) -> Callable[..., Optional[int]]:
+        COMMANDS[name] = Command(name, help, tuple(params), fn)
+        return fn
+
+    return register
 
 
-@app.callback()
-def _root(
-    version: Optional[bool] = typer.Option(
-        None, "--version", callback=_version_callback, is_eager=True, help="Show the version and exit."
-    ),
-) -> None:
-    """fwsetup: the right ML framework build for this machine, installed and proven."""
-
-
-@app.command()
-@handles_errors
-def doctor(
-    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
-    strict: bool = typer.Option(
-        False, "--strict", help="Exit 1 when any finding is an error (for CI).", envvar="FWSETUP_STRICT"
-    ),
-    timeout: float = typer.Option(
-        5.0,
-        "--timeout",
+@command(
+    "doctor",
+    "Report what this machine is and what is wrong with it for ML work.",
+    JSON,
+    Option(("--strict",), "strict", "Exit 1 when any finding is an error (for CI).", envvar="FWSETUP_STRICT"),
+    Option(
+        ("--timeout",),
+        "timeout",
+        "Seconds each probe may take.",
+        kind="float",
+        default=5.0,
         min=0.1,
         max=120.0,
-        help="Seconds each probe may take.",
         envvar="FWSETUP_PROBE_TIMEOUT",
     ),
-) -> None:
-    """Report what this machine is and what is wrong with it for ML work."""
+)
+def doctor(json_output: bool, strict: bool, timeout: float) -> int:
     from fwsetup.cli.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(json_output, strict, timeout))
+    return run_doctor(json_output, strict, timeout)
 
 
-@app.command("list")
-@handles_errors
-def list_frameworks(
-    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
-    system_report: Optional[Path] = typer.Option(
-        None,
-        "--system",
-        help="Plan for the machine that wrote this `doctor --json` report.",
-        envvar="FWSETUP_SYSTEM",
-    ),
-) -> None:
-    """Frameworks fwsetup knows, their variants, and what this machine would get."""
+@command("list", "Frameworks fwsetup knows, their variants, and what this machine would get.", JSON, SYSTEM)
+def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     from fwsetup.cli import render
     from fwsetup.plan import planning
 
@@ -112,80 +97,107 @@ def list_frameworks(
         sys.stdout.write(render.framework_table(rows, render.use_color(sys.stdout)))
 
 
-@app.command()
-@handles_errors
-def install(
-    framework: Optional[str] = typer.Argument(
-        None, help="pytorch, tensorflow, jax, keras, theano, … (see `fwsetup list`); omit with --lock"
+@command(
+    "install",
+    "Choose the right build for this machine and install it in an isolated environment.",
+    Argument(
+        "framework",
+        "pytorch, tensorflow, jax, keras, theano, … (see `fwsetup list`); omit with --lock",
+        required=False,
     ),
-    lock: Optional[Path] = typer.Option(
-        None,
-        "--lock",
-        help="Install exactly what this fwsetup.lock holds for this machine.",
+    Option(
+        ("--lock",),
+        "lock",
+        "Install exactly what this fwsetup.lock holds for this machine. FWSETUP_LOCK is ignored "
+        "when --dry-run or --system is given.",
+        kind="path",
         envvar="FWSETUP_LOCK",
+        env_yields_to=("dry_run", "system_report"),
     ),
-    gpu: bool = typer.Option(False, "--gpu", help="A GPU build; refuse if no usable GPU."),
-    cpu: bool = typer.Option(False, "--cpu", help="A CPU-only build: never pulls CUDA packages."),
-    version: Optional[str] = typer.Option(
-        None, "--version", help="Framework version or prefix (2.7, 2.7.1)."
-    ),
-    python: Optional[str] = typer.Option(
-        None, "--python", help="Python X.Y for the environment.", envvar="FWSETUP_PYTHON"
-    ),
-    backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend: tensorflow, jax or torch."),
-    variant: Optional[str] = typer.Option(
-        None, "--variant", help="Force a variant by name (cu126, cpu, pieces, …)."
-    ),
-    gpus: Optional[str] = typer.Option(None, "--gpus", help="Serve only these GPU indices, e.g. 0,1."),
-    system_report: Optional[Path] = typer.Option(
-        None,
-        "--system",
-        help="Plan for the machine that wrote this `doctor --json` report.",
-        envvar="FWSETUP_SYSTEM",
-    ),
-    wheelhouse: list[Path] = typer.Option(
-        [],
-        "--wheelhouse",
-        "--find-links",
-        help="Directory of wheels to prefer/use.",
+    GPU,
+    CPU,
+    Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text"),
+    PYTHON,
+    BACKEND,
+    Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text"),
+    Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text"),
+    SYSTEM,
+    Option(
+        ("--wheelhouse", "--find-links"),
+        "wheelhouse",
+        "Directory of wheels to prefer/use (repeat; the variable takes a path list).",
+        kind="paths",
         envvar="FWSETUP_WHEELHOUSE",
     ),
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"
+    Option(("--dry-run",), "dry_run", "Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
+    Option(("--env",), "env", "Environment path (default: see README).", kind="path", envvar="FWSETUP_ENV"),
+    Option(
+        ("--index-url",), "index_url", "Package index instead of PyPI.", kind="text", envvar="FWSETUP_INDEX_URL"
     ),
-    env: Optional[Path] = typer.Option(
-        None, "--env", help="Environment path (default: see README).", envvar="FWSETUP_ENV"
-    ),
-    index_url: Optional[str] = typer.Option(
-        None, "--index-url", help="Package index instead of PyPI.", envvar="FWSETUP_INDEX_URL"
-    ),
-    offline: bool = typer.Option(
-        False,
-        "--offline",
-        help="No network: install only from --wheelhouse/find-links.",
+    Option(
+        ("--offline",),
+        "offline",
+        "No network: install only from --wheelhouse/find-links.",
         envvar="FWSETUP_OFFLINE",
     ),
-    system_packages: bool = typer.Option(
-        False,
-        "--system-packages",
-        help="Allow apt-get for the system libraries the recipe needs.",
+    Option(
+        ("--system-packages",),
+        "system_packages",
+        "Allow apt-get for the system libraries the recipe needs.",
         envvar="FWSETUP_SYSTEM_PACKAGES",
     ),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Answer yes to prompts.", envvar="FWSETUP_YES"),
-    installer: str = typer.Option("auto", "--installer", help="auto, uv or pip.", envvar="FWSETUP_INSTALLER"),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output.", envvar="FWSETUP_QUIET"),
-    timeout: float = typer.Option(
-        3600.0, "--timeout", min=1.0, help="Seconds each install step may take.", envvar="FWSETUP_TIMEOUT"
+    Option(
+        ("--yes", "-y"),
+        "yes",
+        "Answer yes to every prompt, the system-package one included.",
+        envvar="FWSETUP_YES",
     ),
-    log_file: Optional[Path] = typer.Option(
-        None,
-        "--log-file",
-        help="Write the installers' full output here (credentials redacted).",
+    Option(
+        ("--installer",), "installer", "auto, uv or pip.", kind="text", default="auto", envvar="FWSETUP_INSTALLER"
+    ),
+    Option(("--quiet", "-q"), "quiet", "No progress output.", envvar="FWSETUP_QUIET"),
+    Option(
+        ("--timeout",),
+        "timeout",
+        "Seconds each install step may take.",
+        kind="float",
+        default=3600.0,
+        min=1.0,
+        envvar="FWSETUP_TIMEOUT",
+    ),
+    Option(
+        ("--log-file",),
+        "log_file",
+        "Write the installers' full output here (credentials redacted).",
+        kind="path",
         envvar="FWSETUP_LOG_FILE",
     ),
-    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
+    JSON,
+)
+def install(
+    framework: Optional[str],
+    lock: Optional[Path],
+    gpu: bool,
+    cpu: bool,
+    version: Optional[str],
+    python: Optional[str],
+    backend: Optional[str],
+    variant: Optional[str],
+    gpus: Optional[str],
+    system_report: Optional[Path],
+    wheelhouse: list[Path],
+    dry_run: bool,
+    env: Optional[Path],
+    index_url: Optional[str],
+    offline: bool,
+    system_packages: bool,
+    yes: bool,
+    installer: str,
+    quiet: bool,
+    timeout: float,
+    log_file: Optional[Path],
+    json_output: bool,
 ) -> None:
-    """Choose the right build for this machine and install it in an isolated environment."""
     from fwsetup.cli import render
     from fwsetup.plan import planning
 
@@ -269,27 +281,44 @@ def _plan_or_refuse(
     return outcome, outcome.framework, ()
 
 
-@app.command("lock")
-@handles_errors
-def lock_command(
-    framework: str = typer.Argument(..., help="The framework to lock."),
-    gpu: bool = typer.Option(False, "--gpu", help="GPU builds; refuse machines without a usable GPU."),
-    cpu: bool = typer.Option(False, "--cpu", help="CPU-only builds."),
-    version: Optional[str] = typer.Option(None, "--version", help="Framework version or prefix."),
-    python: Optional[str] = typer.Option(None, "--python", help="Python X.Y.", envvar="FWSETUP_PYTHON"),
-    backend: Optional[str] = typer.Option(None, "--backend", help="Keras backend."),
-    system_reports: list[Path] = typer.Option(
-        [],
-        "--system",
-        help="A `doctor --json` report per machine kind (repeat); default: this machine.",
+@command(
+    "lock",
+    "Resolve a plan to exact versions and hashes, for this machine or a set of machine reports.",
+    Argument("framework", "The framework to lock."),
+    Option(("--gpu",), "gpu", "GPU builds; refuse machines without a usable GPU."),
+    Option(("--cpu",), "cpu", "CPU-only builds."),
+    Option(("--version",), "version", "Framework version or prefix.", kind="text"),
+    Option(("--python",), "python", "Python X.Y.", kind="text", envvar="FWSETUP_PYTHON"),
+    Option(("--backend",), "backend", "Keras backend.", kind="text"),
+    Option(
+        ("--system",),
+        "system_reports",
+        "A `doctor --json` report per machine kind (repeat; the variable takes a path list); "
+        "default: this machine.",
+        kind="paths",
         envvar="FWSETUP_SYSTEM",
     ),
-    output: Path = typer.Option(
-        Path("fwsetup.lock"), "--output", "-o", help="Where to write the lock.", envvar="FWSETUP_LOCK"
+    Option(
+        ("--output", "-o"),
+        "output",
+        "Where to write the lock.",
+        kind="path",
+        default="fwsetup.lock",
+        envvar="FWSETUP_LOCK_OUTPUT",
     ),
-    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
+    JSON,
+)
+def lock_command(
+    framework: str,
+    gpu: bool,
+    cpu: bool,
+    version: Optional[str],
+    python: Optional[str],
+    backend: Optional[str],
+    system_reports: list[Path],
+    output: Path,
+    json_output: bool,
 ) -> None:
-    """Resolve a plan to exact versions and hashes, for this machine or a set of machine reports."""
     from fwsetup.cli import render
     from fwsetup.errors import Refusal
     from fwsetup.fleet import lockfile
@@ -343,19 +372,22 @@ def lock_command(
         sys.stdout.write(f"wrote {output}\n")
 
 
-@app.command()
-@handles_errors
-def bundle(
-    lock: Path = typer.Option(
-        ..., "--lock", help="The fwsetup.lock whose files to download.", envvar="FWSETUP_LOCK"
+@command(
+    "bundle",
+    "Download everything a lock needs once; then `install --lock … --wheelhouse DIR --offline`.",
+    Option(("--lock",), "lock", "The fwsetup.lock whose files to download.", kind="path", required=True),
+    Option(
+        ("--output", "-o"),
+        "output",
+        "Wheelhouse directory to fill.",
+        kind="path",
+        required=True,
+        envvar="FWSETUP_WHEELHOUSE",
     ),
-    output: Path = typer.Option(
-        ..., "--output", "-o", help="Wheelhouse directory to fill.", envvar="FWSETUP_WHEELHOUSE"
-    ),
-    target: Optional[str] = typer.Option(None, "--target", help="Only this target of the lock."),
-    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
-) -> None:
-    """Download everything a lock needs once; then `install --lock … --wheelhouse DIR --offline`."""
+    Option(("--target",), "target", "Only this target of the lock.", kind="text"),
+    JSON,
+)
+def bundle(lock: Path, output: Path, target: Optional[str], json_output: bool) -> None:
     from fwsetup.cli import render
     from fwsetup.fleet import bundle as bundling
     from fwsetup.fleet import lockfile
@@ -378,19 +410,19 @@ def bundle(
         )
 
 
-@app.command()
-@handles_errors
-def export(
-    lock: Path = typer.Option(
-        Path("fwsetup.lock"), "--lock", help="The lock to reproduce.", envvar="FWSETUP_LOCK"
+@command(
+    "export",
+    "A provisioning script that installs fwsetup, reproduces the lock and smoke-tests it.",
+    Option(("--lock",), "lock", "The lock to reproduce.", kind="path", default="fwsetup.lock"),
+    Option(
+        ("--format",), "fmt", "shell, dockerfile, cloud-init or github-actions.", kind="text", default="shell"
     ),
-    fmt: str = typer.Option("shell", "--format", help="shell, dockerfile, cloud-init or github-actions."),
-    fwsetup_spec: str = typer.Option(
-        "fwsetup", "--fwsetup-spec", help="What `pip install` gets fwsetup from."
+    Option(
+        ("--fwsetup-spec",), "fwsetup_spec", "What `pip install` gets fwsetup from.", kind="text", default="fwsetup"
     ),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of stdout."),
-) -> None:
-    """A provisioning script that installs fwsetup, reproduces the lock and smoke-tests it."""
+    Option(("--output", "-o"), "output", "Write here instead of stdout.", kind="path"),
+)
+def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> None:
     from fwsetup.fleet import export as exporting
     from fwsetup.fleet import lockfile
 
@@ -408,20 +440,24 @@ def export(
             output.chmod(0o755)
 
 
-@app.command()
-@handles_errors
-def smoke(
-    framework: str = typer.Argument(..., help="The framework whose environment to test."),
-    env: Optional[Path] = typer.Option(
-        None, "--env", help="Environment path (default: the framework's one).", envvar="FWSETUP_ENV"
+@command(
+    "smoke",
+    "Prove an environment works: a real computation checked against known answers.",
+    Argument("framework", "The framework whose environment to test."),
+    Option(
+        ("--env",),
+        "env",
+        "Environment path (default: the framework's one).",
+        kind="path",
+        envvar="FWSETUP_ENV",
     ),
-    gpu: bool = typer.Option(False, "--gpu", help="Fail (exit 5) unless the work ran on a GPU."),
-    timeout: float = typer.Option(600.0, "--timeout", min=1.0, help="Seconds the smoke test may take."),
-    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
-) -> None:
-    """Prove an environment works: a real computation checked against known answers."""
+    Option(("--gpu",), "gpu", "Fail (exit 5) unless the work ran on a GPU."),
+    Option(("--timeout",), "timeout", "Seconds the smoke test may take.", kind="float", default=600.0, min=1.0),
+    JSON,
+)
+def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_output: bool) -> None:
     from fwsetup.cli import render
-    from fwsetup.install.smoke import run_in_env
+    from fwsetup.install.smoke import run_in_env, verdict
     from fwsetup.plan import recipes
 
     recipe = recipes.find(framework)
@@ -431,18 +467,18 @@ def smoke(
         render.dump_json(payload)
     else:
         sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
-    from fwsetup.install.smoke import verdict
-
     verdict(result, gpu, recipe.display_name)
 
 
-@app.command()
-@handles_errors
-def rollback(
-    env: Path = typer.Argument(..., help="The environment path to return to its previous generation."),
-    json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
-) -> None:
-    """Return an environment to the generation before the last install."""
+@command(
+    "rollback",
+    "Return an environment to the generation before the last install.",
+    Argument("env", "The environment path to return to its previous generation."),
+    JSON,
+)
+def rollback(env: str, json_output: bool) -> None:
+    from pathlib import Path
+
     from fwsetup.cli import render
     from fwsetup.install import envs
 
@@ -455,12 +491,71 @@ def rollback(
         sys.stdout.write(f"{layout.path} now points to {gen}\n")
 
 
-def main() -> None:
+# --- dispatch ------------------------------------------------------------------------------
+
+
+def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int:
+    """Run one command line and return its exit code: what `main` does, callable in-process."""
+    environ = os.environ if environ is None else environ
+    args = list(argv)
+    if not args or args[0] in HELP_FLAGS:
+        sys.stdout.write(root_help(PROG, SUMMARY, list(COMMANDS.values())))
+        return int(ExitCode.OK)
+    if args[0] == "--version":
+        sys.stdout.write(f"{PROG} {__version__}\n")
+        return int(ExitCode.OK)
+    cmd = COMMANDS.get(args[0])
+    if cmd is None:
+        what = "option" if args[0].startswith("-") else "command"
+        return _usage_error(ParseError(f"No such {what}: {args[0]}"), False)
+    rest = args[1:]
+    before_separator = rest[: rest.index("--")] if "--" in rest else rest
+    if any(a in HELP_FLAGS for a in before_separator):
+        sys.stdout.write(command_help(PROG, cmd))
+        return int(ExitCode.OK)
+    json_output = cmd.json_output and (
+        "--json" in before_separator or environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
+    )
     try:
-        app()
-    except KeyboardInterrupt:  # between commands, e.g. while typer imports
-        sys.exit(int(ExitCode.INTERRUPTED))
+        values = parse(cmd, rest, environ)
+    except ParseError as exc:
+        exc.command = cmd
+        return _usage_error(exc, json_output)
+    return _call(cmd, values, bool(values.get("json_output", False)))
 
 
-if __name__ == "__main__":
-    main()
+def _usage_error(exc: ParseError, json_output: bool) -> int:
+    name = f" {exc.command.name}" if exc.command else ""
+    if json_output:
+        emit_error(UsageError(exc.message, f"see `{PROG}{name} --help`"), True)
+    else:
+        sys.stderr.write(
+            f"{usage(PROG, exc.command)}\nTry '{PROG}{name} --help' for help.\n\nError: {exc.message}\n"
+        )
+    return int(ExitCode.USAGE)
+
+
+def _call(cmd: Command, values: dict[str, Any], json_output: bool) -> int:
+    """Every failure becomes one message and its documented exit code, never a traceback."""
+    try:
+        return int(cmd.run(**values) or 0)
+    except FwsetupError as exc:
+        if debug_enabled():
+            import traceback
+
+            traceback.print_exc()
+        emit_error(exc, json_output)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        emit_error(FwsetupError("interrupted", None, code="interrupted"), json_output)
+        return int(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        return report_internal_error(exc, json_output)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    try:
+        code = run(sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:  # while parsing or importing, outside any command
+        code = int(ExitCode.INTERRUPTED)
+    sys.exit(code)

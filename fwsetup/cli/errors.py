@@ -1,11 +1,10 @@
 """How every command reports a failure: one message and its fix, JSON when asked, no traceback
-unless FWSETUP_DEBUG is set. Kept apart from cli.py so typer-free paths can use it too."""
+unless FWSETUP_DEBUG is set. Kept apart from app.py so code outside the command line can use it too."""
 
 from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 from fwsetup.errors import ExitCode, FwsetupError
 
@@ -25,6 +24,8 @@ def emit_error(exc: FwsetupError, json_output: bool) -> None:
 
 def report_internal_error(exc: BaseException, json_output: bool) -> int:
     if debug_enabled():
+        import traceback
+
         traceback.print_exception(type(exc), exc, exc.__traceback__)
     emit_error(
         FwsetupError(

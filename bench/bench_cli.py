@@ -1,0 +1,49 @@
+"""Start-up cost of the everyday commands: CPU time (user + system of the child) over a bare
+`python -c pass`, batches of runs interleaved side by side in one run, ratios printed.
+
+Usage: python bench/bench_cli.py [--rounds N] [--batch N] [--check]
+Limits (issue 10): doctor --json <= 5x, install FW --dry-run --json <= 10x, list --json <= 15x,
+--help <= 8x. With --check the exit status is 1 when a ratio is over its limit.
+Run `python -X importtime -m fwsetup ARGS` to see where a command's import time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import cpu_once, interleaved, report
+
+BASELINE = "python -c pass"
+LIMITS = {
+    "doctor --json": 5.0,
+    "install jax --cpu --dry-run --json": 10.0,
+    "list --json": 15.0,
+    "--help": 8.0,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=5, help="runs averaged per sample (timer ticks)")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a ratio is over its limit")
+    args = parser.parse_args()
+    # The `fwsetup` script beside this interpreter (what users run), else `-m fwsetup`.
+    script = Path(sys.executable).parent / "fwsetup"
+    entry = [str(script)] if script.exists() else [sys.executable, "-m", "fwsetup"]
+    commands = {BASELINE: [sys.executable, "-c", "pass"]}
+    commands.update({name: [*entry, *name.split()] for name in LIMITS})
+    # Installed from a wheel, fwsetup runs from .pyc files pip compiled; let the warm-up write them
+    # here too (this machine's shells set PYTHONDONTWRITEBYTECODE, which would time the compiler).
+    env = {"PYTHONDONTWRITEBYTECODE": ""}
+    samples = interleaved(commands, args.rounds, env=env, batch=args.batch, measure=cpu_once)
+    ratios = report(samples, BASELINE, LIMITS)
+    if args.check and any(ratios[name] > limit for name, limit in LIMITS.items()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

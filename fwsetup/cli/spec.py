@@ -1,0 +1,281 @@
+"""The command line's grammar: each command's options declared once, parsed and documented from here.
+
+Why not typer: typer (with click, rich and, in its newer releases, pydantic) costs more CPU to
+import and to parse one command line than every probe of `doctor` together, and its help shows
+`<bool>` where a user wants the value's type. This module is the whole interface instead: an
+option is declared once (flags, type, default, range, environment variable, help), and the same
+declaration parses argv, reads the environment and writes `--help`. It imports nothing heavy, so
+`fwsetup doctor` needs no separate fast path.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing, dataclasses and pathlib cost `--help` more than the rest of it
+    from collections.abc import Mapping, Sequence
+    from typing import Any, Callable, Optional, Union
+
+    Param = Union["Option", "Argument"]
+
+TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
+METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH"}
+
+
+class ParseError(Exception):
+    """A usage error found while parsing: exit 2 with the command's usage line."""
+
+    def __init__(self, message: str, command: Optional[Command] = None):
+        super().__init__(message)
+        self.message = message
+        self.command = command
+
+
+class Option:
+    """One `--flag`: kind is flag (no value), text, path, float or paths (repeatable path).
+
+    env_yields_to: a value that came from `envvar` is dropped when one of these options is set;
+    the environment is a default, and the command line's explicit request wins over it."""
+
+    def __init__(
+        self,
+        flags: tuple[str, ...],
+        dest: str,
+        help: str,
+        kind: str = "flag",
+        default: Any = None,
+        envvar: Optional[str] = None,
+        min: Optional[float] = None,
+        max: Optional[float] = None,
+        required: bool = False,
+        env_yields_to: tuple[str, ...] = (),
+    ):
+        self.flags, self.dest, self.help, self.kind = flags, dest, help, kind
+        self.default, self.envvar, self.required, self.env_yields_to = default, envvar, required, env_yields_to
+        self.min, self.max = min, max
+
+    def default_value(self) -> Any:
+        """The value when neither the command line nor the environment gives one."""
+        if self.kind == "paths":
+            return []
+        if self.kind == "flag":
+            return False
+        if self.kind == "path" and self.default is not None:
+            return self.convert(self.default, "default")
+        return self.default
+
+    @property
+    def metavar(self) -> str:
+        return METAVAR.get(self.kind, "")
+
+    @property
+    def label(self) -> str:
+        return "/".join(self.flags)
+
+    def convert(self, raw: str, source: str) -> Any:
+        if self.kind == "flag":
+            text = raw.strip().lower()
+            if text in TRUE or text in FALSE:
+                return text in TRUE
+            raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid boolean.")
+        if self.kind in ("path", "paths"):
+            from pathlib import Path
+
+            return Path(raw)
+        if self.kind == "float":
+            try:
+                value = float(raw)
+            except ValueError:
+                raise ParseError(
+                    f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid float."
+                ) from None
+            if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+                raise ParseError(
+                    f"Invalid value for '{self.label}' ({source}): {value} is not in the range {self.range_text()}."
+                )
+            return value
+        return raw
+
+    def range_text(self) -> str:
+        low = f"{self.min}<=" if self.min is not None else ""
+        high = f"<={self.max}" if self.max is not None else ""
+        return f"{low}x{high}"
+
+
+class Argument:
+    """A positional value, passed as a string."""
+
+    def __init__(self, dest: str, help: str, required: bool = True):
+        self.dest, self.help, self.required = dest, help, required
+
+    @property
+    def metavar(self) -> str:
+        name = self.dest.upper()
+        return name if self.required else f"[{name}]"
+
+
+class Command:
+    """A subcommand: its one-line help, its parameters, and the function they are passed to."""
+
+    def __init__(self, name: str, help: str, params: tuple[Param, ...], run: Callable[..., Optional[int]]):
+        self.name, self.help, self.params, self.run = name, help, params, run
+
+    def options(self) -> list[Option]:
+        return [p for p in self.params if isinstance(p, Option)]
+
+    def arguments(self) -> list[Argument]:
+        return [p for p in self.params if isinstance(p, Argument)]
+
+    @property
+    def json_output(self) -> bool:
+        return any(o.dest == "json_output" for o in self.options())
+
+
+HELP_FLAGS = ("--help", "-h")
+
+
+def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> dict[str, Any]:
+    """argv (after the command name) → keyword arguments for `command.run`.
+
+    Precedence: the command line, then the option's environment variable, then its default."""
+    by_flag = {flag: opt for opt in command.options() for flag in opt.flags}
+    given: dict[str, Any] = {}
+    positional: list[str] = []
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            positional.extend(rest)
+            break
+        if not arg.startswith("-") or arg == "-":
+            positional.append(arg)
+            continue
+        name, attached = arg, None
+        if arg.startswith("--") and "=" in arg:
+            name, attached = arg.split("=", 1)
+        elif not arg.startswith("--") and len(arg) > 2:
+            name, attached = arg[:2], arg[2:]
+        opt = by_flag.get(name)
+        if opt is None:
+            raise ParseError(f"No such option: {name}", command)
+        if opt.kind == "flag":
+            if attached is not None:
+                raise ParseError(f"Option '{name}' does not take a value.", command)
+            given[opt.dest] = True
+            continue
+        if attached is None:
+            if not rest:
+                raise ParseError(f"Option '{name}' requires an argument.", command)
+            attached = rest.pop(0)
+        value = opt.convert(attached, "from the command line")
+        if opt.kind == "paths":
+            given.setdefault(opt.dest, []).append(value)
+        else:
+            given[opt.dest] = value
+    values = _with_environment(command, given, environ)
+    _bind_arguments(command, positional, values)
+    return values
+
+
+def _with_environment(command: Command, given: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    values = dict(given)
+    from_env: list[Option] = []
+    for opt in command.options():
+        if opt.dest in values:
+            continue
+        raw = environ.get(opt.envvar, "") if opt.envvar else ""
+        if raw:
+            source = f"env var: '{opt.envvar}'"
+            if opt.kind == "paths":
+                values[opt.dest] = [opt.convert(p, source) for p in raw.split(os.pathsep) if p]
+            else:
+                values[opt.dest] = opt.convert(raw, source)
+            from_env.append(opt)
+        elif opt.required:
+            raise ParseError(f"Missing option '{opt.label}'.", command)
+        else:
+            values[opt.dest] = opt.default_value()
+    for opt in from_env:
+        if any(values.get(dest) for dest in opt.env_yields_to):
+            values[opt.dest] = opt.default_value()
+    return values
+
+
+def _bind_arguments(command: Command, positional: list[str], values: dict[str, Any]) -> None:
+    arguments = command.arguments()
+    if len(positional) > len(arguments):
+        raise ParseError(f"Got unexpected extra argument ({positional[len(arguments)]})", command)
+    for i, argument in enumerate(arguments):
+        if i < len(positional):
+            values[argument.dest] = positional[i]
+        elif argument.required:
+            raise ParseError(f"Missing argument '{argument.metavar}'.", command)
+        else:
+            values[argument.dest] = None
+
+
+# --- help ----------------------------------------------------------------------------------
+
+WIDTH = 88
+
+
+def usage(prog: str, command: Optional[Command]) -> str:
+    if command is None:
+        return f"Usage: {prog} [OPTIONS] COMMAND [ARGS]..."
+    args = " ".join(a.metavar for a in command.arguments())
+    return f"Usage: {prog} {command.name} [OPTIONS]{' ' + args if args else ''}"
+
+
+def _rows(title: str, rows: list[tuple[str, str]]) -> list[str]:
+    import textwrap
+
+    if not rows:
+        return []
+    left = min(max(len(r[0]) for r in rows), 30)
+    out = ["", f"{title}:"]
+    for head, text in rows:
+        body = textwrap.wrap(text, WIDTH - left - 6) or [""]
+        if len(head) > left:
+            out.append(f"  {head}")
+            out.extend(f"  {'':<{left}}  {line}" for line in body)
+        else:
+            out.append(f"  {head:<{left}}  {body[0]}")
+            out.extend(f"  {'':<{left}}  {line}" for line in body[1:])
+    return out
+
+
+def _option_help(opt: Option) -> str:
+    notes = []
+    if opt.envvar:
+        notes.append(f"env var: {opt.envvar}")
+    if opt.default not in (None, False, []):
+        notes.append(f"default: {opt.default}")
+    if opt.min is not None or opt.max is not None:
+        notes.append(opt.range_text())
+    if opt.required:
+        notes.append("required")
+    return opt.help + (f" [{'; '.join(notes)}]" if notes else "")
+
+
+def _paragraph(text: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, WIDTH, initial_indent="  ", subsequent_indent="  ")
+
+
+def command_help(prog: str, command: Command) -> str:
+    lines = [usage(prog, command), "", *_paragraph(command.help)]
+    lines += _rows("Arguments", [(a.metavar, a.help) for a in command.arguments()])
+    rows = [(", ".join(o.flags) + (f" {o.metavar}" if o.metavar else ""), _option_help(o)) for o in command.options()]
+    rows.append(("-h, --help", "Show this message and exit."))
+    lines += _rows("Options", rows)
+    return "\n".join(lines) + "\n"
+
+
+def root_help(prog: str, summary: str, commands: Sequence[Command]) -> str:
+    lines = [usage(prog, None), "", *_paragraph(summary)]
+    lines += _rows("Options", [("--version", "Show the version and exit."), ("-h, --help", "Show this message and exit.")])
+    lines += _rows("Commands", [(c.name, c.help) for c in commands])
+    return "\n".join(lines) + "\n"
