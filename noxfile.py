@@ -15,9 +15,17 @@ AVAILABLE = [v for v in SUPPORTED if shutil.which(f"python{v}")]
 
 @nox.session(python=AVAILABLE or None)
 def tests(session: nox.Session) -> None:
-    """Unit tests (no network, no GPU) on each Python 3.9-3.13 installed on this machine."""
+    """The README's test command (unit tests and the quick real installs; no GPU needed) on each
+    Python 3.9-3.13 installed on this machine."""
     session.install("-e", ".[test]")
-    session.run("pytest", "-m", "not e2e", *session.posargs)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session(python=AVAILABLE or None)
+def unit(session: nox.Session) -> None:
+    """Unit tests only (no network, no GPU), on each Python found: the quick loop while editing."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "pytest", "-m", "not e2e", *session.posargs)
 
 
 @nox.session
