@@ -16,11 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Callable, Optional
 
 
-def time_once(
-    argv: Sequence[str], env: Optional[Mapping[str, str]] = None, timeout: float = 3600, batch: int = 1
-) -> float:
+def _run_batch(argv: Sequence[str], env: Optional[Mapping[str, str]], timeout: float, batch: int) -> None:
     full_env = dict(os.environ, **(env or {}))
-    started = time.perf_counter()
     for _ in range(batch):
         subprocess.run(
             list(argv),
@@ -30,6 +27,14 @@ def time_once(
             timeout=timeout,
             env=full_env,
         )
+
+
+def time_once(
+    argv: Sequence[str], env: Optional[Mapping[str, str]] = None, timeout: float = 3600, batch: int = 1
+) -> float:
+    """Wall seconds of one run of argv, averaged over a batch."""
+    started = time.perf_counter()
+    _run_batch(argv, env, timeout, batch)
     return (time.perf_counter() - started) / batch
 
 
@@ -38,21 +43,11 @@ def cpu_once(
 ) -> float:
     """CPU seconds (user + system) one run of argv costs its children, averaged over a batch.
 
-    CPU time, unlike wall time, does not count waiting for the two cores other sessions share."""
-    full_env = dict(os.environ, **(env or {}))
+    CPU time, unlike wall time, does not count waiting for cores other processes hold."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    for _ in range(batch):
-        subprocess.run(
-            list(argv),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=True,
-            timeout=timeout,
-            env=full_env,
-        )
+    _run_batch(argv, env, timeout, batch)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return used / batch
+    return ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)) / batch
 
 
 def interleaved(

@@ -213,9 +213,24 @@ def install(
             "install needs a framework name (or --lock FILE)", "e.g. `fwsetup install pytorch --cpu`"
         )
     else:
-        outcome, recipe_name, locked = _plan_or_refuse(
-            framework, gpu, cpu, version, python, backend, variant, gpus, system_report, wheelhouse
+        from fwsetup.errors import Refusal
+        from fwsetup.plan.model import Request
+
+        report = planning.machine_report(system_report)
+        request = Request(
+            framework=framework,
+            accelerator=planning.accelerator_flag(gpu, cpu),
+            version=version,
+            python=python,
+            backend=backend,
+            variant=variant,
+            gpu_indices=planning.parse_gpus(gpus),
+            local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
         )
+        planned = planning.make_plan(framework, report, request)
+        if isinstance(planned, Refusal):
+            raise planned
+        outcome, recipe_name, locked = planned, planned.framework, ()
     if dry_run:
         if json_output:
             render.dump_json(outcome.to_dict())
@@ -246,39 +261,6 @@ def install(
         render.dump_json(result.to_dict())
     else:
         sys.stdout.write(render.install_text(result, render.use_color(sys.stdout)))
-
-
-def _plan_or_refuse(
-    framework: str,
-    gpu: bool,
-    cpu: bool,
-    version: Optional[str],
-    python: Optional[str],
-    backend: Optional[str],
-    variant: Optional[str],
-    gpus: Optional[str],
-    system_report: Optional[Path],
-    wheelhouse: list[Path],
-) -> tuple[Any, str, tuple[str, ...]]:
-    from fwsetup.errors import Refusal
-    from fwsetup.plan import planning
-    from fwsetup.plan.model import Request
-
-    report = planning.machine_report(system_report)
-    request = Request(
-        framework=framework,
-        accelerator=planning.accelerator_flag(gpu, cpu),
-        version=version,
-        python=python,
-        backend=backend,
-        variant=variant,
-        gpu_indices=planning.parse_gpus(gpus),
-        local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
-    )
-    outcome = planning.make_plan(framework, report, request)
-    if isinstance(outcome, Refusal):
-        raise outcome
-    return outcome, outcome.framework, ()
 
 
 @command(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Optional, TextIO
+from typing import TYPE_CHECKING, Any, Optional, TextIO
 
-from fwsetup.report import SystemReport
+if TYPE_CHECKING:
+    from fwsetup.report import SystemReport
 
 _LEVEL_LABEL = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}
 _COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
