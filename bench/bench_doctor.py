@@ -47,7 +47,8 @@ def main() -> None:
             "(no interpreter with torch found: `fwsetup install pytorch --cpu` first to compare with collect_env)"
         )
     fast = {k: v for k, v in commands.items() if k != "torch collect_env"}
-    samples = interleaved(fast, args.rounds, batch=args.batch)
+    # as installed from a wheel: from .pyc files (this machine's shells set PYTHONDONTWRITEBYTECODE)
+    samples = interleaved(fast, args.rounds, env={"PYTHONDONTWRITEBYTECODE": ""}, batch=args.batch)
     if "torch collect_env" in commands:
         samples.update(
             interleaved({"torch collect_env": commands["torch collect_env"]}, max(3, args.rounds // 2))
