@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import fwsetup, json_out, tiny_env
+from helpers import INSTALL_KEYS, fwsetup, json_out, tiny_env
 
 from fwsetup.install import envs
 
@@ -39,6 +39,7 @@ def test_install_json_contract_and_rollback(home: Path, tmp_path: Path) -> None:
     first = fwsetup("install", "tiny", "--cpu", "--env", str(env), "--json", env=tiny_env(home))
     assert first.returncode == 0, first.stderr
     data = json_out(first)
+    assert set(data) == INSTALL_KEYS
     assert data["framework"] == "tiny" and data["env"] == str(env)
     assert data["packages"]["six"] == "1.16.0"
     assert data["smoke"]["ok"] is True and data["smoke"]["device"] == "cpu"
