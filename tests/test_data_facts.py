@@ -14,6 +14,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from fwsetup import facts as data
+from fwsetup.facts import tensorflow
 
 PLATFORMS = {"linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64"}
 
@@ -258,13 +259,6 @@ def test_torch_python_ranges() -> None:
     assert "3.10" not in SpecifierSet(torch_release("2.15")["python"])
 
 
-def test_companion_packages() -> None:
-    assert torch_release("2.9")["torchvision"] == "0.24.1"
-    assert torch_release("2.9")["torchaudio"] == "2.9.1"
-    assert torch_release("1.13")["torchvision"] == "0.14.1"
-    assert "torchaudio" not in torch_release("2.12")  # torchaudio stopped at 2.11
-
-
 def test_rocm_variants_list_gfx_or_are_flagged() -> None:
     for r in torch_releases():
         for v in r["variant"]:
@@ -323,13 +317,14 @@ def test_tf_windows_gpu_ended_with_2_10() -> None:
 
 
 def test_tf_min_compute_capability_rises() -> None:
-    assert tf_release("2.13")["min_compute_capability"] == "3.5"
-    assert tf_release("2.15")["min_compute_capability"] == "5.0"
-    assert tf_release("2.20")["min_compute_capability"] == "6.0"
+    by_minor = {".".join(r.version.split(".")[:2]): r for r in tensorflow.table().release}
+    assert by_minor["2.13"].min_compute_capability == "3.5"
+    assert by_minor["2.15"].min_compute_capability == "5.0"
+    assert by_minor["2.20"].min_compute_capability == "6.0"
     prev: tuple[int, ...] = (0,)
-    for r in sorted(data.load("tensorflow")["release"], key=lambda r: vt(r["version"])):
-        cc = vt(r["min_compute_capability"])
-        assert cc >= prev, r["version"]
+    for r in sorted(tensorflow.table().release, key=lambda r: vt(r.version)):
+        cc = vt(r.min_compute_capability or "0")
+        assert cc >= prev, r.version
         prev = cc
 
 

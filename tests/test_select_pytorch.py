@@ -135,10 +135,27 @@ def test_local_cpu_wheel_is_preferred_and_used_from_disk() -> None:
     assert plan.index_urls == []
 
 
-def test_local_wheel_for_another_python_is_ignored() -> None:
-    wheel = LocalWheel("torch", "2.13.0+cpu", ("cp312-cp312-manylinux_2_28_x86_64",), "/w/torch.whl")
+def test_local_wheel_for_a_python_not_on_the_machine_is_ignored() -> None:
+    wheel = LocalWheel("torch", "2.13.0+cpu", ("cp314-cp314-manylinux_2_28_x86_64",), "/w/torch.whl")
     plan = plan_for("cpu-only-debian12", "cpu", local_wheels=(wheel,))
     assert plan.find_links == []
+
+
+@pytest.mark.parametrize("running", ["3.11.7", "3.13.0", "3.9.18"])
+def test_local_wheel_is_used_whichever_python_fwsetup_runs_on(running: str) -> None:
+    """The cp311 wheel in find-links wins with Python 3.11 from the machine, also when fwsetup
+    itself runs on 3.13 (where the PyTorch index has a newer torch) or on 3.9."""
+    wheel = LocalWheel(
+        "torch",
+        "2.13.0+cpu",
+        ("cp311-cp311-manylinux_2_28_x86_64",),
+        "/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",
+    )
+    report = base_report(("debian", "12"), python=running, interpreters=["3.13.0", "3.11.7", "3.9.18"])
+    out = select(PYTORCH, report, Request("pytorch", accelerator="cpu", local_wheels=(wheel,)))
+    assert isinstance(out, Plan)
+    assert out.packages == ["torch==2.13.0+cpu"] and out.find_links == ["/opt/wheels"]
+    assert out.python == "3.11" and out.interpreter is not None and "3.11" in out.interpreter
 
 
 def test_macos_gets_mps() -> None:

