@@ -7,6 +7,7 @@ contradicts its source: fix the data, not the test, unless a newer source says o
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 
 import pytest
@@ -14,7 +15,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from fwsetup import facts as data
-from fwsetup.facts import tensorflow
+from fwsetup.facts import schema, tensorflow
 
 PLATFORMS = {"linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64"}
 
@@ -380,3 +381,66 @@ def test_jax_python_floor_rises() -> None:
     assert "3.10" not in by_version["0.7.0"]
     newest = max(by_version, key=Version)
     assert Version(newest) >= Version("0.12.0.1")
+
+
+# ------------------------------------------------------------------ typed loaders reject bad keys
+
+TABLES = {
+    # table (fwsetup/facts/NAME.toml, read by fwsetup/facts/NAME.py): (a key to misspell, a required key to drop)
+    "pytorch": ("archs = [", "index_url = "),
+    "tensorflow": ("cudnn = ", "gpu_package = "),
+    "jax": ("cuda_extras = ", "jaxlib = "),
+    "gpus": ("compute_capability = ", "match = "),
+    "cuda_drivers": ("linux_driver = ", "source = "),
+    "clouds": ("match = ", "name = "),
+}
+
+
+def _schema(name: str) -> type:
+    import importlib
+
+    module = importlib.import_module(f"fwsetup.facts.{name}")
+    table = module.table()
+    assert dataclasses.is_dataclass(table)
+    return type(table)
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_every_table_loads_typed(name: str) -> None:
+    import importlib
+
+    table = importlib.import_module(f"fwsetup.facts.{name}").table()
+    assert dataclasses.is_dataclass(table) and all(getattr(table, f.name) for f in dataclasses.fields(table))
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_a_misspelt_key_fails_naming_file_and_key(name: str) -> None:
+    text = (schema.DATA_DIR / f"{name}.toml").read_text(encoding="utf-8")
+    key = TABLES[name][0]
+    assert key in text
+    typo = key[:2] + key[2] * 2 + key[3:]  # "archs = [" -> "arrchs = ["
+    with pytest.raises(schema.FactsError) as err:
+        schema.parse(_schema(name), text.replace(key, typo, 1), f"fwsetup/facts/{name}.toml")
+    assert err.value.file == f"fwsetup/facts/{name}.toml"
+    assert err.value.key.endswith(typo.split(" ")[0]) and "unknown key" in err.value.problem
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_a_missing_required_key_fails(name: str) -> None:
+    text = (schema.DATA_DIR / f"{name}.toml").read_text(encoding="utf-8")
+    key = TABLES[name][1]
+    lines = text.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith(key))
+    broken = "".join(lines[:first] + lines[first + 1 :])
+    with pytest.raises(schema.FactsError, match="required key missing") as err:
+        schema.parse(_schema(name), broken, f"{name}.toml")
+    assert err.value.key.endswith(key.split(" ")[0])
+
+
+def test_a_wrong_type_fails() -> None:
+    from fwsetup.facts.tensorflow import TensorflowTable
+
+    text = (schema.DATA_DIR / "tensorflow.toml").read_text(encoding="utf-8")
+    with pytest.raises(schema.FactsError, match="expected bool, got str") as err:
+        schema.parse(TensorflowTable, text.replace("needs_avx = true", 'needs_avx = "yes"', 1), "tf.toml")
+    assert err.value.key == "release[0].needs_avx"

@@ -21,7 +21,7 @@ from typing import Any
 from fwsetup.facts.schema import DATA_DIR
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load(name: str) -> dict[str, Any]:
     """The raw table. Deprecated: only for callers not yet moved to the typed readers above
     (probe/nvidia.py, probe/osinfo.py); new code uses `facts.<name>.table()`."""

@@ -45,7 +45,7 @@ class JaxTable:
     release: tuple[JaxRelease, ...]
     cuda_extra: tuple[CudaExtra, ...]
 
-    def extra(self, name: str) -> Optional[CudaExtra]:
+    def find_extra(self, name: str) -> Optional[CudaExtra]:
         return next((e for e in self.cuda_extra if e.name == name), None)
 
 

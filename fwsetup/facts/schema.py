@@ -9,7 +9,6 @@ bad file fails loudly, naming the file, the key and the problem.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import typing
 from pathlib import Path
 from typing import Any, TypeVar, Union
@@ -28,9 +27,13 @@ class FactsError(ValueError):
         self.file, self.key, self.problem = file, key, problem
 
 
-@functools.lru_cache(maxsize=None)
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _convert(tp: Any, value: Any, file: str, where: str) -> Any:
@@ -64,7 +67,9 @@ def build(cls: type[T], raw: Any, file: str, where: str = "") -> T:
     prefix = f"{where}." if where else ""
     for key in raw:
         if key not in fields:
-            raise FactsError(file, prefix + key, f"unknown key (expected one of: {', '.join(sorted(fields))})")
+            raise FactsError(
+                file, prefix + key, f"unknown key (expected one of: {', '.join(sorted(fields))})"
+            )
     hints = _hints(cls)
     kwargs = {}
     for name, f in fields.items():

@@ -31,7 +31,7 @@ class PythonNeed:
         why = []
         for package, requires in (pins or {}).items():
             spec &= SpecifierSet(requires)
-            why.append(f"{package} needs Python {requires} (its Requires-Python)")
+            why.append(f"{package}'s Requires-Python is {requires}")
         return cls(spec, tuple(why))
 
     def allows(self, minor: str) -> bool:
@@ -76,7 +76,9 @@ def install_hint(minor: str, report: SystemReport) -> str:
     return f"uv python install {minor}  (or: pyenv install {minor})"
 
 
-def candidates(need: PythonNeed, report: SystemReport, request: Request, allow_missing: bool) -> list[PythonChoice]:
+def candidates(
+    need: PythonNeed, report: SystemReport, request: Request, allow_missing: bool
+) -> list[PythonChoice]:
     """Every interpreter that fits, best first: the asked one; else the running one, then the
     others on the machine; and — only when allowed and none is here — the newest CPython that
     fits, to be fetched."""
@@ -86,16 +88,25 @@ def candidates(need: PythonNeed, report: SystemReport, request: Request, allow_m
         wanted = _minor(request.python)
         if not need.allows(wanted):
             return []
-        here = [PythonChoice(m, exe, f"Python {m} as asked ({exe}){because}") for m, exe in locals_ if m == wanted]
+        here = [
+            PythonChoice(m, exe, f"Python {m} as asked ({exe}){because}") for m, exe in locals_ if m == wanted
+        ]
         if here or not allow_missing:
             return here[:1]
         return [
             PythonChoice(
-                wanted, None, f"Python {wanted} as asked; it is not on this machine{because}", install_hint(wanted, report)
+                wanted,
+                None,
+                f"Python {wanted} as asked; it is not on this machine{because}",
+                install_hint(wanted, report),
             )
         ]
     found = [
-        PythonChoice(m, exe, f"Python {m} ({'the running Python' if i == 0 else 'found on this machine'}: {exe}){because}")
+        PythonChoice(
+            m,
+            exe,
+            f"Python {m} ({'the running Python' if i == 0 else 'found on this machine'}: {exe}){because}",
+        )
         for i, (m, exe) in enumerate(locals_)
         if need.allows(m)
     ]
@@ -108,7 +119,9 @@ def candidates(need: PythonNeed, report: SystemReport, request: Request, allow_m
     return []
 
 
-def choose(need: PythonNeed, report: SystemReport, request: Request, allow_missing: bool) -> Optional[PythonChoice]:
+def choose(
+    need: PythonNeed, report: SystemReport, request: Request, allow_missing: bool
+) -> Optional[PythonChoice]:
     """The best interpreter for `need`, or None."""
     found = candidates(need, report, request, allow_missing)
     return found[0] if found else None

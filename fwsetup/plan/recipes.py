@@ -17,6 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from fwsetup import tomlfile
 from fwsetup.errors import RecipeError, UnknownFrameworkError
+
 STATUSES = ("supported", "legacy", "unavailable")
 ROUTES = ("pip", "apt", "conda", "maven", "cargo", "source", "manual")
 ACCELERATORS = ("cpu", "cuda", "rocm", "mps")

@@ -54,8 +54,13 @@ def platforms(report: SystemReport) -> tuple[str, ...]:
     system = report.os.system.lower()
     arch = (report.os.arch or "").lower()
     libc = report.os.libc
-    return _platforms(system, arch, libc.name if libc else None, libc.version if libc else None,
-                      report.os.distro_version if system == "darwin" else None)
+    return _platforms(
+        system,
+        arch,
+        libc.name if libc else None,
+        libc.version if libc else None,
+        report.os.distro_version if system == "darwin" else None,
+    )
 
 
 @functools.lru_cache(maxsize=64)

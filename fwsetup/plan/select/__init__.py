@@ -30,7 +30,16 @@ from fwsetup.plan.select.registry import MATRIX, OTHER
 from fwsetup.plan.wheels import MANYLINUX_LEGACY, wheel_fits
 from fwsetup.report import SystemReport
 
-__all__ = ["MANYLINUX_LEGACY", "Outcome", "hook", "local_pythons", "platform_key", "select", "variant_names", "wheel_fits"]
+__all__ = [
+    "MANYLINUX_LEGACY",
+    "Outcome",
+    "hook",
+    "local_pythons",
+    "platform_key",
+    "select",
+    "variant_names",
+    "wheel_fits",
+]
 
 
 def hook(recipe: Recipe) -> Hook:

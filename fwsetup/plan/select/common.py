@@ -104,7 +104,9 @@ class Rejections:
 def below_capability_floor(gpus: Sequence[GPU], min_cc: Optional[str], label: str, rej: Rejections) -> bool:
     """Whether any GPU is older than a build's minimum compute capability (recorded in rej)."""
     floor = versions.release(min_cc)
-    low = [g for g in gpus if g.compute_capability and floor and versions.release(g.compute_capability) < floor]
+    low = [
+        g for g in gpus if g.compute_capability and floor and versions.release(g.compute_capability) < floor
+    ]
     for g in low:
         rej.arch_misses[g.index] = g
     if low:
@@ -144,17 +146,28 @@ def pick_cuda(
     full: list[tuple[CudaBuild, list[str]]] = []
     compat: list[tuple[CudaBuild, list[str]]] = []
     for b in builds:
-        missing = [g for g in situation.gpus if g.compute_capability and not cc_covered(g.compute_capability, b.archs, b.ptx)]
+        missing = [
+            g
+            for g in situation.gpus
+            if g.compute_capability and not cc_covered(g.compute_capability, b.archs, b.ptx)
+        ]
         unknown = [g for g in situation.gpus if not g.compute_capability]
         rej.covered.update(g.index for g in situation.gpus if g not in missing)
         if missing:
             for g in missing:
                 rej.arch_misses[g.index] = g
             archs = " ".join(f"sm_{a.replace('.', '')}" for a in b.archs)
-            rej.add(f"{label} {b.name}: no kernels for " + ", ".join(describe_gpu(g) for g in missing) + f" (ships {archs})")
+            rej.add(
+                f"{label} {b.name}: no kernels for "
+                + ", ".join(describe_gpu(g) for g in missing)
+                + f" (ships {archs})"
+            )
             continue
         runs, fully = driver_runs_cuda(
-            nv.driver_version if nv else None, nv.cuda_driver_version if nv else None, b.cuda, report.os.system
+            nv.driver_version if nv else None,
+            nv.cuda_driver_version if nv else None,
+            b.cuda,
+            report.os.system,
         )
         if not runs:
             rej.add(
@@ -165,7 +178,9 @@ def pick_cuda(
             continue
         notes = []
         if not b.verified:
-            notes.append(f"{label} {b.name}: fwsetup's data for this build is not verified ({b.note or 'no primary source'})")
+            notes.append(
+                f"{label} {b.name}: fwsetup's data for this build is not verified ({b.note or 'no primary source'})"
+            )
         if unknown:
             notes.append(
                 "compute capability unknown for "
@@ -183,7 +198,9 @@ def pick_cuda(
         b, notes = min(compat, key=lambda item: versions.key(item[0].cuda))
         return CudaPick(
             b,
-            [f"{b.name}: runs on {nv_desc} through NVIDIA minor-version compatibility and has kernels for {gpu_desc}"],
+            [
+                f"{b.name}: runs on {nv_desc} through NVIDIA minor-version compatibility and has kernels for {gpu_desc}"
+            ],
             [
                 *notes,
                 f"{nv_desc} is older than CUDA {b.cuda}: it runs with a limited feature set "
@@ -205,13 +222,16 @@ def cuda_refusal(display: str, situation: GpuSituation, report: SystemReport, re
         others = ",".join(str(g.index) for g in gpus if g not in culprits) or "0"
         why = "has kernels in no build" if never else "is not covered by the builds that fit the others"
         return Refusal(
-            f"no single {display} build covers every GPU here: " + ", ".join(describe_gpu(g) for g in culprits) + f" {why}",
+            f"no single {display} build covers every GPU here: "
+            + ", ".join(describe_gpu(g) for g in culprits)
+            + f" {why}",
             f"serve the other GPUs only with --gpus {others} (and CUDA_VISIBLE_DEVICES={others} at run time), or use --cpu",
             code="gpus-not-covered",
         )
     if never and not rej.driver_misses:
         return Refusal(
-            f"no {display} build known to fwsetup has kernels for " + ", ".join(describe_gpu(g) for g in never),
+            f"no {display} build known to fwsetup has kernels for "
+            + ", ".join(describe_gpu(g) for g in never),
             "use --cpu, or build from source with TORCH_CUDA_ARCH_LIST set for this GPU",
             code="gpu-arch-unsupported",
         )
@@ -248,7 +268,13 @@ def python_refusal(display: str, request: Request, needs: Sequence[PythonNeed]) 
 
 
 def closing_refusal(
-    display: str, accel: str, situation: GpuSituation, report: SystemReport, request: Request, rej: Rejections, platform_fix: str
+    display: str,
+    accel: str,
+    situation: GpuSituation,
+    report: SystemReport,
+    request: Request,
+    rej: Rejections,
+    platform_fix: str,
 ) -> Refusal:
     """Why nothing fitted, in order of what the user can act on: a build fitted but no Python
     did; else the GPUs and driver; else the platform."""
@@ -333,12 +359,18 @@ class MatrixHook(Generic[R, B]):
         """The build of `release` for this machine, or None with the reason in walk.rej."""
         raise NotImplementedError
 
-    def plan(self, walk: Walk, release: R, build: Build[B], py: PythonChoice, local_only: bool) -> Optional[Plan]:
+    def plan(
+        self, walk: Walk, release: R, build: Build[B], py: PythonChoice, local_only: bool
+    ) -> Optional[Plan]:
         """The Plan for this build on `py`; None only when `local_only` and nothing on disk fits."""
         raise NotImplementedError
 
     def select(
-        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Optional[dict[str, Recipe]] = None
+        self,
+        recipe: Recipe,
+        report: SystemReport,
+        request: Request,
+        recipes: Optional[dict[str, Recipe]] = None,
     ) -> Outcome:
         """The walk: the newest release whose build fits, on the best interpreter for it."""
         accel, situation, reasons = resolve_accelerator(request, report)
@@ -365,4 +397,6 @@ class MatrixHook(Generic[R, B]):
                         return finish(plan, py, walk.reasons)
                 if not choices and build.need not in walk.rej.needs:
                     walk.rej.needs.append(build.need)
-        return closing_refusal(walk.display, walk.accel, situation, report, request, walk.rej, self.platform_fix)
+        return closing_refusal(
+            walk.display, walk.accel, situation, report, request, walk.rej, self.platform_fix
+        )

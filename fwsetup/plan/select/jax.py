@@ -60,7 +60,11 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
             rej.add(f"{label}: its CUDA plugin has no wheels for {plat}")
             return None
         table = facts.table()
-        extras = [e for e in (table.extra(n) for n in release.cuda_extras) if e is not None and plat in e.platforms]
+        extras = [
+            e
+            for e in (table.find_extra(n) for n in release.cuda_extras)
+            if e is not None and plat in e.platforms
+        ]
         if not extras:
             rej.add(f"{label}: no CUDA wheels for {plat}")
             return None
@@ -75,12 +79,20 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
     def _fits(walk: Walk, extra: CudaExtra, label: str) -> bool:
         """JAX's CUDA wheels state a driver floor and a minimum compute capability per extra
         (XLA JIT-compiles most kernels itself, so the floor, not the arch list, is the gate)."""
-        if below_capability_floor(walk.situation.gpus, extra.min_compute_capability, f"{label} {extra.name}", walk.rej):
+        if below_capability_floor(
+            walk.situation.gpus, extra.min_compute_capability, f"{label} {extra.name}", walk.rej
+        ):
             return False
         nv = walk.report.nvidia
         floor = extra.min_driver_linux
-        if nv is None or not nv.driver_version or versions.release(nv.driver_version) < versions.release(floor):
-            walk.rej.add(f"{label} {extra.name}: needs driver >= {floor}; driver is {nv.driver_version if nv else '?'}")
+        if (
+            nv is None
+            or not nv.driver_version
+            or versions.release(nv.driver_version) < versions.release(floor)
+        ):
+            walk.rej.add(
+                f"{label} {extra.name}: needs driver >= {floor}; driver is {nv.driver_version if nv else '?'}"
+            )
             walk.rej.driver_misses.append(extra.cuda)
             return False
         return True

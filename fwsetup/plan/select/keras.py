@@ -32,7 +32,11 @@ class KerasHook:
         return [f"backend:{b}" for b in recipe.backends]
 
     def select(
-        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Optional[dict[str, Recipe]] = None
+        self,
+        recipe: Recipe,
+        report: SystemReport,
+        request: Request,
+        recipes: Optional[dict[str, Recipe]] = None,
     ) -> Outcome:
         from fwsetup.plan.recipes import load_all
         from fwsetup.plan.select import select
@@ -56,7 +60,9 @@ class KerasHook:
             outcome.message = f"Keras needs the {backend} backend, and: {outcome.message}"
             others = [b for b in recipe.backends if b != backend]
             if others:
-                outcome.fix = f"{outcome.fix}; or try another backend: " + ", ".join(f"--backend {b}" for b in others)
+                outcome.fix = f"{outcome.fix}; or try another backend: " + ", ".join(
+                    f"--backend {b}" for b in others
+                )
             return outcome
         fitting = [
             v

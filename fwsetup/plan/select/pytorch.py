@@ -9,10 +9,10 @@ from typing import Optional
 from fwsetup import versions
 from fwsetup.facts import pytorch as facts
 from fwsetup.facts.pytorch import TorchRelease, TorchVariant
+from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.model import LocalWheel, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.select.common import (
     Build,
     CudaBuild,
@@ -82,11 +82,15 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
     ) -> Optional[Plan]:
         chosen = build.found
         name = chosen.variant.name
-        local = _local_wheel(walk.request.local_wheels, release, walk.request.version, name, py.minor, walk.report)
+        local = _local_wheel(
+            walk.request.local_wheels, release, walk.request.version, name, py.minor, walk.report
+        )
         if local_only and local is None:
             return None
         reasons = list(chosen.reasons)
-        version = local.version.split("+")[0] if local else pinned_version(release.version, walk.request.version)
+        version = (
+            local.version.split("+")[0] if local else pinned_version(release.version, walk.request.version)
+        )
         index_urls: list[str] = []
         find_links: list[str] = []
         if local is not None:
@@ -95,12 +99,16 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             reasons.append(f"torch {local.version} is already on disk ({local.path}): no download")
         elif release.pypi_variant(walk.platform) == name:
             requirement = f"torch=={version}"
-            reasons.append(f"PyPI's torch {version} for {walk.platform} is the {name} build: no extra index needed")
+            reasons.append(
+                f"PyPI's torch {version} for {walk.platform} is the {name} build: no extra index needed"
+            )
         else:
             requirement = f"torch=={version}+{name}"
             index_urls = [chosen.variant.index_url]
             reasons.append(f"torch {version}+{name} comes from the PyTorch index {index_urls[0]}")
-        newest = "the newest fitting release already on disk" if local is not None else "newest release that fits"
+        newest = (
+            "the newest fitting release already on disk" if local is not None else "newest release that fits"
+        )
         return Plan(
             framework=walk.recipe.name,
             version=version,
@@ -151,7 +159,11 @@ def _local_wheel(
         if wheel.name != "torch" or "+" not in wheel.version:
             continue
         base, label = wheel.version.split("+", 1)
-        if label != variant or not version_matches(base, wanted or series) or not version_matches(base, series):
+        if (
+            label != variant
+            or not version_matches(base, wanted or series)
+            or not version_matches(base, series)
+        ):
             continue
         if not wheel_fits(wheel.tags, python_minor, report):
             continue

@@ -9,11 +9,26 @@ from typing import Any, Optional
 
 from fwsetup.errors import Refusal
 from fwsetup.plan import pythons
-from fwsetup.plan.machine import GPU_ACCELERATORS, GpuSituation, arch_name, gpu_situation, os_name, package_manager
+from fwsetup.plan.machine import (
+    GPU_ACCELERATORS,
+    GpuSituation,
+    arch_name,
+    gpu_situation,
+    os_name,
+    package_manager,
+)
 from fwsetup.plan.model import Plan, Request, Step
 from fwsetup.plan.pythons import PythonNeed
 from fwsetup.plan.recipes import Recipe, Variant
-from fwsetup.plan.select.common import CudaBuild, Outcome, Rejections, finish, pick_cuda, python_refusal, version_matches
+from fwsetup.plan.select.common import (
+    CudaBuild,
+    Outcome,
+    Rejections,
+    finish,
+    pick_cuda,
+    python_refusal,
+    version_matches,
+)
 from fwsetup.report import SystemReport
 
 
@@ -22,7 +37,11 @@ class StaticHook:
         return [v.name for v in recipe.variants]
 
     def select(
-        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Optional[dict[str, Recipe]] = None
+        self,
+        recipe: Recipe,
+        report: SystemReport,
+        request: Request,
+        recipes: Optional[dict[str, Recipe]] = None,
     ) -> Outcome:
         display = recipe.display_name
         situation = gpu_situation(report, request.gpu_indices)
@@ -30,7 +49,8 @@ class StaticHook:
         candidates = [
             v
             for v in recipe.variants
-            if version_matches(v.version or "", request.version) and (wanted_name is None or v.name == wanted_name)
+            if version_matches(v.version or "", request.version)
+            and (wanted_name is None or v.name == wanted_name)
         ]
         if not candidates:
             return _unknown(recipe, request, wanted_name)
@@ -112,7 +132,9 @@ def _unknown(recipe: Recipe, request: Request, wanted_name: Optional[str]) -> Re
     )
 
 
-def _nothing_for(recipe: Recipe, candidates: list[Variant], request: Request, report: SystemReport) -> Refusal:
+def _nothing_for(
+    recipe: Recipe, candidates: list[Variant], request: Request, report: SystemReport
+) -> Refusal:
     unavailable = [v for v in candidates if v.status == "unavailable"]
     if unavailable:
         return _unavailable(recipe, unavailable[0], report)
@@ -123,7 +145,9 @@ def _nothing_for(recipe: Recipe, candidates: list[Variant], request: Request, re
             code="no-compatible-build",
         )
     return Refusal(
-        f"{recipe.display_name} has no {request.accelerator} variant", "use --gpu or --cpu", code="no-compatible-build"
+        f"{recipe.display_name} has no {request.accelerator} variant",
+        "use --gpu or --cpu",
+        code="no-compatible-build",
     )
 
 
@@ -165,8 +189,12 @@ def _route_plan(recipe: Recipe, v: Variant, report: SystemReport) -> Plan:
     """A non-pip route (apt, Maven, cargo, source): the steps, and which can run here."""
     steps = [_judge_step(s, v, report) for s in v.steps]
     runnable = all(s.can_run_here for s in steps)
-    status = v.status if runnable else "partial" if any(s.can_run_here for s in steps) else "not-installable-here"
-    reasons = [f"{recipe.display_name} {v.version or ''} is installed through {v.route}, not pip".replace("  ", " ")]
+    status = (
+        v.status if runnable else "partial" if any(s.can_run_here for s in steps) else "not-installable-here"
+    )
+    reasons = [
+        f"{recipe.display_name} {v.version or ''} is installed through {v.route}, not pip".replace("  ", " ")
+    ]
     blocked = [s for s in steps if not s.can_run_here]
     plan = _base_plan(recipe, v, report, reasons, status)
     if blocked:
@@ -190,7 +218,9 @@ def _judge_step(step: dict[str, Any], v: Variant, report: SystemReport) -> Step:
         why = "a manual step (see description)"
     if why is None and missing:
         why = "needs " + ", ".join(missing) + " (not found on PATH)"
-    return Step(kind=kind, description=step["description"], command=command, can_run_here=why is None, why_not=why)
+    return Step(
+        kind=kind, description=step["description"], command=command, can_run_here=why is None, why_not=why
+    )
 
 
 def _unavailable(recipe: Recipe, v: Variant, report: SystemReport) -> Refusal:
@@ -198,7 +228,8 @@ def _unavailable(recipe: Recipe, v: Variant, report: SystemReport) -> Refusal:
     steps = ""
     if route is not None:
         steps = " Route: " + "; ".join(
-            f"{s.description}{'' if s.can_run_here else ' [not here: ' + (s.why_not or '') + ']'}" for s in route.steps
+            f"{s.description}{'' if s.can_run_here else ' [not here: ' + (s.why_not or '') + ']'}"
+            for s in route.steps
         )
     return Refusal(
         f"{recipe.display_name} cannot be installed by fwsetup here: {v.reason or 'no installable build'}.{steps}",
