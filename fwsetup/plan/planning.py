@@ -59,7 +59,7 @@ def make_plan(
     request: Request,
 ) -> Union[Plan, Refusal]:
     recipe = recipes.find(framework)
-    return select(recipe, report, dataclasses.replace(request, framework=recipe.name), recipes.load_all())
+    return select(recipe, report, dataclasses.replace(request, framework=recipe.name))
 
 
 def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) -> list[dict[str, Any]]:

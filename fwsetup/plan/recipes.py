@@ -287,6 +287,13 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
 
 
 def load_file(path: Path) -> Recipe:
+    """One recipe file, parsed and validated once per process (cached by path)."""
+    return _load_path(str(path))
+
+
+@functools.cache
+def _load_path(file: str) -> Recipe:
+    path = Path(file)
     try:
         data = tomlfile.load(path)
     except tomlfile.TOMLDecodeError as exc:
@@ -310,8 +317,12 @@ def _load_dir(directory: str) -> dict[str, Recipe]:
 
 
 def find(name: str, directory: Optional[str] = None) -> Recipe:
-    """A recipe by name or alias, case-insensitively."""
+    """A recipe by name or alias, case-insensitively. A name reads only its own file; an alias
+    or an unknown name reads them all."""
     wanted = name.strip().lower()
+    own = Path(directory or recipes_dir()) / f"{wanted}.toml"
+    if wanted and Path(wanted).name == wanted and own.is_file():
+        return load_file(own)
     recipes = load_all(directory)
     for recipe in recipes.values():
         if wanted == recipe.name or wanted in (a.lower() for a in recipe.aliases):
