@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Any, Callable, TypeVar, Union
 
 from fwsetup import tomlfile
 
@@ -27,57 +27,71 @@ class FactsError(ValueError):
         self.file, self.key, self.problem = file, key, problem
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+Convert = Callable[[Any, str, str], Any]
+_FIELDS: dict[type, tuple[dict[str, Convert], frozenset[str], str]] = {}
 
 
-def _hints(cls: type) -> dict[str, Any]:
-    if cls not in _HINTS:
-        _HINTS[cls] = typing.get_type_hints(cls)
-    return _HINTS[cls]
-
-
-def _convert(tp: Any, value: Any, file: str, where: str) -> Any:
+def _converter(tp: Any) -> Convert:
+    """A function (value, file, where) -> value checked and converted for the type `tp`."""
     origin = typing.get_origin(tp)
     if origin is Union:  # Optional[X]
         (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _convert(inner, value, file, where)
+        return _converter(inner)
     if origin is tuple:
-        if not isinstance(value, list):
-            raise FactsError(file, where, f"expected a list, got {type(value).__name__}")
-        item = typing.get_args(tp)[0]
-        return tuple(_convert(item, v, file, f"{where}[{i}]") for i, v in enumerate(value))
+        item = _converter(typing.get_args(tp)[0])
+
+        def as_tuple(value: Any, file: str, where: str) -> Any:
+            if not isinstance(value, list):
+                raise FactsError(file, where, f"expected a list, got {type(value).__name__}")
+            return tuple(item(v, file, f"{where}[{i}]") for i, v in enumerate(value))
+
+        return as_tuple
     if dataclasses.is_dataclass(tp):
-        return build(tp, value, file, where)  # type: ignore[arg-type]
-    if tp is bool or tp is str:
-        ok = isinstance(value, tp)
-    elif tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:  # pragma: no cover - a schema bug, caught by the loader tests
+        return lambda value, file, where: build(tp, value, file, where)  # type: ignore[arg-type]
+    if tp not in (str, bool, int):  # pragma: no cover - a schema bug, caught by the loader tests
         raise TypeError(f"unsupported facts field type {tp!r}")
-    if not ok:
-        raise FactsError(file, where, f"expected {tp.__name__}, got {type(value).__name__}")
-    return value
+
+    def scalar(value: Any, file: str, where: str) -> Any:
+        if type(value) is not tp:  # bool is not an int here
+            raise FactsError(file, where, f"expected {tp.__name__}, got {type(value).__name__}")
+        return value
+
+    return scalar
+
+
+def _fields(cls: type) -> tuple[dict[str, Convert], frozenset[str], str]:
+    """Per dataclass, worked out once: a converter per field, the required ones, the key list."""
+    if cls not in _FIELDS:
+        hints = typing.get_type_hints(cls)
+        fields = dataclasses.fields(cls)
+        required = frozenset(
+            f.name
+            for f in fields
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        )
+        _FIELDS[cls] = (
+            {f.name: _converter(hints[f.name]) for f in fields},
+            required,
+            ", ".join(sorted(hints)),
+        )
+    return _FIELDS[cls]
 
 
 def build(cls: type[T], raw: Any, file: str, where: str = "") -> T:
     """`cls` from one TOML table; refuses unknown keys, missing keys and wrong types."""
     if not isinstance(raw, dict):
         raise FactsError(file, where or "(top)", f"expected a table, got {type(raw).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    converters, required, expected = _fields(cls)
     prefix = f"{where}." if where else ""
-    for key in raw:
-        if key not in fields:
-            raise FactsError(
-                file, prefix + key, f"unknown key (expected one of: {', '.join(sorted(fields))})"
-            )
-    hints = _hints(cls)
     kwargs = {}
-    for name, f in fields.items():
-        if name not in raw:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise FactsError(file, prefix + name, "required key missing")
-            continue
-        kwargs[name] = _convert(hints[name], raw[name], file, prefix + name)
+    for key, value in raw.items():
+        convert = converters.get(key)
+        if convert is None:
+            raise FactsError(file, prefix + key, f"unknown key (expected one of: {expected})")
+        kwargs[key] = convert(value, file, prefix + key)
+    for key in required:
+        if key not in raw:
+            raise FactsError(file, prefix + key, "required key missing")
     return cls(**kwargs)
 
 
@@ -92,5 +106,11 @@ def parse(cls: type[T], text: str, file: str) -> T:
 
 def read(cls: type[T], name: str) -> T:
     """`cls` from fwsetup/facts/<name>.toml. Callers cache (each table module has one reader)."""
-    path = DATA_DIR / f"{name}.toml"
-    return parse(cls, path.read_text(encoding="utf-8"), f"fwsetup/facts/{name}.toml")
+    from fwsetup.facts import cache
+
+    file = f"fwsetup/facts/{name}.toml"
+    try:
+        raw = cache.load(DATA_DIR / f"{name}.toml")
+    except tomlfile.TOMLDecodeError as exc:
+        raise FactsError(file, "(file)", f"not valid TOML: {exc}") from None
+    return build(cls, raw, file)

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from fwsetup.errors import Refusal, UsageError
-from fwsetup.install import pipconfig
 from fwsetup.plan import recipes, wheels
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.select import select, variant_names
@@ -49,6 +48,8 @@ def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
 def local_wheels(wheelhouses: Sequence[Path], use_pip_config: bool) -> tuple[Any, ...]:
     dirs = list(wheelhouses)
     if use_pip_config:
+        from fwsetup.install import pipconfig
+
         dirs += pipconfig.read().local_find_links_dirs()
     return wheels.scan(dirs)
 

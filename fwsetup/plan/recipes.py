@@ -62,12 +62,18 @@ _VARIANT_KEYS: dict[str, tuple[type, bool]] = {
     "reason": (str, False),
     "cuda": (str, False),
     "archs": (list, False),
-    "min_driver": (str, False),
     "smoke": (str, False),
     "post_install": (list, False),
     "notes": (list, False),
     "source": (str, False),
 }
+_POST_INSTALL_KEYS: dict[str, tuple[type, bool]] = {
+    "kind": (str, True),
+    "dir": (str, True),
+    "name": (str, True),
+    "target_glob": (list, True),
+}
+POST_INSTALL_KINDS = ("symlink",)
 _STEP_KEYS: dict[str, tuple[type, bool]] = {
     "kind": (str, True),
     "description": (str, True),
@@ -98,7 +104,6 @@ class Variant:
     reason: Optional[str] = None
     cuda: Optional[str] = None
     archs: tuple[str, ...] = ()
-    min_driver: Optional[str] = None
     smoke: Optional[str] = None
     post_install: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
@@ -226,6 +231,11 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
             _check_keys(step, _STEP_KEYS, f"{where}steps[{j}].", file)
             _one_of(step["kind"], STEP_KINDS, file, f"{where}steps[{j}].kind")
             steps.append(step)
+        for j, action in enumerate(raw.get("post_install", [])):
+            if not isinstance(action, dict):
+                raise _bad(file, f"{where}post_install[{j}]", "expected a table")
+            _check_keys(action, _POST_INSTALL_KEYS, f"{where}post_install[{j}].", file)
+            _one_of(action["kind"], POST_INSTALL_KINDS, file, f"{where}post_install[{j}].kind")
         sysp = raw.get("system_packages", {})
         for mgr, pkgs in sysp.items():
             _str_list(pkgs if isinstance(pkgs, list) else [1], file, f"{where}system_packages.{mgr}")
@@ -252,7 +262,6 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
                 reason=raw.get("reason"),
                 cuda=raw.get("cuda"),
                 archs=_str_list(raw.get("archs", []), file, where + "archs"),
-                min_driver=raw.get("min_driver"),
                 smoke=raw.get("smoke"),
                 post_install=tuple(raw.get("post_install", [])),
                 notes=_str_list(raw.get("notes", []), file, where + "notes"),
@@ -293,9 +302,11 @@ def load_file(path: Path) -> Recipe:
 
 @functools.cache
 def _load_path(file: str) -> Recipe:
+    from fwsetup.facts import cache
+
     path = Path(file)
     try:
-        data = tomlfile.load(path)
+        data = cache.load(path)
     except tomlfile.TOMLDecodeError as exc:
         raise RecipeError(f"recipe {path}: not valid TOML: {exc}", "fix the TOML syntax") from None
     except (OSError, ValueError) as exc:
