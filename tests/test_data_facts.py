@@ -464,3 +464,15 @@ def test_parsed_toml_cache_follows_the_source(tmp_path: Any, monkeypatch: pytest
     assert cache.load(source) == {"a": "2 / longer"}
     monkeypatch.setenv("FWSETUP_CACHE_DIR", str(source))  # not a directory: parse every time, no error
     assert cache.load(source) == {"a": "2 / longer"}
+
+
+@pytest.mark.parametrize("system", ["linux", "windows"])
+def test_typed_driver_table_answers_as_the_probe_does(system: str) -> None:
+    """facts.cuda_drivers.max_cuda_for_driver is the drop-in for probe/nvidia's own table walk."""
+    from fwsetup.facts import cuda_drivers
+    from fwsetup.probe import nvidia
+
+    drivers = [r["linux_driver"] for r in data.load("cuda_drivers")["cuda"]]
+    drivers += ["35.3.1", "garbage", "", "418.116.00", "470.82.01", "580.95.05", "610.57.04", "999.1"]
+    for driver in drivers:
+        assert cuda_drivers.max_cuda_for_driver(driver, system) == nvidia.max_cuda_for_driver(driver, system)

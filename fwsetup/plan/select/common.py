@@ -334,6 +334,9 @@ class Hook(Protocol):
 
     def variant_names(self, recipe: Recipe) -> list[str]: ...
 
+    def keras3_floor(self) -> Optional[str]:
+        """The oldest release Keras 3 runs on as a backend; None where any will do."""
+
     def select(
         self, recipe: Recipe, report: SystemReport, request: Request, recipes: Optional[dict[str, Recipe]]
     ) -> Outcome: ...
@@ -350,6 +353,9 @@ class MatrixHook(Generic[R, B]):
 
     def variant_names(self, recipe: Recipe) -> list[str]:
         raise NotImplementedError
+
+    def keras3_floor(self) -> Optional[str]:
+        return None
 
     def narrow(self, walk: Walk) -> Optional[Refusal]:
         """Adjust walk.accel for what this framework supports, or refuse up front."""

@@ -17,17 +17,10 @@ from fwsetup.report import SystemReport
 BACKEND_RECIPES = {"torch": "pytorch"}
 
 
-def backend_floor(backend: str) -> Optional[str]:
-    """The oldest backend release Keras 3 runs on, from the backend's data (TensorFlow records
-    which Keras each release depends on: before 2.16 it pins keras < 3); None where any will do."""
-    if backend != "tensorflow":
-        return None
-    from fwsetup.facts import tensorflow
-
-    return tensorflow.keras3_floor()
-
-
 class KerasHook:
+    def keras3_floor(self) -> Optional[str]:
+        return None
+
     def variant_names(self, recipe: Recipe) -> list[str]:
         return [f"backend:{b}" for b in recipe.backends]
 
@@ -39,7 +32,7 @@ class KerasHook:
         recipes: Optional[dict[str, Recipe]] = None,
     ) -> Outcome:
         from fwsetup.plan.recipes import load_all
-        from fwsetup.plan.select import select
+        from fwsetup.plan.select import hook, select
 
         recipes = recipes if recipes is not None else load_all()
         backend = (request.backend or recipe.default_backend or "tensorflow").lower()
@@ -50,10 +43,12 @@ class KerasHook:
                 code="bad-backend",
             )
         backend_recipe = recipes[BACKEND_RECIPES.get(backend, backend)]
+        # the backend's own data knows the oldest release Keras 3 runs on (TensorFlow < 2.16 pins keras < 3)
+        floor = hook(backend_recipe).keras3_floor()
         outcome = select(
             backend_recipe,
             report,
-            replace(request, version=None, framework=backend_recipe.name, min_version=backend_floor(backend)),
+            replace(request, version=None, framework=backend_recipe.name, min_version=floor),
             recipes,
         )
         if isinstance(outcome, Refusal):

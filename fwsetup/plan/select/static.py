@@ -33,6 +33,9 @@ from fwsetup.report import SystemReport
 
 
 class StaticHook:
+    def keras3_floor(self) -> Optional[str]:
+        return None
+
     def variant_names(self, recipe: Recipe) -> list[str]:
         return [v.name for v in recipe.variants]
 

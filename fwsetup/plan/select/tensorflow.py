@@ -43,6 +43,10 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
     def variant_names(self, recipe: Recipe) -> list[str]:
         return list(VARIANTS)
 
+    def keras3_floor(self) -> Optional[str]:
+        """tensorflow.toml records which Keras each release's tf.keras is; earlier ones pin keras < 3."""
+        return facts.keras3_floor()
+
     def build(self, walk: Walk, release: TfRelease) -> Optional[Build[Chosen]]:
         label = f"{walk.display} {release.version}"
         plat, rej = walk.platform, walk.rej
