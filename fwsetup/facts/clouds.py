@@ -1,0 +1,24 @@
+"""Cloud vendors as their hypervisors report them in DMI (clouds.toml) as typed data."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from fwsetup.facts import schema
+
+
+@dataclass(frozen=True)
+class Cloud:
+    name: str
+    match: tuple[str, ...]  # case-insensitive substrings of the DMI vendor/product/asset files
+
+
+@dataclass(frozen=True)
+class CloudsTable:
+    cloud: tuple[Cloud, ...]
+
+
+@functools.lru_cache(maxsize=1)
+def table() -> CloudsTable:
+    return schema.read(CloudsTable, "clouds")

@@ -1,0 +1,24 @@
+"""NVIDIA GPU name → compute capability (gpus.toml) as typed data."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from fwsetup.facts import schema
+
+
+@dataclass(frozen=True)
+class GpuName:
+    match: str  # whole words of the name as the driver reports it
+    compute_capability: str
+
+
+@dataclass(frozen=True)
+class GpusTable:
+    gpu: tuple[GpuName, ...]
+
+
+@functools.lru_cache(maxsize=1)
+def table() -> GpusTable:
+    return schema.read(GpusTable, "gpus")

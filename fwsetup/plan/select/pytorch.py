@@ -1,0 +1,175 @@
+"""PyTorch: which variant (cpu, cuXYZ, rocmX.Y, mps) of which release, from facts/pytorch.toml."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Optional
+
+from fwsetup import versions
+from fwsetup.facts import pytorch as facts
+from fwsetup.facts.pytorch import TorchRelease, TorchVariant
+from fwsetup.plan.machine import describe_gpu
+from fwsetup.plan.model import LocalWheel, Plan
+from fwsetup.plan.pythons import PythonChoice, PythonNeed
+from fwsetup.plan.recipes import Recipe
+from fwsetup.plan.select.common import (
+    Build,
+    CudaBuild,
+    MatrixHook,
+    Walk,
+    pick_cuda,
+    pinned_version,
+    version_matches,
+)
+from fwsetup.plan.wheels import wheel_fits
+from fwsetup.report import SystemReport
+
+
+@dataclass(frozen=True)
+class Chosen:
+    variant: TorchVariant
+    reasons: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def _accel(variant: TorchVariant, accel: str) -> bool:
+    if accel == "mps":  # macOS arm64 PyPI wheels are the CPU build with the Metal backend inside
+        return variant.name == "cpu"
+    return variant.accelerator == accel
+
+
+class PytorchHook(MatrixHook[TorchRelease, Chosen]):
+    prefers_local_wheels = True
+
+    def releases(self) -> Sequence[TorchRelease]:
+        return facts.releases()
+
+    def variant_names(self, recipe: Recipe) -> list[str]:
+        return facts.variant_names()
+
+    def build(self, walk: Walk, release: TorchRelease) -> Optional[Build[Chosen]]:
+        label = f"{walk.display} {release.version}"
+        variants = [
+            v
+            for v in release.variant
+            if walk.platform in v.platforms
+            and _accel(v, walk.accel)
+            and (walk.request.variant is None or v.name == walk.request.variant)
+        ]
+        if not variants:
+            walk.rej.add(f"{label}: no {walk.accel} build for {walk.platform}")
+            return None
+        chosen = self._choose(walk, variants, label)
+        return Build(PythonNeed.of(release.python), chosen) if chosen is not None else None
+
+    def _choose(self, walk: Walk, variants: list[TorchVariant], label: str) -> Optional[Chosen]:
+        if walk.accel == "cuda":
+            builds = [CudaBuild(v.name, v.cuda or "0", v.archs, v.ptx, v.verified, v.note) for v in variants]
+            pick = pick_cuda(builds, walk.situation, walk.report, label, walk.rej)
+            if pick is None:
+                return None
+            variant = next(v for v in variants if v.name == pick.build.name)
+            return Chosen(variant, list(pick.reasons), list(pick.warnings))
+        if walk.accel == "rocm":
+            return _pick_rocm(walk, variants, label)
+        if walk.accel == "mps":
+            return Chosen(variants[0], ["macOS arm64 wheels from PyPI include the Metal (MPS) backend"])
+        return Chosen(variants[0], [f"{variants[0].name} build for {walk.platform}"])
+
+    def plan(
+        self, walk: Walk, release: TorchRelease, build: Build[Chosen], py: PythonChoice, local_only: bool
+    ) -> Optional[Plan]:
+        chosen = build.found
+        name = chosen.variant.name
+        local = _local_wheel(
+            walk.request.local_wheels, release, walk.request.version, name, py.minor, walk.report
+        )
+        if local_only and local is None:
+            return None
+        reasons = list(chosen.reasons)
+        version = (
+            local.version.split("+")[0] if local else pinned_version(release.version, walk.request.version)
+        )
+        index_urls: list[str] = []
+        find_links: list[str] = []
+        if local is not None:
+            requirement = f"torch=={local.version}"
+            find_links = [local.path.rsplit("/", 1)[0]]
+            reasons.append(f"torch {local.version} is already on disk ({local.path}): no download")
+        elif release.pypi_variant(walk.platform) == name:
+            requirement = f"torch=={version}"
+            reasons.append(
+                f"PyPI's torch {version} for {walk.platform} is the {name} build: no extra index needed"
+            )
+        else:
+            requirement = f"torch=={version}+{name}"
+            index_urls = [chosen.variant.index_url]
+            reasons.append(f"torch {version}+{name} comes from the PyTorch index {index_urls[0]}")
+        newest = (
+            "the newest fitting release already on disk" if local is not None else "newest release that fits"
+        )
+        return Plan(
+            framework=walk.recipe.name,
+            version=version,
+            variant="mps" if walk.accel == "mps" else name,
+            accelerator=walk.accel,
+            python=py.minor,
+            packages=[requirement],
+            index_urls=index_urls,
+            find_links=find_links,
+            smoke=str(walk.recipe.smoke or ""),
+            reasons=[f"{walk.display} {version}: {newest}", *reasons],
+            warnings=list(chosen.warnings),
+        )
+
+
+def _pick_rocm(walk: Walk, variants: list[TorchVariant], label: str) -> Optional[Chosen]:
+    best: Optional[TorchVariant] = None
+    for v in variants:
+        if not v.gfx:  # coverage cannot be checked: never bet a GPU on it
+            walk.rej.add(f"{label} {v.name}: fwsetup does not know which gfx targets it ships")
+            continue
+        missing = [g for g in walk.situation.gpus if g.compute_capability not in v.gfx]
+        if missing:
+            walk.rej.add(f"{label} {v.name}: no kernels for " + ", ".join(describe_gpu(g) for g in missing))
+            for g in missing:
+                walk.rej.arch_misses[g.index] = g
+            continue
+        if best is None or versions.key(v.rocm) > versions.key(best.rocm):
+            best = v
+    if best is None:
+        return None
+    targets = ", ".join(g.compute_capability or "?" for g in walk.situation.gpus)
+    return Chosen(best, [f"{best.name}: a ROCm build listing {targets}"])
+
+
+def _local_wheel(
+    wheels: Sequence[LocalWheel],
+    release: TorchRelease,
+    wanted: Optional[str],
+    variant: str,
+    python_minor: str,
+    report: SystemReport,
+) -> Optional[LocalWheel]:
+    """The newest torch wheel on disk of this release series and variant that installs on `python_minor`."""
+    series = ".".join(release.version.split(".")[:2])
+    best: Optional[LocalWheel] = None
+    for wheel in wheels:
+        if wheel.name != "torch" or "+" not in wheel.version:
+            continue
+        base, label = wheel.version.split("+", 1)
+        if (
+            label != variant
+            or not version_matches(base, wanted or series)
+            or not version_matches(base, series)
+        ):
+            continue
+        if not wheel_fits(wheel.tags, python_minor, report):
+            continue
+        if best is None or versions.key(base) > versions.key(best.version.split("+")[0]):
+            best = wheel
+    return best
+
+
+HOOK = PytorchHook()
