@@ -32,16 +32,3 @@ def env_root() -> Path:
 def default_env_path(framework: str, variant: str) -> Path:
     return env_root() / f"{framework}-{variant}"
 
-
-def cache_dir() -> Path:
-    """Disposable speed-ups (parsed TOML): $FWSETUP_CACHE_DIR, else the platform's user cache."""
-    override = os.environ.get("FWSETUP_CACHE_DIR")
-    if override:
-        return Path(override).expanduser()
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "fwsetup"
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "fwsetup" / "cache"
-    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(xdg) / "fwsetup"

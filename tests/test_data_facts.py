@@ -446,26 +446,6 @@ def test_a_wrong_type_fails() -> None:
     assert err.value.key == "release[0].needs_avx"
 
 
-def test_parsed_toml_cache_follows_the_source(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    from fwsetup.facts import cache
-
-    monkeypatch.setenv("FWSETUP_CACHE_DIR", str(tmp_path / "cache"))
-    source = tmp_path / "t.toml"
-    source.write_text('a = "one"\n')
-    assert cache.load(source) == {"a": "one"}
-    assert len(list((tmp_path / "cache" / "toml").iterdir())) == 1
-    source.write_text('a = "two, longer"\n')  # size and mtime change: the cached table is stale
-    assert cache.load(source) == {"a": "two, longer"}
-    st = source.stat()
-    source.write_text('a = "2 / longer"\n')  # same size; a restored mtime would fool it, as it fools .pyc
-    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
-    assert cache.load(source) == {"a": "2 / longer"}
-    monkeypatch.setenv("FWSETUP_CACHE_DIR", str(source))  # not a directory: parse every time, no error
-    assert cache.load(source) == {"a": "2 / longer"}
-
-
 @pytest.mark.parametrize("system", ["linux", "windows"])
 def test_typed_driver_table_answers_as_the_probe_does(system: str) -> None:
     """facts.cuda_drivers.max_cuda_for_driver is the drop-in for probe/nvidia's own table walk."""

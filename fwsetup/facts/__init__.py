@@ -25,6 +25,6 @@ from fwsetup.facts.schema import DATA_DIR
 def load(name: str) -> dict[str, Any]:
     """The raw table. Deprecated: only for callers not yet moved to the typed readers above
     (probe/nvidia.py, probe/osinfo.py); new code uses `facts.<name>.table()`."""
-    from fwsetup.facts import cache
+    from fwsetup import tomlfile
 
-    return cache.load(DATA_DIR / f"{name}.toml")
+    return tomlfile.load(DATA_DIR / f"{name}.toml")

@@ -106,11 +106,9 @@ def parse(cls: type[T], text: str, file: str) -> T:
 
 def read(cls: type[T], name: str) -> T:
     """`cls` from fwsetup/facts/<name>.toml. Callers cache (each table module has one reader)."""
-    from fwsetup.facts import cache
-
     file = f"fwsetup/facts/{name}.toml"
     try:
-        raw = cache.load(DATA_DIR / f"{name}.toml")
+        raw = tomlfile.load(DATA_DIR / f"{name}.toml")
     except tomlfile.TOMLDecodeError as exc:
         raise FactsError(file, "(file)", f"not valid TOML: {exc}") from None
     return build(cls, raw, file)

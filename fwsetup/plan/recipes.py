@@ -302,11 +302,9 @@ def load_file(path: Path) -> Recipe:
 
 @functools.cache
 def _load_path(file: str) -> Recipe:
-    from fwsetup.facts import cache
-
     path = Path(file)
     try:
-        data = cache.load(path)
+        data = tomlfile.load(path)
     except tomlfile.TOMLDecodeError as exc:
         raise RecipeError(f"recipe {path}: not valid TOML: {exc}", "fix the TOML syntax") from None
     except (OSError, ValueError) as exc:
