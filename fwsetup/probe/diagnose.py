@@ -47,10 +47,27 @@ def driver_state(report: SystemReport) -> Iterator[Finding]:
             yield Finding(
                 "driver-unreachable",
                 "error",
-                "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded",
+                "the NVIDIA driver cannot be reached: the kernel module is not loaded",
                 "install or reinstall the NVIDIA driver for this kernel, then reboot "
                 "(check `lsmod | grep nvidia` and Secure Boot module signing)",
             )
+    if "nvidia-no-permission" in codes:
+        yield Finding(
+            "driver-no-permission",
+            "error",
+            "this user may not talk to the NVIDIA driver: the /dev/nvidia* device files cannot be opened",
+            "add the user to the group that owns /dev/nvidia* (often `video`) and log in again; in a "
+            "container, start it with the GPU passed in (`--gpus all` with the NVIDIA container toolkit)",
+        )
+    if "nvidia-nvml-failed" in codes:
+        yield Finding(
+            "driver-nvml-failed",
+            "error",
+            f"the NVIDIA management library could not start ({codes['nvidia-nvml-failed']}); "
+            "no CUDA program is likely to start either",
+            "check `dmesg | grep -i nvrm`; in a container that lost its GPU after a `systemctl "
+            "daemon-reload` on the host, restart the container; otherwise reboot",
+        )
     if "nvidia-no-devices" in codes:
         yield Finding(
             "driver-sees-no-gpu",
@@ -67,6 +84,8 @@ def driver_state(report: SystemReport) -> Iterator[Finding]:
         & {
             "nvidia-driver-library-mismatch",
             "nvidia-driver-unreachable",
+            "nvidia-no-permission",
+            "nvidia-nvml-failed",
         }
     ):
         yield Finding(
