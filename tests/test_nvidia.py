@@ -715,7 +715,11 @@ def test_read_nvml_init_failure_and_missing_functions() -> None:
     [
         (9, problems.DRIVER_UNREACHABLE, "NVML could not talk to the NVIDIA driver"),
         (4, problems.NO_PERMISSION, "NVML has no permission"),
-        (18, problems.DRIVER_LIBRARY_MISMATCH, "NVML library is 580.178 but the loaded kernel module is 580.173.02"),
+        (
+            18,
+            problems.DRIVER_LIBRARY_MISMATCH,
+            "NVML library is 580.178 but the loaded kernel module is 580.173.02",
+        ),
         (999, problems.NVML_FAILED, "nvmlInit returned NVML_ERROR_UNKNOWN (999)"),
         (17, problems.NVML_FAILED, "NVML_ERROR_OPERATING_SYSTEM (17)"),
         (4242, problems.NVML_FAILED, "NVML error 4242 (4242)"),

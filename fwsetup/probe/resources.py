@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
+from fwsetup.probe import host
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import Resources
 
@@ -21,7 +22,9 @@ def probe(env: ProbeEnv) -> Probed:
         mem_total, mem_avail = parse_meminfo(meminfo)
         logical = os.cpu_count()
         physical = physical_cores(env.read_text("/proc/cpuinfo") or "")
-    else:
+    elif host.system() == "Linux":  # no /proc here (or a recorded root without it): unknown
+        logical = os.cpu_count()
+    else:  # macOS, Windows, BSD: no /proc, so psutil, the one place fwsetup uses it
         try:
             import psutil
 

@@ -18,7 +18,9 @@ NO_DEVICES = "nvidia-no-devices"
 UNPARSEABLE = "nvidia-output-unparseable"
 
 
-def driver_problem(code: str, via: str, nvml_version: Optional[str] = None, kmod: Optional[str] = None) -> Problem:
+def driver_problem(
+    code: str, via: str, nvml_version: Optional[str] = None, kmod: Optional[str] = None
+) -> Problem:
     """One problem line for a driver-level failure `via` ("NVML", "nvidia-smi") reported."""
     if code == DRIVER_LIBRARY_MISMATCH:
         message = (
