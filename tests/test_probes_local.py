@@ -154,3 +154,26 @@ def test_resources_without_proc_on_linux_never_asks_psutil(
     res = out.fields["resources"]
     assert out.problems == []
     assert (res.memory_total_mib, res.memory_available_mib, res.cpu_cores_physical) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("system", "model"),
+    [("Linux", None), ("Windows", "Intel64 Family 6 Model 85"), ("Darwin", "Apple M2 Pro")],
+)
+def test_cpu_model_without_proc_runs_no_hidden_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system: str, model: str
+) -> None:
+    import subprocess
+
+    from fwsetup.probe import host
+
+    def hidden(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"a tool run outside the runner: {args}")
+
+    monkeypatch.setattr(subprocess, "check_output", hidden)  # what platform.processor() uses
+    monkeypatch.setattr(host, "system", lambda: system)
+    bindir = tmp_path / "bin"
+    make_tool(bindir, "sysctl", "Apple M2 Pro\n")  # the only tool it may ask, through ProbeEnv.run
+    make_tool(bindir, "uname", "must not be run\n", rc=1)
+    environ = path_env(bindir, PROCESSOR_IDENTIFIER="Intel64 Family 6 Model 85")
+    assert resources.cpu_model_and_flags(ProbeEnv(root=tmp_path, environ=environ)) == (model, [])
