@@ -1,13 +1,14 @@
 """From facts to findings: what is wrong with this machine for ML work, and the fix.
 
-Pure: reads a SystemReport (possibly another machine's), performs no I/O.
+Pure: reads a SystemReport (possibly another machine's), performs no I/O. The compatibility
+rules and build tables are imported by the rules that need them, and only when the report has
+a driver, a toolkit or a framework to check: a plain machine's doctor never loads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.report import Finding, SystemReport
 
 LOW_DISK_WARN_MIB = 20 * 1024  # one CUDA framework environment takes 5-10 GiB
@@ -113,6 +114,8 @@ def toolkit_newer_than_driver(report: SystemReport) -> Iterator[Finding]:
     nv = report.nvidia
     if nv is None or not nv.cuda_driver_version:
         return
+    from fwsetup.facts.compat import driver_runs_cuda
+
     for tk in report.cuda_toolkits:
         if not tk.version:
             continue
@@ -129,8 +132,6 @@ def toolkit_newer_than_driver(report: SystemReport) -> Iterator[Finding]:
 
 
 def framework_builds(report: SystemReport) -> Iterator[Finding]:
-    from fwsetup.facts import matrix
-
     gpus = report.nvidia_gpus()
     nv = report.nvidia
     for fw in report.frameworks:
@@ -147,6 +148,8 @@ def framework_builds(report: SystemReport) -> Iterator[Finding]:
             continue
         if not fw.cuda or not fw.variant:
             continue
+        from fwsetup.facts import matrix
+        from fwsetup.facts.compat import cc_covered, driver_runs_cuda
         from fwsetup.plan.select import platform_key
 
         variant = matrix.torch_variant(fw.version, fw.variant, platform_key(report))

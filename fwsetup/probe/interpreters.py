@@ -121,7 +121,7 @@ def path_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
             names = os.listdir(d)
         except OSError:
             continue
-        for name in sorted(names):
+        for name in sorted(n for n in names if n.startswith("python")):  # /usr/bin: 1000s of names
             m = _EXE_NAME.match(name)
             if not m:
                 continue
