@@ -885,3 +885,43 @@ def test_describe_fills_from_the_tables() -> None:
     wsl = smi.parse_smi_table(_text("nvidia-smi/wsl2-smi-530.47-driver-531.68-cuda12.1-RTX3070.txt"))
     driver, _ = nvidia.describe(wsl.gpus, wsl.driver_version, None, "nvidia-smi", True)
     assert driver.cuda_driver_version_source == "table"  # the Windows column for WSL2's driver
+
+
+def test_driver_problem_words_each_code_once() -> None:
+    for code in (
+        problems.DRIVER_UNREACHABLE,
+        problems.NO_PERMISSION,
+        problems.NO_DEVICES,
+        problems.DRIVER_LIBRARY_MISMATCH,
+    ):
+        problem = problems.driver_problem(code, "NVML", "580.178", "580.173.02")
+        assert (problem.code, problem.source) == (code, "nvidia") and problem.message
+    assert (
+        "nvidia-smi could not talk"
+        in problems.driver_problem(problems.DRIVER_UNREACHABLE, "nvidia-smi").message
+    )
+    with pytest.raises(ValueError, match="not a driver-level"):
+        problems.driver_problem(problems.UNPARSEABLE, "NVML")
+
+
+def test_probe_imports_only_the_sources_it_uses(tmp_path: Path) -> None:
+    """doctor pays for a source's module only when that source is used."""
+    import subprocess
+
+    (tmp_path / "proc/driver/nvidia").mkdir(parents=True)
+    (tmp_path / "proc/driver/nvidia/version").write_text(_text("procfs/open-565.57.01-ubuntu24.04.txt"))
+    code = f"""
+import sys
+from pathlib import Path
+from fwsetup.probe import nvidia
+from fwsetup.probe.base import ProbeEnv
+loaded = lambda: sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("fwsetup.probe.nvidia."))
+nvidia.probe(ProbeEnv(root=Path({str(tmp_path / "empty")!r}), environ={{"PATH": ""}}))
+print(loaded())
+out = nvidia.probe(ProbeEnv(root=Path({str(tmp_path)!r}), environ={{"PATH": ""}}))
+print(loaded(), out.fields["nvidia"].driver_version)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines() == ["['problems']", "['problems', 'tables'] 565.57.01"]
