@@ -118,3 +118,17 @@ def test_real_machine_probe() -> None:
     assert info.system
     if info.system == "Linux":
         assert info.libc is not None
+
+
+def test_windows_version_without_a_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from fwsetup.probe import host
+
+    info = SimpleNamespace(major=10, minor=0, build=9200, platform_version=(10, 0, 22631))
+    monkeypatch.setattr(host.sys, "getwindowsversion", lambda: info, raising=False)
+    assert host.windows_version() == "10.0.22631"  # the real version, not the compatibility shim's
+    monkeypatch.setattr(host.sys, "platform", "win32")
+    assert host.release() == "10.0.22631"
+    monkeypatch.delattr(host.sys, "getwindowsversion")
+    assert host.windows_version() == ""

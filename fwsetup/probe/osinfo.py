@@ -36,9 +36,7 @@ def _distro_fields(env: ProbeEnv, system: str, out: Probed) -> dict[str, Any]:
 
         return {"distro_id": "macos", "distro_version": platform.mac_ver()[0] or None}
     if system == "Windows":
-        import platform
-
-        return {"distro_id": "windows", "distro_version": platform.version() or None}
+        return {"distro_id": "windows", "distro_version": host.windows_version() or None}
     if system != "Linux":
         return {}
     return read_os_release(env, out)
@@ -51,7 +49,7 @@ def read_os_release(env: ProbeEnv, out: Probed) -> dict[str, Any]:
     Read by `parse_os_release`, not the `distro` package: importing distro and asking it costs
     ~9 ms CPU of doctor's start (measured side by side; the parse itself is 22 us against
     790 us), and what distro adds (pre-2012 release files, lsb_release) is for distributions
-    no framework wheel supports any more.
+    no framework wheel supports any more (CentOS 6 and older).
     """
     text = env.read_text("/etc/os-release") or env.read_text("/usr/lib/os-release")
     fields = parse_os_release(text) if text is not None else {}
