@@ -28,7 +28,7 @@ def release() -> str:
 
 
 def windows_version() -> str:
-    """"10.0.22631" from the running system itself. Not platform.version()/release(): before
+    """ "10.0.22631" from the running system itself. Not platform.version()/release(): before
     Python 3.12 they start `cmd /c ver` through a shell, with no timeout."""
     get = getattr(sys, "getwindowsversion", None)
     if get is None:
