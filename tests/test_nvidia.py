@@ -703,6 +703,16 @@ def test_read_nvml() -> None:
     ]
 
 
+def test_read_nvml_every_handle_refused() -> None:
+    class Lost(FakeNvml):
+        def nvmlDeviceGetHandleByIndex_v2(self, index: Any, p: Any) -> int:
+            return 15  # NVML_ERROR_GPU_IS_LOST
+
+    lib = Lost()
+    assert nvml.read(lib) is None  # not "no GPU": nvidia-smi is asked, and says why
+    assert lib.shut_down
+
+
 def test_read_nvml_init_failure_and_missing_functions() -> None:
     lib = FakeNvml(init_rc=18)  # NVML_ERROR_LIB_RM_VERSION_MISMATCH
     assert nvml.read(lib, "580.178") == nvml.InitFailed(18, "580.178")

@@ -197,6 +197,8 @@ def read(lib: Any, library_version: Optional[str] = None) -> Union[NvmlReport, I
         if get_count is None or get_count(ctypes.pointer(count)) != SUCCESS:
             return None
         gpus = [g for g in (_gpu(lib, i) for i in range(count.value)) if g is not None]
+        if count.value and not gpus:
+            return None  # every GPU refused a handle (lost, in reset): nvidia-smi says which and why
         return NvmlReport(driver, _cuda_version(lib), gpus)
     finally:
         shutdown = _fn(lib, "nvmlShutdown")
