@@ -21,6 +21,8 @@ SCHEMA_VERSION = 1
 
 @dataclass(frozen=True)
 class OSInfo:
+    """The operating system: which wheels and system packages can run here."""
+
     system: str  # platform.system(): Linux, Darwin, Windows
     distro_id: Optional[str] = None
     distro_version: Optional[str] = None
@@ -36,12 +38,16 @@ class OSInfo:
 
 @dataclass(frozen=True)
 class Libc:
+    """The C library manylinux/musllinux wheels are built against."""
+
     name: str  # glibc, musl
     version: Optional[str] = None
 
 
 @dataclass(frozen=True)
 class PythonInfo:
+    """The interpreter running fwsetup, and whether it may be installed into (PEP 668)."""
+
     version: str
     implementation: str
     executable: str
@@ -54,6 +60,8 @@ class PythonInfo:
 
 @dataclass(frozen=True)
 class Interpreter:
+    """Another Python found on the machine, for frameworks that need an older one."""
+
     version: str  # "3.7.16" where known, else "3.7"
     executable: str
     source: str  # pyenv, system, uv, current, conda
@@ -65,6 +73,8 @@ class Interpreter:
 
 @dataclass(frozen=True)
 class NvidiaDriver:
+    """The NVIDIA driver: its version and the newest CUDA it runs."""
+
     driver_version: Optional[str]
     cuda_driver_version: Optional[str]  # the highest CUDA the driver supports ("13.0")
     source: str  # nvml, nvidia-smi-query, nvidia-smi, procfs, sysfs
@@ -73,6 +83,8 @@ class NvidiaDriver:
 
 @dataclass(frozen=True)
 class GPU:
+    """One GPU as its driver (or the name table) describes it."""
+
     vendor: str  # nvidia, amd, apple
     index: int
     name: Optional[str]
@@ -96,6 +108,8 @@ class PciDevice:
 
 @dataclass(frozen=True)
 class CudaToolkit:
+    """An installed CUDA toolkit (nvcc and its libraries), which source builds use."""
+
     version: Optional[str]
     path: str
     source: str = "path"  # nvcc-on-path, cuda-home, usr-local
@@ -105,6 +119,8 @@ class CudaToolkit:
 
 @dataclass(frozen=True)
 class RocmInfo:
+    """The AMD ROCm stack and the gfx targets of its GPUs."""
+
     version: Optional[str]
     source: str
     gfx_targets: list[str] = field(default_factory=list)
@@ -112,6 +128,8 @@ class RocmInfo:
 
 @dataclass(frozen=True)
 class Resources:
+    """CPU, memory and disk: what decides whether a wheel runs and an install fits."""
+
     cpu_model: Optional[str] = None
     cpu_cores_logical: Optional[int] = None
     cpu_cores_physical: Optional[int] = None
@@ -124,6 +142,8 @@ class Resources:
 
 @dataclass(frozen=True)
 class Framework:
+    """An ML framework already installed for the running interpreter."""
+
     name: str
     version: str
     cuda: Optional[str] = None  # CUDA version the build targets ("12.8"), None for CPU/unknown
@@ -152,6 +172,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class SystemReport:
+    """Everything the probes found; `doctor --json` writes it, `--system` reads it back."""
+
     os: OSInfo
     python: PythonInfo
     interpreters: list[Interpreter] = field(default_factory=list)

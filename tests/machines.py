@@ -1,6 +1,7 @@
 """Fixture machines as SystemReports: real recorded nvidia-smi tables and os-release files,
 plus the machines the selection rules are specified on (issue examples). The GPU facts of
-the recorded ones go through the same code the probe uses (nvidia.from_table_output)."""
+the recorded ones go through the same code the probe uses (smi.parse_smi_table, then
+nvidia.describe, which fills what the driver does not say from the data tables)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakes import FIXTURES
 
 from fwsetup.probe import nvidia
+from fwsetup.probe.nvidia import smi
 from fwsetup.report import (
     GPU,
     Interpreter,
@@ -68,7 +70,11 @@ def with_nvidia(
 
 def from_smi_fixture(name: str, distro: tuple[str, str] = ("ubuntu", "22.04")) -> SystemReport:
     text = (FIXTURES / "nvidia-smi" / name).read_text(encoding="utf-8")
-    driver, gpus = nvidia.from_table_output(text, windows_driver=name.startswith(("windows", "wsl2")))
+    table = smi.parse_smi_table(text)
+    windows_driver = name.startswith(("windows", "wsl2"))
+    driver, gpus = nvidia.describe(
+        table.gpus, table.driver_version, table.cuda_version, "nvidia-smi", windows_driver
+    )
     report = base_report(distro)
     return dataclasses.replace(report, nvidia=driver, gpus=gpus)
 

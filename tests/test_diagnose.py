@@ -146,3 +146,17 @@ def test_unknown_capability_is_a_warning() -> None:
         gpus=[GPU("nvidia", 0, "GeForce RTX 208...", 11019, None)],
     )
     assert "gpu-capability-unknown" in codes(rep)
+
+
+def test_nvml_refusals_become_findings_with_fixes() -> None:
+    from fwsetup.probe.nvidia import nvml
+
+    for rc, finding in ((4, "driver-no-permission"), (999, "driver-nvml-failed"), (9, "driver-unreachable")):
+        problem = nvml.init_problem(nvml.InitFailed(rc), None)
+        rep = base(
+            problems=[problem],
+            pci_display_devices=[PciDevice("nvidia", "0x10de", "0x2684", "0000:01:00.0")],
+        )
+        found = [f for f in diagnose(rep) if f.code == finding]
+        assert len(found) == 1 and found[0].level == "error" and found[0].fix, (rc, diagnose(rep))
+        assert "gpu-without-driver" not in codes(rep)  # the driver is there; it refused

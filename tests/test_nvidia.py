@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import re
+import sys
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -13,6 +15,8 @@ from fakes import FIXTURES, fixture_bytes, make_tool, path_env
 
 from fwsetup.probe import nvidia
 from fwsetup.probe.base import Probed, ProbeEnv
+from fwsetup.probe.evidence import WSL_NVIDIA_SMI
+from fwsetup.probe.nvidia import nvml, problems, smi, tables
 from fwsetup.report import GPU
 
 
@@ -127,9 +131,9 @@ SMI_TABLES: dict[str, tuple[str, str, Optional[str], list[tuple[Any, ...]]]] = {
 @pytest.mark.parametrize("path", _fixtures("nvidia-smi"), ids=lambda p: p.name)
 def test_parse_smi_table_every_fixture(path: Path) -> None:
     assert path.name in SMI_TABLES, f"add expectations for new fixture {path.name}"
-    smi, driver, cuda, gpus = SMI_TABLES[path.name]
-    table = nvidia.parse_smi_table(path.read_text(encoding="utf-8"))
-    assert (table.smi_version, table.driver_version, table.cuda_version) == (smi, driver, cuda)
+    smi_version, driver, cuda, gpus = SMI_TABLES[path.name]
+    table = smi.parse_smi_table(path.read_text(encoding="utf-8"))
+    assert (table.smi_version, table.driver_version, table.cuda_version) == (smi_version, driver, cuda)
     got = [
         (
             g.index,
@@ -137,7 +141,7 @@ def test_parse_smi_table_every_fixture(path: Path) -> None:
             g.bus_id,
             g.memory_total_mib,
             g.mig_mode,
-            nvidia.compute_capability_for_name(g.name),
+            tables.compute_capability_for_name(g.name),
         )
         for g in table.gpus
     ]
@@ -146,10 +150,10 @@ def test_parse_smi_table_every_fixture(path: Path) -> None:
 
 
 def test_parse_smi_table_rejects_garbage() -> None:
-    with pytest.raises(nvidia.NvidiaParseError):
-        nvidia.parse_smi_table("Segmentation fault\n")
-    with pytest.raises(nvidia.NvidiaParseError):
-        nvidia.parse_smi_table("")
+    with pytest.raises(smi.NvidiaParseError):
+        smi.parse_smi_table("Segmentation fault\n")
+    with pytest.raises(smi.NvidiaParseError):
+        smi.parse_smi_table("")
 
 
 def test_parse_smi_table_multi_gpu() -> None:
@@ -160,7 +164,7 @@ def test_parse_smi_table_multi_gpu() -> None:
     block = lines[start : start + 4]
     second = [block[0].replace("|   0  ", "|   1  ").replace("83:00.0", "84:00.0"), *block[1:]]
     lines[start + 4 : start + 4] = second
-    table = nvidia.parse_smi_table("\n".join(lines))
+    table = smi.parse_smi_table("\n".join(lines))
     assert [(g.index, g.bus_id) for g in table.gpus] == [
         (0, "00000000:83:00.0"),
         (1, "00000000:84:00.0"),
@@ -203,46 +207,27 @@ def _header_fields(text: str) -> list[str]:
 def test_query_fixtures(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     name = path.name
-    if name.startswith("nvidia-smi--version-"):
-        version = nvidia.parse_smi_version(text)
-        expected = {
-            "nvidia-smi--version-590.48.01-cuda13.1.txt": (
-                "590.48.01",
-                "590.48",
-                "590.48.01",
-                "13.1",
-            ),
-            "nvidia-smi--version-610.57.04-KMD-deprecated-fields.txt": (
-                "610.57.04",
-                "610.57",
-                "610.57.04",
-                "13.3",
-            ),
-            "nvidia-smi--version-windows-591.86.txt": ("591.86", "591.86", "591.86", "13.1"),
-        }[name]
-        assert (version["smi"], version["nvml"], version["driver"], version["cuda"]) == expected
-    elif name.startswith("nvidia-smi-L-"):
-        gpus = nvidia.parse_smi_list(text)
-        model = "NVIDIA H100 80GB HBM3" if "H100" in name else "NVIDIA H200"
-        assert [(g.index, g.name, g.uuid) for g in gpus] == [
-            (0, model, "GPU-00000000-0000-0000-0000-000000000000")
-        ]
+    if name.startswith(("nvidia-smi--version-", "nvidia-smi-L-")):
+        # fwsetup never asks for these; printed where a query's answer belongs, they are
+        # rejected, never misread as GPU rows
+        with pytest.raises(smi.NvidiaParseError):
+            smi.parse_query_csv(text, smi.QUERY_FIELDS)
     elif name == "query-gpu-noheader-nounits-440.64-RTX2080.csv":
-        rows = nvidia.parse_query_csv(text, NOHEADER_440_FIELDS)
+        rows = smi.parse_query_csv(text, NOHEADER_440_FIELDS)
         assert len(rows) == 1
         assert rows[0]["name"] == "GeForce RTX 2080"
         assert rows[0]["driver_version"] == "440.64"
         assert rows[0]["memory.total"] == "7979"
         assert rows[0]["temperature.memory"] is None  # "N/A"
     elif name.startswith("query-compute-apps"):
-        rows = nvidia.parse_query_csv(text, _header_fields(text))
+        rows = smi.parse_query_csv(text, _header_fields(text))
         assert len(rows) == 12
         assert {r["gpu_name"] for r in rows} == {"NVIDIA GeForce RTX 2080 SUPER"}
         assert all(r["used_gpu_memory"] is None and r["gpu_serial"] is None for r in rows)
     elif name.startswith("query-gpu-all-fields"):
-        rows = nvidia.parse_query_csv(text, _header_fields(text))
+        rows = smi.parse_query_csv(text, _header_fields(text))
         assert len(rows) == 1
-        (gpu,) = nvidia.gpus_from_query(rows)
+        (gpu,) = smi.gpus_from_query(rows)
         if "H100" in name:
             assert (gpu.name, gpu.memory_total_mib, gpu.compute_capability, gpu.mig_mode) == (
                 "NVIDIA H100 80GB HBM3",
@@ -272,24 +257,24 @@ def test_parse_query_csv_values() -> None:
         "1, Tesla T4, GPU-2, 00000000:00:0A.0, 15360, [Not Supported], 590.48.01, [N/A]\n"
         "2, Tesla T4, GPU-3, 00000000:00:0B.0, , N/A, 590.48.01, \n"
     )
-    rows = nvidia.parse_query_csv(text, nvidia.QUERY_FIELDS)
+    rows = smi.parse_query_csv(text, smi.QUERY_FIELDS)
     assert rows[1]["compute_cap"] is None and rows[1]["mig.mode.current"] is None
     assert rows[2]["memory.total"] is None and rows[2]["compute_cap"] is None
-    gpus = nvidia.gpus_from_query(rows)
+    gpus = smi.gpus_from_query(rows)
     assert [g.mig_mode for g in gpus] == ["Enabled", None, None]
     assert [g.compute_capability for g in gpus] == ["9.0", None, None]
     assert gpus[0].memory_total_mib == 81559 and gpus[2].memory_total_mib is None
 
 
 def test_parse_query_csv_invalid_field_and_garbage() -> None:
-    with pytest.raises(nvidia.InvalidQueryField) as info:
-        nvidia.parse_query_csv('Field "compute_cap" is not a valid field to query.\n\n', ["x"])
+    with pytest.raises(smi.InvalidQueryField) as info:
+        smi.parse_query_csv('Field "compute_cap" is not a valid field to query.\n\n', ["x"])
     assert info.value.field == "compute_cap"
-    with pytest.raises(nvidia.NvidiaParseError):  # a comma in a value: columns don't add up
-        nvidia.parse_query_csv("0, NVIDIA Foo, Bar, GPU-1\n", ["index", "name", "uuid"])
-    with pytest.raises(nvidia.NvidiaParseError):
-        nvidia.gpus_from_query([{"index": "zero", "name": "x"}])
-    assert nvidia.parse_query_csv("\n\n", ["index"]) == []
+    with pytest.raises(smi.NvidiaParseError):  # a comma in a value: columns don't add up
+        smi.parse_query_csv("0, NVIDIA Foo, Bar, GPU-1\n", ["index", "name", "uuid"])
+    with pytest.raises(smi.NvidiaParseError):
+        smi.gpus_from_query([{"index": "zero", "name": "x"}])
+    assert smi.parse_query_csv("\n\n", ["index"]) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,17 +305,17 @@ def test_parse_proc_and_sys_garbage() -> None:
 # Error recognition (tests/fixtures/errors)
 
 ERRORS: dict[str, Optional[tuple[str, Optional[str]]]] = {
-    "nvidia-smi-failed-couldnt-communicate-wsl1.txt": (nvidia.DRIVER_UNREACHABLE, None),
-    "nvidia-smi-failed-couldnt-communicate-wsl2-indented.txt": (nvidia.DRIVER_UNREACHABLE, None),
-    "nvidia-smi-no-devices-were-found-rtx5090.txt": (nvidia.NO_DEVICES, None),
-    "nvml-driver-library-version-mismatch-550.144.txt": (nvidia.DRIVER_LIBRARY_MISMATCH, "550.144"),
-    "nvml-driver-library-version-mismatch-570.124.txt": (nvidia.DRIVER_LIBRARY_MISMATCH, "570.124"),
+    "nvidia-smi-failed-couldnt-communicate-wsl1.txt": (problems.DRIVER_UNREACHABLE, None),
+    "nvidia-smi-failed-couldnt-communicate-wsl2-indented.txt": (problems.DRIVER_UNREACHABLE, None),
+    "nvidia-smi-no-devices-were-found-rtx5090.txt": (problems.NO_DEVICES, None),
+    "nvml-driver-library-version-mismatch-550.144.txt": (problems.DRIVER_LIBRARY_MISMATCH, "550.144"),
+    "nvml-driver-library-version-mismatch-570.124.txt": (problems.DRIVER_LIBRARY_MISMATCH, "570.124"),
     "nvml-driver-library-version-mismatch-no-version-line.txt": (
-        nvidia.DRIVER_LIBRARY_MISMATCH,
+        problems.DRIVER_LIBRARY_MISMATCH,
         None,
     ),
     "nvml-mismatch-with-proc-version-580.173.02-vs-580.178.txt": (
-        nvidia.DRIVER_LIBRARY_MISMATCH,
+        problems.DRIVER_LIBRARY_MISMATCH,
         "580.178",
     ),
     # PyTorch's messages are for another module; nvidia-smi never prints them
@@ -345,12 +330,12 @@ ERRORS: dict[str, Optional[tuple[str, Optional[str]]]] = {
 
 @pytest.mark.parametrize("path", _fixtures("errors"), ids=lambda p: p.name)
 def test_recognize_smi_error_every_fixture(path: Path) -> None:
-    assert nvidia.recognize_smi_error(path.read_text(encoding="utf-8")) == ERRORS[path.name]
+    assert smi.recognize_smi_error(path.read_text(encoding="utf-8")) == ERRORS[path.name]
 
 
 def test_recognize_smi_error_ignores_normal_output() -> None:
     for path in _fixtures("nvidia-smi"):
-        assert nvidia.recognize_smi_error(path.read_text(encoding="utf-8")) is None
+        assert smi.recognize_smi_error(path.read_text(encoding="utf-8")) is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,7 +441,7 @@ def test_probe_table_only(tmp_path: Path) -> None:
         by_args={"--query-gpu": "Invalid combination of input arguments.\n"},
     )
     out = nvidia.probe(env)
-    assert _codes(out) == [nvidia.UNPARSEABLE]
+    assert _codes(out) == [problems.UNPARSEABLE]
     drv = out.fields["nvidia"]
     assert (drv.driver_version, drv.cuda_driver_version, drv.source) == (
         "515.65.01",
@@ -492,7 +477,7 @@ def test_probe_driver_unreachable(tmp_path: Path, fixture: str) -> None:
     env, bindir = _env(tmp_path)
     make_tool(bindir, "nvidia-smi", fixture_bytes(f"errors/{fixture}"), rc=9)
     out = nvidia.probe(env)
-    assert _codes(out) == [nvidia.DRIVER_UNREACHABLE]
+    assert _codes(out) == [problems.DRIVER_UNREACHABLE]
     assert out.fields["nvidia"] is None and out.gpus == []
 
 
@@ -505,7 +490,7 @@ def test_probe_library_mismatch_with_procfs(tmp_path: Path) -> None:
     make_tool(bindir, "nvidia-smi", smi_output, rc=18)
     out = nvidia.probe(env)
     (problem,) = out.problems
-    assert problem.code == nvidia.DRIVER_LIBRARY_MISMATCH and problem.source == "nvidia"
+    assert problem.code == problems.DRIVER_LIBRARY_MISMATCH and problem.source == "nvidia"
     assert "580.178" in problem.message and "580.173.02" in problem.message
     drv = out.fields["nvidia"]
     assert (drv.driver_version, drv.source) == ("580.173.02", "procfs")
@@ -521,7 +506,7 @@ def test_probe_library_mismatch_without_version_line(tmp_path: Path) -> None:
         rc=18,
     )
     out = nvidia.probe(env)
-    assert _codes(out) == [nvidia.DRIVER_LIBRARY_MISMATCH]
+    assert _codes(out) == [problems.DRIVER_LIBRARY_MISMATCH]
     assert out.fields["nvidia"] is None
 
 
@@ -534,7 +519,7 @@ def test_probe_no_devices(tmp_path: Path) -> None:
         rc=6,
     )
     out = nvidia.probe(env)
-    assert _codes(out) == [nvidia.NO_DEVICES]
+    assert _codes(out) == [problems.NO_DEVICES]
     assert out.fields["nvidia"].source == "procfs" and out.gpus == []
 
 
@@ -542,7 +527,7 @@ def test_probe_garbage_output(tmp_path: Path) -> None:
     env, bindir = _env(tmp_path)
     make_tool(bindir, "nvidia-smi", b"\x00\x01 something, else\nentirely\n")
     out = nvidia.probe(env)
-    assert _codes(out) == [nvidia.UNPARSEABLE, nvidia.UNPARSEABLE]
+    assert _codes(out) == [problems.UNPARSEABLE, problems.UNPARSEABLE]
     assert out.fields["nvidia"] is None and out.gpus == []
 
 
@@ -564,7 +549,7 @@ def test_probe_non_utf8_bytes(tmp_path: Path) -> None:
         by_args={"--query-gpu": b"0, " + name + b", GPU-1, 00000000:01:00.0, 24564, 8.9, 580.65.06, [N/A]\n"},
     )
     out = nvidia.probe(env)
-    assert _codes(out) == [nvidia.UNPARSEABLE]  # the table, not the query
+    assert _codes(out) == [problems.UNPARSEABLE]  # the table, not the query
     (gpu,) = out.gpus
     assert gpu.name is not None and "\ufffd" in gpu.name
     drv = out.fields["nvidia"]
@@ -609,7 +594,7 @@ def test_probe_nothing_at_all(tmp_path: Path) -> None:
 def test_probe_wsl_nvidia_smi_off_path(tmp_path: Path) -> None:
     env, _ = _env(tmp_path)
     make_tool(
-        env.path(nvidia.WSL_NVIDIA_SMI).parent,
+        env.path(WSL_NVIDIA_SMI).parent,
         "nvidia-smi",
         fixture_bytes("nvidia-smi/wsl2-smi-530.47-driver-531.68-cuda12.1-RTX3070.txt"),
         by_args={
@@ -634,7 +619,7 @@ def test_probe_never_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     def boom(_: str) -> Any:
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr(nvidia, "parse_smi_table", boom)
+    monkeypatch.setattr(smi, "parse_smi_table", boom)
     out = nvidia.probe(env)
     assert out.fields["nvidia"] is None
     assert _codes(out)[-1] == "probe-crashed"
@@ -700,8 +685,8 @@ class FakeNvml:
 
 def test_read_nvml() -> None:
     lib = FakeNvml()
-    report = nvidia.read_nvml(lib)
-    assert report is not None and lib.shut_down
+    report = nvml.read(lib)
+    assert isinstance(report, nvml.NvmlReport) and lib.shut_down
     assert (report.driver_version, report.cuda_version) == ("570.124.06", "12.8")
     assert report.gpus == [
         GPU(
@@ -718,17 +703,98 @@ def test_read_nvml() -> None:
     ]
 
 
+def test_read_nvml_every_handle_refused() -> None:
+    class Lost(FakeNvml):
+        def nvmlDeviceGetHandleByIndex_v2(self, index: Any, p: Any) -> int:
+            return 15  # NVML_ERROR_GPU_IS_LOST
+
+    lib = Lost()
+    assert nvml.read(lib) is None  # not "no GPU": nvidia-smi is asked, and says why
+    assert lib.shut_down
+
+
 def test_read_nvml_init_failure_and_missing_functions() -> None:
-    assert nvidia.read_nvml(FakeNvml(init_rc=18)) is None  # NVML_ERROR_LIB_RM_VERSION_MISMATCH
-    assert nvidia.read_nvml(object()) is None  # no nvmlInit at all
+    lib = FakeNvml(init_rc=18)  # NVML_ERROR_LIB_RM_VERSION_MISMATCH
+    assert nvml.read(lib, "580.178") == nvml.InitFailed(18, "580.178")
+    assert not lib.shut_down  # nvmlShutdown only after a successful init
+    assert nvml.read(object()) is None  # no nvmlInit at all
+
+
+@pytest.mark.parametrize(
+    ("rc", "code", "words"),
+    [
+        (9, problems.DRIVER_UNREACHABLE, "NVML could not talk to the NVIDIA driver"),
+        (4, problems.NO_PERMISSION, "NVML has no permission"),
+        (
+            18,
+            problems.DRIVER_LIBRARY_MISMATCH,
+            "NVML library is 580.178 but the loaded kernel module is 580.173.02",
+        ),
+        (999, problems.NVML_FAILED, "nvmlInit returned NVML_ERROR_UNKNOWN (999)"),
+        (17, problems.NVML_FAILED, "NVML_ERROR_OPERATING_SYSTEM (17)"),
+        (4242, problems.NVML_FAILED, "NVML error 4242 (4242)"),
+    ],
+)
+def test_init_problem_from_the_return_code(rc: int, code: str, words: str) -> None:
+    problem = nvml.init_problem(nvml.InitFailed(rc, "580.178"), "580.173.02")
+    assert (problem.code, problem.source) == (code, "nvidia")
+    assert words in problem.message
+
+
+def _refusing_nvml(monkeypatch: pytest.MonkeyPatch, rc: int, library_version: Optional[str]) -> None:
+    """This machine's NVML, as the probe sees it, answers nvmlInit with rc."""
+    monkeypatch.setattr(nvidia, "_nvml", lambda env: nvml.read(FakeNvml(init_rc=rc), library_version))
+
+
+def test_probe_nvml_mismatch_code_with_procfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The TrueNAS machine again, but told by nvmlInit's code: no nvidia-smi text is read
+    env, bindir = _env(tmp_path, proc=_text("procfs/proprietary-580.173.02-truenas.txt"))
+    make_tool(bindir, "nvidia-smi", "must not be run", rc=1)
+    _refusing_nvml(monkeypatch, 18, "580.178")
+    out = nvidia.probe(env)
+    (problem,) = out.problems
+    assert problem.code == problems.DRIVER_LIBRARY_MISMATCH
+    assert "580.178" in problem.message and "580.173.02" in problem.message
+    drv = out.fields["nvidia"]
+    assert (drv.driver_version, drv.source) == ("580.173.02", "procfs")
+    assert (drv.cuda_driver_version, drv.cuda_driver_version_source) == ("13.0", "table")
+
+
+@pytest.mark.parametrize(
+    ("rc", "code"),
+    [(9, problems.DRIVER_UNREACHABLE), (4, problems.NO_PERMISSION), (999, problems.NVML_FAILED)],
+)
+def test_probe_nvml_refusal_is_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rc: int, code: str
+) -> None:
+    env, bindir = _env(tmp_path)
+    make_tool(bindir, "nvidia-smi", "must not be run", rc=1)
+    _refusing_nvml(monkeypatch, rc, None)
+    out = nvidia.probe(env)
+    assert _codes(out) == [code]
+    assert out.fields["nvidia"] is None and out.gpus == []
+
+
+def test_probe_nvml_without_gpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    class NoGpu(FakeNvml):
+        def nvmlDeviceGetCount_v2(self, p: Any) -> int:
+            p.contents.value = 0
+            return 0
+
+    env, bindir = _env(tmp_path)
+    make_tool(bindir, "nvidia-smi", "must not be run", rc=1)
+    monkeypatch.setattr(nvidia, "_nvml", lambda env: nvml.read(NoGpu()))
+    out = nvidia.probe(env)
+    assert _codes(out) == [problems.NO_DEVICES]
+    assert out.fields["nvidia"].source == "nvml" and out.gpus == []
 
 
 def test_probe_prefers_nvml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     bindir = tmp_path / "bin"
     make_tool(bindir, "nvidia-smi", "must not be needed", rc=1)
     env = ProbeEnv(root=Path("/"), environ=path_env(bindir))
-    monkeypatch.setattr(nvidia, "find_nvml", lambda: "libnvidia-ml.so.1")
-    monkeypatch.setattr(nvidia, "_load_nvml", lambda path: FakeNvml())
+    monkeypatch.setattr(nvml, "library_candidates", lambda: ["libnvidia-ml.so.1"])
+    monkeypatch.setattr(nvml, "load", lambda path: FakeNvml())
     out = nvidia.probe(env)
     assert out.problems == []
     drv = out.fields["nvidia"]
@@ -740,25 +806,132 @@ def test_probe_prefers_nvml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert out.gpus[0].compute_capability == "12.0"
 
 
+def test_probe_nvml_init_code_through_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The whole path on this machine: a library that loads, an nvmlInit that refuses
+    bindir = tmp_path / "bin"
+    make_tool(bindir, "nvidia-smi", "must not be run", rc=1)
+    env = ProbeEnv(root=Path("/"), environ=path_env(bindir))
+    monkeypatch.setattr(nvml, "library_candidates", lambda: ["libnvidia-ml.so.1"])
+    monkeypatch.setattr(nvml, "load", lambda path: FakeNvml(init_rc=9))
+    out = nvidia.probe(env)
+    assert _codes(out) == [problems.DRIVER_UNREACHABLE]
+
+
+def test_probe_library_tries_the_next_candidate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tmp_path / "libnvidia-ml.so.580.178"
+    real.write_bytes(b"")
+    link = tmp_path / "libnvidia-ml.so.1"
+    link.symlink_to(real.name)
+    tried: list[str] = []
+
+    def load(path: str) -> Any:
+        tried.append(path)
+        if path == "/broken/libnvidia-ml.so.1":
+            raise OSError("wrong ELF class")
+        return FakeNvml(init_rc=18)
+
+    monkeypatch.setattr(nvml, "library_candidates", lambda: ["/broken/libnvidia-ml.so.1", str(link)])
+    monkeypatch.setattr(nvml, "load", load)
+    assert nvml.probe_library() == nvml.InitFailed(18, "580.178")
+    assert tried == ["/broken/libnvidia-ml.so.1", str(link)]
+    monkeypatch.setattr(nvml, "library_candidates", lambda: ["/broken/libnvidia-ml.so.1"])
+    assert nvml.probe_library() is None
+
+
+def test_library_version_from_the_soname_link(tmp_path: Path) -> None:
+    real = tmp_path / "libnvidia-ml.so.570.124.06"
+    real.write_bytes(b"")
+    link = tmp_path / "libnvidia-ml.so.1"
+    link.symlink_to(real.name)
+    assert nvml.library_version(str(link)) == "570.124.06"
+    assert nvml.library_version("libnvidia-ml.so.1") is None
+    assert nvml.library_version(str(tmp_path / "nvml.dll")) is None
+
+
+def test_library_candidates_only_look() -> None:
+    found = nvml.library_candidates()
+    if sys.platform.startswith("linux"):
+        assert found  # a path that exists, else the soname for the loader
+        assert all(os.path.isfile(p) for p in found) or found == ["libnvidia-ml.so.1"]
+
+
 def test_nvml_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def never() -> Optional[str]:
+    def never() -> list[str]:
         raise AssertionError("NVML must not be looked for")
 
-    monkeypatch.setattr(nvidia, "find_nvml", never)
+    monkeypatch.setattr(nvml, "library_candidates", never)
     off = ProbeEnv(root=Path("/"), environ={nvidia.NO_NVML_ENV: "1"})
-    assert nvidia._nvml_probe(off) is None
+    assert nvidia._nvml(off) is None
     recorded = ProbeEnv(root=tmp_path, environ={})
-    assert nvidia._nvml_probe(recorded) is None
+    assert nvidia._nvml(recorded) is None
 
 
 def test_nvml_hang_is_bounded() -> None:
     started = time.monotonic()
-    assert nvidia._bounded(lambda: time.sleep(5), 0.2) is None
+    assert nvml.bounded(lambda: time.sleep(5), 0.2) is None
     assert time.monotonic() - started < 1.0
-    assert nvidia._bounded(lambda: 1 // 0, 1.0) is None
-    assert nvidia._bounded(lambda: 7, 1.0) == 7
+    assert nvml.bounded(lambda: 1 // 0, 1.0) is None
+    assert nvml.bounded(lambda: 7, 1.0) == 7
 
 
 def test_ctypes_structures_match_nvml_layout() -> None:
-    assert ctypes.sizeof(nvidia._NvmlMemory) == 24
-    assert ctypes.sizeof(nvidia._NvmlPciInfo) == 16 + 5 * 4 + 32
+    assert ctypes.sizeof(nvml.Memory) == 24
+    assert ctypes.sizeof(nvml.PciInfo) == 16 + 5 * 4 + 32
+
+
+# ---------------------------------------------------------------------------------------------
+# Recorded tables finished as the probe finishes them (what tests/machines.py builds on)
+
+
+def test_describe_fills_from_the_tables() -> None:
+    table = smi.parse_smi_table(_text("nvidia-smi/driver-418.116.00-cuda-NA-RTX2080Ti-in-container.txt"))
+    driver, gpus = nvidia.describe(table.gpus, table.driver_version, table.cuda_version, "nvidia-smi", False)
+    assert (driver.driver_version, driver.cuda_driver_version, driver.cuda_driver_version_source) == (
+        "418.116.00",
+        "10.1",
+        "table",
+    )
+    assert [(g.compute_capability, g.compute_capability_source) for g in gpus] == [("7.5", "table")]
+    wsl = smi.parse_smi_table(_text("nvidia-smi/wsl2-smi-530.47-driver-531.68-cuda12.1-RTX3070.txt"))
+    driver, _ = nvidia.describe(wsl.gpus, wsl.driver_version, None, "nvidia-smi", True)
+    assert driver.cuda_driver_version_source == "table"  # the Windows column for WSL2's driver
+
+
+def test_driver_problem_words_each_code_once() -> None:
+    for code in (
+        problems.DRIVER_UNREACHABLE,
+        problems.NO_PERMISSION,
+        problems.NO_DEVICES,
+        problems.DRIVER_LIBRARY_MISMATCH,
+    ):
+        problem = problems.driver_problem(code, "NVML", "580.178", "580.173.02")
+        assert (problem.code, problem.source) == (code, "nvidia") and problem.message
+    assert (
+        "nvidia-smi could not talk"
+        in problems.driver_problem(problems.DRIVER_UNREACHABLE, "nvidia-smi").message
+    )
+    with pytest.raises(ValueError, match="not a driver-level"):
+        problems.driver_problem(problems.UNPARSEABLE, "NVML")
+
+
+def test_probe_imports_only_the_sources_it_uses(tmp_path: Path) -> None:
+    """doctor pays for a source's module only when that source is used."""
+    import subprocess
+
+    (tmp_path / "proc/driver/nvidia").mkdir(parents=True)
+    (tmp_path / "proc/driver/nvidia/version").write_text(_text("procfs/open-565.57.01-ubuntu24.04.txt"))
+    code = f"""
+import sys
+from pathlib import Path
+from fwsetup.probe import nvidia
+from fwsetup.probe.base import ProbeEnv
+loaded = lambda: sorted(m.rsplit(".", 1)[1] for m in sys.modules if m.startswith("fwsetup.probe.nvidia."))
+nvidia.probe(ProbeEnv(root=Path({str(tmp_path / "empty")!r}), environ={{"PATH": ""}}))
+print(loaded())
+out = nvidia.probe(ProbeEnv(root=Path({str(tmp_path)!r}), environ={{"PATH": ""}}))
+print(loaded(), out.fields["nvidia"].driver_version)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines() == ["['problems']", "['problems', 'tables'] 565.57.01"]

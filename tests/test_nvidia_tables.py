@@ -8,7 +8,8 @@ from typing import Optional
 import pytest
 
 from fwsetup import facts as data
-from fwsetup.probe.nvidia import compute_capability_for_name, max_cuda_for_driver, version_key
+from fwsetup import versions
+from fwsetup.probe.nvidia.tables import compute_capability_for_name, max_cuda_for_driver
 
 VERSION = re.compile(r"^\d+(\.\d+)*$")
 
@@ -125,27 +126,27 @@ def test_truncated_names_never_get_a_wrong_capability(name: str, cc: Optional[st
 def test_cuda_drivers_schema() -> None:
     table = data.load("cuda_drivers")
     rows = table["cuda"]
-    versions = [r["version"] for r in rows]
-    assert versions == sorted(versions, key=version_key), "keep rows ascending"
+    listed = [r["version"] for r in rows]
+    assert listed == sorted(listed, key=versions.release), "keep rows ascending"
     for needed in ["8.0", "9.0", "9.1", "9.2", "10.0", "10.1", "10.2"]:
-        assert needed in versions
+        assert needed in listed
     for minor in range(9):
-        assert f"11.{minor}" in versions
+        assert f"11.{minor}" in listed
     for minor in [0, 1, 2, 3, 4, 5, 6, 8, 9]:  # there is no CUDA 12.7
-        assert f"12.{minor}" in versions
+        assert f"12.{minor}" in listed
     for needed in ["13.0", "13.1", "13.2"]:
-        assert needed in versions
+        assert needed in listed
     previous: tuple[int, ...] = ()
     for row in rows:
         assert set(row) <= {"version", "linux_driver", "windows_driver", "source"}, row
         assert isinstance(row["source"], str) and row["source"], row
         assert VERSION.match(row["linux_driver"]), row
-        assert version_key(row["linux_driver"]) >= previous, f"driver floors must rise: {row}"
-        previous = version_key(row["linux_driver"])
+        assert versions.release(row["linux_driver"]) >= previous, f"driver floors must rise: {row}"
+        previous = versions.release(row["linux_driver"])
         if "windows_driver" in row:
             assert VERSION.match(row["windows_driver"]), row
         else:  # Table 3 lists "N/A" for Windows from 13.0 on
-            assert version_key(row["version"]) >= (13,), row
+            assert versions.release(row["version"]) >= (13,), row
     families = {f["major"]: f for f in table["family"]}
     assert set(families) == {11, 12, 13}
     assert (families[11]["linux_min_driver"], families[11]["windows_min_driver"]) == (
@@ -203,9 +204,10 @@ def test_max_cuda_for_driver(driver: str, system: str, cuda: Optional[str]) -> N
     assert max_cuda_for_driver(driver, system=system) == cuda
 
 
-def test_version_key() -> None:
-    assert version_key("470.63.01") == (470, 63, 1)
-    assert version_key("570.26") < version_key("570.124.06")
-    assert version_key("580") <= version_key("580.65.06")
-    assert version_key("12.0+cu") == (12, 0)
-    assert version_key("n/a") == ()
+def test_driver_versions_compare_by_release() -> None:
+    """The tables compare driver versions as numeric releases (fwsetup.versions)."""
+    assert versions.release("470.63.01") == (470, 63, 1)
+    assert versions.release("570.26") < versions.release("570.124.06")
+    assert versions.release("580") <= versions.release("580.65.06")
+    assert versions.release("12.0+cu") == (12, 0)
+    assert versions.release("n/a") == ()

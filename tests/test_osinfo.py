@@ -31,7 +31,7 @@ def fake_root(tmp_path: Path, os_release: str) -> Path:
 def test_os_release_fixtures(tmp_path: Path, fixture: str) -> None:
     env = ProbeEnv(root=fake_root(tmp_path, fixture), environ={})
     out = Probed()
-    fields = osinfo.parse_os_release_with_distro(env, out)
+    fields = osinfo.read_os_release(env, out)
     distro_id, version, codename = OS_RELEASES[fixture]
     assert fields["distro_id"] == distro_id
     assert fields["distro_version"] == version
@@ -42,9 +42,23 @@ def test_os_release_fixtures(tmp_path: Path, fixture: str) -> None:
 
 def test_missing_os_release_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     out = Probed()
-    fields = osinfo.parse_os_release_with_distro(ProbeEnv(root=tmp_path, environ={}), out)
+    fields = osinfo.read_os_release(ProbeEnv(root=tmp_path, environ={}), out)
     assert fields["distro_id"] is None
     assert [p.code for p in out.problems] == ["os-release-missing"]
+
+
+def test_usr_lib_os_release_and_one_without_id(tmp_path: Path) -> None:
+    lib = tmp_path / "usr" / "lib"
+    lib.mkdir(parents=True)
+    (lib / "os-release").write_text('NAME="Arch Linux"\nID=arch\nID_LIKE="archlinux"\n# comment\n')
+    out = Probed()
+    fields = osinfo.read_os_release(ProbeEnv(root=tmp_path, environ={}), out)
+    assert (fields["distro_id"], fields["distro_like"], out.problems) == ("arch", ["archlinux"], [])
+    (lib / "os-release").write_text('NAME="Something"\n')
+    out = Probed()
+    assert osinfo.read_os_release(ProbeEnv(root=tmp_path, environ={}), out)["distro_id"] is None
+    assert [p.code for p in out.problems] == ["os-release-missing"]
+    assert "no ID=" in out.problems[0].message
 
 
 @pytest.mark.parametrize(
@@ -104,3 +118,17 @@ def test_real_machine_probe() -> None:
     assert info.system
     if info.system == "Linux":
         assert info.libc is not None
+
+
+def test_windows_version_without_a_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from fwsetup.probe import host
+
+    info = SimpleNamespace(major=10, minor=0, build=9200, platform_version=(10, 0, 22631))
+    monkeypatch.setattr(host.sys, "getwindowsversion", lambda: info, raising=False)
+    assert host.windows_version() == "10.0.22631"  # the real version, not the compatibility shim's
+    monkeypatch.setattr(host.sys, "platform", "win32")
+    assert host.release() == "10.0.22631"
+    monkeypatch.delattr(host.sys, "getwindowsversion")
+    assert host.windows_version() == ""

@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from fakes import make_tool, path_env
 
 from fwsetup.probe import dists, frameworks, interpreters, pci, python, resources
@@ -140,3 +141,39 @@ def test_env_has_no_effect_on_real_environ(tmp_path: Path) -> None:
     before = dict(os.environ)
     python.probe(ProbeEnv(environ=path_env(tmp_path)))
     assert dict(os.environ) == before
+
+
+def test_resources_without_proc_on_linux_never_asks_psutil(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fwsetup.probe import host
+
+    monkeypatch.setattr(host, "system", lambda: "Linux")
+    monkeypatch.setitem(sys.modules, "psutil", None)  # importing it would now fail loudly
+    out = resources.probe(ProbeEnv(root=tmp_path, environ={}, disk_path=str(tmp_path)))
+    res = out.fields["resources"]
+    assert out.problems == []
+    assert (res.memory_total_mib, res.memory_available_mib, res.cpu_cores_physical) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("system", "model"),
+    [("Linux", None), ("Windows", "Intel64 Family 6 Model 85"), ("Darwin", "Apple M2 Pro")],
+)
+def test_cpu_model_without_proc_runs_no_hidden_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system: str, model: str
+) -> None:
+    import subprocess
+
+    from fwsetup.probe import host
+
+    def hidden(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"a tool run outside the runner: {args}")
+
+    monkeypatch.setattr(subprocess, "check_output", hidden)  # what platform.processor() uses
+    monkeypatch.setattr(host, "system", lambda: system)
+    bindir = tmp_path / "bin"
+    make_tool(bindir, "sysctl", "Apple M2 Pro\n")  # the only tool it may ask, through ProbeEnv.run
+    make_tool(bindir, "uname", "must not be run\n", rc=1)
+    environ = path_env(bindir, PROCESSOR_IDENTIFIER="Intel64 Family 6 Model 85")
+    assert resources.cpu_model_and_flags(ProbeEnv(root=tmp_path, environ=environ)) == (model, [])

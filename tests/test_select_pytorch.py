@@ -198,7 +198,7 @@ DRIVERS = [
 
 
 def driver_cuda(driver: str) -> Optional[str]:
-    from fwsetup.probe.nvidia import max_cuda_for_driver
+    from fwsetup.probe.nvidia.tables import max_cuda_for_driver
 
     return max_cuda_for_driver(driver)
 

@@ -21,6 +21,8 @@ DEFAULT_PROBE_TIMEOUT = 5.0
 
 @dataclass
 class ProbeEnv:
+    """Where a probe looks (root, PATH via environ) and how long a tool may take."""
+
     timeout: float = DEFAULT_PROBE_TIMEOUT
     root: Path = Path("/")
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))

@@ -179,6 +179,8 @@ def _is_dir(env: ProbeEnv, p: str) -> bool:
 
 @dataclass
 class _Found:
+    """A toolkit candidate while the probe still gathers its facts."""
+
     path: str  # resolved, as seen from env.root (or a host path when outside it)
     source: str
     version: Optional[str] = None

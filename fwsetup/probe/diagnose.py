@@ -1,13 +1,14 @@
 """From facts to findings: what is wrong with this machine for ML work, and the fix.
 
-Pure: reads a SystemReport (possibly another machine's), performs no I/O.
+Pure: reads a SystemReport (possibly another machine's), performs no I/O. The compatibility
+rules and build tables are imported by the rules that need them, and only when the report has
+a driver, a toolkit or a framework to check: a plain machine's doctor never loads them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.report import Finding, SystemReport
 
 LOW_DISK_WARN_MIB = 20 * 1024  # one CUDA framework environment takes 5-10 GiB
@@ -47,10 +48,27 @@ def driver_state(report: SystemReport) -> Iterator[Finding]:
             yield Finding(
                 "driver-unreachable",
                 "error",
-                "nvidia-smi cannot talk to the NVIDIA driver: the kernel module is not loaded",
+                "the NVIDIA driver cannot be reached: the kernel module is not loaded",
                 "install or reinstall the NVIDIA driver for this kernel, then reboot "
                 "(check `lsmod | grep nvidia` and Secure Boot module signing)",
             )
+    if "nvidia-no-permission" in codes:
+        yield Finding(
+            "driver-no-permission",
+            "error",
+            "this user may not talk to the NVIDIA driver: the /dev/nvidia* device files cannot be opened",
+            "add the user to the group that owns /dev/nvidia* (often `video`) and log in again; in a "
+            "container, start it with the GPU passed in (`--gpus all` with the NVIDIA container toolkit)",
+        )
+    if "nvidia-nvml-failed" in codes:
+        yield Finding(
+            "driver-nvml-failed",
+            "error",
+            f"the NVIDIA management library could not start ({codes['nvidia-nvml-failed']}); "
+            "no CUDA program is likely to start either",
+            "check `dmesg | grep -i nvrm`; in a container that lost its GPU after a `systemctl "
+            "daemon-reload` on the host, restart the container; otherwise reboot",
+        )
     if "nvidia-no-devices" in codes:
         yield Finding(
             "driver-sees-no-gpu",
@@ -67,6 +85,8 @@ def driver_state(report: SystemReport) -> Iterator[Finding]:
         & {
             "nvidia-driver-library-mismatch",
             "nvidia-driver-unreachable",
+            "nvidia-no-permission",
+            "nvidia-nvml-failed",
         }
     ):
         yield Finding(
@@ -94,6 +114,8 @@ def toolkit_newer_than_driver(report: SystemReport) -> Iterator[Finding]:
     nv = report.nvidia
     if nv is None or not nv.cuda_driver_version:
         return
+    from fwsetup.facts.compat import driver_runs_cuda
+
     for tk in report.cuda_toolkits:
         if not tk.version:
             continue
@@ -110,8 +132,6 @@ def toolkit_newer_than_driver(report: SystemReport) -> Iterator[Finding]:
 
 
 def framework_builds(report: SystemReport) -> Iterator[Finding]:
-    from fwsetup.facts import matrix
-
     gpus = report.nvidia_gpus()
     nv = report.nvidia
     for fw in report.frameworks:
@@ -128,6 +148,8 @@ def framework_builds(report: SystemReport) -> Iterator[Finding]:
             continue
         if not fw.cuda or not fw.variant:
             continue
+        from fwsetup.facts import matrix
+        from fwsetup.facts.compat import cc_covered, driver_runs_cuda
         from fwsetup.plan.select import platform_key
 
         variant = matrix.torch_variant(fw.version, fw.variant, platform_key(report))

@@ -18,6 +18,8 @@ _DIST_DIR = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+?)(?:-py[\d.]+)?(?:-[
 
 @dataclass(frozen=True)
 class Dist:
+    """An installed distribution, from its dist-info directory name."""
+
     name: str  # normalised (PEP 503): lower case, runs of -_. become -
     version: str
     location: str

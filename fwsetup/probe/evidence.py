@@ -1,6 +1,6 @@
 """What must exist for a hardware probe to have anything to find, checked before its module is
 imported: most machines have no NVIDIA, AMD or Apple GPU, and `doctor` should not pay for
-importing those parsers there. The paths are the probes' own (nvidia.py imports them)."""
+importing those parsers there. The paths are the probes' own (nvidia/ imports them)."""
 
 from __future__ import annotations
 

@@ -21,11 +21,21 @@ def machine() -> str:
 
 
 def release() -> str:
+    """The kernel release: uname's on POSIX, the NT version ("10.0.22631") on Windows."""
     if sys.platform == "win32":
-        import platform
-
-        return platform.release()
+        return windows_version()
     return os.uname().release
+
+
+def windows_version() -> str:
+    """ "10.0.22631" from the running system itself. Not platform.version()/release(): before
+    Python 3.12 they start `cmd /c ver` through a shell, with no timeout."""
+    get = getattr(sys, "getwindowsversion", None)
+    if get is None:
+        return ""
+    info = get()
+    major, minor, build = getattr(info, "platform_version", None) or (info.major, info.minor, info.build)
+    return f"{major}.{minor}.{build}"
 
 
 def python_version() -> str:

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from fwsetup.facts.compat import vtuple
+from fwsetup import versions
 from fwsetup.probe import host
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import Interpreter
@@ -54,7 +54,7 @@ def probe(env: ProbeEnv) -> Probed:
 
 
 def _sort_key(interp: Interpreter) -> tuple[tuple[int, ...], str]:
-    return (vtuple(interp.version), interp.source)
+    return (versions.release(interp.version), interp.source)
 
 
 def pyenv_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
@@ -121,7 +121,7 @@ def path_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
             names = os.listdir(d)
         except OSError:
             continue
-        for name in sorted(names):
+        for name in sorted(n for n in names if n.startswith("python")):  # /usr/bin: 1000s of names
             m = _EXE_NAME.match(name)
             if not m:
                 continue

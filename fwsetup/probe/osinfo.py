@@ -36,44 +36,28 @@ def _distro_fields(env: ProbeEnv, system: str, out: Probed) -> dict[str, Any]:
 
         return {"distro_id": "macos", "distro_version": platform.mac_ver()[0] or None}
     if system == "Windows":
-        import platform
-
-        return {"distro_id": "windows", "distro_version": platform.version() or None}
+        return {"distro_id": "windows", "distro_version": host.windows_version() or None}
     if system != "Linux":
         return {}
-    return parse_os_release_with_distro(env, out)
+    return read_os_release(env, out)
 
 
-def parse_os_release_with_distro(env: ProbeEnv, out: Probed) -> dict[str, Any]:
-    """os-release (the standard every current distribution ships) is read directly; the
-    distro package, which also knows older release files, is the fallback."""
+def read_os_release(env: ProbeEnv, out: Probed) -> dict[str, Any]:
+    """Distribution facts from os-release, the file every current distribution ships
+    (/etc/os-release, else /usr/lib/os-release).
+
+    Read by `parse_os_release`, not the `distro` package: importing distro and asking it costs
+    ~9 ms CPU of doctor's start (measured side by side; the parse itself is 22 us against
+    790 us), and what distro adds (pre-2012 release files, lsb_release) is for distributions
+    no framework wheel supports any more (CentOS 6 and older).
+    """
     text = env.read_text("/etc/os-release") or env.read_text("/usr/lib/os-release")
-    if text is not None:
-        fields = parse_os_release(text)
-        if fields.get("distro_id"):
-            return fields
-    import distro
-
-    try:
-        if str(env.root) == "/":
-            dist = distro.LinuxDistribution(include_lsb=False, include_uname=False, include_oslevel=False)
-        else:
-            dist = distro.LinuxDistribution(root_dir=str(env.root))
-        distro_id = dist.id() or None
-        version = dist.version() or None
-        codename = dist.codename() or None
-        like = dist.like().split() if dist.like() else []
-    except Exception as exc:  # distro reads files that may be malformed
-        out.problem("os-release-unreadable", f"cannot read os-release: {exc}", "osinfo")
-        return {}
-    if distro_id is None:
-        out.problem("os-release-missing", "no /etc/os-release: distribution unknown", "osinfo")
-    return {
-        "distro_id": distro_id,
-        "distro_version": version,
-        "distro_codename": codename.lower() if codename else None,
-        "distro_like": like,
-    }
+    fields = parse_os_release(text) if text is not None else {}
+    if not fields.get("distro_id"):
+        why = "no /etc/os-release" if text is None else "os-release names no distribution (no ID=)"
+        out.problem("os-release-missing", f"{why}: distribution unknown", "osinfo")
+        return {**fields, "distro_id": None}
+    return fields
 
 
 def parse_os_release(text: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
+from fwsetup.probe import host
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import Resources
 
@@ -21,7 +22,9 @@ def probe(env: ProbeEnv) -> Probed:
         mem_total, mem_avail = parse_meminfo(meminfo)
         logical = os.cpu_count()
         physical = physical_cores(env.read_text("/proc/cpuinfo") or "")
-    else:
+    elif host.system() == "Linux":  # no /proc here (or a recorded root without it): unknown
+        logical = os.cpu_count()
+    else:  # macOS, Windows, BSD: no /proc, so psutil, the one place fwsetup uses it
         try:
             import psutil
 
@@ -78,12 +81,18 @@ def physical_cores(cpuinfo: str) -> Optional[int]:
 
 
 def cpu_model_and_flags(env: ProbeEnv) -> tuple[Optional[str], list[str]]:
+    """From /proc/cpuinfo; elsewhere the model only. Not `platform.processor()`: it runs
+    `uname -p` or `sysctl` itself, without a timeout."""
     text = env.read_text("/proc/cpuinfo")
-    if text is None:
-        import platform
-
-        return (platform.processor() or None, [])
-    return parse_cpuinfo(text)
+    if text is not None:
+        return parse_cpuinfo(text)
+    system = host.system()
+    if system == "Windows":
+        return env.environ.get("PROCESSOR_IDENTIFIER") or None, []
+    if system == "Darwin":
+        result = env.run(["sysctl", "-n", "machdep.cpu.brand_string"])
+        return (result.stdout.strip() or None) if result.ok else None, []
+    return None, []
 
 
 def parse_cpuinfo(text: str) -> tuple[Optional[str], list[str]]:
