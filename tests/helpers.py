@@ -136,3 +136,11 @@ def tiny_env(home: Path, **extra: str) -> dict[str, str]:
     env = {"FWSETUP_HOME": str(home), "FWSETUP_RECIPES_DIR": str(TINY_RECIPES)}
     env.update(extra)
     return env
+
+
+def raw_facts(name: str) -> Any:
+    """A facts table as plain TOML, for tests that check the data itself (fwsetup reads it typed)."""
+    from fwsetup import tomlfile
+    from fwsetup.facts.schema import DATA_DIR
+
+    return tomlfile.load(DATA_DIR / f"{name}.toml")

@@ -11,10 +11,10 @@ import dataclasses
 from typing import Any, Optional
 
 import pytest
+from helpers import raw_facts
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from fwsetup import facts as data
 from fwsetup.facts import schema, tensorflow
 
 PLATFORMS = {"linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64"}
@@ -28,7 +28,7 @@ def vt(version: str) -> tuple[int, ...]:
 
 
 def torch_releases() -> list[dict[str, Any]]:
-    return list(data.load("pytorch")["release"])
+    return list(raw_facts("pytorch")["release"])
 
 
 def torch_release(minor: str) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def torch_variant(minor: str, name: str, platform: str = "linux-x86_64") -> Opti
 
 
 def tf_release(minor: str) -> dict[str, Any]:
-    for r in data.load("tensorflow")["release"]:
+    for r in raw_facts("tensorflow")["release"]:
         if r["version"] == minor or r["version"].startswith(minor + "."):
             release: dict[str, Any] = r
             return release
@@ -55,7 +55,7 @@ def tf_release(minor: str) -> dict[str, Any]:
 
 
 def jax_extra(name: str) -> dict[str, Any]:
-    for e in data.load("jax")["cuda_extra"]:
+    for e in raw_facts("jax")["cuda_extra"]:
         if e["name"] == name:
             extra: dict[str, Any] = e
             return extra
@@ -67,7 +67,7 @@ def jax_extra(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("name", ["pytorch", "tensorflow", "jax"])
 def test_versions_and_python_specifiers_parse(name: str) -> None:
-    releases = data.load(name)["release"]
+    releases = raw_facts(name)["release"]
     assert releases
     seen = set()
     for r in releases:
@@ -80,7 +80,7 @@ def test_versions_and_python_specifiers_parse(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["pytorch", "tensorflow", "jax"])
 def test_every_entry_has_a_source(name: str) -> None:
-    table = data.load(name)
+    table = raw_facts(name)
     entries: list[dict[str, Any]] = list(table["release"])
     for r in table["release"]:
         entries.extend(r.get("variant", []))
@@ -99,7 +99,7 @@ def test_every_entry_has_a_source(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["pytorch", "tensorflow", "jax"])
 def test_platforms_are_known(name: str) -> None:
-    table = data.load(name)
+    table = raw_facts(name)
     entries: list[dict[str, Any]] = list(table["release"])
     for r in table["release"]:
         entries.extend(r.get("variant", []))
@@ -273,12 +273,12 @@ def test_rocm_variants_list_gfx_or_are_flagged() -> None:
 
 
 def test_tf_covers_1_15_and_2_0_through_2_20() -> None:
-    minors = {".".join(r["version"].split(".")[:2]) for r in data.load("tensorflow")["release"]}
+    minors = {".".join(r["version"].split(".")[:2]) for r in raw_facts("tensorflow")["release"]}
     assert {"1.15"} | {f"2.{n}" for n in range(0, 21)} <= minors
 
 
 def test_tf_keras_major() -> None:
-    for r in data.load("tensorflow")["release"]:
+    for r in raw_facts("tensorflow")["release"]:
         expected = "3" if vt(r["version"])[:2] >= (2, 16) else "2"
         assert r["keras"] == expected, r["version"]
         if vt(r["version"])[:2] >= (2, 16):
@@ -302,7 +302,7 @@ def test_tf_cuda_and_cudnn() -> None:
 
 
 def test_tf_numpy_2_only_from_2_18() -> None:
-    for r in data.load("tensorflow")["release"]:
+    for r in raw_facts("tensorflow")["release"]:
         spec = r.get("numpy")
         if vt(r["version"])[:2] <= (2, 17):
             assert spec, r["version"]
@@ -312,7 +312,7 @@ def test_tf_numpy_2_only_from_2_18() -> None:
 
 
 def test_tf_windows_gpu_ended_with_2_10() -> None:
-    for r in data.load("tensorflow")["release"]:
+    for r in raw_facts("tensorflow")["release"]:
         windows_gpu = "windows-amd64" in r.get("gpu_platforms", [])
         assert windows_gpu == (vt(r["version"])[:2] <= (2, 10)), r["version"]
 
@@ -352,20 +352,20 @@ def test_jax_cuda12_floor() -> None:
 
 
 def test_jax_extras_referenced_exist() -> None:
-    names = {e["name"] for e in data.load("jax")["cuda_extra"]}
-    for r in data.load("jax")["release"]:
+    names = {e["name"] for e in raw_facts("jax")["cuda_extra"]}
+    for r in raw_facts("jax")["release"]:
         for x in r.get("cuda_extras", []) + r.get("legacy_cuda_extras", []):
             assert x in names, (r["version"], x)
 
 
 def test_jax_cuda13_only_from_0_7_2() -> None:
-    for r in data.load("jax")["release"]:
+    for r in raw_facts("jax")["release"]:
         has13 = "cuda13" in r.get("cuda_extras", [])
         assert has13 == (Version(r["version"]) >= Version("0.7.2")), r["version"]
 
 
 def test_jax_no_cuda11_from_0_4_26_and_plugins_from_0_4_22() -> None:
-    for r in data.load("jax")["release"]:
+    for r in raw_facts("jax")["release"]:
         v = Version(r["version"])
         legacy = r.get("legacy_cuda_extras", [])
         if v >= Version("0.4.26"):
@@ -376,7 +376,7 @@ def test_jax_no_cuda11_from_0_4_26_and_plugins_from_0_4_22() -> None:
 
 
 def test_jax_python_floor_rises() -> None:
-    by_version = {r["version"]: SpecifierSet(r["python"]) for r in data.load("jax")["release"]}
+    by_version = {r["version"]: SpecifierSet(r["python"]) for r in raw_facts("jax")["release"]}
     assert "3.9" in by_version["0.4.30"] and "3.9" not in by_version["0.4.31"]
     assert "3.10" not in by_version["0.7.0"]
     newest = max(by_version, key=Version)
@@ -446,13 +446,3 @@ def test_a_wrong_type_fails() -> None:
     assert err.value.key == "release[0].needs_avx"
 
 
-@pytest.mark.parametrize("system", ["linux", "windows"])
-def test_typed_driver_table_answers_as_the_probe_does(system: str) -> None:
-    """facts.cuda_drivers.max_cuda_for_driver is the drop-in for probe/nvidia's own table walk."""
-    from fwsetup.facts import cuda_drivers
-    from fwsetup.probe import nvidia
-
-    drivers = [r["linux_driver"] for r in data.load("cuda_drivers")["cuda"]]
-    drivers += ["35.3.1", "garbage", "", "418.116.00", "470.82.01", "580.95.05", "610.57.04", "999.1"]
-    for driver in drivers:
-        assert cuda_drivers.max_cuda_for_driver(driver, system) == nvidia.max_cuda_for_driver(driver, system)

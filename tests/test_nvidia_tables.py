@@ -6,8 +6,8 @@ import re
 from typing import Optional
 
 import pytest
+from helpers import raw_facts
 
-from fwsetup import facts as data
 from fwsetup import versions
 from fwsetup.probe.nvidia.tables import compute_capability_for_name, max_cuda_for_driver
 
@@ -19,7 +19,7 @@ VERSION = re.compile(r"^\d+(\.\d+)*$")
 
 
 def test_gpus_table_schema() -> None:
-    rows = data.load("gpus")["gpu"]
+    rows = raw_facts("gpus")["gpu"]
     assert len(rows) > 100
     seen = set()
     for row in rows:
@@ -124,7 +124,7 @@ def test_truncated_names_never_get_a_wrong_capability(name: str, cc: Optional[st
 
 
 def test_cuda_drivers_schema() -> None:
-    table = data.load("cuda_drivers")
+    table = raw_facts("cuda_drivers")
     rows = table["cuda"]
     listed = [r["version"] for r in rows]
     assert listed == sorted(listed, key=versions.release), "keep rows ascending"
@@ -173,7 +173,7 @@ def test_cuda_drivers_schema() -> None:
     ],
 )
 def test_cuda_drivers_pinned_rows(version: str, row: tuple[str, Optional[str]]) -> None:
-    (found,) = [r for r in data.load("cuda_drivers")["cuda"] if r["version"] == version]
+    (found,) = [r for r in raw_facts("cuda_drivers")["cuda"] if r["version"] == version]
     assert (found["linux_driver"], found.get("windows_driver")) == row
 
 

@@ -7,11 +7,11 @@ import json
 from typing import Optional
 
 import pytest
+from helpers import raw_facts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from machines import base_report, machines, with_nvidia
 
-from fwsetup import facts as data
 from fwsetup.errors import Refusal
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.plan import recipes
@@ -52,7 +52,7 @@ def test_blackwell_on_575_gets_cu128_or_newer() -> None:
 def test_t4_on_470_gets_a_cuda11_build_of_an_older_torch() -> None:
     plan = plan_for("t4-470", "gpu")
     assert plan.variant.startswith("cu11")
-    newest = max(vtuple(r["version"]) for r in data.load("pytorch")["release"])
+    newest = max(vtuple(r["version"]) for r in raw_facts("pytorch")["release"])
     assert vtuple(plan.version) < newest
     assert plan.warnings  # minor-version compatibility is called out
 
@@ -90,7 +90,7 @@ def test_volta_on_535() -> None:
     plan = plan_for("v100-535", "gpu")
     spec = next(
         v
-        for r in data.load("pytorch")["release"]
+        for r in raw_facts("pytorch")["release"]
         if r["version"] == plan.version
         for v in r["variant"]
         if v["name"] == plan.variant
@@ -176,7 +176,7 @@ def test_every_fixture_machine_gets_a_plan_or_a_reasoned_refusal(machine: str) -
 # ---------------------------------------------------------------- properties
 
 ALL_CCS = sorted(
-    {cc for r in data.load("pytorch")["release"] for v in r.get("variant", []) for cc in v.get("archs", [])}
+    {cc for r in raw_facts("pytorch")["release"] for v in r.get("variant", []) for cc in v.get("archs", [])}
     | {"3.7", "5.2", "6.1", "8.6", "8.9", "12.0", "10.0", "3.0"},
     key=vtuple,
 )
@@ -216,7 +216,7 @@ def test_select_never_returns_a_build_that_misses_a_gpu_or_the_driver(ccs: list[
     if isinstance(out, Refusal):
         return
     release = next(
-        r for r in data.load("pytorch")["release"] if vtuple(r["version"])[:2] == vtuple(out.version)[:2]
+        r for r in raw_facts("pytorch")["release"] if vtuple(r["version"])[:2] == vtuple(out.version)[:2]
     )
     variant = next(
         v for v in release["variant"] if v["name"] == out.variant and "linux-x86_64" in v["platforms"]
@@ -235,7 +235,7 @@ def test_single_gpu_refusals_are_justified(cc: str, driver: str) -> None:
     out = select(PYTORCH, report, Request("pytorch", accelerator="gpu"))
     if isinstance(out, Plan):
         return
-    for release in data.load("pytorch")["release"]:
+    for release in raw_facts("pytorch")["release"]:
         for v in release.get("variant", []):
             if not v["name"].startswith("cu") or "linux-x86_64" not in v.get("platforms", []):
                 continue

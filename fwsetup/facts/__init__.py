@@ -14,17 +14,3 @@ Code interprets, data states. Nothing is read at import time.
 """
 
 from __future__ import annotations
-
-import functools
-from typing import Any
-
-from fwsetup.facts.schema import DATA_DIR
-
-
-@functools.cache
-def load(name: str) -> dict[str, Any]:
-    """The raw table. Deprecated: only for callers not yet moved to the typed readers above
-    (probe/nvidia.py, probe/osinfo.py); new code uses `facts.<name>.table()`."""
-    from fwsetup import tomlfile
-
-    return tomlfile.load(DATA_DIR / f"{name}.toml")

@@ -140,10 +140,10 @@ def detect_cloud(env: ProbeEnv) -> Optional[str]:
             texts.append(value.strip().lower())
     if not texts:
         return None
-    from fwsetup import facts as data
+    from fwsetup.facts import clouds
 
-    for cloud in data.load("clouds")["cloud"]:
-        for needle in cloud["match"]:
+    for cloud in clouds.table().cloud:
+        for needle in cloud.match:
             if any(needle.lower() in t for t in texts):
-                return str(cloud["name"])
+                return cloud.name
     return None

@@ -10,36 +10,17 @@ from __future__ import annotations
 import functools
 from typing import Optional
 
-from fwsetup import facts as data
-from fwsetup import versions
+from fwsetup.facts import gpus
+from fwsetup.facts.cuda_drivers import max_cuda_for_driver
 
+__all__ = ["compute_capability_for_name", "max_cuda_for_driver"]
 
-def max_cuda_for_driver(driver_version: str, system: str = "linux") -> Optional[str]:
-    """The highest CUDA version whose toolkit driver (NVIDIA's Table 3) is <= driver_version.
-
-    `system` picks the column: "linux" or "windows" (WSL2 reports the Windows driver).
-    None for a version that is not a desktop/datacenter driver (e.g. Jetson L4T "35.3.1").
-    """
-    driver = versions.release(driver_version)
-    if len(driver) < 2:
-        return None
-    column = "windows_driver" if system == "windows" else "linux_driver"
-    best: Optional[str] = None
-    for row in data.load("cuda_drivers")["cuda"]:
-        floor = row.get(column)
-        if floor is None or versions.release(str(floor)) > driver:
-            continue
-        version = str(row["version"])
-        if best is None or versions.release(version) > versions.release(best):
-            best = version
-    return best
 
 
 @functools.lru_cache(maxsize=1)
 def _gpu_table() -> tuple[tuple[str, str], ...]:
     """(lower-cased match, capability) rows, longest match first."""
-    rows = data.load("gpus")["gpu"]
-    entries = ((" ".join(str(r["match"]).split()).lower(), str(r["compute_capability"])) for r in rows)
+    entries = ((" ".join(r.match.split()).lower(), r.compute_capability) for r in gpus.table().gpu)
     return tuple(sorted(entries, key=lambda e: -len(e[0])))
 
 
