@@ -187,7 +187,6 @@ def install(
 ) -> None:
     """Choose the right build for this machine and install it in an isolated environment."""
     from fwsetup.cli import render
-    from fwsetup.plan import planning
 
     if lock is not None:
         if system_report is not None or dry_run:
@@ -195,7 +194,9 @@ def install(
                 "--lock installs on this machine; it cannot be combined with --system or --dry-run",
                 "use `fwsetup lock --system …` to plan for other machines",
             )
-        outcome, recipe_name, locked = planning.plan_from_lock(lock, framework)
+        from fwsetup.fleet.fromlock import plan_from_lock
+
+        outcome, recipe_name, locked = plan_from_lock(lock, framework)
     elif framework is None:
         raise UsageError(
             "install needs a framework name (or --lock FILE)", "e.g. `fwsetup install pytorch --cpu`"
@@ -287,6 +288,9 @@ def lock_command(
     output: Path = typer.Option(
         Path("fwsetup.lock"), "--output", "-o", help="Where to write the lock.", envvar="FWSETUP_LOCK"
     ),
+    timeout: float = typer.Option(
+        900.0, "--timeout", min=1.0, help="Seconds each resolution may take.", envvar="FWSETUP_TIMEOUT"
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
 ) -> None:
     """Resolve a plan to exact versions and hashes, for this machine or a set of machine reports."""
@@ -319,7 +323,7 @@ def lock_command(
             sys.stderr.write(
                 f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
             )
-        targets.append(lockfile.resolve(outcome, report, name))
+        targets.append(lockfile.resolve(outcome, report, name, timeout=timeout))
     output.write_text(lockfile.dumps(recipe.name, targets), encoding="utf-8")
     summary = {
         "lock": str(output),
@@ -353,6 +357,9 @@ def bundle(
         ..., "--output", "-o", help="Wheelhouse directory to fill.", envvar="FWSETUP_WHEELHOUSE"
     ),
     target: Optional[str] = typer.Option(None, "--target", help="Only this target of the lock."),
+    timeout: float = typer.Option(
+        3600.0, "--timeout", min=1.0, help="Seconds each target's download may take.", envvar="FWSETUP_TIMEOUT"
+    ),
     json_output: bool = typer.Option(False, "--json", help=JSON_HELP, envvar="FWSETUP_JSON"),
 ) -> None:
     """Download everything a lock needs once; then `install --lock … --wheelhouse DIR --offline`."""
@@ -368,7 +375,7 @@ def bundle(
     for t in chosen:
         if not json_output:
             sys.stderr.write(f"downloading {t.describe()}\n")
-        files[t.name] = bundling.download(t, output)
+        files[t.name] = bundling.download(t, output, timeout=timeout)
     if json_output:
         render.dump_json({"wheelhouse": str(output), "downloaded": files})
     else:

@@ -12,7 +12,6 @@ import os
 import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -23,10 +22,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Optional
 
-from fwsetup import __version__, paths
+from fwsetup import __version__, paths, runner
 from fwsetup.errors import FwsetupError, InstallError, Refusal, SmokeError
 from fwsetup.install import backends, envs, pipconfig, smoke
 from fwsetup.install.progress import Progress
+from fwsetup.install.sources import Sources
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
 
@@ -96,7 +96,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
-def resolve_interpreter(plan: Plan, progress: Progress) -> str:
+def resolve_interpreter(plan: Plan, progress: Progress, timeout: float) -> str:
     if plan.interpreter and Path(plan.interpreter).exists():
         return plan.interpreter
     uv = backends.find_uv()
@@ -104,13 +104,22 @@ def resolve_interpreter(plan: Plan, progress: Progress) -> str:
         progress.info(
             f"Python {plan.python} is not on this machine: fetching it with `uv python install {plan.python}`"
         )
-        done = subprocess.run(
-            [uv, "python", "install", plan.python], capture_output=True, text=True, timeout=900, check=False
+        env = runner.installer_env()
+        done = runner.step(
+            [uv, "python", "install", plan.python],
+            what=f"fetching Python {plan.python} (uv python install)",
+            timeout=timeout,
+            env=env,
+            check=False,
         )
-        found = subprocess.run(
-            [uv, "python", "find", plan.python], capture_output=True, text=True, timeout=60, check=False
+        found = runner.step(
+            [uv, "python", "find", plan.python],
+            what=f"finding Python {plan.python} (uv python find)",
+            timeout=60,
+            env=env,
+            check=False,
         )
-        if done.returncode == 0 and found.returncode == 0 and found.stdout.strip():
+        if done.ok and found.ok and found.stdout.strip():
             return found.stdout.strip()
         detail = (done.stderr or found.stderr).strip().splitlines()[-1:] or ["no detail"]
         raise Refusal(
@@ -132,7 +141,8 @@ def substitute(value: str, env_dir: Path) -> str:
 
 
 def system_package_step(plan: Plan, options: InstallOptions, progress: Progress, skipped: list[str]) -> None:
-    """apt steps only with --system-packages (or an interactive yes), announced first."""
+    """apt steps with --system-packages, --yes or an interactive yes; announced first, and only
+    as root on a Debian-family system."""
     if not plan.system_packages:
         return
     apt = shutil.which("apt-get")
@@ -147,44 +157,36 @@ def system_package_step(plan: Plan, options: InstallOptions, progress: Progress,
     if not missing:
         return
     command = [apt, "install", "-y", "--no-install-recommends", *missing]
-    if not options.system_packages:
-        if sys.stdin.isatty() and not options.assume_yes:
-            progress.info(f"fwsetup would run: {shlex.join(command)}")
-            answer = input("Install these system packages now? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
-                skipped.append(f"system packages {' '.join(missing)} (declined)")
-                return
-        else:
+    progress.info(f"fwsetup would run: {shlex.join(command)}")
+    if not (options.system_packages or options.assume_yes):
+        if not sys.stdin.isatty():
             skipped.append(
-                f"system packages {' '.join(missing)}: rerun with --system-packages to let fwsetup run `{shlex.join(command)}`"
+                f"system packages {' '.join(missing)}: rerun with --system-packages (or --yes) to let fwsetup run `{shlex.join(command)}`"
             )
             progress.info("note: skipped " + skipped[-1])
             return
-    if os.geteuid() != 0:
+        answer = input("Install these system packages now? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            skipped.append(f"system packages {' '.join(missing)} (declined)")
+            return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
         skipped.append(f"system packages {' '.join(missing)}: not root; run `sudo {shlex.join(command)}`")
         progress.info("note: skipped " + skipped[-1])
         return
     progress.info(f"installing system packages: {shlex.join(command)}")
-    proc = subprocess.run(
+    runner.step(
         command,
-        capture_output=True,
-        text=True,
+        what="installing system packages (apt-get)",
         timeout=options.timeout,
-        check=False,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        env=runner.installer_env({"DEBIAN_FRONTEND": "noninteractive"}),
+        fix="run `apt-get update` and retry, or install the packages yourself",
+        merge_stderr=True,
     )
-    if proc.returncode != 0:
-        raise InstallError(
-            f"`{shlex.join(command)}` failed:\n{backends.summarise(proc.stdout + proc.stderr)}",
-            "run `apt-get update` and retry, or install the packages yourself",
-        )
 
 
 def _dpkg_installed(dpkg: str, package: str) -> bool:
-    out = subprocess.run(
-        [dpkg, "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=30, check=False
-    )
-    return out.returncode == 0 and "install ok installed" in out.stdout
+    out = runner.probe([dpkg, "-W", "-f=${Status}", package], timeout=30)
+    return out.ok and "install ok installed" in out.stdout
 
 
 def post_install(plan: Plan, gen: Path) -> None:
@@ -249,7 +251,9 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
     skipped: list[str] = []
     with sigterm_as_interrupt(), envs.locked(layout):
         envs.prune(layout)
-        interpreter = "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress)
+        interpreter = (
+            "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress, options.timeout)
+        )
         version = backends.python_version_of(interpreter)
         backend = backends.choose(version, options.installer)
         system_package_step(plan, options, progress, skipped)
@@ -260,7 +264,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
         )
         log.parent.mkdir(parents=True, exist_ok=True)
-        run = backends.run_logged(log)
+        run = backends.run_logged(log, options.timeout)
         swapped = False
         try:
             progress.step(
@@ -269,7 +273,10 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             if plan.route == "apt":
                 if not Path(interpreter).exists():
                     raise InstallError("the apt route needs the system /usr/bin/python3", None)
-                run([interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)])
+                run(
+                    [interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)],
+                    what="creating the environment (python -m venv)",
+                )
             else:
                 backend.create(interpreter, gen, run, offline=options.offline)
             progress.done()
@@ -285,7 +292,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                 requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
             if plan.packages or requirements_file is not None:
                 settings = pipconfig.read()
-                sources = backends.Sources(
+                sources = Sources(
                     index_url=options.index_url,
                     extra_index_urls=tuple(plan.index_urls),
                     find_links=tuple(plan.find_links) + tuple(str(w) for w in options.wheelhouses),
