@@ -46,6 +46,11 @@ def run_logged(log: Path, timeout: float = INSTALL_TIMEOUT) -> Runner:
     return run
 
 
+def seed_packages(python: tuple[int, int]) -> list[str]:
+    """What `uv venv --seed` (and `python -m venv`) put in an environment for its user."""
+    return ["pip"] if python >= (3, 12) else ["pip", "setuptools", "wheel"]
+
+
 def find_uv() -> Optional[str]:
     try:
         from uv import find_uv_bin
@@ -75,7 +80,7 @@ def python_version_of(interpreter: str, timeout: float = 30.0) -> tuple[int, int
 class Backend(Protocol):
     name: str
 
-    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False) -> None: ...
+    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True) -> None: ...
 
     def install(self, env_python: Path, packages: Sequence[str], sources: Sources, run: Runner) -> None: ...
 
@@ -86,11 +91,13 @@ class UvBackend:
     def __init__(self, uv: str) -> None:
         self.uv = uv
 
-    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False) -> None:
-        # No --seed: pip in the environment costs a third of a small install's time, and uv
-        # installs into an environment without it (`python -m ensurepip` adds it if wanted).
-        args = [self.uv, "venv", "--quiet", "--allow-existing", "--python", interpreter, str(path)]
-        run(args, what="creating the environment", env=for_uv(Sources(offline=offline)).env)
+    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True) -> None:
+        # --seed puts pip (and setuptools, wheel before 3.12) in the env for the user; it needs an
+        # index, so an offline environment goes without. `seed=False` when the caller installs
+        # SEED_PACKAGES with the framework instead: one resolution, no second round of downloads.
+        flags = ["--seed"] if seed and not offline else []
+        args = [self.uv, "venv", "--quiet", *flags, "--allow-existing", "--python", interpreter, str(path)]
+        run(args, what="creating the environment (uv venv)", env=for_uv(Sources(offline=offline)).env)
 
     def install(self, env_python: Path, packages: Sequence[str], sources: Sources, run: Runner) -> None:
         translated = for_uv(sources)
@@ -113,7 +120,7 @@ class PipBackend:
 
     name = "pip"
 
-    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False) -> None:
+    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True) -> None:
         major, _minor = python_version_of(interpreter)
         if major == 2:
             self._create_py2(interpreter, path, run)

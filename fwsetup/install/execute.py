@@ -136,6 +136,15 @@ def resolve_interpreter(plan: Plan, progress: Progress, timeout: float) -> str:
     )
 
 
+def _python_of(plan: Plan, interpreter: str) -> tuple[int, int]:
+    """The plan's interpreter was probed by doctor: its version is known without asking again."""
+    if interpreter == plan.interpreter:
+        parts = plan.python.split(".")
+        if len(parts) == 2 and all(p.isdigit() for p in parts):
+            return int(parts[0]), int(parts[1])
+    return backends.python_version_of(interpreter)
+
+
 def substitute(value: str, env_dir: Path) -> str:
     return value.replace("{env}", str(env_dir))
 
@@ -254,7 +263,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         interpreter = (
             "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress, options.timeout)
         )
-        version = backends.python_version_of(interpreter)
+        version = _python_of(plan, interpreter)
         backend = backends.choose(version, options.installer)
         system_package_step(plan, options, progress, skipped)
         gen = layout.new_generation()
@@ -265,6 +274,9 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         )
         log.parent.mkdir(parents=True, exist_ok=True)
         run = backends.run_logged(log, options.timeout)
+        seed_with_install = (
+            backend.name == "uv" and bool(plan.packages) and not options.offline and not options.locked_requirements
+        )
         swapped = False
         try:
             progress.step(
@@ -278,7 +290,9 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                     what="creating the environment (python -m venv)",
                 )
             else:
-                backend.create(interpreter, gen, run, offline=options.offline)
+                # Seeding pip with the framework's own install costs nothing; `uv venv --seed`
+                # costs a third of a small install. A lock's hash-checked list cannot take it.
+                backend.create(interpreter, gen, run, offline=options.offline, seed=not seed_with_install)
             progress.done()
             what = (
                 f"{len(options.locked_requirements)} locked packages"
@@ -303,7 +317,8 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                     requirements_file=requirements_file,
                     settings=settings,
                 )
-                backend.install(envs.env_python(gen), plan.packages, sources, run)
+                seeds = backends.seed_packages(version) if seed_with_install else []
+                backend.install(envs.env_python(gen), [*plan.packages, *seeds], sources, run)
             progress.done()
             progress.step("environment fixes")
             post_install(plan, gen)
@@ -357,6 +372,16 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                         exc.fix + "; " if exc.fix else ""
                     ) + f"the previous environment is untouched: {previous}"
             raise
+        except OSError as exc:  # the disk filled up, a permission changed under us
+            progress.close()
+            if not swapped:
+                shutil.rmtree(gen, ignore_errors=True)
+            previous = layout.current()
+            raise InstallError(
+                f"writing the environment at {target} failed: {exc.strerror or exc}",
+                "free disk space or choose another location with --env PATH"
+                + (f"; the previous environment is untouched: {previous}" if previous else ""),
+            ) from None
         except Exception:
             progress.close()
             if not swapped:
