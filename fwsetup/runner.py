@@ -249,7 +249,9 @@ def step(
     return require_ok(result, what=what, fix=fix, log=log) if check else result
 
 
-def require_ok(result: ProcResult, *, what: str, fix: Optional[str] = None, log: Optional[Path] = None) -> ProcResult:
+def require_ok(
+    result: ProcResult, *, what: str, fix: Optional[str] = None, log: Optional[Path] = None
+) -> ProcResult:
     """`result` when it exited 0; otherwise InstallError (exit 4) naming `what`, the exit code,
     the output lines that matter, and the network fix when the network is what failed."""
     if result.ok:

@@ -116,7 +116,9 @@ def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) ->
             check=False,
         )
         if not result.ok and "No module named pip" in result.stderr:
-            raise FwsetupError("bundle needs pip in fwsetup's own environment", f"{sys.executable} -m ensurepip")
+            raise FwsetupError(
+                "bundle needs pip in fwsetup's own environment", f"{sys.executable} -m ensurepip"
+            )
         runner.require_ok(
             result,
             what=f"downloading the files of {target.name} (pip download)",

@@ -39,7 +39,9 @@ def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Op
     locked = parse(t.glibc)
     floor = parse(WHEEL_GLIBC)
     if here is not None and locked is not None and floor is not None and here < floor <= locked:
-        return f"{t.name}: wheels need glibc >= {WHEEL_GLIBC}, this machine has {libc.version if libc else '?'}"
+        return (
+            f"{t.name}: wheels need glibc >= {WHEEL_GLIBC}, this machine has {libc.version if libc else '?'}"
+        )
     return None
 
 

@@ -151,8 +151,15 @@ def resolve(
             input_text="\n".join(plan.packages) + "\n",
             fix="check the package sources (index, find-links) and the plan (`fwsetup install … --dry-run`)",
         )
+    return target_of(plan, report, name, join_continuations(result.stdout))
+
+
+def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[str]) -> LockTarget:
+    """A lock target: the plan, the machine it was made for and what the build needs of one."""
+    platform = platform_key(report)
     needs = of_plan(plan, platform)
     libc = report.os.libc
+    cuda = plan.accelerator == "cuda"
     return LockTarget(
         name=name,
         framework=plan.framework,
@@ -161,11 +168,9 @@ def resolve(
         accelerator=plan.accelerator,
         python=plan.python,
         platform=platform,
-        requirements=join_continuations(result.stdout),
-        gpus=[g.compute_capability or "?" for g in report.nvidia_gpus()]
-        if plan.accelerator == "cuda"
-        else [],
-        driver=report.nvidia.driver_version if report.nvidia and plan.accelerator == "cuda" else None,
+        requirements=requirements,
+        gpus=[g.compute_capability or "?" for g in report.nvidia_gpus()] if cuda else [],
+        driver=report.nvidia.driver_version if report.nvidia and cuda else None,
         index_urls=list(plan.index_urls),
         find_links=list(plan.find_links),
         env=dict(plan.env),

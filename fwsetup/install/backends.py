@@ -16,9 +16,20 @@ from fwsetup.errors import InstallError
 from fwsetup.install.sources import InstallerArgs, Sources, for_pip, for_uv, locked_args
 
 INSTALL_TIMEOUT = 3600.0
-INSTALL_FIX = "see the log; a version pin that cannot be satisfied or a missing system library is the usual cause"
+INSTALL_FIX = (
+    "see the log; a version pin that cannot be satisfied or a missing system library is the usual cause"
+)
 
-__all__ = ["INSTALL_TIMEOUT", "Backend", "PipBackend", "Runner", "Sources", "UvBackend", "choose", "summarise"]
+__all__ = [
+    "INSTALL_TIMEOUT",
+    "Backend",
+    "PipBackend",
+    "Runner",
+    "Sources",
+    "UvBackend",
+    "choose",
+    "summarise",
+]
 
 summarise = runner.summarise
 
@@ -80,7 +91,9 @@ def python_version_of(interpreter: str, timeout: float = 30.0) -> tuple[int, int
 class Backend(Protocol):
     name: str
 
-    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True) -> None: ...
+    def create(
+        self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True
+    ) -> None: ...
 
     def install(self, env_python: Path, packages: Sequence[str], sources: Sources, run: Runner) -> None: ...
 
@@ -91,7 +104,9 @@ class UvBackend:
     def __init__(self, uv: str) -> None:
         self.uv = uv
 
-    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True) -> None:
+    def create(
+        self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True
+    ) -> None:
         # --seed puts pip (and setuptools, wheel before 3.12) in the env for the user; it needs an
         # index, so an offline environment goes without. `seed=False` when the caller installs
         # SEED_PACKAGES with the framework instead: one resolution, no second round of downloads.
@@ -120,7 +135,9 @@ class PipBackend:
 
     name = "pip"
 
-    def create(self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True) -> None:
+    def create(
+        self, interpreter: str, path: Path, run: Runner, offline: bool = False, seed: bool = True
+    ) -> None:
         major, _minor = python_version_of(interpreter)
         if major == 2:
             self._create_py2(interpreter, path, run)
@@ -144,7 +161,15 @@ class PipBackend:
 
     def install(self, env_python: Path, packages: Sequence[str], sources: Sources, run: Runner) -> None:
         translated: InstallerArgs = for_pip(sources)
-        args = [str(env_python), "-m", "pip", "install", "--no-input", *translated.args, *locked_args(sources)]
+        args = [
+            str(env_python),
+            "-m",
+            "pip",
+            "install",
+            "--no-input",
+            *translated.args,
+            *locked_args(sources),
+        ]
         run([*args, *packages], what="installing the packages (pip install)", env=translated.env)
 
 

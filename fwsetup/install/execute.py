@@ -261,7 +261,9 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
     with sigterm_as_interrupt(), envs.locked(layout):
         envs.prune(layout)
         interpreter = (
-            "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress, options.timeout)
+            "/usr/bin/python3"
+            if plan.route == "apt"
+            else resolve_interpreter(plan, progress, options.timeout)
         )
         version = _python_of(plan, interpreter)
         backend = backends.choose(version, options.installer)
@@ -275,7 +277,10 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         log.parent.mkdir(parents=True, exist_ok=True)
         run = backends.run_logged(log, options.timeout)
         seed_with_install = (
-            backend.name == "uv" and bool(plan.packages) and not options.offline and not options.locked_requirements
+            backend.name == "uv"
+            and bool(plan.packages)
+            and not options.offline
+            and not options.locked_requirements
         )
         swapped = False
         try:
