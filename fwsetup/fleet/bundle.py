@@ -10,7 +10,8 @@ from pathlib import Path
 from fwsetup import runner
 from fwsetup.errors import FwsetupError
 from fwsetup.fleet.lockfile import LockTarget
-from fwsetup.install.sources import Sources, for_pip
+from fwsetup.install import sources
+from fwsetup.install.sources import for_pip
 
 BUNDLE_TIMEOUT = 3600.0
 # What a target records when its machine's libc was not reported: current manylinux wheels' floor.
@@ -77,15 +78,7 @@ def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) ->
     with tempfile.TemporaryDirectory(prefix="fwsetup-bundle-") as tmp:
         reqs = Path(tmp) / "requirements.txt"
         reqs.write_text("\n".join(target.requirements) + "\n", encoding="utf-8")
-        translated = for_pip(
-            Sources(
-                extra_index_urls=tuple(target.index_urls),
-                find_links=tuple(target.find_links),
-                build_constraints=tuple(target.build_constraints),
-                env_dir=Path(tmp),
-                requirements_file=reqs,
-            )
-        )
+        translated = for_pip(sources.of(target, Path(tmp), requirements_file=reqs))
         args = [
             sys.executable,
             "-m",

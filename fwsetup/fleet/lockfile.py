@@ -32,9 +32,9 @@ from typing import Any, Optional
 from fwsetup import __version__, runner
 from fwsetup.errors import FwsetupError, Refusal, UsageError
 from fwsetup.fleet.needs import MachineNeeds, of_plan
-from fwsetup.install import pipconfig
+from fwsetup.install import pipconfig, sources
 from fwsetup.install.backends import find_uv
-from fwsetup.install.sources import Sources, for_uv
+from fwsetup.install.sources import for_uv
 from fwsetup.plan.model import Plan
 from fwsetup.plan.select import platform_key
 from fwsetup.redact import redact
@@ -120,13 +120,7 @@ def resolve(
     platform = platform_key(report)
     with tempfile.TemporaryDirectory(prefix="fwsetup-lock-") as tmp:
         translated = for_uv(
-            Sources(
-                extra_index_urls=tuple(plan.index_urls),
-                find_links=tuple(plan.find_links),
-                build_constraints=tuple(plan.build_constraints),
-                env_dir=Path(tmp),
-                settings=settings if settings is not None else pipconfig.read(),
-            )
+            sources.of(plan, Path(tmp), settings=settings if settings is not None else pipconfig.read())
         )
         args = [
             uv,

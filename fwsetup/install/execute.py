@@ -25,8 +25,8 @@ from typing import Any, Optional
 from fwsetup import __version__, paths, runner
 from fwsetup.errors import FwsetupError, InstallError, Refusal, SmokeError
 from fwsetup.install import backends, envs, pipconfig, smoke
+from fwsetup.install import sources as installer_sources
 from fwsetup.install.progress import Progress
-from fwsetup.install.sources import Sources
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
 
@@ -310,17 +310,15 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                 requirements_file = gen / ".fwsetup-lock-requirements.txt"
                 requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
             if plan.packages or requirements_file is not None:
-                settings = pipconfig.read()
-                sources = Sources(
+                sources = installer_sources.of(
+                    plan,
+                    gen,
+                    find_links=tuple(str(w) for w in options.wheelhouses),
                     index_url=options.index_url,
-                    extra_index_urls=tuple(plan.index_urls),
-                    find_links=tuple(plan.find_links) + tuple(str(w) for w in options.wheelhouses),
                     constraints=options.constraints,
-                    build_constraints=tuple(plan.build_constraints),
                     offline=options.offline,
-                    env_dir=gen,
                     requirements_file=requirements_file,
-                    settings=settings,
+                    settings=pipconfig.read(),
                 )
                 seeds = backends.seed_packages(version) if seed_with_install else []
                 backend.install(envs.env_python(gen), [*plan.packages, *seeds], sources, run)

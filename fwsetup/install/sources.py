@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, Protocol
 
 from fwsetup.errors import InstallError
 from fwsetup.install import pipconfig
@@ -33,6 +33,28 @@ class Sources:
     env_dir: Optional[Path] = None  # where the build-constraints file is written
     requirements_file: Optional[Path] = None  # a lock's hash-pinned, complete requirements
     settings: pipconfig.PipSettings = field(default_factory=pipconfig.PipSettings)
+
+
+class NeedsSources(Protocol):
+    """What a Plan and a lock target both say about where their packages come from."""
+
+    @property
+    def index_urls(self) -> list[str]: ...
+    @property
+    def find_links(self) -> list[str]: ...
+    @property
+    def build_constraints(self) -> list[str]: ...
+
+
+def of(needs: NeedsSources, workdir: Path, *, find_links: tuple[str, ...] = (), **more: Any) -> Sources:
+    """The sources of a plan or lock target, plus `find_links` and the `more` fields of Sources."""
+    return Sources(
+        extra_index_urls=tuple(needs.index_urls),
+        find_links=(*needs.find_links, *find_links),
+        build_constraints=tuple(needs.build_constraints),
+        env_dir=workdir,
+        **more,
+    )
 
 
 @dataclass(frozen=True)
