@@ -7,6 +7,8 @@ import dataclasses
 import json
 import re
 import shlex
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,18 @@ def test_platform_python_and_glibc_are_checked() -> None:
     assert "for linux-x86_64, this is macos-arm64" in str(fromlock.why_not(target, mac, ["3.11"]))
     old = dataclasses.replace(linux, os=dataclasses.replace(linux.os, libc=Libc("glibc", "2.17")))
     assert "glibc >= 2.28" in str(fromlock.why_not(target, old, ["3.11"]))
+    alpine = dataclasses.replace(linux, os=dataclasses.replace(linux.os, libc=Libc("musl", "1.2.4")))
+    assert "wheels for glibc, this machine's C library is musl" in str(
+        fromlock.why_not(target, alpine, ["3.11"])
+    )
+    musl_target = lockfile.target_of(_cpu_plan(), alpine, "alpine", REQS)
+    assert (musl_target.musl, musl_target.glibc) == ("1.2.4", None)
+    assert fromlock.why_not(musl_target, alpine, ["3.11"]) is None
+    assert bundle.platform_tags(musl_target)[0] == "musllinux_1_2_x86_64"
+    assert (lockfile.uv_platform(alpine), lockfile.uv_platform(linux)) == (
+        "x86_64-unknown-linux-musl",
+        "x86_64-manylinux_2_28",
+    )
 
 
 def test_an_old_cuda_target_without_recorded_needs_is_not_guessed_from_its_name() -> None:
@@ -149,7 +163,7 @@ def test_lock_keys_are_checked(tmp_path: Path) -> None:
 
 
 def _target(
-    platform: str, glibc: str | None = "2.28", libc: str | None = "glibc", python: str = "3.11"
+    platform: str, glibc: str | None = "2.28", musl: str | None = None, python: str = "3.11"
 ) -> lockfile.LockTarget:
     return lockfile.LockTarget(
         name="t",
@@ -161,7 +175,7 @@ def _target(
         platform=platform,
         requirements=REQS,
         glibc=glibc,
-        libc=libc,
+        musl=musl,
     )
 
 
@@ -176,14 +190,14 @@ def test_manylinux_tags_with_legacy_aliases_down_to_the_floor() -> None:
 
 
 def test_musllinux_tags() -> None:
-    tags = bundle.platform_tags(_target("linux-x86_64", "1.2", libc="musl"))
+    tags = bundle.platform_tags(_target("linux-x86_64", None, musl="1.2"))
     assert tags == ["musllinux_1_2_x86_64", "musllinux_1_1_x86_64", "musllinux_1_0_x86_64", "linux_x86_64"]
 
 
 def test_macos_tags_include_10_x_and_universal2() -> None:
-    intel = bundle.platform_tags(_target("macos-x86_64", None, None))
+    intel = bundle.platform_tags(_target("macos-x86_64", None))
     assert "macosx_10_15_x86_64" in intel and "macosx_10_9_x86_64" in intel and "macosx_14_0_x86_64" in intel
-    arm = bundle.platform_tags(_target("macos-arm64", None, None))
+    arm = bundle.platform_tags(_target("macos-arm64", None))
     assert "macosx_11_0_arm64" in arm and "macosx_10_9_universal2" in arm
     assert not any(t.endswith("_arm64") and t.startswith("macosx_10_") for t in arm)
 
@@ -191,7 +205,7 @@ def test_macos_tags_include_10_x_and_universal2() -> None:
 def test_abis_include_abi3_and_none() -> None:
     abis = bundle.abis(_target("linux-x86_64", python="3.11"))
     assert abis[0] == "cp311" and "abi3" in abis and "none" in abis
-    assert bundle.platform_tags(_target("windows-amd64", None, None)) == ["win_amd64"]
+    assert bundle.platform_tags(_target("windows-amd64", None)) == ["win_amd64"]
 
 
 # ------------------------------------------------------------------ exports
@@ -253,3 +267,23 @@ def test_one_translation_for_uv_and_pip(tmp_path: Path) -> None:
     assert pip.args == ["--extra-index-url", "https://download.pytorch.org/whl/cpu", "--no-index"]
     assert pip.env["PIP_CONSTRAINT"] == f"/user-c.txt {cfile}" and pip.env["PIP_BUILD_CONSTRAINT"] == cfile
     assert re.search(r"--offline", " ".join(for_uv(dataclasses.replace(src, offline=True)).args))
+
+
+def test_a_hung_bundle_download_is_exit_4_naming_the_limit(tmp_path: Path) -> None:
+    from fwsetup.errors import InstallError
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # accepts connections, never answers
+    try:
+        target = dataclasses.replace(
+            _target("linux-x86_64"), index_urls=[f"http://127.0.0.1:{silent.getsockname()[1]}/simple"]
+        )
+        started = time.monotonic()
+        with pytest.raises(InstallError) as failed:
+            bundle.download(target, tmp_path / "wh", timeout=3)
+        assert time.monotonic() - started < 60
+    finally:
+        silent.close()
+    assert failed.value.exit_code == 4 and failed.value.code == "step-timeout"
+    assert "downloading the files of t (pip download) did not finish within 3 s" in failed.value.message

@@ -27,9 +27,8 @@ def platform_tags(target: LockTarget) -> list[str]:
 
     system, arch = target.platform.split("-", 1)
     if system == "linux":
-        libc = target.libc or "glibc"
-        if libc == "musl":
-            minor = int((target.glibc or "1.2").split(".")[1])
+        if target.musl:
+            minor = int(target.musl.split(".")[1])
             return [f"musllinux_1_{m}_{arch}" for m in range(minor, -1, -1)] + [f"linux_{arch}"]
         glibc_minor = int((target.glibc or DEFAULT_GLIBC).split(".")[1])
         return [*_manylinux(arch, glibc_minor), f"linux_{arch}"]

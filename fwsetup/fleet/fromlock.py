@@ -35,6 +35,10 @@ def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Op
         if reason:
             return f"{t.name}: {reason}"
     libc = report.os.libc
+    if libc and (libc.name == "musl") != bool(t.musl) and t.platform.startswith("linux"):
+        return (
+            f"{t.name}: wheels for {'musl' if t.musl else 'glibc'}, this machine's C library is {libc.name}"
+        )
     here = parse(libc.version) if libc and libc.name == "glibc" else None
     locked = parse(t.glibc)
     floor = parse(WHEEL_GLIBC)

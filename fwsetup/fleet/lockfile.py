@@ -69,8 +69,8 @@ class LockTarget:
     find_links: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     smoke: str = ""
-    glibc: Optional[str] = None
-    libc: Optional[str] = None  # glibc or musl
+    glibc: Optional[str] = None  # the machine's glibc version (manylinux wheels)
+    musl: Optional[str] = None  # or its musl version (musllinux wheels)
     build_constraints: list[str] = field(default_factory=list)
     # What the build needs of a machine (fleet/needs.py), judged at install with select's checks.
     cuda: Optional[str] = None
@@ -89,6 +89,9 @@ class LockTarget:
 
 def uv_platform(report: SystemReport) -> str:
     key = platform_key(report)
+    libc = report.os.libc
+    if key.startswith("linux-") and libc is not None and libc.name == "musl":
+        return f"{key.split('-', 1)[1]}-unknown-linux-musl"
     try:
         return UV_PLATFORMS[key]
     except KeyError:
@@ -170,7 +173,7 @@ def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[st
         env=dict(plan.env),
         smoke=plan.smoke,
         glibc=libc.version if libc and libc.name == "glibc" else None,
-        libc=libc.name if libc else None,
+        musl=(libc.version or "1.2") if libc and libc.name == "musl" else None,
         build_constraints=list(plan.build_constraints),
         cuda=needs.cuda,
         archs=list(needs.archs),
