@@ -217,7 +217,7 @@ def step(
     """
     args = [str(a) for a in argv]
     started = time.perf_counter()
-    shown = redact(" ".join([Path(args[0]).name, *args[1:4]])) + (" …" if len(args) > 4 else "")
+    shown = _shown(args)
     if log is not None:
         _log(log, "$ " + redact(" ".join(args)) + "\n")
     try:
@@ -246,16 +246,28 @@ def step(
     result = ProcResult(tuple(args), code, _decode(out), _decode(err), None, time.perf_counter() - started)
     if log is not None:
         _log(log, redact(result.output) + f"\n-> exit {code}\n")
-    if check and code != 0:
-        cause = network_cause(result.output)
-        raise InstallError(
-            f"{what} failed (exit {code}, `{shown}`)"
-            + (f": {cause}" if cause else "")
-            + f":\n{summarise(result.output)}"
-            + (f"\n(full log: {log})" if log else ""),
-            NETWORK_FIX if cause else fix or "see the output above",
-        )
-    return result
+    return require_ok(result, what=what, fix=fix, log=log) if check else result
+
+
+def require_ok(
+    result: ProcResult, *, what: str, fix: Optional[str] = None, log: Optional[Path] = None
+) -> ProcResult:
+    """`result` when it exited 0; otherwise InstallError (exit 4) naming `what`, the exit code,
+    the output lines that matter, and the network fix when the network is what failed."""
+    if result.ok:
+        return result
+    cause = network_cause(result.output)
+    raise InstallError(
+        f"{what} failed (exit {result.returncode}, `{_shown(result.argv)}`)"
+        + (f": {cause}" if cause else "")
+        + f":\n{summarise(result.output)}"
+        + (f"\n(full log: {log})" if log else ""),
+        NETWORK_FIX if cause else fix or "see the output above",
+    )
+
+
+def _shown(args: Sequence[str]) -> str:
+    return redact(" ".join([Path(args[0]).name, *args[1:4]])) + (" …" if len(args) > 4 else "")
 
 
 def summarise(output: str, limit: int = 10) -> str:

@@ -57,6 +57,7 @@ PLAN_KEYS = {
     "post_install",
     "warnings",
     "successor",
+    "needs",
 }
 # The keys of `install --json`, exactly.
 INSTALL_KEYS = {

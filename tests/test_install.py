@@ -292,3 +292,91 @@ def test_log_file_option(home: Path, tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "six==1.16.0" in log.read_text() and out.stderr == ""
+
+
+def test_a_lock_left_by_a_killed_fwsetup_is_taken_over(tmp_path: Path) -> None:
+    from fwsetup.errors import LockedError
+
+    layout = envs.EnvLayout(tmp_path / "tiny")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from fwsetup.install import envs\n"
+            "with envs.locked(envs.EnvLayout(Path(sys.argv[1]))):\n"
+            "    print('held', flush=True); time.sleep(120)",
+            str(layout.path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockedError, match=f"pid {holder.pid}"), envs.locked(layout):
+            pass
+    finally:
+        holder.kill()
+        holder.wait(30)
+    with envs.locked(layout):  # the OS dropped the dead holder's lock: taken over at once
+        pid_file = layout.lock_file.with_name(layout.lock_file.name + ".pid")
+        assert pid_file.read_text() == str(os.getpid())
+
+
+def _recording_tool(bindir: Path, name: str, record: Path, rc: int) -> None:
+    bindir.mkdir(parents=True, exist_ok=True)
+    tool = bindir / name
+    tool.write_text(
+        f"#!{sys.executable}\nimport os, sys\n"
+        f"open({str(record)!r}, 'a').write(' '.join([os.path.basename(sys.argv[0]), *sys.argv[1:]])"
+        " + ' DEBIAN_FRONTEND=' + os.environ.get('DEBIAN_FRONTEND', '') + '\\n')\n"
+        f"sys.exit({rc})\n"
+    )
+    tool.chmod(0o755)
+
+
+@pytest.mark.parametrize("assume_yes", [True, False])
+def test_yes_answers_the_system_package_prompt_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assume_yes: bool
+) -> None:
+    import io
+
+    from fwsetup.install import execute
+    from fwsetup.install.progress import Progress
+    from fwsetup.plan.model import Plan
+
+    bindir, record = tmp_path / "bin", tmp_path / "calls"
+    _recording_tool(bindir, "apt-get", record, 0)
+    _recording_tool(bindir, "dpkg-query", record, 1)  # not installed
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal: nobody to ask
+    plan = Plan("tiny", "1", "cpu", "cpu", "3.11", ["six"], system_packages=["libfoo1"])
+    stream, skipped = io.StringIO(), []
+    execute.system_package_step(
+        plan, execute.InstallOptions(assume_yes=assume_yes), Progress(1, stream=stream), skipped
+    )
+    calls = record.read_text().splitlines()
+    assert calls[0].startswith("dpkg-query -W")
+    assert "fwsetup would run:" in stream.getvalue()  # announced first, either way
+    if not assume_yes:
+        assert len(calls) == 1 and "--system-packages (or --yes)" in skipped[0]
+    elif os.geteuid() == 0:
+        assert calls[1] == "apt-get install -y --no-install-recommends libfoo1 DEBIAN_FRONTEND=noninteractive"
+        assert skipped == [] and stream.getvalue().index("would run") < stream.getvalue().index("installing")
+    else:
+        assert len(calls) == 1 and "not root" in skipped[0]  # apt still needs root
+
+
+def test_system_packages_on_a_system_without_apt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from fwsetup.install import execute
+    from fwsetup.install.progress import Progress
+    from fwsetup.plan.model import Plan
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no apt-get, no dpkg-query
+    skipped: list[str] = []
+    plan = Plan("tiny", "1", "cpu", "cpu", "3.11", ["six"], system_packages=["libfoo1"])
+    execute.system_package_step(
+        plan, execute.InstallOptions(assume_yes=True), Progress(1, stream=io.StringIO()), skipped
+    )
+    assert "not a Debian-family system" in skipped[0]

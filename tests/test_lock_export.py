@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -161,7 +164,9 @@ def test_exports_validate(fleet: dict[str, Path]) -> None:
             assert text.startswith("#cloud-config")
             doc = yaml.safe_load(text)
             lock_file = doc["write_files"][0]
-            assert lockfile.LockTarget  # the embedded lock parses as a lock:
+            embedded = fleet["dir"] / "embedded.lock"  # the embedded lock parses as the same lock:
+            embedded.write_text(lock_file["content"], encoding="utf-8")
+            assert lockfile.load(embedded) == lockfile.load(fleet["lock"])
             assert "[[target]]" in lock_file["content"] and doc["runcmd"]
         elif fmt == "github-actions":
             doc = yaml.safe_load(text)
@@ -200,3 +205,85 @@ def test_shell_export_runs_for_real(fleet: dict[str, Path], tmp_path: Path) -> N
     assert run.returncode == 0, run.stderr[-3000:]
     result = (work / "fwsetup-result.json").read_text()
     assert '"ok": true' in result
+
+
+def test_a_lock_for_a_unicode_named_machine_round_trips_through_install(tmp_path: Path) -> None:
+    report = tmp_path / "rack-🚀.json"
+    report.write_text(fwsetup("doctor", "--json").stdout, encoding="utf-8")
+    env = tiny_env(tmp_path / "home")
+    lock = tmp_path / "rack.lock"
+    made = fwsetup("lock", "tiny", "--cpu", "--system", str(report), "-o", str(lock), "--json", env=env)
+    assert made.returncode == 0, made.stderr
+    assert [t.name for t in lockfile.load(lock)[1]] == ["rack-🚀"]
+    out = fwsetup("install", "--lock", str(lock), "--env", str(tmp_path / "e"), "--json", env=env)
+    assert out.returncode == 0, out.stderr
+    assert json_out(out)["packages"]["six"] == "1.16.0"
+
+
+def _pip_conf(tmp_path: Path, text: str) -> dict[str, str]:
+    """Only this pip configuration (PIP_CONFIG_FILE hides the user files) and an empty uv cache,
+    so the resolver must ask the network."""
+    conf = tmp_path / "pip.conf"
+    conf.write_text(text, encoding="utf-8")
+    return tiny_env(
+        tmp_path / "home",
+        PIP_CONFIG_FILE=str(conf),
+        PIP_FIND_LINKS="",
+        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
+    )
+
+
+def test_lock_goes_through_the_proxy_pip_configuration_names(tmp_path: Path) -> None:
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    port = dead.getsockname()[1]
+    dead.close()  # nothing listens there: a dead proxy
+    env = _pip_conf(tmp_path, f"[global]\nproxy = http://127.0.0.1:{port}\n")
+    out = fwsetup("lock", "tiny", "--cpu", "-o", str(tmp_path / "x.lock"), "--json", env=env)
+    assert out.returncode == 4, out.stdout + out.stderr
+    err = json_out(out)["error"]
+    assert "proxy" in err["fix"].lower() and "resolving six==1.16.0" in err["message"]
+    assert not (tmp_path / "x.lock").exists()
+
+
+@pytest.fixture
+def silent_index() -> Iterator[str]:
+    """A package index on loopback that accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/simple"
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("command", ["lock", "install"])
+def test_a_hung_step_is_exit_4_naming_the_step_and_the_limit(
+    tmp_path: Path, silent_index: str, command: str
+) -> None:
+    env = _pip_conf(tmp_path, f"[global]\nindex-url = {silent_index}\ntimeout = 300\n")
+    args = (
+        ["lock", "tiny", "--cpu", "-o", str(tmp_path / "x.lock")]
+        if command == "lock"
+        else ["install", "tiny", "--cpu", "--env", str(tmp_path / "e")]
+    )
+    started = time.monotonic()
+    out = fwsetup(*args, "--timeout", "3", "--json", env=env)
+    assert time.monotonic() - started < 60
+    assert out.returncode == 4, out.stdout + out.stderr
+    err = json_out(out)["error"]
+    assert err["code"] == "step-timeout" and "did not finish within 3 s" in err["message"]
+    assert ("resolving" if command == "lock" else "installing the packages") in err["message"]
+    assert "--timeout" in err["fix"] and "Traceback" not in out.stderr
+    assert not (tmp_path / "e").exists()
+
+
+@pytest.mark.e2e
+def test_lock_passes_the_recipes_build_constraints(tmp_path: Path) -> None:
+    """chainer 7.8.1 is sdist-only; its setup.py needs pkg_resources (setuptools<70 at build)."""
+    out = fwsetup("lock", "chainer", "--cpu", "-o", str(tmp_path / "c.lock"), "--json", timeout=1200)
+    assert out.returncode == 0, out.stdout + out.stderr
+    [target] = lockfile.load(tmp_path / "c.lock")[1]
+    assert target.build_constraints == ["setuptools<70"]
+    assert any(r.startswith("chainer==7.8.1 ") for r in target.requirements)

@@ -199,7 +199,6 @@ def install(
     json_output: bool,
 ) -> None:
     from fwsetup.cli import render
-    from fwsetup.plan import planning
 
     if lock is not None:
         if system_report is not None or dry_run:
@@ -207,13 +206,16 @@ def install(
                 "--lock installs on this machine; it cannot be combined with --system or --dry-run",
                 "use `fwsetup lock --system …` to plan for other machines",
             )
-        outcome, recipe_name, locked = planning.plan_from_lock(lock, framework)
+        from fwsetup.fleet.fromlock import plan_from_lock
+
+        outcome, recipe_name, locked = plan_from_lock(lock, framework)
     elif framework is None:
         raise UsageError(
             "install needs a framework name (or --lock FILE)", "e.g. `fwsetup install pytorch --cpu`"
         )
     else:
         from fwsetup.errors import Refusal
+        from fwsetup.plan import planning
         from fwsetup.plan.model import Request
 
         report = planning.machine_report(system_report)
@@ -288,6 +290,15 @@ def install(
         default="fwsetup.lock",
         envvar="FWSETUP_LOCK_OUTPUT",
     ),
+    Option(
+        ("--timeout",),
+        "timeout",
+        "Seconds each resolution may take.",
+        kind="float",
+        default=900.0,
+        min=1.0,
+        envvar="FWSETUP_TIMEOUT",
+    ),
     JSON,
 )
 def lock_command(
@@ -299,6 +310,7 @@ def lock_command(
     backend: Optional[str],
     system_reports: list[Path],
     output: Path,
+    timeout: float,
     json_output: bool,
 ) -> None:
     from fwsetup.cli import render
@@ -330,7 +342,7 @@ def lock_command(
             sys.stderr.write(
                 f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
             )
-        targets.append(lockfile.resolve(outcome, report, name))
+        targets.append(lockfile.resolve(outcome, report, name, timeout=timeout))
     output.write_text(lockfile.dumps(recipe.name, targets), encoding="utf-8")
     summary = {
         "lock": str(output),
@@ -367,9 +379,18 @@ def lock_command(
         envvar="FWSETUP_WHEELHOUSE",
     ),
     Option(("--target",), "target", "Only this target of the lock.", kind="text"),
+    Option(
+        ("--timeout",),
+        "timeout",
+        "Seconds each target's download may take.",
+        kind="float",
+        default=3600.0,
+        min=1.0,
+        envvar="FWSETUP_TIMEOUT",
+    ),
     JSON,
 )
-def bundle(lock: Path, output: Path, target: Optional[str], json_output: bool) -> None:
+def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json_output: bool) -> None:
     from fwsetup.cli import render
     from fwsetup.fleet import bundle as bundling
     from fwsetup.fleet import lockfile
@@ -382,7 +403,7 @@ def bundle(lock: Path, output: Path, target: Optional[str], json_output: bool) -
     for t in chosen:
         if not json_output:
             sys.stderr.write(f"downloading {t.describe()}\n")
-        files[t.name] = bundling.download(t, output)
+        files[t.name] = bundling.download(t, output, timeout=timeout)
     if json_output:
         render.dump_json({"wheelhouse": str(output), "downloaded": files})
     else:

@@ -6,7 +6,7 @@ by `uv pip compile --generate-hashes` for that Python and platform — so a GPU-
 can lock for the fleet. `install --lock` picks the target this machine matches and installs
 exactly those files (hash-checked); nothing is resolved again.
 
-Format (TOML, diffable, one requirement per line):
+Format (TOML written by tomli-w, diffable, one requirement per line):
 
     lock_version = 1
     framework = "pytorch"
@@ -17,30 +17,30 @@ Format (TOML, diffable, one requirement per line):
     framework = "pytorch"  version = "2.15.0"  variant = "cu130"  accelerator = "cuda"
     python = "3.11"  platform = "linux-x86_64"
     gpus = ["8.9"]  driver = "580.65.06"
+    cuda = "13.0"  archs = [...]  ptx = [...]  min_driver = …   (what the build needs of a machine)
     index_urls = [...]  find_links = [...]  env = {...}  smoke = "pytorch.py"
     requirements = ["filelock==3.20.0 --hash=sha256:…", …]
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import __version__
-from fwsetup.errors import FwsetupError, InstallError, Refusal, UsageError
-from fwsetup.facts.compat import vtuple
-from fwsetup.install import pipconfig
-from fwsetup.install.backends import find_uv, summarise
-from fwsetup.plan.model import Plan
+from fwsetup import __version__, runner
+from fwsetup.errors import FwsetupError, Refusal, UsageError
+from fwsetup.install import pipconfig, sources
+from fwsetup.install.backends import find_uv
+from fwsetup.install.sources import for_uv
+from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.select import platform_key
 from fwsetup.redact import redact
 from fwsetup.report import SystemReport
 
 LOCK_VERSION = 1
+LOCK_TIMEOUT = 900.0
 
 # uv's --python-platform for each fwsetup platform key (manylinux_2_28: what current wheels target).
 UV_PLATFORMS = {
@@ -68,7 +68,18 @@ class LockTarget:
     find_links: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     smoke: str = ""
-    glibc: Optional[str] = None
+    glibc: Optional[str] = None  # the machine's glibc version (manylinux wheels)
+    musl: Optional[str] = None  # or its musl version (musllinux wheels)
+    build_constraints: list[str] = field(default_factory=list)
+    # What the build needs of a machine (Plan.needs, set by select), judged at install with select's checks.
+    cuda: Optional[str] = None
+    archs: list[str] = field(default_factory=list)
+    ptx: list[str] = field(default_factory=list)
+    min_driver: Optional[str] = None
+
+    @property
+    def needs(self) -> MachineNeeds:
+        return MachineNeeds(self.cuda, tuple(self.archs), tuple(self.ptx), self.min_driver)
 
     def describe(self) -> str:
         gpus = f", GPUs {' '.join('sm_' + g.replace('.', '') for g in self.gpus)}" if self.gpus else ""
@@ -77,6 +88,9 @@ class LockTarget:
 
 def uv_platform(report: SystemReport) -> str:
     key = platform_key(report)
+    libc = report.os.libc
+    if key.startswith("linux-") and libc is not None and libc.name == "musl":
+        return f"{key.split('-', 1)[1]}-unknown-linux-musl"
     try:
         return UV_PLATFORMS[key]
     except KeyError:
@@ -87,8 +101,15 @@ def uv_platform(report: SystemReport) -> str:
         ) from None
 
 
-def resolve(plan: Plan, report: SystemReport, name: str, timeout: float = 900) -> LockTarget:
-    """Hash-pinned requirements for `plan` on the machine `report` describes (not necessarily this one)."""
+def resolve(
+    plan: Plan,
+    report: SystemReport,
+    name: str,
+    timeout: float = LOCK_TIMEOUT,
+    settings: Optional[pipconfig.PipSettings] = None,
+) -> LockTarget:
+    """Hash-pinned requirements for `plan` on the machine `report` describes (not necessarily
+    this one), resolved from the sources `install` would use (install/sources.py)."""
     if plan.route != "pip" or not plan.packages:
         raise Refusal(
             f"{plan.framework} is installed through {plan.route}: there are no Python packages to lock",
@@ -98,51 +119,43 @@ def resolve(plan: Plan, report: SystemReport, name: str, timeout: float = 900) -
     uv = find_uv()
     if uv is None:
         raise FwsetupError("locking needs uv", "pip install uv (it is a dependency of fwsetup)")
-    settings = pipconfig.read()
-    args = [
-        uv,
-        "pip",
-        "compile",
-        "-",
-        "--generate-hashes",
-        "--no-header",
-        "--no-annotate",
-        "--quiet",
-        "--python-version",
-        plan.python,
-        "--python-platform",
-        uv_platform(report),
-        "--index-strategy",
-        "unsafe-best-match",
-    ]
-    if settings.index_url:
-        args += ["--index-url", settings.index_url]
-    for url in (*plan.index_urls, *settings.extra_index_urls):
-        args += ["--extra-index-url", url]
-    for fl in (*plan.find_links, *settings.find_links):
-        args += ["--find-links", fl]
-    for c in settings.constraints:
-        args += ["--constraint", c]
-    env = None
-    if settings.cert:
-        import os
-
-        env = {**os.environ, "SSL_CERT_FILE": settings.cert}
-    proc = subprocess.run(
-        args,
-        input="\n".join(plan.packages) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        env=env,
-    )
-    if proc.returncode != 0:
-        raise InstallError(
-            f"cannot resolve {' '.join(plan.packages)} for {name} (Python {plan.python}, {platform_key(report)}):\n"
-            + summarise(proc.stderr or proc.stdout),
-            "check the package sources (index, find-links) and the plan (`fwsetup install … --dry-run`)",
+    platform = platform_key(report)
+    with tempfile.TemporaryDirectory(prefix="fwsetup-lock-") as tmp:
+        translated = for_uv(
+            sources.of(plan, Path(tmp), settings=settings if settings is not None else pipconfig.read())
         )
+        args = [
+            uv,
+            "pip",
+            "compile",
+            "-",
+            "--generate-hashes",
+            "--no-header",
+            "--no-annotate",
+            "--quiet",
+            "--python-version",
+            plan.python,
+            "--python-platform",
+            uv_platform(report),
+            *translated.args,
+        ]
+        result = runner.step(
+            args,
+            what=f"resolving {' '.join(plan.packages)} for {name} (Python {plan.python}, {platform}; uv pip compile)",
+            timeout=timeout,
+            env=runner.installer_env(translated.env),
+            input_text="\n".join(plan.packages) + "\n",
+            fix="check the package sources (index, find-links) and the plan (`fwsetup install … --dry-run`)",
+        )
+    return target_of(plan, report, name, join_continuations(result.stdout))
+
+
+def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[str]) -> LockTarget:
+    """A lock target: the plan, the machine it was made for and what the build needs of one."""
+    platform = platform_key(report)
+    needs = plan.needs
+    libc = report.os.libc
+    cuda = plan.accelerator == "cuda"
     return LockTarget(
         name=name,
         framework=plan.framework,
@@ -150,17 +163,21 @@ def resolve(plan: Plan, report: SystemReport, name: str, timeout: float = 900) -
         variant=plan.variant,
         accelerator=plan.accelerator,
         python=plan.python,
-        platform=platform_key(report),
-        requirements=join_continuations(proc.stdout),
-        gpus=[g.compute_capability or "?" for g in report.nvidia_gpus()]
-        if plan.accelerator == "cuda"
-        else [],
-        driver=report.nvidia.driver_version if report.nvidia and plan.accelerator == "cuda" else None,
+        platform=platform,
+        requirements=requirements,
+        gpus=[g.compute_capability or "?" for g in report.nvidia_gpus()] if cuda else [],
+        driver=report.nvidia.driver_version if report.nvidia and cuda else None,
         index_urls=list(plan.index_urls),
         find_links=list(plan.find_links),
         env=dict(plan.env),
         smoke=plan.smoke,
-        glibc=report.os.libc.version if report.os.libc else None,
+        glibc=libc.version if libc and libc.name == "glibc" else None,
+        musl=(libc.version or "1.2") if libc and libc.name == "musl" else None,
+        build_constraints=list(plan.build_constraints),
+        cuda=needs.cuda,
+        archs=list(needs.archs),
+        ptx=list(needs.ptx),
+        min_driver=needs.min_driver,
     )
 
 
@@ -182,59 +199,55 @@ def join_continuations(text: str) -> list[str]:
     return lines
 
 
+HEADER = (
+    "# fwsetup lock: exact, hash-checked builds per machine kind. Made by `fwsetup lock`;\n"
+    "# install with `fwsetup install --lock THIS_FILE` (add --wheelhouse DIR --offline after `fwsetup bundle`).\n"
+)
+
+
 def dumps(framework: str, targets: list[LockTarget]) -> str:
-    out = [
-        "# fwsetup lock: exact, hash-checked builds per machine kind. Made by `fwsetup lock`;",
-        "# install with `fwsetup install --lock THIS_FILE` (add --wheelhouse DIR --offline after `fwsetup bundle`).",
-        f"lock_version = {LOCK_VERSION}",
-        f"framework = {json.dumps(framework)}",
-        f"created_by = {json.dumps('fwsetup ' + __version__)}",
-    ]
-    for t in targets:
-        out.append("")
-        out.append("[[target]]")
-        for key in (
-            "name",
-            "framework",
-            "version",
-            "variant",
-            "accelerator",
-            "python",
-            "platform",
-            "driver",
-            "glibc",
-            "smoke",
-        ):
-            value = getattr(t, key)
-            if value is not None:
-                out.append(f"{key} = {json.dumps(value)}")
-        for key in ("gpus", "index_urls", "find_links"):
-            out.append(f"{key} = {json.dumps(getattr(t, key))}")
-        out.append(
-            "env = {"
-            + ", ".join(f"{json.dumps(k)} = {json.dumps(v)}" for k, v in sorted(t.env.items()))
-            + "}"
-        )
-        out.append("requirements = [")
-        out.extend(f"  {json.dumps(redact(r))}," for r in t.requirements)
-        out.append("]")
-    return "\n".join(out) + "\n"
+    """The lock as TOML (tomli-w: any Unicode name round-trips), one requirement per line."""
+    import tomli_w
+
+    doc: dict[str, Any] = {
+        "lock_version": LOCK_VERSION,
+        "framework": framework,
+        "created_by": f"fwsetup {__version__}",
+        "target": [_target_table(t) for t in targets],
+    }
+    return HEADER + tomli_w.dumps(doc, multiline_strings=False, indent=2)
+
+
+def _target_table(t: LockTarget) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for f in fields(LockTarget):
+        value = getattr(t, f.name)
+        if value is None or (f.name in _OPTIONAL_LISTS and not value):
+            continue
+        if f.name == "requirements":
+            value = [redact(r) for r in value]
+        elif f.name == "env":
+            value = dict(sorted(value.items()))
+        table[f.name] = value
+    return table
+
+
+# Written only when non-empty, so a CPU target stays short (older locks lack them entirely).
+_OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx"})
 
 
 def load(path: Path) -> tuple[str, list[LockTarget]]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
+    from fwsetup import tomlfile
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        data = tomlfile.load(path)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        if isinstance(exc, tomlfile.TOMLDecodeError):
+            raise UsageError(
+                f"lock file {path} is not valid TOML: {exc}", "regenerate it with `fwsetup lock`"
+            ) from None
         raise UsageError(
             f"cannot read lock file {path}: {exc}", "pass a file written by `fwsetup lock`"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(
-            f"lock file {path} is not valid TOML: {exc}", "regenerate it with `fwsetup lock`"
         ) from None
     if data.get("lock_version") != LOCK_VERSION:
         raise UsageError(
@@ -257,71 +270,15 @@ def load(path: Path) -> tuple[str, list[LockTarget]]:
 def _target_fields(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ValueError("not a table")
-    allowed = set(LockTarget.__dataclass_fields__)
+    allowed = {f.name for f in fields(LockTarget)}
     unknown = set(raw) - allowed
     if unknown:
         raise ValueError(f"unknown keys {sorted(unknown)}")
+    for key in ("name", "framework", "version", "variant", "accelerator", "python", "platform"):
+        if not isinstance(raw.get(key), str):
+            raise ValueError(f"{key} must be a string")
     if not isinstance(raw.get("requirements"), list) or not all(
         isinstance(r, str) for r in raw["requirements"]
     ):
         raise ValueError("requirements must be a list of strings")
     return dict(raw)
-
-
-def match(targets: list[LockTarget], report: SystemReport, python_minors: list[str]) -> LockTarget:
-    """The target this machine can run: same platform, an interpreter of that Python, and — for
-    GPU targets — NVIDIA GPUs of the locked capabilities and a driver at least as new."""
-    from fwsetup.facts.compat import driver_runs_cuda
-    from fwsetup.facts.matrix import torch_variant
-
-    plat = platform_key(report)
-    reasons = []
-    for t in targets:
-        if t.platform != plat:
-            reasons.append(f"{t.name}: for {t.platform}, this is {plat}")
-            continue
-        if t.python not in python_minors:
-            reasons.append(f"{t.name}: needs Python {t.python}, none here ({', '.join(python_minors)})")
-            continue
-        if t.accelerator == "cuda":
-            gpus = sorted(g.compute_capability or "?" for g in report.nvidia_gpus())
-            if not gpus or report.nvidia is None:
-                reasons.append(f"{t.name}: a CUDA build, and this machine has no usable NVIDIA GPU")
-                continue
-            if gpus != sorted(t.gpus):
-                variant = torch_variant(t.version, t.variant, plat) if t.framework == "pytorch" else None
-                from fwsetup.facts.compat import cc_covered
-
-                if variant is None or not all(
-                    cc != "?" and cc_covered(cc, variant.get("archs", []), variant.get("ptx", []))
-                    for cc in gpus
-                ):
-                    reasons.append(f"{t.name}: locked for GPUs {t.gpus}, this machine has {gpus}")
-                    continue
-            cuda = t.variant[2:] if t.variant.startswith("cu") else None
-            if cuda and cuda.isdigit():
-                runs, _ = driver_runs_cuda(
-                    report.nvidia.driver_version,
-                    report.nvidia.cuda_driver_version,
-                    f"{cuda[:-1]}.{cuda[-1]}",
-                    report.os.system,
-                )
-                if not runs:
-                    reasons.append(
-                        f"{t.name}: {t.variant} needs a newer driver than {report.nvidia.driver_version}"
-                    )
-                    continue
-        if (
-            t.glibc
-            and report.os.libc
-            and report.os.libc.version
-            and vtuple(report.os.libc.version) < vtuple("2.28") <= vtuple(t.glibc)
-        ):
-            reasons.append(f"{t.name}: wheels need glibc >= 2.28, this machine has {report.os.libc.version}")
-            continue
-        return t
-    raise Refusal(
-        "no target in the lock fits this machine: " + "; ".join(reasons),
-        "add this machine to the lock: `fwsetup doctor --json > me.json` here, then `fwsetup lock … --system me.json`",
-        code="lock-mismatch",
-    )

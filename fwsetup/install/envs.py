@@ -11,7 +11,6 @@ it untouched. The previous generation is kept for `fwsetup rollback`.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
@@ -147,29 +146,30 @@ def rollback(layout: EnvLayout) -> Path:
 
 @contextlib.contextmanager
 def locked(layout: EnvLayout) -> Iterator[None]:
-    """One fwsetup at a time per environment. The OS drops the lock when its holder dies,
-    so a stale lock from a killed run is simply taken over."""
-    layout.lock_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(layout.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        if sys.platform != "win32":
-            import fcntl
+    """One fwsetup at a time per environment (filelock: flock on POSIX, msvcrt on Windows). The
+    OS drops the lock when its holder dies, so a stale lock from a killed run is simply taken
+    over. The holder's pid sits beside the lock, for the message the second fwsetup prints."""
+    from filelock import FileLock, Timeout
 
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise
-                holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-                raise LockedError(
-                    f"{layout.path} is being changed by another fwsetup (pid {holder})",
-                    "wait for it to finish, or stop that process",
-                ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+    layout.lock_file.parent.mkdir(parents=True, exist_ok=True)
+    pid_file = layout.lock_file.with_name(layout.lock_file.name + ".pid")
+    lock = FileLock(str(layout.lock_file), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        try:
+            holder = pid_file.read_text(encoding="utf-8").strip() or "unknown"
+        except OSError:
+            holder = "unknown"
+        raise LockedError(
+            f"{layout.path} is being changed by another fwsetup (pid {holder})",
+            "wait for it to finish, or stop that process",
+        ) from None
+    try:
+        pid_file.write_text(str(os.getpid()), encoding="utf-8")
         yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def env_python(env_dir: Path) -> Path:

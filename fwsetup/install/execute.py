@@ -12,7 +12,6 @@ import os
 import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -23,9 +22,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Optional
 
-from fwsetup import __version__, paths
+from fwsetup import __version__, paths, runner
 from fwsetup.errors import FwsetupError, InstallError, Refusal, SmokeError
 from fwsetup.install import backends, envs, pipconfig, smoke
+from fwsetup.install import sources as installer_sources
 from fwsetup.install.progress import Progress
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
@@ -96,7 +96,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
             signal.signal(signal.SIGTERM, previous)
 
 
-def resolve_interpreter(plan: Plan, progress: Progress) -> str:
+def resolve_interpreter(plan: Plan, progress: Progress, timeout: float) -> str:
     if plan.interpreter and Path(plan.interpreter).exists():
         return plan.interpreter
     uv = backends.find_uv()
@@ -104,13 +104,22 @@ def resolve_interpreter(plan: Plan, progress: Progress) -> str:
         progress.info(
             f"Python {plan.python} is not on this machine: fetching it with `uv python install {plan.python}`"
         )
-        done = subprocess.run(
-            [uv, "python", "install", plan.python], capture_output=True, text=True, timeout=900, check=False
+        env = runner.installer_env()
+        done = runner.step(
+            [uv, "python", "install", plan.python],
+            what=f"fetching Python {plan.python} (uv python install)",
+            timeout=timeout,
+            env=env,
+            check=False,
         )
-        found = subprocess.run(
-            [uv, "python", "find", plan.python], capture_output=True, text=True, timeout=60, check=False
+        found = runner.step(
+            [uv, "python", "find", plan.python],
+            what=f"finding Python {plan.python} (uv python find)",
+            timeout=60,
+            env=env,
+            check=False,
         )
-        if done.returncode == 0 and found.returncode == 0 and found.stdout.strip():
+        if done.ok and found.ok and found.stdout.strip():
             return found.stdout.strip()
         detail = (done.stderr or found.stderr).strip().splitlines()[-1:] or ["no detail"]
         raise Refusal(
@@ -127,12 +136,22 @@ def resolve_interpreter(plan: Plan, progress: Progress) -> str:
     )
 
 
+def _python_of(plan: Plan, interpreter: str) -> tuple[int, int]:
+    """The plan's interpreter was probed by doctor: its version is known without asking again."""
+    if interpreter == plan.interpreter:
+        parts = plan.python.split(".")
+        if len(parts) == 2 and all(p.isdigit() for p in parts):
+            return int(parts[0]), int(parts[1])
+    return backends.python_version_of(interpreter)
+
+
 def substitute(value: str, env_dir: Path) -> str:
     return value.replace("{env}", str(env_dir))
 
 
 def system_package_step(plan: Plan, options: InstallOptions, progress: Progress, skipped: list[str]) -> None:
-    """apt steps only with --system-packages (or an interactive yes), announced first."""
+    """apt steps with --system-packages, --yes or an interactive yes; announced first, and only
+    as root on a Debian-family system."""
     if not plan.system_packages:
         return
     apt = shutil.which("apt-get")
@@ -147,44 +166,36 @@ def system_package_step(plan: Plan, options: InstallOptions, progress: Progress,
     if not missing:
         return
     command = [apt, "install", "-y", "--no-install-recommends", *missing]
-    if not options.system_packages:
-        if sys.stdin.isatty() and not options.assume_yes:
-            progress.info(f"fwsetup would run: {shlex.join(command)}")
-            answer = input("Install these system packages now? [y/N] ").strip().lower()
-            if answer not in ("y", "yes"):
-                skipped.append(f"system packages {' '.join(missing)} (declined)")
-                return
-        else:
+    progress.info(f"fwsetup would run: {shlex.join(command)}")
+    if not (options.system_packages or options.assume_yes):
+        if not sys.stdin.isatty():
             skipped.append(
-                f"system packages {' '.join(missing)}: rerun with --system-packages to let fwsetup run `{shlex.join(command)}`"
+                f"system packages {' '.join(missing)}: rerun with --system-packages (or --yes) to let fwsetup run `{shlex.join(command)}`"
             )
             progress.info("note: skipped " + skipped[-1])
             return
-    if os.geteuid() != 0:
+        answer = input("Install these system packages now? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            skipped.append(f"system packages {' '.join(missing)} (declined)")
+            return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
         skipped.append(f"system packages {' '.join(missing)}: not root; run `sudo {shlex.join(command)}`")
         progress.info("note: skipped " + skipped[-1])
         return
     progress.info(f"installing system packages: {shlex.join(command)}")
-    proc = subprocess.run(
+    runner.step(
         command,
-        capture_output=True,
-        text=True,
+        what="installing system packages (apt-get)",
         timeout=options.timeout,
-        check=False,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        env=runner.installer_env({"DEBIAN_FRONTEND": "noninteractive"}),
+        fix="run `apt-get update` and retry, or install the packages yourself",
+        merge_stderr=True,
     )
-    if proc.returncode != 0:
-        raise InstallError(
-            f"`{shlex.join(command)}` failed:\n{backends.summarise(proc.stdout + proc.stderr)}",
-            "run `apt-get update` and retry, or install the packages yourself",
-        )
 
 
 def _dpkg_installed(dpkg: str, package: str) -> bool:
-    out = subprocess.run(
-        [dpkg, "-W", "-f=${Status}", package], capture_output=True, text=True, timeout=30, check=False
-    )
-    return out.returncode == 0 and "install ok installed" in out.stdout
+    out = runner.probe([dpkg, "-W", "-f=${Status}", package], timeout=30)
+    return out.ok and "install ok installed" in out.stdout
 
 
 def post_install(plan: Plan, gen: Path) -> None:
@@ -249,8 +260,12 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
     skipped: list[str] = []
     with sigterm_as_interrupt(), envs.locked(layout):
         envs.prune(layout)
-        interpreter = "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress)
-        version = backends.python_version_of(interpreter)
+        interpreter = (
+            "/usr/bin/python3"
+            if plan.route == "apt"
+            else resolve_interpreter(plan, progress, options.timeout)
+        )
+        version = _python_of(plan, interpreter)
         backend = backends.choose(version, options.installer)
         system_package_step(plan, options, progress, skipped)
         gen = layout.new_generation()
@@ -260,7 +275,13 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
         )
         log.parent.mkdir(parents=True, exist_ok=True)
-        run = backends.run_logged(log)
+        run = backends.run_logged(log, options.timeout)
+        seed_with_install = (
+            backend.name == "uv"
+            and bool(plan.packages)
+            and not options.offline
+            and not options.locked_requirements
+        )
         swapped = False
         try:
             progress.step(
@@ -269,9 +290,14 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             if plan.route == "apt":
                 if not Path(interpreter).exists():
                     raise InstallError("the apt route needs the system /usr/bin/python3", None)
-                run([interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)])
+                run(
+                    [interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)],
+                    what="creating the environment (python -m venv)",
+                )
             else:
-                backend.create(interpreter, gen, run, offline=options.offline)
+                # Seeding pip with the framework's own install costs nothing; `uv venv --seed`
+                # costs a third of a small install. A lock's hash-checked list cannot take it.
+                backend.create(interpreter, gen, run, offline=options.offline, seed=not seed_with_install)
             progress.done()
             what = (
                 f"{len(options.locked_requirements)} locked packages"
@@ -284,19 +310,18 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                 requirements_file = gen / ".fwsetup-lock-requirements.txt"
                 requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
             if plan.packages or requirements_file is not None:
-                settings = pipconfig.read()
-                sources = backends.Sources(
+                sources = installer_sources.of(
+                    plan,
+                    gen,
+                    find_links=tuple(str(w) for w in options.wheelhouses),
                     index_url=options.index_url,
-                    extra_index_urls=tuple(plan.index_urls),
-                    find_links=tuple(plan.find_links) + tuple(str(w) for w in options.wheelhouses),
                     constraints=options.constraints,
-                    build_constraints=tuple(plan.build_constraints),
                     offline=options.offline,
-                    env_dir=gen,
                     requirements_file=requirements_file,
-                    settings=settings,
+                    settings=pipconfig.read(),
                 )
-                backend.install(envs.env_python(gen), plan.packages, sources, run)
+                seeds = backends.seed_packages(version) if seed_with_install else []
+                backend.install(envs.env_python(gen), [*plan.packages, *seeds], sources, run)
             progress.done()
             progress.step("environment fixes")
             post_install(plan, gen)
@@ -350,6 +375,16 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                         exc.fix + "; " if exc.fix else ""
                     ) + f"the previous environment is untouched: {previous}"
             raise
+        except OSError as exc:  # the disk filled up, a permission changed under us
+            progress.close()
+            if not swapped:
+                shutil.rmtree(gen, ignore_errors=True)
+            previous = layout.current()
+            raise InstallError(
+                f"writing the environment at {target} failed: {exc.strerror or exc}",
+                "free disk space or choose another location with --env PATH"
+                + (f"; the previous environment is untouched: {previous}" if previous else ""),
+            ) from None
         except Exception:
             progress.close()
             if not swapped:

@@ -1,10 +1,26 @@
-"""The user's pip configuration, read the way pip reads it, so uv can be told the same.
+"""The user's pip configuration, read by pip's own rules, so uv can be told the same.
 
 uv ignores pip.conf; users who configured a private index, a find-links wheelhouse, a
-constraint file or a corporate certificate expect fwsetup to honour them whichever
-installer runs. Order (pip's documented one): global files, user files, the site
-(virtualenv) file, PIP_CONFIG_FILE; then PIP_* environment variables override; the
-[install] section overrides [global]. PIP_CONFIG_FILE=/dev/null disables the files.
+constraint file, a proxy or a corporate certificate expect fwsetup to honour them whichever
+installer runs. The rules, from pip's source (pip/_internal/configuration.py, utils/appdirs.py,
+cli/parser.py, pip 23-25):
+
+- Files, lowest priority first: global (site-wide) files, user files, the site file
+  (`sys.prefix/pip.conf`), then the file PIP_CONFIG_FILE names; PIP_* variables beat them all.
+  PIP_CONFIG_FILE=os.devnull reads no file at all; when PIP_CONFIG_FILE names an existing file
+  the user files are skipped.
+- Per platform (pip.ini on Windows, pip.conf elsewhere): Linux global = each $XDG_CONFIG_DIRS/pip
+  (default /etc/xdg/pip) and /etc; macOS global = /Library/Application Support/pip; Windows
+  global = %ProgramData%\\pip. User files: ~/.pip (~/pip on Windows), then the user config dir
+  ($XDG_CONFIG_HOME/pip; macOS ~/Library/Application Support/pip if it exists, else
+  ~/.config/pip; Windows %APPDATA%\\pip).
+- Merge: keys are `section.name`, the later file wins per key; then sections apply in the order
+  [global] < [<command>] < environment, so an [install] value in a global file beats a [global]
+  value in the user file. Empty values are ignored.
+- `--default-timeout` is an alias of `--timeout` (PIP_DEFAULT_TIMEOUT).
+
+One difference on purpose: pip stops on a file it cannot parse; fwsetup skips it and records
+why (`PipSettings.skipped`), because the file is not fwsetup's to judge.
 """
 
 from __future__ import annotations
@@ -18,8 +34,25 @@ from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlparse
 
-LIST_KEYS = ("extra-index-url", "find-links", "constraint", "trusted-host")
-SCALAR_KEYS = ("index-url", "cert", "client-cert", "proxy", "no-index", "timeout", "retries", "pre")
+# The pip options fwsetup honours: long option name (and aliases) -> PipSettings field.
+# Short names (-i, -f) do not work in pip's configuration, so they are not here.
+OPTIONS: dict[str, str] = {
+    "index-url": "index_url",
+    "extra-index-url": "extra_index_urls",
+    "find-links": "find_links",
+    "constraint": "constraints",
+    "trusted-host": "trusted_hosts",
+    "cert": "cert",
+    "client-cert": "client_cert",
+    "proxy": "proxy",
+    "no-index": "no_index",
+    "timeout": "timeout",
+    "default-timeout": "timeout",
+    "retries": "retries",
+}
+LIST_FIELDS = frozenset({"extra_index_urls", "find_links", "constraints", "trusted_hosts"})
+# pip's strtobool: the spellings of true (anything else in its false list, or an error in pip).
+_TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
 
 
 @dataclass(frozen=True)
@@ -36,6 +69,7 @@ class PipSettings:
     timeout: Optional[str] = None
     retries: Optional[str] = None
     files: tuple[str, ...] = field(default=())  # the configuration files that were read
+    skipped: tuple[tuple[str, str], ...] = field(default=())  # (file, why) pip would stop on
 
     def local_find_links_dirs(self) -> list[Path]:
         out = []
@@ -54,62 +88,112 @@ def url_to_path(entry: str) -> Optional[Path]:
     return Path(entry).expanduser()
 
 
-def config_files(environ: Mapping[str, str]) -> list[Path]:
+def _home(environ: Mapping[str, str], platform: str) -> Path:
+    if platform == "win32":
+        return Path(environ.get("USERPROFILE") or environ.get("HOME") or str(Path.home()))
+    return Path(environ.get("HOME") or str(Path.home()))
+
+
+def global_files(environ: Mapping[str, str], platform: str) -> list[Path]:
+    if platform == "darwin":
+        return [Path("/Library/Application Support/pip/pip.conf")]
+    if platform == "win32":
+        base = environ.get("PROGRAMDATA") or environ.get("ALLUSERSPROFILE") or r"C:\ProgramData"
+        return [Path(base) / "pip" / "pip.ini"]
+    dirs = [d for d in (environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep) if d]
+    return [Path(d) / "pip" / "pip.conf" for d in dirs] + [Path("/etc/pip.conf")]
+
+
+def user_files(environ: Mapping[str, str], platform: str) -> list[Path]:
+    home = _home(environ, platform)
+    if platform == "win32":
+        appdata = environ.get("APPDATA") or str(home / "AppData" / "Roaming")
+        return [home / "pip" / "pip.ini", Path(appdata) / "pip" / "pip.ini"]
+    if platform == "darwin":
+        app_support = home / "Library" / "Application Support" / "pip"
+        new = app_support if app_support.is_dir() else home / ".config" / "pip"
+        return [home / ".pip" / "pip.conf", new / "pip.conf"]
+    xdg_home = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+    return [home / ".pip" / "pip.conf", Path(xdg_home) / "pip" / "pip.conf"]
+
+
+def config_files(
+    environ: Mapping[str, str], platform: str = sys.platform, prefix: str = sys.prefix
+) -> list[Path]:
+    """The files pip reads, lowest priority first."""
     env_file = environ.get("PIP_CONFIG_FILE")
     if env_file == os.devnull:
         return []
-    files: list[Path] = []
-    xdg_dirs = environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
-    files += [Path(d) / "pip" / "pip.conf" for d in xdg_dirs if d]
-    files.append(Path("/etc/pip.conf"))
-    home = Path(environ.get("HOME", str(Path.home())))
-    files.append(home / ".pip" / "pip.conf")
-    xdg_home = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
-    files.append(Path(xdg_home) / "pip" / "pip.conf")
-    virtual_env = environ.get("VIRTUAL_ENV") or (sys.prefix if sys.prefix != sys.base_prefix else None)
-    if virtual_env:
-        files.append(Path(virtual_env) / "pip.conf")
+    files = global_files(environ, platform)
+    if not (env_file and os.path.exists(env_file)):
+        files += user_files(environ, platform)
+    files.append(Path(prefix) / ("pip.ini" if platform == "win32" else "pip.conf"))
     if env_file:
         files.append(Path(env_file))
     return files
 
 
-def _split(value: str) -> tuple[str, ...]:
-    return tuple(v for v in value.split() if v)
+def _parse(path: Path) -> Optional[configparser.RawConfigParser]:
+    """The file's parser; None when it does not exist. Raises on a file pip could not load."""
+    if not path.is_file():
+        return None
+    parser = configparser.RawConfigParser()
+    with path.open(encoding="utf-8") as fh:
+        parser.read_file(fh)
+    return parser
 
 
-def read(environ: Optional[Mapping[str, str]] = None) -> PipSettings:
+def read(
+    environ: Optional[Mapping[str, str]] = None,
+    *,
+    command: str = "install",
+    platform: str = sys.platform,
+    prefix: str = sys.prefix,
+) -> PipSettings:
+    """What pip's `command` (install, download) would take from its configuration."""
     env = environ if environ is not None else os.environ
-    values: dict[str, str] = {}
+    by_key: dict[str, str] = {}  # "section.name" -> value, the later file winning
     read_files: list[str] = []
-    for path in config_files(env):
-        parser = configparser.RawConfigParser()
+    skipped: list[tuple[str, str]] = []
+    for path in config_files(env, platform, prefix):
         try:
-            if not parser.read(path, encoding="utf-8"):
-                continue
-        except (configparser.Error, UnicodeDecodeError, OSError):
-            continue  # pip would fail loudly; we simply don't use an unreadable file
+            parser = _parse(path)
+        except (configparser.Error, UnicodeDecodeError, OSError) as exc:
+            skipped.append((str(path), f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
+            continue
+        if parser is None:
+            continue
         read_files.append(str(path))
-        for section in ("global", "install"):
-            if parser.has_section(section):
-                for key, value in parser.items(section):
-                    values[key.replace("_", "-")] = value
-    for key in (*LIST_KEYS, *SCALAR_KEYS):
-        env_value = env.get("PIP_" + key.upper().replace("-", "_"))
-        if env_value is not None:
-            values[key] = env_value
-    no_index = values.get("no-index", "").strip().lower() in ("1", "true", "yes", "on")
+        for section in parser.sections():
+            for name, value in parser.items(section):
+                by_key[f"{section}.{_normal(name)}"] = value
+    for var, value in env.items():
+        if var.startswith("PIP_") and var != "PIP_CONFIG_FILE":
+            by_key[":env:." + _normal(var[4:])] = value
+    values: dict[str, str] = {}
+    for section in ("global", command, ":env:"):
+        for key, value in by_key.items():
+            sect, name = key.split(".", 1)
+            if sect == section and value and name in OPTIONS:
+                values[OPTIONS[name]] = value
+    lists = {k: tuple(values.get(k, "").split()) for k in LIST_FIELDS}
     return PipSettings(
-        index_url=values.get("index-url") or None,
-        extra_index_urls=_split(values.get("extra-index-url", "")),
-        find_links=_split(values.get("find-links", "")),
-        constraints=_split(values.get("constraint", "")),
-        trusted_hosts=_split(values.get("trusted-host", "")),
-        cert=values.get("cert") or None,
-        client_cert=values.get("client-cert") or None,
-        proxy=values.get("proxy") or None,
-        no_index=no_index,
-        timeout=values.get("timeout") or None,
-        retries=values.get("retries") or None,
+        index_url=values.get("index_url"),
+        extra_index_urls=lists["extra_index_urls"],
+        find_links=lists["find_links"],
+        constraints=lists["constraints"],
+        trusted_hosts=lists["trusted_hosts"],
+        cert=values.get("cert"),
+        client_cert=values.get("client_cert"),
+        proxy=values.get("proxy"),
+        no_index=values.get("no_index", "").strip().lower() in _TRUE,
+        timeout=values.get("timeout"),
+        retries=values.get("retries"),
         files=tuple(read_files),
+        skipped=tuple(skipped),
     )
+
+
+def _normal(name: str) -> str:
+    name = name.lower().replace("_", "-")
+    return name[2:] if name.startswith("--") else name

@@ -61,9 +61,10 @@ class Progress:
         self._end_live()
         if self.quiet:
             return
-        text = f"    done in {elapsed:.1f} s" + (f": {redact(note)}" if note else "")
+        took = f"{elapsed:.2f}" if elapsed < 10 else f"{elapsed:.1f}"  # short steps: their size shows
+        text = f"    done in {took} s" + (f": {redact(note)}" if note else "")
         if self.live:
-            text = f"✓ [{self.index}/{self.total}] {redact(self._label)} ({elapsed:.1f} s)" + (
+            text = f"✓ [{self.index}/{self.total}] {redact(self._label)} ({took} s)" + (
                 f": {redact(note)}" if note else ""
             )
         self.stream.write(text + "\n")

@@ -2,21 +2,20 @@
 
 The script prints one JSON object on its last stdout line: ok, framework_version, the
 device actually used, the checks against known answers, seconds. Running it as a
-subprocess with a timeout keeps a crashing or hanging framework from taking fwsetup down.
+child process with a timeout keeps a crashing or hanging framework from taking fwsetup down.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from fwsetup import runner
 from fwsetup.errors import SmokeError, UsageError
 from fwsetup.redact import redact
 
@@ -53,18 +52,17 @@ def run(
     env: Optional[Mapping[str, str]] = None,
     timeout: float = SMOKE_TIMEOUT,
 ) -> SmokeResult:
-    full_env = dict(os.environ)
-    full_env.pop("PYTHONPATH", None)
-    full_env.update(env or {})
+    full_env = runner.installer_env(env)
     started = time.perf_counter()
-    try:
-        code, out, err = _run_isolated(
-            [str(python), str(script), "--device", "gpu" if gpu else "cpu"],
-            full_env,
-            str(script.parent),
-            timeout,
-        )
-    except subprocess.TimeoutExpired:
+    # The runner gives the script its own process group: a timeout or Ctrl-C stops it and every
+    # worker it spawned (data loaders, compilers) at once, and fwsetup never waits on them.
+    proc = runner.probe(
+        [str(python), str(script), "--device", "gpu" if gpu else "cpu"],
+        timeout=timeout,
+        environ=full_env,
+        cwd=str(script.parent),
+    )
+    if proc.error == "timeout":
         return SmokeResult(
             False,
             None,
@@ -72,11 +70,10 @@ def run(
             round(time.perf_counter() - started, 3),
             error=f"smoke test did not finish within {timeout:.0f} s",
         )
-    except OSError as exc:
-        return SmokeResult(False, None, None, 0.0, error=f"cannot run {python}: {exc.strerror}")
+    if proc.error is not None:
+        return SmokeResult(False, None, None, 0.0, error=f"cannot run {python}: {proc.error}")
     wall = round(time.perf_counter() - started, 3)
-    stdout = out.decode("utf-8", errors="replace")
-    stderr = err.decode("utf-8", errors="replace")
+    code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
     data = _last_json(stdout)
     if data is None:
         tail = "\n".join((stderr or stdout).strip().splitlines()[-8:])
@@ -96,38 +93,6 @@ def run(
         details=dict(data.get("details") or {}),
         error=data.get("error"),
     )
-
-
-def _run_isolated(argv: list[str], env: dict[str, str], cwd: str, timeout: float) -> tuple[int, bytes, bytes]:
-    """Run the smoke script in its own process group, so a timeout or Ctrl-C stops it and every
-    worker it spawned (data loaders, compilers) at once, and fwsetup never waits on them."""
-    proc = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=env,
-        cwd=cwd,
-        start_new_session=os.name == "posix",
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except BaseException:  # timeout, KeyboardInterrupt, SIGTERM turned into one
-        _kill_group(proc)
-        raise
-    return proc.returncode, out, err
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    import signal
-
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if os.name == "posix":
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:
-            proc.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired, ValueError, OSError):
-        proc.communicate(timeout=10)
 
 
 def _last_json(stdout: str) -> Optional[dict[str, Any]]:

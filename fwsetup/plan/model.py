@@ -50,6 +50,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class MachineNeeds:
+    """What the chosen build requires of the machine it will run on, as select judged it: a lock
+    made here for another machine carries this, and `install --lock` judges that machine by it."""
+
+    cuda: Optional[str] = None  # the CUDA version the driver must run
+    archs: tuple[str, ...] = ()  # GPU architectures with kernels (SASS)
+    ptx: tuple[str, ...] = ()  # PTX: any GPU at least this capable JIT-compiles it
+    min_driver: Optional[str] = None  # a driver floor the framework states itself (JAX)
+
+
+@dataclass(frozen=True)
 class Plan:
     framework: str
     version: str
@@ -72,6 +83,7 @@ class Plan:
     post_install: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     successor: Optional[str] = None
+    needs: MachineNeeds = field(default_factory=MachineNeeds)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -95,34 +95,3 @@ def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) 
             }
         )
     return rows
-
-
-def plan_from_lock(lock: Path, framework: Optional[str]) -> tuple[Plan, str, tuple[str, ...]]:
-    """The locked target this machine matches, as a Plan plus its exact requirements."""
-    from fwsetup.fleet import lockfile
-    from fwsetup.plan.pythons import local_pythons
-
-    locked_framework, targets = lockfile.load(lock)
-    if framework is not None and recipes.find(framework).name != locked_framework:
-        raise UsageError(
-            f"{lock} locks {locked_framework}, not {framework}", f"run `fwsetup install --lock {lock}`"
-        )
-    report = machine_report(None)
-    pythons = local_pythons(report)
-    target = lockfile.match(targets, report, [minor for minor, _ in pythons])
-    interpreter = next(exe for minor, exe in pythons if minor == target.python)
-    plan = Plan(
-        framework=target.framework,
-        version=target.version,
-        variant=target.variant,
-        accelerator=target.accelerator,
-        python=target.python,
-        packages=[],
-        index_urls=list(target.index_urls),
-        find_links=list(target.find_links),
-        env=dict(target.env),
-        smoke=target.smoke,
-        interpreter=interpreter,
-        reasons=[f"lock target {target.describe()}"],
-    )
-    return plan, target.framework, tuple(target.requirements)

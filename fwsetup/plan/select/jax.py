@@ -10,7 +10,7 @@ from fwsetup import versions
 from fwsetup.errors import Refusal
 from fwsetup.facts import jax as facts
 from fwsetup.facts.jax import CudaExtra, JaxRelease
-from fwsetup.plan.model import Plan
+from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
 from fwsetup.plan.select.common import Build, MatrixHook, Walk, below_capability_floor, pinned_version
@@ -20,6 +20,7 @@ from fwsetup.plan.select.common import Build, MatrixHook, Walk, below_capability
 class Chosen:
     extra: Optional[str]  # None: the CPU jaxlib
     reasons: list[str] = field(default_factory=list)
+    needs: MachineNeeds = field(default_factory=MachineNeeds)
 
 
 class JaxHook(MatrixHook[JaxRelease, Chosen]):
@@ -73,7 +74,9 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
             return None
         best = max(usable, key=lambda e: versions.key(e.cuda))
         why = f"jax[{best.name}]: the newest CUDA extra whose driver floor and compute-capability floor this machine meets"
-        return Build(need, Chosen(best.name, [why]))
+        # XLA JIT-compiles most kernels: the capability floor acts as PTX for that capability.
+        needs = MachineNeeds(best.cuda, (), (best.min_compute_capability,), best.min_driver_linux)
+        return Build(need, Chosen(best.name, [why], needs))
 
     @staticmethod
     def _fits(walk: Walk, extra: CudaExtra, label: str) -> bool:
@@ -112,6 +115,7 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
             smoke=str(walk.recipe.smoke or ""),
             reasons=[f"{walk.display} {release.version}: newest release that fits", *build.found.reasons],
             env={"XLA_PYTHON_CLIENT_PREALLOCATE": "false"} if walk.accel == "cuda" else {},
+            needs=build.found.needs,
         )
 
 

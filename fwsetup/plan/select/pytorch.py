@@ -10,7 +10,7 @@ from fwsetup import versions
 from fwsetup.facts import pytorch as facts
 from fwsetup.facts.pytorch import TorchRelease, TorchVariant
 from fwsetup.plan.machine import describe_gpu
-from fwsetup.plan.model import LocalWheel, Plan
+from fwsetup.plan.model import LocalWheel, MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
 from fwsetup.plan.select.common import (
@@ -121,6 +121,9 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             smoke=str(walk.recipe.smoke or ""),
             reasons=[f"{walk.display} {version}: {newest}", *reasons],
             warnings=list(chosen.warnings),
+            needs=MachineNeeds(chosen.variant.cuda, chosen.variant.archs, chosen.variant.ptx)
+            if walk.accel == "cuda"
+            else MachineNeeds(),
         )
 
 

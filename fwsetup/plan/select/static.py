@@ -17,7 +17,7 @@ from fwsetup.plan.machine import (
     os_name,
     package_manager,
 )
-from fwsetup.plan.model import Plan, Request, Step
+from fwsetup.plan.model import MachineNeeds, Plan, Request, Step
 from fwsetup.plan.pythons import PythonNeed
 from fwsetup.plan.recipes import Recipe, Variant
 from fwsetup.plan.select.common import (
@@ -179,6 +179,7 @@ def _base_plan(recipe: Recipe, v: Variant, report: SystemReport, reasons: list[s
         route=v.route,
         post_install=[dict(p) for p in v.post_install],
         successor=recipe.successor,
+        needs=MachineNeeds(v.cuda, tuple(v.archs)) if v.accelerator == "cuda" and v.cuda else MachineNeeds(),
     )
 
 

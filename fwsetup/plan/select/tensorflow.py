@@ -10,7 +10,7 @@ from typing import Optional
 from fwsetup import versions
 from fwsetup.facts import tensorflow as facts
 from fwsetup.facts.tensorflow import TfRelease
-from fwsetup.plan.model import Plan
+from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
 from fwsetup.plan.select.common import Build, CudaBuild, MatrixHook, Walk, pick_cuda, pinned_version
@@ -107,6 +107,9 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
             reasons=[f"{walk.display} {release.version}: newest release that fits", *reasons],
             warnings=warnings,
             env={"TF_CPP_MIN_LOG_LEVEL": "2"},
+            needs=MachineNeeds(release.cuda, release.archs, release.ptx)
+            if walk.accel == "cuda"
+            else MachineNeeds(),
         )
 
 
