@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 from fwsetup.probe.base import Probed, ProbeEnv, run_problem
 from fwsetup.probe.cuda import resolve_under_root
@@ -24,6 +24,8 @@ _KEY_VALUE = re.compile(r"^(\s*)([^:]+?):\s*(.*?)\s*$")
 _SIZE_KB = re.compile(r"^(\d+)(?:\([^)]*\))?\s*KB$", re.IGNORECASE)
 _GFX = re.compile(r"^gfx[0-9a-f]+$", re.IGNORECASE)
 _VERSION = re.compile(r"^(\d+\.\d+(?:\.\d+)*)")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,22 @@ def _version(env: ProbeEnv, base: str) -> tuple[Optional[str], Optional[str]]:
     return None, None
 
 
+def _run_parsed(
+    env: ProbeEnv, out: Probed, tool: str, parse: Callable[[str], Optional[T]], missing: str
+) -> tuple[Optional[T], bool]:
+    """Run a ROCm tool and parse its output; a failure or unparseable output becomes a problem.
+    Returns (parsed or None, whether the tool timed out)."""
+    result = env.run([tool])
+    if not result.ok:
+        out.problems.append(run_problem(result, SOURCE))
+        return None, result.error == "timeout"
+    parsed = parse(result.output)
+    if parsed is None:
+        name = tool.rsplit("/", 1)[-1]
+        out.problem(f"{name}-unparseable", f"{name} printed {missing}: {result.output[:120]!r}", SOURCE)
+    return parsed, False
+
+
 def _probe(env: ProbeEnv, out: Probed) -> None:
     base = rocm_dir(env)
     rocminfo = _tool(env, "rocminfo", base)
@@ -224,21 +242,10 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
     agents: list[RocmAgent] = []
     timed_out = False
     if rocminfo is not None:
-        result = env.run([rocminfo])
-        timed_out = result.error == "timeout"
-        if not result.ok:
-            out.problems.append(run_problem(result, SOURCE))
-        else:
-            parsed = parse_rocminfo(result.output)
-            if parsed is None:
-                out.problem(
-                    "rocminfo-unparseable",
-                    f"rocminfo printed no HSA agents: {result.output[:120]!r}",
-                    SOURCE,
-                )
-            else:
-                agents = parsed
-                source = source or "rocminfo"
+        parsed, timed_out = _run_parsed(env, out, rocminfo, parse_rocminfo, "no HSA agents")
+        if parsed is not None:
+            agents = parsed
+            source = source or "rocminfo"
 
     for i, agent in enumerate(agents):
         out.gpus.append(
@@ -256,21 +263,11 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
     # rocm-smi only to count devices rocminfo could not show; not after a hang, which
     # would most likely hang again on the same wedged driver.
     if not agents and smi is not None and not timed_out:
-        result = env.run([smi])
-        if not result.ok:
-            out.problems.append(run_problem(result, SOURCE))
-        else:
-            devices = parse_rocm_smi(result.output)
-            if devices is None:
-                out.problem(
-                    "rocm-smi-unparseable",
-                    f"rocm-smi printed no device table: {result.output[:120]!r}",
-                    SOURCE,
-                )
-            else:
-                for i, _ in enumerate(devices):
-                    out.gpus.append(GPU(vendor="amd", index=i, name=None))
-                source = source or "rocm-smi"
+        devices, _ = _run_parsed(env, out, smi, parse_rocm_smi, "no device table")
+        if devices is not None:
+            for i, _ in enumerate(devices):
+                out.gpus.append(GPU(vendor="amd", index=i, name=None))
+            source = source or "rocm-smi"
 
     targets: list[str] = []
     for agent in agents:
