@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
 from fwsetup.probe.base import Probed, ProbeEnv
-from fwsetup.probe.evidence import PROC_VERSION, SYS_MODULE_VERSION, WSL_NVIDIA_SMI
+from fwsetup.probe.evidence import PROC_VERSION, SYS_MODULE_VERSION, TEGRA_RELEASE, WSL_NVIDIA_SMI
 from fwsetup.probe.nvidia.problems import NO_DEVICES, SOURCE, UNPARSEABLE, driver_problem
 from fwsetup.report import GPU, NvidiaDriver
 
@@ -129,6 +129,8 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
         if table is not None:
             driver_version = driver_version or table.driver_version
             cuda_version = table.cuda_version
+    elif env.exists(TEGRA_RELEASE):
+        pass  # a Jetson on JetPack 4/5 has no nvidia-smi: the jetson probe reports its GPU
     else:
         out.problem(
             "tool-missing",
