@@ -19,7 +19,7 @@ from fwsetup.plan import pythons
 from fwsetup.plan.machine import Jetson, jetson
 from fwsetup.plan.model import Plan, Step
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
-from fwsetup.plan.select.common import Outcome, Walk, finish, python_refusal, version_matches
+from fwsetup.plan.select.common import Outcome, Walk, at_least, finish, python_refusal, version_matches
 
 TORCHVISION_GIT = "git+https://github.com/pytorch/vision@v{version}"
 
@@ -83,6 +83,19 @@ def _jax_container() -> str:
     return next(c.command for c in facts.table().container if c.framework == "jax")
 
 
+def _matches(version: str, wanted: Optional[str]) -> bool:
+    """--version against NVIDIA's builds, which are mostly alpha pre-releases of their series
+    ("2.1.0a0+41361538.nv23.06"): "2.1" asks for that series, "2.1.0a0" for that exact build."""
+    if not wanted or version_matches(version, wanted):
+        return True
+    want = versions.parse(wanted)
+    return (
+        want is not None
+        and not want.is_prerelease
+        and versions.release(version)[: len(want.release)] == want.release
+    )
+
+
 def choose(walk: Walk, found: Jetson, framework: str) -> Union[tuple[JetpackBuild, PythonChoice], Refusal]:
     """The newest JetPack build the request allows, on an interpreter of JetPack's Python."""
     display = walk.display
@@ -100,13 +113,15 @@ def choose(walk: Walk, found: Jetson, framework: str) -> Union[tuple[JetpackBuil
     fitting = [
         b
         for b in every
-        if version_matches(b.version, request.version) and request.variant in (None, b.variant)
+        if _matches(b.version, request.version)
+        and request.variant in (None, b.variant)
+        and at_least(b.version, request.min_version)
     ]
     if not fitting:
         known = ", ".join(f"{b.version} ({b.variant})" for b in every)
+        wanted = request.version or request.variant or f">= {request.min_version}"
         return Refusal(
-            f"NVIDIA's {display} builds for JetPack {found.jetpack} are {known}; "
-            f"none is {request.version or request.variant}",
+            f"NVIDIA's {display} builds for JetPack {found.jetpack} are {known}; none is {wanted}",
             "pick one of them with --version, or use --cpu for PyPI's CPU build",
             code="unknown-version",
         )
