@@ -60,13 +60,15 @@ def probe(env: ProbeEnv) -> Probed:
         source = "procfs"
     if release_text is not None and l4t is None:
         out.problem("jetson-release-unreadable", f"{TEGRA_RELEASE} names no L4T release we can read", SOURCE)
-    model = _dt_text(env, DT_MODEL)
     compatible = env.read_text(DT_COMPATIBLE, limit=4096) or ""
+    if l4t is None and "nvidia,tegra" not in compatible.lower():
+        return out  # a desktop driver, or another ARM board: not a Jetson, no table loaded
+    model = _dt_text(env, DT_MODEL)
     from fwsetup.facts import jetson as facts
 
     soc = facts.soc_for(compatible)
     if l4t is None and soc is None:
-        return out  # not a Jetson (or one we cannot tell): nothing to say
+        return out  # a Tegra that is not one of the Jetson SoCs fwsetup knows: nothing to say
     if l4t is None:
         source = "device-tree"
     cc = soc.compute_capability if soc else None
