@@ -9,7 +9,8 @@ can run it) or the container that has it. JetPack 7 is SBSA CUDA: the ordinary w
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from dataclasses import dataclass
+from typing import Any, Optional, Union
 
 from fwsetup import versions
 from fwsetup.errors import Refusal
@@ -96,7 +97,16 @@ def _matches(version: str, wanted: Optional[str]) -> bool:
     )
 
 
-def choose(walk: Walk, found: Jetson, framework: str) -> Union[tuple[JetpackBuild, PythonChoice], Refusal]:
+@dataclass(frozen=True)
+class Picked:
+    """The JetPack build chosen, the interpreter for it, and why."""
+
+    build: JetpackBuild
+    py: PythonChoice
+    reasons: list[str]
+
+
+def choose(walk: Walk, found: Jetson, framework: str) -> Union[Picked, Refusal]:
     """The newest JetPack build the request allows, on an interpreter of JetPack's Python."""
     display = walk.display
     if found.l4t is None:
@@ -131,40 +141,44 @@ def choose(walk: Walk, found: Jetson, framework: str) -> Union[tuple[JetpackBuil
             need = PythonNeed.of(f"=={build.python}.*")
             choices = pythons.candidates(need, walk.report, request, allow_missing)
             if choices:
-                return build, choices[0]
+                cuda = f" {found.release.cuda}" if found.release else ""
+                reasons = [
+                    f"{found.describe()}: a Jetson ({found.how}); its CUDA{cuda} comes with JetPack, "
+                    "not with a driver",
+                    f"{display} {build.version}: NVIDIA's build for JetPack {build.jetpack}+ (L4T "
+                    f"{build.l4t_min} to below {build.l4t_below}), built for Python {build.python}",
+                ]
+                return Picked(build, choices[0], reasons)
             needs.append(need)
     return python_refusal(f"NVIDIA's {display} for JetPack {found.jetpack}", request, needs)
 
 
-def _reasons(walk: Walk, found: Jetson, build: JetpackBuild, display: str) -> list[str]:
-    return [
-        f"{found.describe()}: a Jetson ({found.how}); its CUDA"
-        f"{' ' + found.release.cuda if found.release else ''} comes with JetPack, not with a driver",
-        f"{display} {build.version}: NVIDIA's build for JetPack {build.jetpack}+ "
-        f"(L4T {build.l4t_min} to below {build.l4t_below}), built for Python {build.python}",
-    ]
+def _plan(walk: Walk, picked: Picked, **fields: Any) -> Plan:
+    """The Plan of a JetPack build: what every framework's shares, plus its own `fields`."""
+    build, py = picked.build, picked.py
+    plan = Plan(
+        framework=walk.recipe.name,
+        version=build.version,
+        variant=build.variant,
+        accelerator="cuda",
+        python=py.minor,
+        system_packages=list(build.system_packages),
+        smoke=str(walk.recipe.smoke or ""),
+        **fields,
+    )
+    return finish(plan, py, walk.reasons)
 
 
 def pytorch(walk: Walk, found: Jetson) -> Outcome:
     picked = choose(walk, found, "pytorch")
     if isinstance(picked, Refusal):
         return picked
-    build, py = picked
-    reasons = _reasons(walk, found, build, walk.display)
+    build, reasons = picked.build, list(picked.reasons)
     warnings: list[str] = []
     steps: list[Step] = []
     packages: list[str] = []
     index_urls: list[str] = []
     route = "pip"
-    torchvision_cmd = [
-        "python",
-        "-m",
-        "pip",
-        "install",
-        "--no-build-isolation",
-        "--no-deps",
-        TORCHVISION_GIT.format(version=build.torchvision),
-    ]
     if build.index:
         packages = [f"torch=={build.version}"]
         if build.torchvision:
@@ -195,59 +209,47 @@ def pytorch(walk: Walk, found: Jetson) -> Outcome:
             ),
         ]
         reasons.append(
-            f"torch {build.version} is NVIDIA's wheel for JetPack {build.jetpack}: {build.download}"
+            f"torch {build.version} is NVIDIA's wheel for JetPack {found.jetpack}: {build.download}"
         )
     if build.torchvision and build.torchvision_from_source:
+        command = ["python", "-m", "pip", "install", "--no-build-isolation", "--no-deps"]
+        command.append(TORCHVISION_GIT.format(version=build.torchvision))
         note = (
             f"NVIDIA publishes no torchvision wheel for JetPack {found.jetpack}: build torchvision "
             f"{build.torchvision} against this torch (PyPI's would replace it with a CPU torch)"
         )
-        steps.append(Step("pip", note, torchvision_cmd, why_not="a source build on the Jetson"))
-        warnings.append(f"{note}: `{' '.join(torchvision_cmd)}` in the environment")
-    plan = Plan(
-        framework=walk.recipe.name,
-        version=build.version,
-        variant=build.variant,
-        accelerator="cuda",
-        python=py.minor,
+        steps.append(Step("pip", note, command, why_not="a source build on the Jetson"))
+        warnings.append(f"{note}: `{' '.join(command)}` in the environment")
+    return _plan(
+        walk,
+        picked,
         packages=packages,
         index_urls=index_urls,
-        system_packages=list(build.system_packages),
-        smoke=str(walk.recipe.smoke or ""),
         reasons=reasons,
         warnings=warnings,
         route=route,
         steps=steps if route == "manual" else [],
     )
-    return finish(plan, py, walk.reasons)
 
 
 def tensorflow(walk: Walk, found: Jetson) -> Outcome:
     picked = choose(walk, found, "tensorflow")
     if isinstance(picked, Refusal):
         return picked
-    build, py = picked
-    reasons = _reasons(walk, found, build, walk.display)
-    reasons.append(f"tensorflow=={build.version} from NVIDIA's JetPack index {build.index}")
+    build = picked.build
     cuda = found.release.cuda if found.release else "?"
-    plan = Plan(
-        framework=walk.recipe.name,
-        version=build.version,
-        variant=build.variant,
-        accelerator="cuda",
-        python=py.minor,
+    return _plan(
+        walk,
+        picked,
         packages=[f"tensorflow=={build.version}"],
         index_urls=[build.index] if build.index else [],
-        system_packages=list(build.system_packages),
         env={"TF_CPP_MIN_LOG_LEVEL": "2"},
-        smoke=str(walk.recipe.smoke or ""),
-        reasons=reasons,
+        reasons=[*picked.reasons, f"tensorflow=={build.version} from NVIDIA's JetPack index {build.index}"],
         warnings=[
             f"NVIDIA's JetPack TensorFlow loads JetPack's CUDA {cuda} and cuDNN from the system "
             "(installed with JetPack; `sudo apt install nvidia-jetpack` if they were left out)"
         ],
     )
-    return finish(plan, py, walk.reasons)
 
 
 def jax(walk: Walk, found: Jetson) -> Outcome:
