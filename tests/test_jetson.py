@@ -390,3 +390,22 @@ def test_keras_3_on_a_jetson_asks_tensorflow_for_what_jetpack_has_not(tmp_path: 
         "tensorflow", probed_report(tmp_path, "orin-nx-jp511"), Request("tensorflow", min_version="2.10")
     )
     assert isinstance(old, Plan) and old.version == "2.11.0+nv23.03"
+
+
+def test_a_saved_jetpack6_report_without_the_jetson_section_is_told_by_its_gpu() -> None:
+    """JetPack 6's nvidia-smi reports driver 540.4.0 and CUDA 12.6, not the L4T release: the GPU name
+    says Jetson and the CUDA says which JetPack line."""
+    report = dataclasses.replace(
+        base_report(("ubuntu", "22.04"), python="3.10.12", interpreters=["3.10.12"], arch="aarch64"),
+        nvidia=NvidiaDriver("540.4.0", "12.6", "nvidia-smi", "reported"),
+        gpus=[GPU("nvidia", 0, "Orin (nvgpu)", None, "8.7", "table")],
+    )
+    torch = plan(report, "pytorch", accelerator="gpu")
+    assert isinstance(torch, Plan) and torch.variant == "jp6-cu126", torch
+    assert any("inferred from the CUDA" in r for r in torch.reasons)
+
+
+def test_doctor_on_jetpack_7_points_at_the_ordinary_cuda_wheels() -> None:
+    report = _saved_report("38.2.0", "NVIDIA Thor", "11.0", jetpack="7.0", cuda="13.0", python="3.12")
+    (finding,) = [f for f in diagnose(report) if f.code == "jetson"]
+    assert "SBSA" in finding.message and "JetPack 7.0" in finding.message

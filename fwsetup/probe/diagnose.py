@@ -148,12 +148,21 @@ def jetson_state(report: SystemReport) -> Iterator[Finding]:
             "check `cat /etc/nv_tegra_release`; plan with a known JetPack or use --cpu",
         )
         return
+    from fwsetup.facts.jetson import release_for
+
+    release = release_for(j.l4t)
+    if release is not None and release.sbsa:
+        wheels = "JetPack 7 is SBSA CUDA: the aarch64 CUDA wheels of PyTorch's index run on this GPU"
+        fix = "`fwsetup install pytorch --gpu` plans them"
+    else:
+        wheels = "PyPI's aarch64 wheels do not use this GPU"
+        fix = "`fwsetup install pytorch` (or tensorflow) plans NVIDIA's JetPack build"
     yield Finding(
         "jetson",
         "info",
         f"{board}: L4T {j.l4t} = JetPack {j.jetpack} with CUDA {j.cuda} and Python {j.python}{cc}; "
-        "its CUDA comes with JetPack, and PyPI's aarch64 wheels do not use this GPU",
-        "`fwsetup install pytorch` (or tensorflow) plans NVIDIA's JetPack build; a newer CUDA needs a JetPack upgrade",
+        f"its CUDA comes with JetPack (a newer one needs a JetPack upgrade); {wheels}",
+        fix,
     )
 
 
