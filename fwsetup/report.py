@@ -97,6 +97,22 @@ class GPU:
 
 
 @dataclass(frozen=True)
+class JetsonInfo:
+    """An NVIDIA Jetson: its module, and the L4T release that fixes its CUDA (there is no driver
+    to upgrade on a Jetson; a JetPack upgrade is the only way to a newer CUDA)."""
+
+    model: Optional[str]  # /proc/device-tree/model ("NVIDIA Jetson AGX Orin Developer Kit")
+    soc: Optional[str]  # Orin, Xavier, TX2, Nano/TX1, Thor (from /proc/device-tree/compatible)
+    compute_capability: Optional[str]  # of its integrated GPU, from the SoC table
+    l4t: Optional[str]  # the L4T (Jetson Linux) release, "35.3.1"
+    jetpack: Optional[str] = None  # from the table: "5.1.1"
+    cuda: Optional[str] = None  # the CUDA that JetPack ships
+    cudnn: Optional[str] = None
+    python: Optional[str] = None  # JetPack's Python, the one NVIDIA's wheels are built for
+    source: str = "nv_tegra_release"  # nv_tegra_release | procfs | device-tree
+
+
+@dataclass(frozen=True)
 class PciDevice:
     """A display controller on the PCI bus: seen even when no driver is loaded."""
 
@@ -178,6 +194,7 @@ class SystemReport:
     python: PythonInfo
     interpreters: list[Interpreter] = field(default_factory=list)
     nvidia: Optional[NvidiaDriver] = None
+    jetson: Optional[JetsonInfo] = None
     gpus: list[GPU] = field(default_factory=list)
     pci_display_devices: list[PciDevice] = field(default_factory=list)
     cuda_toolkits: list[CudaToolkit] = field(default_factory=list)

@@ -24,6 +24,7 @@ REPORT_KEYS = {
     "python",
     "interpreters",
     "nvidia",
+    "jetson",
     "gpus",
     "pci_display_devices",
     "cuda_toolkits",

@@ -1,5 +1,5 @@
 """What selection needs to know about the machine, read from its SystemReport: the platform
-key the facts tables use, and which GPUs can be served (or why none can)."""
+key the facts tables use, which GPUs can be served (or why none can), and whether it is a Jetson."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
+from fwsetup import versions
 from fwsetup.errors import Refusal
+from fwsetup.facts import jetson as jetson_facts
 from fwsetup.plan.model import Request
 from fwsetup.report import GPU, SystemReport
 
@@ -56,7 +58,7 @@ class GpuSituation:
 
 def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = None) -> GpuSituation:
     nvidia = [g for g in report.nvidia_gpus() if gpu_indices is None or g.index in gpu_indices]
-    if nvidia and report.nvidia is not None:
+    if nvidia and (report.nvidia is not None or report.jetson is not None):
         return GpuSituation("cuda", tuple(nvidia))
     amd = [g for g in report.gpus if g.vendor == "amd"]
     if amd and report.rocm is not None and os_name(report) == "linux":
@@ -113,3 +115,72 @@ def resolve_accelerator(request: Request, report: SystemReport) -> tuple[str, Gp
 def describe_gpu(gpu: GPU) -> str:
     cc = f"sm_{gpu.compute_capability.replace('.', '')}" if gpu.compute_capability else "unknown arch"
     return f"GPU {gpu.index} {gpu.name or '?'} ({cc})"
+
+
+# ---------------------------------------------------------------- Jetson
+
+_JETSON_NAMES = ("jetson", "orin", "xavier", "tegra", "nvgpu", "thor")
+
+
+@dataclass(frozen=True)
+class Jetson:
+    """A Jetson as selection sees it: the L4T release (which fixes its CUDA; there is no driver
+    to upgrade), the JetPack row for it and the SoC, from the report's jetson section or, for a
+    report saved without one, from an L4T "driver version" or a Jetson GPU."""
+
+    l4t: Optional[str]
+    release: Optional[jetson_facts.L4tRelease]
+    soc: Optional[jetson_facts.Soc]
+    name: str
+    how: str  # where the L4T release came from, for the plan's reasons
+
+    @property
+    def jetpack(self) -> str:
+        return self.release.jetpack if self.release else "?"
+
+    def describe(self) -> str:
+        return f"{self.name}, L4T {self.l4t or '?'} (JetPack {self.jetpack})"
+
+
+def _is_jetson_gpu(gpu: GPU) -> bool:
+    name = (gpu.name or "").lower()
+    # 5.3, 6.2, 7.2, 8.7 and 11.0 are Jetson-only capabilities (facts/jetson.toml [[soc]])
+    return (
+        any(w in name for w in _JETSON_NAMES)
+        or jetson_facts.soc_by_capability(gpu.compute_capability) is not None
+    )
+
+
+def jetson(report: SystemReport) -> Optional[Jetson]:
+    """This machine as a Jetson, or None when it is not one."""
+    gpus = report.nvidia_gpus()
+    cc = next((g.compute_capability for g in gpus if g.compute_capability), None)
+    info = report.jetson
+    driver = report.nvidia.driver_version if report.nvidia else None
+    if info is None and arch_name(report) != "aarch64":
+        return None  # every Jetson is aarch64: an x86_64 GPU of capability 8.7 is not one
+    if info is not None:
+        l4t, how = info.l4t, f"L4T {info.l4t} from the board's {info.source}"
+        soc = jetson_facts.soc_by_capability(info.compute_capability or cc)
+        name = info.model or (f"Jetson {info.soc}" if info.soc else "Jetson")
+    elif jetson_facts.is_l4t_version(driver):
+        l4t, how = driver, f"the driver version {driver} is an L4T release"
+        soc = jetson_facts.soc_by_capability(cc)
+        name = next((g.name for g in gpus if g.name), None) or "Jetson"
+    elif any(_is_jetson_gpu(g) for g in gpus):
+        soc = jetson_facts.soc_by_capability(cc)
+        name = next(g.name for g in gpus if _is_jetson_gpu(g)) or "Jetson"
+        l4t, how = _l4t_from_cuda(report), "L4T inferred from the CUDA the driver reports"
+    else:
+        return None
+    return Jetson(l4t, jetson_facts.release_for(l4t), soc, name, how)
+
+
+def _l4t_from_cuda(report: SystemReport) -> Optional[str]:
+    """JetPack 6's nvidia-smi reports a driver (540.4.0) and its CUDA, not the L4T release: the
+    newest L4T release of the table that ships that CUDA."""
+    cuda = report.nvidia.cuda_driver_version if report.nvidia else None
+    if not cuda:
+        return None
+    rows = [r for r in jetson_facts.table().release if r.cuda == cuda]
+    return max(rows, key=lambda r: versions.key(r.l4t)).l4t if rows else None

@@ -25,6 +25,7 @@ PROBES: tuple[str, ...] = (
     "python",
     "interpreters",
     "nvidia",
+    "jetson",
     "pci",
     "cuda",
     "rocm",

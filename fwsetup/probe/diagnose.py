@@ -131,6 +131,41 @@ def toolkit_newer_than_driver(report: SystemReport) -> Iterator[Finding]:
             )
 
 
+def jetson_state(report: SystemReport) -> Iterator[Finding]:
+    """A Jetson: its CUDA comes with JetPack (no driver to upgrade), and GPU builds of the
+    frameworks are NVIDIA's JetPack wheels, not PyPI's."""
+    j = report.jetson
+    if j is None:
+        return
+    board = j.model or (f"Jetson {j.soc}" if j.soc else "Jetson")
+    cc = f", GPU sm_{j.compute_capability.replace('.', '')}" if j.compute_capability else ""
+    if j.jetpack is None:
+        yield Finding(
+            "jetson-release-unknown",
+            "warning",
+            f"{board} runs L4T {j.l4t or 'of unknown release'}{cc}, which fwsetup's JetPack table does not "
+            "know: which CUDA and which of NVIDIA's framework builds fit cannot be told",
+            "check `cat /etc/nv_tegra_release`; plan with a known JetPack or use --cpu",
+        )
+        return
+    from fwsetup.facts.jetson import release_for
+
+    release = release_for(j.l4t)
+    if release is not None and release.sbsa:
+        wheels = "JetPack 7 is SBSA CUDA: the aarch64 CUDA wheels of PyTorch's index run on this GPU"
+        fix = "`fwsetup install pytorch --gpu` plans them"
+    else:
+        wheels = "PyPI's aarch64 wheels do not use this GPU"
+        fix = "`fwsetup install pytorch` (or tensorflow) plans NVIDIA's JetPack build"
+    yield Finding(
+        "jetson",
+        "info",
+        f"{board}: L4T {j.l4t} = JetPack {j.jetpack} with CUDA {j.cuda} and Python {j.python}{cc}; "
+        f"its CUDA comes with JetPack (a newer one needs a JetPack upgrade); {wheels}",
+        fix,
+    )
+
+
 def framework_builds(report: SystemReport) -> Iterator[Finding]:
     gpus = report.nvidia_gpus()
     nv = report.nvidia
@@ -146,7 +181,7 @@ def framework_builds(report: SystemReport) -> Iterator[Finding]:
                 "reinstall with `fwsetup install pytorch --gpu`",
             )
             continue
-        if not fw.cuda or not fw.variant:
+        if not fw.cuda or not fw.variant or report.jetson is not None:  # JetPack, not a driver, sets its CUDA
             continue
         from fwsetup.facts import matrix
         from fwsetup.facts.compat import cc_covered, driver_runs_cuda
@@ -235,6 +270,7 @@ def resources_state(report: SystemReport) -> Iterator[Finding]:
 
 RULES = (
     driver_state,
+    jetson_state,
     toolkit_without_driver,
     toolkit_newer_than_driver,
     framework_builds,

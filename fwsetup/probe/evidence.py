@@ -13,12 +13,20 @@ from fwsetup.probe.base import ProbeEnv
 WSL_NVIDIA_SMI = "/usr/lib/wsl/lib/nvidia-smi"
 PROC_VERSION = "/proc/driver/nvidia/version"
 SYS_MODULE_VERSION = "/sys/module/nvidia/version"
+TEGRA_RELEASE = "/etc/nv_tegra_release"
+DT_COMPATIBLE = "/proc/device-tree/compatible"
 
 
 def nvidia(env: ProbeEnv) -> bool:
     if env.which("nvidia-smi"):
         return True
     return any(env.exists(p) for p in (PROC_VERSION, SYS_MODULE_VERSION, WSL_NVIDIA_SMI))
+
+
+def jetson(env: ProbeEnv) -> bool:
+    """A Jetson states its L4T release in /etc/nv_tegra_release; a device tree (any ARM board)
+    or a driver version file may still name a Tegra SoC or an L4T release."""
+    return any(env.exists(p) for p in (TEGRA_RELEASE, DT_COMPATIBLE, PROC_VERSION))
 
 
 def rocm(env: ProbeEnv) -> bool:
@@ -31,4 +39,4 @@ def apple(env: ProbeEnv) -> bool:
     return host.system() == "Darwin"
 
 
-GATES = {"nvidia": nvidia, "rocm": rocm, "apple": apple}
+GATES = {"nvidia": nvidia, "jetson": jetson, "rocm": rocm, "apple": apple}

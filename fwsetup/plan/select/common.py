@@ -361,6 +361,11 @@ class MatrixHook(Generic[R, B]):
         """Adjust walk.accel for what this framework supports, or refuse up front."""
         return None
 
+    def jetson(self, walk: Walk) -> Optional[Outcome]:
+        """On a Jetson (JetPack 4-6), NVIDIA's JetPack build or a refusal naming the real fix
+        (select/jetson.py); None where the ordinary walk decides."""
+        return None
+
     def build(self, walk: Walk, release: R) -> Optional[Build[B]]:
         """The build of `release` for this machine, or None with the reason in walk.rej."""
         raise NotImplementedError
@@ -384,6 +389,9 @@ class MatrixHook(Generic[R, B]):
         refused = self.narrow(walk)
         if refused is not None:
             return refused
+        on_jetson = self.jetson(walk)
+        if on_jetson is not None:
+            return on_jetson
         releases = candidate_releases(self.releases(), walk.display, request)
         if isinstance(releases, Refusal):
             return releases

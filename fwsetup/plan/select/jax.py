@@ -13,7 +13,15 @@ from fwsetup.facts.jax import CudaExtra, JaxRelease
 from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select.common import Build, MatrixHook, Walk, below_capability_floor, pinned_version
+from fwsetup.plan.select import jetson
+from fwsetup.plan.select.common import (
+    Build,
+    MatrixHook,
+    Outcome,
+    Walk,
+    below_capability_floor,
+    pinned_version,
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,10 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
         walk.accel = "cpu"
         walk.reasons.append("JAX GPU support here is NVIDIA-only: using the CPU build")
         return None
+
+    def jetson(self, walk: Walk) -> Optional[Outcome]:
+        found = jetson.board(walk)
+        return jetson.jax(walk, found) if found is not None else None
 
     def build(self, walk: Walk, release: JaxRelease) -> Optional[Build[Chosen]]:
         label = f"{walk.display} {release.version}"

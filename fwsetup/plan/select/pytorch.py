@@ -13,10 +13,12 @@ from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.model import LocalWheel, MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
+from fwsetup.plan.select import jetson
 from fwsetup.plan.select.common import (
     Build,
     CudaBuild,
     MatrixHook,
+    Outcome,
     Walk,
     pick_cuda,
     pinned_version,
@@ -47,6 +49,10 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
 
     def variant_names(self, recipe: Recipe) -> list[str]:
         return facts.variant_names()
+
+    def jetson(self, walk: Walk) -> Optional[Outcome]:
+        found = jetson.board(walk)
+        return jetson.pytorch(walk, found) if found is not None else None
 
     def build(self, walk: Walk, release: TorchRelease) -> Optional[Build[Chosen]]:
         label = f"{walk.display} {release.version}"

@@ -13,7 +13,8 @@ from fwsetup.facts.tensorflow import TfRelease
 from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select.common import Build, CudaBuild, MatrixHook, Walk, pick_cuda, pinned_version
+from fwsetup.plan.select import jetson
+from fwsetup.plan.select.common import Build, CudaBuild, MatrixHook, Outcome, Walk, pick_cuda, pinned_version
 from fwsetup.report import SystemReport
 
 VARIANTS = ["cpu", "cuda (tensorflow[and-cuda])", "metal"]
@@ -46,6 +47,10 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
     def keras3_floor(self) -> Optional[str]:
         """tensorflow.toml records which Keras each release's tf.keras is; earlier ones pin keras < 3."""
         return facts.keras3_floor()
+
+    def jetson(self, walk: Walk) -> Optional[Outcome]:
+        found = jetson.board(walk)
+        return jetson.tensorflow(walk, found) if found is not None else None
 
     def build(self, walk: Walk, release: TfRelease) -> Optional[Build[Chosen]]:
         label = f"{walk.display} {release.version}"

@@ -4,7 +4,9 @@ Sources, best first: NVML through ctypes (`nvml`: no tool, exact numbers, and nv
 return code as the reason when the driver is broken), nvidia-smi (`smi`: `--query-gpu`, then
 the default table, the only place old drivers state their CUDA version), and the loaded kernel
 module's version in /proc/driver/nvidia/version or /sys/module/nvidia/version (no GPU details).
-A machine with none of them simply has no NVIDIA driver: that is not a problem. Facts the
+A machine with none of them simply has no NVIDIA driver: that is not a problem. On a Jetson the
+procfs "driver version" is the L4T release and JetPack 4/5 have no nvidia-smi: the jetson probe
+reports that board and its GPU. Facts the
 driver does not report come from the data tables (`tables`) and say so in their `*_source`
 field; anything else unknown stays None.
 
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
 from fwsetup.probe.base import Probed, ProbeEnv
-from fwsetup.probe.evidence import PROC_VERSION, SYS_MODULE_VERSION, WSL_NVIDIA_SMI
+from fwsetup.probe.evidence import PROC_VERSION, SYS_MODULE_VERSION, TEGRA_RELEASE, WSL_NVIDIA_SMI
 from fwsetup.probe.nvidia.problems import NO_DEVICES, SOURCE, UNPARSEABLE, driver_problem
 from fwsetup.report import GPU, NvidiaDriver
 
@@ -129,6 +131,8 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
         if table is not None:
             driver_version = driver_version or table.driver_version
             cuda_version = table.cuda_version
+    elif env.exists(TEGRA_RELEASE):
+        pass  # a Jetson on JetPack 4/5 has no nvidia-smi: the jetson probe reports its GPU
     else:
         out.problem(
             "tool-missing",

@@ -148,9 +148,10 @@ class SmiTable:
 _SMI_RE = re.compile(r"NVIDIA-SMI\s+([^\s|]+)")
 _DRIVER_RE = re.compile(r"(?:Driver|KMD)\s+Version:\s*([^\s|]+)")
 _CUDA_RE = re.compile(r"CUDA(?:\s+UMD)?\s+Version:\s*([^\s|]+)")
+# The Bus-Id cell is N/A for a Jetson's integrated GPU ("|   0  Orin (nvgpu)   N/A  | N/A   N/A |").
 _GPU_ROW_RE = re.compile(
     r"^\|\s*(\d+)\s+(.*?)\s+(\S+)\s*\|\s*"
-    r"([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f])\b"
+    r"([0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f]|N/A)(?=\s|\|)"
 )
 _MEMORY_RE = re.compile(r"(\d+)\s*MiB\s*/\s*(\d+)\s*MiB")
 
@@ -189,7 +190,7 @@ def parse_smi_table(text: str) -> SmiTable:
                 index=int(m.group(1)),
                 name=m.group(2).strip() or None,
                 memory_total_mib=memory,
-                bus_id=m.group(4),
+                bus_id=None if m.group(4) == "N/A" else m.group(4),
                 mig_mode=mig,
             )
         )

@@ -1,0 +1,411 @@
+"""NVIDIA Jetson: recorded Jetson files (tests/fixtures/jetson/<machine>, a fake root) go through the
+real probes, and the reports they make get NVIDIA's JetPack builds or a refusal naming the real fix
+(never "upgrade the driver"), in-process and through `install --system`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from fakes import FIXTURES, fixture_bytes, make_tool, path_env
+from helpers import PLAN_KEYS, cli, json_out, raw_facts
+from machines import base_report
+from packaging.version import Version
+
+from fwsetup import probe as probes
+from fwsetup.errors import Refusal
+from fwsetup.facts import jetson as facts
+from fwsetup.plan.model import Plan, Request
+from fwsetup.plan.planning import make_plan
+from fwsetup.probe import evidence, jetson, nvidia
+from fwsetup.probe.base import ProbeEnv
+from fwsetup.probe.diagnose import diagnose
+from fwsetup.probe.nvidia import smi
+from fwsetup.report import GPU, JetsonInfo, NvidiaDriver, SystemReport
+
+JETSON = FIXTURES / "jetson"
+JP6_SMI = "jetson/nvidia-smi-540.4.0-orin-nano-jp62.txt"
+# machine -> (Ubuntu, its python3, JetsonInfo fields that the files decide)
+MACHINES = {
+    "orin-nx-jp511": ("20.04", "3.8.10", ("35.3.1", "5.1.1", "11.4", "3.8", "8.7", "Orin")),
+    "orin-nano-jp62": ("22.04", "3.10.12", ("36.4.3", "6.2", "12.6", "3.10", "8.7", "Orin")),
+    "xavier-nx-jp512": ("20.04", "3.8.10", ("35.4.1", "5.1.2", "11.4", "3.8", "7.2", "Xavier")),
+    "nano-jp461": ("18.04", "3.6.9", ("32.7.1", "4.6.1", "10.2", "3.6", "5.3", "Nano/TX1")),
+}
+
+
+def _env(tmp_path: Path, machine: str) -> ProbeEnv:
+    """The machine's recorded files as the root; JetPack 6 alone has an nvidia-smi (its recorded table)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    if machine == "orin-nano-jp62":
+        make_tool(bindir, "nvidia-smi", fixture_bytes(JP6_SMI))
+    return ProbeEnv(root=JETSON / machine, environ=path_env(bindir, FWSETUP_NO_NVML="1"), timeout=5)
+
+
+def probed_report(
+    tmp_path: Path, machine: str, interpreters: Optional[list[str]] = None, python: Optional[str] = None
+) -> SystemReport:
+    """collect() over the real nvidia and jetson probes on the recorded root, on the machine's OS."""
+    ubuntu, system_python, _ = MACHINES[machine]
+    python = python or system_python
+    env = _env(tmp_path, machine)
+    found = probes.collect(env, {"nvidia": nvidia.probe, "jetson": jetson.probe})
+    base = base_report(
+        ("ubuntu", ubuntu),
+        python=python,
+        interpreters=[python] if interpreters is None else interpreters,
+        arch="aarch64",
+    )
+    report = dataclasses.replace(
+        base, nvidia=found.nvidia, jetson=found.jetson, gpus=found.gpus, problems=found.problems
+    )
+    return dataclasses.replace(report, findings=diagnose(report))
+
+
+def plan(report: SystemReport, framework: str, **request: object) -> Plan | Refusal:
+    return make_plan(framework, report, Request(framework, **request))  # type: ignore[arg-type]
+
+
+def no_driver_advice(refusal: Refusal) -> None:
+    text = f"{refusal.message} {refusal.fix}".lower()
+    assert "upgrade the nvidia driver" not in text and "driver to one" not in text, text
+
+
+# ---------------------------------------------------------------------------------------------
+# doctor: the probe over recorded files
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_probe_reads_the_board_without_nvidia_smi(tmp_path: Path, machine: str) -> None:
+    report = probed_report(tmp_path, machine)
+    l4t, jetpack, cuda, python, cc, soc = MACHINES[machine][2]
+    info = report.jetson
+    assert info is not None
+    assert (info.l4t, info.jetpack, info.cuda, info.python, info.compute_capability, info.soc) == (
+        l4t,
+        jetpack,
+        cuda,
+        python,
+        cc,
+        soc,
+    )
+    assert info.source == "nv_tegra_release" and info.model and "\x00" not in info.model
+    (gpu,) = report.nvidia_gpus()  # one integrated GPU, found once
+    assert gpu.compute_capability == cc
+    codes = {p.code for p in report.problems}
+    assert "tool-missing" not in codes  # no nvidia-smi is normal on JetPack 4/5, not a problem
+    finding = next(f for f in report.findings if f.code == "jetson")
+    assert f"JetPack {jetpack}" in finding.message and f"CUDA {cuda}" in finding.message
+    assert not [f for f in report.findings if "driver" in f.code]
+
+
+def test_the_procfs_driver_version_of_a_jetson_is_its_l4t_release(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "orin-nx-jp511")
+    assert report.nvidia == NvidiaDriver("35.3.1", None, "procfs", None)  # no desktop CUDA invented
+    assert report.nvidia_gpus()[0].name == "NVIDIA Orin NX Developer Kit"
+    no_proc = probed_report(tmp_path, "xavier-nx-jp512")  # JetPack 5 Xavier: no nvidia.ko file recorded
+    assert no_proc.nvidia is None and no_proc.nvidia_gpus()[0].compute_capability == "7.2"
+
+
+def test_jetpack_6_nvidia_smi_reports_the_integrated_gpu_once(tmp_path: Path) -> None:
+    table = smi.parse_smi_table(fixture_bytes(JP6_SMI).decode())
+    assert (table.driver_version, table.cuda_version) == ("540.4.0", "12.6")
+    (row,) = table.gpus
+    assert (row.name, row.bus_id) == ("Orin (nvgpu)", None)  # Bus-Id N/A: an integrated GPU
+    report = probed_report(tmp_path, "orin-nano-jp62")
+    assert [(g.name, g.compute_capability) for g in report.gpus] == [("Orin (nvgpu)", "8.7")]
+    assert report.nvidia is not None and report.nvidia.driver_version == "540.4.0"
+
+
+def test_the_jetson_probe_is_gated_and_silent_elsewhere(tmp_path: Path) -> None:
+    assert all(evidence.jetson(ProbeEnv(root=JETSON / m)) for m in MACHINES)
+    empty = ProbeEnv(root=tmp_path, environ=path_env(tmp_path))
+    assert not evidence.jetson(empty)
+    desktop = tmp_path / "desktop"
+    (desktop / "proc/driver/nvidia").mkdir(parents=True)
+    (desktop / "proc/driver/nvidia/version").write_bytes(
+        fixture_bytes("procfs/open-565.57.01-ubuntu24.04.txt")
+    )
+    out = jetson.probe(ProbeEnv(root=desktop, environ=path_env(tmp_path)))
+    assert out.fields == {"jetson": None} and out.gpus == [] and out.problems == []
+
+
+def test_parse_tegra_release() -> None:
+    assert jetson.parse_tegra_release("# R36 (release), REVISION: 4.3, GCID: 1, BOARD: generic") == "36.4.3"
+    assert jetson.parse_tegra_release("# R32 (release), REVISION: 7.1, GCID: 2") == "32.7.1"
+    assert jetson.parse_tegra_release("garbage") is None
+
+
+def test_an_unknown_l4t_release_is_said_not_guessed(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/nv_tegra_release").write_text("# R37 (release), REVISION: 1.0, GCID: 1, BOARD: generic\n")
+    out = jetson.probe(ProbeEnv(root=root, environ=path_env(tmp_path)))
+    info = out.fields["jetson"]
+    assert (info.l4t, info.jetpack, info.cuda) == ("37.1.0", None, None)
+    assert [p.code for p in out.problems] == ["jetson-l4t-unknown"]
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_jetson_report_round_trips_through_json(tmp_path: Path, machine: str) -> None:
+    import jsonschema
+
+    from fwsetup.cli import doctor
+
+    schema = json.loads((Path(doctor.__file__).parent / "doctor.schema.json").read_text())
+    report = probed_report(tmp_path, machine)
+    data = json.loads(report.to_json())
+    jsonschema.validate(data, schema)
+    assert SystemReport.from_dict(data) == report
+
+
+# ---------------------------------------------------------------------------------------------
+# selection: JetPack's builds, or the real fix
+
+
+def test_orin_jetpack5_gets_nvidias_wheels(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "orin-nx-jp511")
+    torch = plan(report, "pytorch")
+    assert isinstance(torch, Plan), torch
+    assert (torch.version, torch.variant, torch.accelerator, torch.python) == (
+        "2.1.0a0+41361538.nv23.06",
+        "jp512",
+        "cuda",
+        "3.8",
+    )
+    assert torch.packages == [
+        "torch @ https://developer.download.nvidia.com/compute/redist/jp/v512/pytorch/"
+        "torch-2.1.0a0+41361538.nv23.06-cp38-cp38-linux_aarch64.whl"
+    ]
+    assert torch.interpreter == "/usr/bin/python3.8"  # JetPack's own python3
+    assert any("torchvision 0.16.2" in w for w in torch.warnings)
+    assert any("L4T 35.3.1" in r and "JetPack 5.1.1" in r for r in torch.reasons)
+    tf = plan(report, "tensorflow")
+    assert isinstance(tf, Plan), tf
+    assert tf.packages == ["tensorflow==2.11.0+nv23.03"]
+    assert tf.index_urls == ["https://developer.download.nvidia.com/compute/redist/jp/v51"]
+    assert tf.python == "3.8" and "libhdf5-serial-dev" in tf.system_packages
+    jax = plan(report, "jax")
+    assert isinstance(jax, Refusal) and jax.code == "jetson-no-build"
+    assert "jetson-containers run $(autotag jax)" in jax.fix and "--cpu" in jax.fix
+    no_driver_advice(jax)
+
+
+def test_orin_jetpack6_gets_the_jetson_ai_lab_index(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "orin-nano-jp62")
+    torch = plan(report, "pytorch", accelerator="gpu")
+    assert isinstance(torch, Plan), torch
+    assert torch.packages == ["torch==2.8.0", "torchvision==0.23.0"]
+    assert torch.index_urls == ["https://pypi.jetson-ai-lab.io/jp6/cu126"]
+    assert (torch.python, torch.variant) == ("3.10", "jp6-cu126")
+    tf = plan(report, "tensorflow")
+    assert isinstance(tf, Refusal) and tf.code == "jetson-no-build"
+    assert "autotag tensorflow2" in tf.fix
+    no_driver_advice(tf)
+    jax = plan(report, "jax", accelerator="gpu")
+    assert isinstance(jax, Refusal) and "autotag jax" in jax.fix
+    no_driver_advice(jax)
+
+
+def test_xavier_jetpack5(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "xavier-nx-jp512")
+    torch = plan(report, "pytorch")
+    assert isinstance(torch, Plan) and torch.variant == "jp512" and torch.python == "3.8"
+    tf = plan(report, "tensorflow")
+    assert isinstance(tf, Plan) and tf.version == "2.11.0+nv23.03"
+    jax = plan(report, "jax")
+    assert isinstance(jax, Refusal) and "autotag jax" in jax.fix
+    no_driver_advice(jax)
+
+
+def test_nano_jetpack4(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "nano-jp461")
+    torch = plan(report, "pytorch")
+    assert isinstance(torch, Plan), torch
+    # NVIDIA hosts JetPack 4's torch under a name pip refuses: the plan lists the steps, install
+    # does not run them by itself
+    assert (torch.version, torch.route, torch.python, torch.packages) == ("1.10.0", "manual", "3.6", [])
+    fetch = torch.steps[0]
+    assert fetch.command[:3] == ["wget", "-O", "torch-1.10.0-cp36-cp36m-linux_aarch64.whl"]
+    assert fetch.command[3].startswith("https://nvidia.box.com/") and not fetch.can_run_here
+    assert any("vision@v0.11.1" in " ".join(s.command) for s in torch.steps)
+    tf = plan(report, "tensorflow")
+    assert isinstance(tf, Plan), tf
+    assert (tf.packages, tf.python) == (["tensorflow==2.7.0+nv22.1"], "3.6")
+    assert tf.index_urls == ["https://developer.download.nvidia.com/compute/redist/jp/v461"]
+    jax = plan(report, "jax")
+    assert isinstance(jax, Refusal) and jax.code == "jetson-no-build"
+    assert "cannot run the JetPack 5+" in jax.fix and "--cpu" in jax.fix
+    no_driver_advice(jax)
+
+
+def test_jetpack_python_is_the_one_the_wheels_need(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "orin-nx-jp511", interpreters=["3.11.7"], python="3.11.7")
+    torch = plan(report, "pytorch")  # no 3.8 here: the plan names it and how to get it
+    assert isinstance(torch, Plan) and torch.python == "3.8" and torch.interpreter is None
+    assert torch.interpreter_hint
+    asked = plan(report, "pytorch", python="3.11")
+    assert isinstance(asked, Refusal) and asked.code == "python-unsupported" and "3.8" in asked.message
+
+
+def test_a_version_nvidia_did_not_build_is_refused_with_the_ones_it_did(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "orin-nx-jp511")
+    older = plan(report, "pytorch", version="1.13")
+    assert isinstance(older, Plan) and older.variant == "jp50"
+    newer = plan(report, "pytorch", version="2.7")
+    assert isinstance(newer, Refusal) and newer.code == "unknown-version"
+    assert "2.1.0a0+41361538.nv23.06" in newer.message
+
+
+def test_cpu_on_a_jetson_is_the_ordinary_cpu_build(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "orin-nx-jp511")
+    torch = plan(report, "pytorch", accelerator="cpu")
+    assert isinstance(torch, Plan) and torch.accelerator == "cpu" and not torch.variant.startswith("jp")
+    jax = plan(report, "jax", accelerator="cpu")
+    assert isinstance(jax, Plan) and jax.variant == "cpu"
+
+
+def test_jetpack_6_0_is_told_to_upgrade_jetpack_not_the_driver() -> None:
+    report = _saved_report("36.3.0", "Orin (nvgpu)", "8.7", jetpack="6.0", cuda="12.2", python="3.10")
+    torch = plan(report, "pytorch")
+    assert isinstance(torch, Refusal) and torch.code == "jetson-no-build"
+    assert "upgrade to JetPack 6.1+ (L4T 36.4.0)" in torch.fix
+    no_driver_advice(torch)
+
+
+def test_jetpack_7_thor_goes_through_the_ordinary_aarch64_cuda_walk() -> None:
+    report = _saved_report("38.2.0", "NVIDIA Thor", "11.0", jetpack="7.0", cuda="13.0", python="3.12")
+    report = dataclasses.replace(report, nvidia=NvidiaDriver("580.00", "13.0", "nvidia-smi", "reported"))
+    torch = plan(report, "pytorch", accelerator="gpu")
+    assert isinstance(torch, Plan), torch
+    assert torch.variant.startswith("cu13") and not torch.variant.startswith("jp")
+
+
+def _saved_report(
+    l4t: str, gpu: str, cc: str, jetpack: str, cuda: str, python: str, with_section: bool = True
+) -> SystemReport:
+    base = base_report(
+        ("ubuntu", "22.04"), python=f"{python}.0", interpreters=[f"{python}.0"], arch="aarch64"
+    )
+    info = JetsonInfo("NVIDIA Jetson", None, cc, l4t, jetpack, cuda, None, python)
+    return dataclasses.replace(
+        base,
+        nvidia=NvidiaDriver(l4t, None, "procfs", None),
+        jetson=info if with_section else None,
+        gpus=[GPU("nvidia", 0, gpu, None, cc, "table")],
+    )
+
+
+def test_a_report_saved_before_fwsetup_knew_jetsons_is_still_a_jetson() -> None:
+    """The issue's machine: aarch64, `Orin (nvgpu)`, driver version 35.3.1 (the L4T release), no
+    jetson section. It used to be told to "upgrade the NVIDIA driver to one that supports CUDA 12.6"."""
+    report = _saved_report("35.3.1", "Orin (nvgpu)", "8.7", "5.1.1", "11.4", "3.8", with_section=False)
+    torch = plan(report, "pytorch")
+    assert isinstance(torch, Plan) and torch.variant == "jp512", torch
+    assert any("is an L4T release" in r for r in torch.reasons)
+    jax = plan(report, "jax")
+    assert isinstance(jax, Refusal)
+    no_driver_advice(jax)
+
+
+def test_an_x86_gpu_of_a_jetson_capability_is_not_a_jetson() -> None:
+    report = dataclasses.replace(
+        base_report(),
+        nvidia=NvidiaDriver("580.95.05", "13.0", "nvidia-smi", "reported"),
+        gpus=[GPU("nvidia", 0, "GPU0", None, "8.7", "reported")],
+    )
+    out = plan(report, "pytorch", accelerator="gpu")
+    assert not (isinstance(out, Plan) and out.variant.startswith("jp"))
+
+
+# ---------------------------------------------------------------------------------------------
+# --system: planning for a Jetson from its saved report
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_system_planning_from_a_saved_jetson_report(tmp_path: Path, machine: str) -> None:
+    saved = tmp_path / f"{machine}.json"
+    saved.write_text(probed_report(tmp_path, machine).to_json())
+    expected = {"orin-nano-jp62": "tensorflow"}  # the framework with no JetPack build there
+    for framework in ("pytorch", "tensorflow", "jax"):
+        out = cli("install", framework, "--dry-run", "--json", "--system", str(saved))
+        data = json_out(out)
+        refused = framework == "jax" or expected.get(machine) == framework
+        if refused:
+            assert out.returncode == 3 and data["error"]["code"] == "jetson-no-build", data
+            assert "driver" not in data["error"]["fix"].lower()
+        else:
+            assert out.returncode == 0 and set(data) == PLAN_KEYS, data
+            assert data["accelerator"] == "cuda" and data["variant"].startswith("jp")
+
+
+# ---------------------------------------------------------------------------------------------
+# the facts table
+
+
+def test_every_jetpack_build_is_a_valid_wheel_for_its_jetpack_python() -> None:
+    table = facts.table()
+    for build in (*table.pytorch, *table.tensorflow):
+        Version(build.version)  # PEP 440, or pip cannot install it
+        rows = [r for r in table.release if build.covers(r.l4t)]
+        assert rows and {r.python for r in rows} == {build.python}, build
+        tag = "cp" + build.python.replace(".", "")
+        if build.url:
+            name = build.url.rsplit("/", 1)[1]
+            assert name.startswith(f"torch-{build.version}-{tag}-") and name.endswith("linux_aarch64.whl")
+            assert build.url.startswith("https://developer.download.nvidia.com/compute/redist/jp/")
+        if build.wheel_name:
+            assert build.wheel_name.startswith(f"torch-{build.version}-{tag}")
+        assert build.url or build.index or build.download, build
+        assert not build.torchvision_from_source or build.torchvision
+
+
+def test_every_l4t_release_is_an_l4t_line_and_every_soc_is_a_jetson_capability() -> None:
+    raw = raw_facts("jetson")
+    assert all(facts.is_l4t_version(r["l4t"]) for r in raw["release"])
+    assert {s["compute_capability"] for s in raw["soc"]} == {"5.3", "6.2", "7.2", "8.7", "11.0"}
+    gpus = {g["match"]: g["compute_capability"] for g in raw_facts("gpus")["gpu"]}
+    assert gpus["Orin"] == "8.7" and gpus["Xavier"] == "7.2" and gpus["Jetson Nano"] == "5.3"
+
+
+def test_release_lookup_takes_the_nearest_point_release_of_the_same_line() -> None:
+    assert facts.release_for("36.4.7").jetpack == "6.2.1"  # type: ignore[union-attr]
+    assert facts.release_for("35.3.1").cuda == "11.4"  # type: ignore[union-attr]
+    assert facts.release_for("37.0.0") is None and facts.release_for(None) is None
+
+
+def test_keras_3_on_a_jetson_asks_tensorflow_for_what_jetpack_has_not(tmp_path: Path) -> None:
+    """Keras 3 needs TensorFlow >= 2.16 (a floor the TensorFlow hook honours on a Jetson too);
+    NVIDIA's JetPack 6 has no TensorFlow at all, JetPack 5's is 2.11."""
+    for machine in ("orin-nx-jp511", "orin-nano-jp62"):
+        report = probed_report(tmp_path, machine)
+        tf = make_plan("tensorflow", report, Request("tensorflow", min_version="2.16"))
+        assert isinstance(tf, Refusal), tf
+        no_driver_advice(tf)
+    old = make_plan(
+        "tensorflow", probed_report(tmp_path, "orin-nx-jp511"), Request("tensorflow", min_version="2.10")
+    )
+    assert isinstance(old, Plan) and old.version == "2.11.0+nv23.03"
+
+
+def test_a_saved_jetpack6_report_without_the_jetson_section_is_told_by_its_gpu() -> None:
+    """JetPack 6's nvidia-smi reports driver 540.4.0 and CUDA 12.6, not the L4T release: the GPU name
+    says Jetson and the CUDA says which JetPack line."""
+    report = dataclasses.replace(
+        base_report(("ubuntu", "22.04"), python="3.10.12", interpreters=["3.10.12"], arch="aarch64"),
+        nvidia=NvidiaDriver("540.4.0", "12.6", "nvidia-smi", "reported"),
+        gpus=[GPU("nvidia", 0, "Orin (nvgpu)", None, "8.7", "table")],
+    )
+    torch = plan(report, "pytorch", accelerator="gpu")
+    assert isinstance(torch, Plan) and torch.variant == "jp6-cu126", torch
+    assert any("inferred from the CUDA" in r for r in torch.reasons)
+
+
+def test_doctor_on_jetpack_7_points_at_the_ordinary_cuda_wheels() -> None:
+    report = _saved_report("38.2.0", "NVIDIA Thor", "11.0", jetpack="7.0", cuda="13.0", python="3.12")
+    (finding,) = [f for f in diagnose(report) if f.code == "jetson"]
+    assert "SBSA" in finding.message and "JetPack 7.0" in finding.message
