@@ -409,3 +409,27 @@ def test_doctor_on_jetpack_7_points_at_the_ordinary_cuda_wheels() -> None:
     report = _saved_report("38.2.0", "NVIDIA Thor", "11.0", jetpack="7.0", cuda="13.0", python="3.12")
     (finding,) = [f for f in diagnose(report) if f.code == "jetson"]
     assert "SBSA" in finding.message and "JetPack 7.0" in finding.message
+
+
+@pytest.mark.parametrize("machine", ["orin-nx-jp511", "xavier-nx-jp512", "nano-jp461", "orin-nano-jp62"])
+def test_a_jetson_lock_target_carries_its_l4t_release_and_matches_only_that_line(
+    tmp_path: Path, machine: str
+) -> None:
+    from fwsetup.fleet import fromlock, lockfile
+
+    report = probed_report(tmp_path, machine)
+    planned = plan(report, "pytorch", accelerator="gpu")
+    assert isinstance(planned, Plan)
+    target = lockfile.target_of(planned, report, machine, ["torch==0"])
+    l4t = MACHINES[machine][2][0]
+    assert target.l4t == l4t and target.gpus == [MACHINES[machine][2][4]]
+    lock = tmp_path / "fwsetup.lock"
+    lock.write_text(lockfile.dumps("pytorch", [target]), encoding="utf-8")
+    back = lockfile.load(lock)[1][0]
+    assert back == target
+    assert fromlock.why_not(back, report, [planned.python]) is None
+    other = dataclasses.replace(report.jetson, l4t="30.1.0") if report.jetson else None
+    moved = dataclasses.replace(report, jetson=other)
+    assert "built for L4T" in (fromlock.why_not(back, moved, [planned.python]) or "")
+    desktop = dataclasses.replace(report, jetson=None)
+    assert "not a Jetson" in (fromlock.why_not(back, desktop, [planned.python]) or "")

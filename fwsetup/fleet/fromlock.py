@@ -17,7 +17,7 @@ from fwsetup.fleet.lockfile import LockTarget, load
 from fwsetup.plan.model import Plan
 from fwsetup.plan.select import platform_key
 from fwsetup.report import SystemReport
-from fwsetup.versions import parse
+from fwsetup.versions import parse, release
 
 # Current manylinux wheels (manylinux_2_28) need this glibc; older targets were locked for it.
 WHEEL_GLIBC = "2.28"
@@ -50,6 +50,8 @@ def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Op
 
 
 def _cuda_reason(t: LockTarget, report: SystemReport) -> Optional[str]:
+    if t.l4t is not None:
+        return _jetson_reason(t, report)
     nv = report.nvidia
     gpus = sorted(g.compute_capability or "?" for g in report.nvidia_gpus())
     if not gpus or nv is None:
@@ -72,6 +74,19 @@ def _cuda_reason(t: LockTarget, report: SystemReport) -> Optional[str]:
     have, floor = parse(nv.driver_version), parse(t.min_driver)
     if floor is not None and (have is None or have < floor):
         return f"{t.variant} needs driver >= {t.min_driver}; driver is {nv.driver_version or '?'}"
+    return None
+
+
+def _jetson_reason(t: LockTarget, report: SystemReport) -> Optional[str]:
+    """A JetPack build runs on the L4T release it was built for: same major.minor, same GPU."""
+    jetson = report.jetson
+    if jetson is None or not jetson.l4t:
+        return f"{t.variant} is a JetPack build for L4T {t.l4t}, and this machine is not a Jetson"
+    if release(jetson.l4t, 2) != release(t.l4t, 2):
+        return f"{t.variant} is built for L4T {t.l4t}; this Jetson runs L4T {jetson.l4t}"
+    have = jetson.compute_capability or "?"
+    if t.gpus and have not in t.gpus:
+        return f"locked for GPU {', '.join(t.gpus)}, this Jetson's is {have}"
     return None
 
 

@@ -76,6 +76,8 @@ class LockTarget:
     archs: list[str] = field(default_factory=list)
     ptx: list[str] = field(default_factory=list)
     min_driver: Optional[str] = None
+    # A Jetson: the L4T release its JetPack build is made for (its CUDA comes with L4T, not a driver).
+    l4t: Optional[str] = None
 
     @property
     def needs(self) -> MachineNeeds:
@@ -165,7 +167,7 @@ def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[st
         python=plan.python,
         platform=platform,
         requirements=requirements,
-        gpus=[g.compute_capability or "?" for g in report.nvidia_gpus()] if cuda else [],
+        gpus=_locked_gpus(report) if cuda else [],
         driver=report.nvidia.driver_version if report.nvidia and cuda else None,
         index_urls=list(plan.index_urls),
         find_links=list(plan.find_links),
@@ -178,7 +180,15 @@ def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[st
         archs=list(needs.archs),
         ptx=list(needs.ptx),
         min_driver=needs.min_driver,
+        l4t=report.jetson.l4t if report.jetson is not None and cuda else None,
     )
+
+
+def _locked_gpus(report: SystemReport) -> list[str]:
+    gpus = [g.compute_capability or "?" for g in report.nvidia_gpus()]
+    if not gpus and report.jetson is not None and report.jetson.compute_capability:
+        gpus = [report.jetson.compute_capability]  # JetPack 4/5 have no nvidia-smi to list it
+    return gpus
 
 
 def join_continuations(text: str) -> list[str]:
