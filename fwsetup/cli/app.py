@@ -484,7 +484,9 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
         sys.stdout.write(root_help(PROG, SUMMARY, list(COMMANDS.values())))
         return int(ExitCode.OK)
     if args[0] == "--version":
-        sys.stdout.write(f"{PROG} {__version__}\n")
+        from fwsetup.facts import dates
+
+        sys.stdout.write(f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked())}\n")
         return int(ExitCode.OK)
     cmd = COMMANDS.get(args[0])
     if cmd is None:
