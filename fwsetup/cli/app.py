@@ -227,7 +227,7 @@ def install(
             gpu_indices=planning.parse_gpus(gpus),
             local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
         )
-        planned = planning.make_plan(framework, report, request)
+        planned = planning.make_plan(framework, report, request, check_index=not offline, index_url=index_url)
         if isinstance(planned, Refusal):
             raise planned
         outcome, recipe_name, locked = planned, planned.framework, ()
