@@ -150,11 +150,15 @@ def _read_all(chunks: Iterator[bytes]) -> bytes:
 
 
 def central_directory(fetcher: Fetcher, url: str, size: int) -> dict[str, Member]:
-    """The zip's members, from its last 64 KiB (end record) and the central directory it points to."""
-    tail_start = max(0, size - 65536)
-    tail = _read_all(fetcher.get_range(url, tail_start, size - 1))
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0:
+    """The zip's members, from its end record (in the last 8 KiB, else 64 KiB: an archive comment)
+    and the central directory it points to."""
+    for span in (8192, 65536 + 22):
+        tail_start = max(0, size - span)
+        tail = _read_all(fetcher.get_range(url, tail_start, size - 1))
+        at = tail.rfind(b"PK\x05\x06")
+        if at >= 0:
+            break
+    else:
         raise RegistryError(f"{url}: no zip end record in the last 64 KiB")
     count, cd_size, cd_offset = struct.unpack("<HII", tail[at + 10 : at + 20])
     if cd_offset >= tail_start:
@@ -176,7 +180,9 @@ def central_directory(fetcher: Fetcher, url: str, size: int) -> dict[str, Member
 def member_chunks(fetcher: Fetcher, url: str, member: Member) -> Iterator[bytes]:
     """The member's content, inflated chunk by chunk; stop iterating to stop downloading."""
     header = b""
-    chunks = fetcher.get_range(url, member.header_offset, member.header_offset + 30 + 1024 + member.compressed_size)
+    chunks = fetcher.get_range(
+        url, member.header_offset, member.header_offset + 30 + 1024 + member.compressed_size
+    )
     for chunk in chunks:
         header += chunk
         if len(header) >= 30:

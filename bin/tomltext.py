@@ -45,7 +45,8 @@ class Section:
 
     def set(self, key: str, value: Optional[Value], order: Sequence[str]) -> bool:
         """Set, add (in `order`) or, with None, remove `key`; True when the text changed."""
-        indent = ""
+        header = 1 if self.lines and self.lines[0].lstrip().startswith("[") else 0
+        indent = self.lines[0][: len(self.lines[0]) - len(self.lines[0].lstrip())] if header else ""
         for i, line in enumerate(self.lines):
             m = _KEY.match(line)
             if not m:
@@ -62,7 +63,7 @@ class Section:
         if value is None:
             return False
         rank = order.index(key)
-        at = 0
+        at = header
         for i, line in enumerate(self.lines):
             m = _KEY.match(line)
             if m and m.group("key") in order and order.index(m.group("key")) < rank:
@@ -129,7 +130,9 @@ class TableText:
             m = _KEY.match(line)
             if m and m.group("key") == "checked":
                 comment = line.split("#", 1)[1] if "#" in line else None
-                self.head[i] = f"checked = {day.isoformat()}" + (f"  #{comment}" if comment is not None else "")
+                self.head[i] = f"checked = {day.isoformat()}" + (
+                    f"  #{comment}" if comment is not None else ""
+                )
 
     def of(self, name: str) -> list[Block]:
         return [b for b in self.blocks if b.name == name]

@@ -57,7 +57,15 @@ JAX_EXTRA_KEYS = [
     "name", "legacy", "cuda", "min_driver_linux", "min_driver_windows", "min_compute_capability",
     "platforms", "packages", "archs", "ptx", "find_links", "note", "source",
 ]  # fmt: skip
-TORCH_RELEASE_KEYS = ["version", "python", "pypi_default", "pypi_default_aarch64", "verified", "note", "source"]
+TORCH_RELEASE_KEYS = [
+    "version",
+    "python",
+    "pypi_default",
+    "pypi_default_aarch64",
+    "verified",
+    "note",
+    "source",
+]
 TORCH_VARIANT_KEYS = [
     "name", "cuda", "rocm", "archs", "ptx", "gfx", "platforms", "index_url", "verified", "note", "source",
 ]  # fmt: skip
@@ -84,7 +92,9 @@ class Outcome:
 def platform_of(tag: str) -> Optional[str]:
     """A wheel platform tag as the tables name platforms."""
     if tag.startswith(("manylinux", "linux")):
-        return "linux-x86_64" if tag.endswith("x86_64") else "linux-aarch64" if tag.endswith("aarch64") else None
+        return (
+            "linux-x86_64" if tag.endswith("x86_64") else "linux-aarch64" if tag.endswith("aarch64") else None
+        )
     if tag.startswith("macosx"):
         return "macos-arm64" if tag.endswith("arm64") else "macos-x86_64" if tag.endswith("x86_64") else None
     return "windows-amd64" if tag == "win_amd64" else None
@@ -240,7 +250,11 @@ def update_jax(text: str, fetcher: Fetcher, archs: Archs, today: datetime.date) 
             out.notes.append(f"jax {version}: no py3-none-any wheel; skipped")
             continue
         meta = meta_of[version] = registry.wheel_metadata(fetcher, wheel)
-        lib = version if version in jaxlibs else max((v for v in jaxlibs if Version(v) < Version(version)), key=Version)
+        lib = (
+            version
+            if version in jaxlibs
+            else max((v for v in jaxlibs if Version(v) < Version(version)), key=Version)
+        )
         lib_files = jaxlib[lib]
         minors = cpython_minors(lib_files)
         lower = str(meta.get("Requires-Python") or "").replace(" ", "")
@@ -271,10 +285,13 @@ def update_jax(text: str, fetcher: Fetcher, archs: Archs, today: datetime.date) 
         # jaxlibs it names live in Google's bucket, not on PyPI, and ended with 0.4.29 (CHANGELOG)
         block = committed.get(version)
         if block is None:
-            block = Block("release", Section(["[[release]]", f"version = {tomltext.fmt(version)}"]), tail=[""])
+            block = Block(
+                "release", Section(["[[release]]", f"version = {tomltext.fmt(version)}"]), tail=[""]
+            )
             notes = [f"the {e} extra is declared but jax-{e}-plugin {lib} is not on PyPI" for e in missing]
-            if fields["cuda_platforms"]:
-                notes.append(f"jax-{usable[0]}-plugin {lib} has wheels for {', '.join(fields['cuda_platforms'])} only")
+            if not linux <= cuda_platforms:
+                where = ", ".join(ordered(cuda_platforms, "jax"))
+                notes.append(f"jax-{usable[0]}-plugin {lib} has wheels for {where} only")
             if notes:
                 block.main.set("note", "; ".join(notes), JAX_RELEASE_KEYS)
             span = f"cp3{min(minors)}-cp3{max(minors)}"
@@ -317,8 +334,22 @@ def _jax_extras(table: TableText, plugins: dict[int, dict[str, list[File]]], fet
         if found is None:
             out.notes.append(f"cuda_extra {name}: architectures not read (kept)")
             continue
-        compare(block.main, "archs", found[0], JAX_EXTRA_KEYS, f"cuda_extra {name} (jax-{name}-plugin {newest})", out)
-        compare(block.main, "ptx", found[1], JAX_EXTRA_KEYS, f"cuda_extra {name} (jax-{name}-plugin {newest})", out)
+        compare(
+            block.main,
+            "archs",
+            found[0],
+            JAX_EXTRA_KEYS,
+            f"cuda_extra {name} (jax-{name}-plugin {newest})",
+            out,
+        )
+        compare(
+            block.main,
+            "ptx",
+            found[1],
+            JAX_EXTRA_KEYS,
+            f"cuda_extra {name} (jax-{name}-plugin {newest})",
+            out,
+        )
 
 
 # --- PyTorch -----------------------------------------------------------------------------------
@@ -327,7 +358,7 @@ def _jax_extras(table: TableText, plugins: dict[int, dict[str, list[File]]], fet
 def pytorch_index_reachable(timeout: float = 5.0) -> Optional[str]:
     """None when download.pytorch.org answers, else why not."""
     try:
-        with urllib.request.urlopen(PYTORCH_INDEX, timeout=timeout):  # noqa: S310 - https constant
+        with urllib.request.urlopen(PYTORCH_INDEX, timeout=timeout):
             return None
     except urllib.error.HTTPError:
         return None  # it answered
@@ -373,10 +404,13 @@ def update_pytorch(text: str, fetcher: Fetcher, archs: Archs, today: datetime.da
             "pypi_default_aarch64": _cu(arm_cuda),
         }
         what = f"torch {version}"
+        is_new = block is None
         if block is None:
             block = _new_torch_release(version, fields, platforms, common, x86_cuda, arm_cuda, index_problem)
             table.insert(block, last)
-            out.new.append(f"torch {version} (Python {fields['python']}, PyPI default {fields['pypi_default']})")
+            out.new.append(
+                f"torch {version} (Python {fields['python']}, PyPI default {fields['pypi_default']})"
+            )
         else:
             for key, value in fields.items():
                 compare(block.main, key, value, TORCH_RELEASE_KEYS, what, out)
@@ -386,11 +420,21 @@ def update_pytorch(text: str, fetcher: Fetcher, archs: Archs, today: datetime.da
         for wheel, cuda, plat in ((x86, x86_cuda, "linux-x86_64"), (arm, arm_cuda, "linux-aarch64")):
             if wheel is None or cuda is None:
                 continue
-            variant = next((v for v in block.subs if v.get("name") == _cu(cuda) and plat in v.get("platforms")), None)
+            variant = next(
+                (v for v in block.subs if v.get("name") == _cu(cuda) and plat in v.get("platforms")), None
+            )
             found = archs.torch(wheel)
-            if variant is None or found is None:
-                if found is None:
-                    out.notes.append(f"{what} {plat}: CUDA_ARCH_FLAGS not read (kept)")
+            if variant is None:
+                continue
+            if found is None:
+                out.notes.append(f"{what} {plat}: CUDA_ARCH_FLAGS not read (kept)")
+                if is_new:
+                    variant.set("verified", False, TORCH_VARIANT_KEYS)
+                    variant.set("note", "architectures not read from the wheel", TORCH_VARIANT_KEYS)
+                continue
+            if is_new:
+                variant.set("archs", found[0], TORCH_VARIANT_KEYS)
+                variant.set("ptx", found[1], TORCH_VARIANT_KEYS)
                 continue
             compare(variant, "archs", found[0], TORCH_VARIANT_KEYS, f"{what} {_cu(cuda)} {plat}", out)
             compare(variant, "ptx", found[1], TORCH_VARIANT_KEYS, f"{what} {_cu(cuda)} {plat}", out)
@@ -434,10 +478,8 @@ def _new_torch_release(version: str, fields: dict[str, Optional[tomltext.Value]]
             ("index_url", f"https://download.pytorch.org/whl/{_cu(cuda)}"),
             ("source", f"ARCHFLAGS (PyPI {version} {plat.split('-')[1]})"),
         ):  # fmt: skip
-            sub.set(key, value, TORCH_VARIANT_KEYS)  # type: ignore[arg-type]
+            sub.set(key, value, TORCH_VARIANT_KEYS)
         subs.append(sub)
-    for sub in subs:
-        sub.lines[1:] = ["  " + line.lstrip() for line in sub.lines[1:]]
     return Block("release", main, subs, tail=[""])
 
 
@@ -459,7 +501,9 @@ def update_tensorflow(text: str, fetcher: Fetcher, archs: Archs, today: datetime
         if block is None:
             out.new.append(f"tensorflow {version} (not added: its CUDA/cuDNN/Keras columns need a person)")
         elif block.main.get("version") != version:
-            out.changed.append(f"tensorflow {series}: committed {block.main.get('version')}, PyPI newest {version}")
+            out.changed.append(
+                f"tensorflow {series}: committed {block.main.get('version')}, PyPI newest {version}"
+            )
     out.notes.append("tensorflow: only releases are compared; python/cuda/archs columns are hand-verified")
     out.text = _finish(table, out, today)
     return out
@@ -478,8 +522,9 @@ UPDATERS: dict[str, Callable[..., Outcome]] = {
 
 
 def run(frameworks: Sequence[str], fetcher: Fetcher, today: datetime.date, read_archs: bool = True,
-        index_problem: Optional[str] = None, facts: Path = FACTS) -> list[Outcome]:  # fmt: skip
+        index_problem: Optional[str] = None, facts: Optional[Path] = None) -> list[Outcome]:  # fmt: skip
     archs = Archs(fetcher, read_archs)
+    facts = facts or FACTS
     outcomes = []
     for name in frameworks:
         text = (facts / f"{name}.toml").read_text(encoding="utf-8")

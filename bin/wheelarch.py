@@ -35,7 +35,8 @@ def arch_flags(chunks: Iterable[bytes]) -> Optional[tuple[list[str], list[str]]]
         window = tail + chunk
         match = _FLAGS.search(window)
         if match:
-            sass, ptx = [], []
+            sass: list[str] = []
+            ptx: list[str] = []
             for token in match.group(1).decode().split():
                 kind, _, number = token.partition("_")
                 cap = capability(int(number.rstrip("af")))
