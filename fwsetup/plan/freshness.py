@@ -16,10 +16,8 @@ import hashlib
 import json
 import os
 import re
-import ssl
 import threading
 import time
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -122,6 +120,9 @@ def _finals(raw: Any) -> list[str]:
 
 
 def _fetch(url: str, timeout: float, cafile: Optional[str]) -> tuple[bytes, str]:
+    import ssl  # only when the index is asked: planning with the check off never loads TLS
+    import urllib.request
+
     context = ssl.create_default_context(cafile=cafile) if url.startswith("https:") else None
     request = urllib.request.Request(url, headers={"Accept": ACCEPT, "User-Agent": "fwsetup"})  # noqa: S310
     with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:  # noqa: S310 - http(s) only
