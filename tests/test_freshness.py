@@ -3,6 +3,7 @@ a loopback index), the answer is cached, failures are silent, and old tables are
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import http.server
 import json
@@ -18,9 +19,11 @@ from pathlib import Path
 
 import pytest
 from helpers import json_out
+from machines import base_report
 
 from fwsetup.facts import dates, pytorch, schema
-from fwsetup.plan import freshness
+from fwsetup.plan import freshness, planning
+from fwsetup.plan.model import Plan, Request
 from fwsetup.probe.diagnose import stale_data
 
 REGISTRY = Path(__file__).parent / "fixtures" / "registry"
@@ -114,6 +117,26 @@ def test_check_warns_from_a_loopback_index_and_caches_the_answer_for_a_day(
     assert freshness.cached_versions(url, "torch", now=later) == ["2.16.0", "2.15.0"] and len(asked) == 2
     assert freshness.check("pytorch", "2.15.0", url, {**env, "FWSETUP_INDEX_CHECK": "0"}) is None
     assert freshness.check("keras", "3.0", url, env) is None  # no facts table, nothing to compare
+
+
+def test_make_plan_adds_the_warning_unless_offline_or_the_version_is_pinned(
+    tmp_path: Path, loopback_index: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _ = loopback_index
+    monkeypatch.setenv("FWSETUP_HOME", str(tmp_path))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("FWSETUP_INDEX_CHECK")
+    report = base_report(("ubuntu", "22.04"), python="3.12.3", interpreters=["3.12.3"])
+    request = Request("pytorch", accelerator="cpu")
+
+    def warned(plan: object) -> list[str]:
+        assert isinstance(plan, Plan)
+        return [w for w in plan.warnings if "torch 2.16.0" in w]
+
+    assert warned(planning.make_plan("pytorch", report, request, check_index=True, index_url=url))
+    assert not warned(planning.make_plan("pytorch", report, request, check_index=False, index_url=url))
+    pinned = dataclasses.replace(request, version="2.15")
+    assert not warned(planning.make_plan("pytorch", report, pinned, check_index=True, index_url=url))
 
 
 def test_check_is_off_when_disabled_and_silent_when_the_index_does_not_answer(
