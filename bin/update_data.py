@@ -407,6 +407,8 @@ def update_pytorch(text: str, fetcher: Fetcher, archs: Archs, today: datetime.da
         is_new = block is None
         if block is None:
             block = _new_torch_release(version, fields, platforms, common, x86_cuda, arm_cuda, index_problem)
+            if index_problem is None and last is not None:
+                block.subs += index_variants(fetcher, version, last, block, out)
             table.insert(block, last)
             out.new.append(
                 f"torch {version} (Python {fields['python']}, PyPI default {fields['pypi_default']})"
@@ -443,6 +445,50 @@ def update_pytorch(text: str, fetcher: Fetcher, archs: Archs, today: datetime.da
     return out
 
 
+_ANCHOR = re.compile(r"<a\b[^>]*>([^<]+)</a>", re.I)
+
+
+def index_variants(
+    fetcher: Fetcher, version: str, previous: Block, new: Block, out: Outcome
+) -> list[Section]:
+    """For a new series: the previous release's index-only variants that download.pytorch.org also
+    offers for `version` (its PEP 503 page per variant), copied with the platforms found there and
+    marked unverified: their architecture lists are the previous release's until a person reads them."""
+    have = {(v.get("name"), tuple(v.get("platforms") or ())) for v in new.subs}
+    added: list[Section] = []
+    pages: dict[str, set[str]] = {}
+    for prev in previous.subs:
+        name = prev.get("name")
+        if name not in pages:
+            try:
+                html = fetcher.get(f"{PYTORCH_INDEX}{name}/torch/").decode("utf-8", "replace")
+            except (OSError, registry.RegistryError, urllib.error.HTTPError) as exc:
+                out.notes.append(f"torch {version}: {PYTORCH_INDEX}{name}/torch/ not read ({exc})")
+                html = ""
+            found: set[str] = set()
+            for link in _ANCHOR.findall(html):
+                link = link.strip()
+                if link.startswith(f"torch-{version}+{name}-") and link.endswith(".whl"):
+                    found.update(p for t in link[:-4].split("-")[-1].split(".") if (p := platform_of(t)))
+            pages[name] = found
+        platforms = [p for p in prev.get("platforms") or () if p in pages[name]]
+        if not platforms or any(n == name and set(platforms) & set(ps) for n, ps in have):
+            continue
+        copy = Section(list(prev.lines))
+        copy.set("platforms", platforms, TORCH_VARIANT_KEYS)
+        copy.set("verified", False, TORCH_VARIANT_KEYS)
+        copy.set("note", f"on download.pytorch.org for {version}; archs copied from {previous.main.get('version')}, "
+                 "not read from this wheel", TORCH_VARIANT_KEYS)  # fmt: skip
+        copy.set(
+            "source", f"PTINDEX ({PYTORCH_INDEX}{name}/torch/ lists {version}+{name})", TORCH_VARIANT_KEYS
+        )
+        added.append(copy)
+        out.notes.append(
+            f"torch {version}: {name} on {', '.join(platforms)} from download.pytorch.org (unverified)"
+        )
+    return added
+
+
 def _cu(cuda: Optional[str]) -> Optional[str]:
     return "cu" + cuda.replace(".", "") if cuda else None
 
@@ -455,9 +501,11 @@ def _new_torch_release(version: str, fields: dict[str, Optional[tomltext.Value]]
     for key, value in fields.items():
         main.set(key, value, TORCH_RELEASE_KEYS)
     main.set("verified", False, TORCH_RELEASE_KEYS)
-    why = "not reachable" if index_problem else "not read by the updater"
-    main.set("note", f"written by bin/update_data.py from PyPI; the variants on download.pytorch.org ({why}) "
-             "are not listed yet", TORCH_RELEASE_KEYS)  # fmt: skip
+    if index_problem:
+        note = "written by bin/update_data.py from PyPI; the variants on download.pytorch.org (not reachable) are not listed yet"
+    else:
+        note = "written by bin/update_data.py from PyPI and download.pytorch.org; index variants are unverified copies"
+    main.set("note", note, TORCH_RELEASE_KEYS)
     pins = ", ".join(f"{p} +{_cu(c)}" for p, c in (("x86_64", x86_cuda), ("aarch64", arm_cuda)) if c)
     main.set("source", f"PYPI (cp3{min(minors)}-cp3{max(minors)}; {pins or 'CPU-only'})", TORCH_RELEASE_KEYS)
     subs = [

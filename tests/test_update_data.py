@@ -155,6 +155,47 @@ def test_a_new_pytorch_series_from_pypi_alone_is_marked_unverified_and_validates
     assert by_platform[("cpu", ("linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64"))]
 
 
+INDEX_PAGES = {
+    "cu130": ["manylinux_2_28_x86_64", "win_amd64", "manylinux_2_28_aarch64"],
+    "cu132": ["manylinux_2_28_x86_64", "win_amd64"],
+}
+
+
+class WithPytorchIndex(Replay):
+    """The recordings plus a download.pytorch.org that answers. It is not reachable from where the
+    recordings were made, so its pages are synthetic: PEP 503 anchors named as that index names them."""
+
+    def get(self, url: str) -> bytes:
+        if not url.startswith(update_data.PYTORCH_INDEX):
+            return super().get(url)
+        name = url[len(update_data.PYTORCH_INDEX) :].split("/")[0]
+        if name == "rocm7.14":
+            raise registry.RegistryError(f"{url}: HTTP Error 404")
+        files = [f"torch-2.14.1+{name}-cp312-cp312-{p}.whl" for p in INDEX_PAGES.get(name, ["win_amd64"])]
+        files += [f"torch-2.15.0+{name}-cp312-cp312-{p}.whl" for p in INDEX_PAGES.get(name, [])]
+        return "\n".join(f'<a href="/whl/{name}/{f.replace("+", "%2B")}">{f}</a><br>' for f in files).encode()
+
+
+def test_where_the_pytorch_index_answers_a_new_series_gets_its_variants_unverified() -> None:
+    fetcher = WithPytorchIndex()
+    old = without_block(committed("pytorch"), "release", "2.15.0")
+    out = update_data.update_pytorch(old, fetcher, WindowArchs(fetcher, True), TODAY, None)
+    table = schema.parse(torch_facts.PytorchTable, out.text, "updated pytorch.toml")
+    new = next(r for r in table.release if r.version == "2.15.0")
+    got = [(v.name, v.platforms, v.verified) for v in new.variant]
+    assert ("cu130", ("linux-x86_64", "windows-amd64"), False) in got  # copied from 2.14.1, unverified
+    assert ("cu130", ("linux-aarch64",), False) in got
+    assert not [g for g in got if g[0] in ("cu126", "rocm7.14")]  # not offered for 2.15.0 / page missing
+    assert [g for g in got if g[0] == "cu132"] == [
+        ("cu132", ("linux-x86_64",), True),
+        ("cu132", ("linux-aarch64",), False),
+    ]
+    cu130 = next(v for v in new.variant if v.name == "cu130" and "linux-x86_64" in v.platforms)
+    assert cu130.note and "archs copied from 2.14.1" in cu130.note and cu130.source.startswith("PTINDEX")
+    assert any("rocm7.14/torch/ not read" in n for n in out.notes)
+    assert new.note and "download.pytorch.org; index variants are unverified copies" in new.note
+
+
 def test_cuda_pins_are_read_per_machine_with_markers() -> None:
     meta = recorded_metadata(None, _file("torch-2.15.0-cp315-cp315-manylinux_2_28_x86_64.whl"))
     assert update_data.cuda_pin(meta, "x86_64") == "13.2"
