@@ -148,9 +148,15 @@ def test_check_is_off_when_disabled_and_silent_when_the_index_does_not_answer(
     started = time.monotonic()
     assert freshness.check("pytorch", "2.15.0", dead, env) is None
     assert time.monotonic() - started < freshness.TIMEOUT_S + 0.5
-    assert not (tmp_path / "cache").exists()  # a failure is not cached
-    assert freshness.check("pytorch", "2.15.0", dead, {**env, "FWSETUP_INDEX_CHECK": "0"}) is None
     assert freshness.index_versions("file:///opt/pypi/simple", "torch") is None  # only http(s) is asked
+    asked: list[str] = []
+    monkeypatch.setattr(freshness, "index_versions", lambda index, project, *a: asked.append(project))
+    assert freshness.check("pytorch", "2.15.0", dead, {**env, "FWSETUP_INDEX_CHECK": "0"}) is None
+    assert freshness.check("pytorch", "2.15.0", dead, env) is None
+    assert asked == []  # disabled; then no answer is remembered for an hour
+    later = time.time() + freshness.NO_ANSWER_CACHE_S + 60
+    assert freshness.cached_versions(dead, "torch", now=later) is None
+    assert asked == ["torch"]  # an hour on, the index is asked again
 
 
 def test_the_configured_index_is_pips(tmp_path: Path) -> None:

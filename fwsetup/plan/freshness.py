@@ -30,6 +30,7 @@ from fwsetup.redact import redact
 PYPI_SIMPLE = "https://pypi.org/simple"
 TIMEOUT_S = 2.0  # the whole question, DNS included
 CACHE_S = 24 * 3600
+NO_ANSWER_CACHE_S = 3600
 MAX_BYTES = 16 * 1024 * 1024  # PyPI's torch page is ~0.5 MB
 ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 PROJECTS = {"pytorch": "torch", "jax": "jax", "tensorflow": "tensorflow"}  # recipe → index project
@@ -166,26 +167,27 @@ def cached_versions(
     cafile: Optional[str] = None,
     now: Optional[float] = None,
 ) -> Optional[list[str]]:
-    """index_versions(), answered from FWSETUP_HOME/cache/index for a day after a successful ask."""
+    """index_versions(), answered from FWSETUP_HOME/cache/index: for a day after an answer, and for
+    an hour after no answer (a machine without network pays the time limit once an hour, not per plan)."""
     now = time.time() if now is None else now
     file = _cache_file(index, project)
     try:
         saved = json.loads(file.read_text(encoding="utf-8"))
-        if 0 <= now - float(saved["asked_at"]) < CACHE_S and isinstance(saved["versions"], list):
+        age = now - float(saved["asked_at"])
+        if isinstance(saved["versions"], list) and 0 <= age < CACHE_S:
             return [str(v) for v in saved["versions"]]
+        if saved["versions"] is None and 0 <= age < NO_ANSWER_CACHE_S:
+            return None
     except (OSError, ValueError, KeyError, TypeError):
         pass
     found = index_versions(index, project, timeout, cafile)
-    if found is not None:
-        try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = file.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(
-                json.dumps({"asked_at": now, "project": project, "versions": found}), encoding="utf-8"
-            )
-            tmp.replace(file)
-        except OSError:
-            pass
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"asked_at": now, "project": project, "versions": found}), encoding="utf-8")
+        tmp.replace(file)
+    except OSError:
+        pass
     return found
 
 
