@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime
 import re
+from pathlib import Path
 from typing import Optional
 
 from fwsetup import tomlfile
-from fwsetup.facts.schema import DATA_DIR
+
+DATA_DIR = Path(__file__).parent  # = schema.DATA_DIR, without loading the schema machinery
 
 STALE_AFTER_DAYS = 120
 _FIRST_TABLE = re.compile(r"^\s*\[", re.M)
