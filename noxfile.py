@@ -53,3 +53,11 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".")
     for script in sorted(__import__("pathlib").Path("bench").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
+
+
+@nox.session(python=False)
+def update_data(session: nox.Session) -> None:
+    """Regenerate the framework tables from the registry (network; minutes): `nox -s update_data`,
+    or `nox -s update_data -- jax --check` (exit 1 when something is new)."""
+    args = session.posargs or ["pytorch", "jax", "tensorflow"]
+    session.run("python", "bin/update_data.py", *args)

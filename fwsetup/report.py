@@ -207,6 +207,7 @@ class SystemReport:
     schema_version: int = SCHEMA_VERSION
     fwsetup_version: Optional[str] = None
     probe_seconds: Optional[float] = None
+    data_checked: dict[str, Optional[str]] = field(default_factory=dict)  # fwsetup's tables: checked on
 
     def nvidia_gpus(self) -> list[GPU]:
         return [g for g in self.gpus if g.vendor == "nvidia"]

@@ -13,3 +13,10 @@ from fakes import FIXTURES
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _no_index_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans made in tests never ask a package index (fwsetup/plan/freshness.py); the tests of
+    that check turn it back on against a loopback index."""
+    monkeypatch.setenv("FWSETUP_INDEX_CHECK", "0")

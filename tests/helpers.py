@@ -20,6 +20,7 @@ REPORT_KEYS = {
     "schema_version",
     "fwsetup_version",
     "probe_seconds",
+    "data_checked",
     "os",
     "python",
     "interpreters",

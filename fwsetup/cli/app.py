@@ -229,7 +229,7 @@ def install(
             gpu_indices=planning.parse_gpus(gpus),
             local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
         )
-        planned = planning.make_plan(framework, report, request)
+        planned = planning.make_plan(framework, report, request, check_index=not offline, index_url=index_url)
         if isinstance(planned, Refusal):
             raise planned
         outcome, recipe_name, locked = planned, planned.framework, ()
@@ -505,7 +505,9 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
         sys.stdout.write(root_help(PROG, SUMMARY, list(COMMANDS.values())))
         return int(ExitCode.OK)
     if args[0] == "--version":
-        sys.stdout.write(f"{PROG} {__version__}\n")
+        from fwsetup.facts import dates
+
+        sys.stdout.write(f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked())}\n")
         return int(ExitCode.OK)
     cmd = COMMANDS.get(args[0])
     if cmd is None:

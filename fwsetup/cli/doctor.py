@@ -16,18 +16,24 @@ SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "doctor.schema.json")
 
 def run_doctor(json_output: bool, strict: bool, timeout: float) -> int:
     import dataclasses
+    import datetime
 
     from fwsetup import probe as system
     from fwsetup.cli import render
+    from fwsetup.facts import dates
     from fwsetup.probe.base import ProbeEnv
-    from fwsetup.probe.diagnose import diagnose
+    from fwsetup.probe.diagnose import diagnose, stale_data
 
     report = system.collect(ProbeEnv(timeout=timeout))
-    report = dataclasses.replace(report, findings=diagnose(report))
+    checked = dates.all_checked()
+    found = diagnose(report) + stale_data(checked, datetime.date.today(), dates.STALE_AFTER_DAYS)
+    shown = {name: day.isoformat() if day else None for name, day in checked.items()}
+    report = dataclasses.replace(report, findings=found, data_checked=shown)
     if json_output:
         render.dump_json(report.to_dict())
     else:
         sys.stdout.write(render.report_text(report, render.use_color(sys.stdout)))
+        sys.stdout.write(f"data checked on: {dates.summary(checked)}\n")
     if strict and any(f.level == "error" for f in report.findings):
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)

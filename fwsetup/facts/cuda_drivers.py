@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 from typing import Optional
@@ -39,6 +40,7 @@ class Family:
 class CudaDriversTable:
     cuda: tuple[CudaRow, ...]
     family: tuple[Family, ...]
+    checked: datetime.date  # the day the table was last checked against its sources
 
 
 @functools.lru_cache(maxsize=1)

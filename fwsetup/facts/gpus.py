@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ class GpuName:
 @dataclass(frozen=True)
 class GpusTable:
     gpu: tuple[GpuName, ...]
+    checked: datetime.date  # the day the table was last checked against its sources
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 from typing import Optional
@@ -44,6 +45,7 @@ class CudaExtra:
 class JaxTable:
     release: tuple[JaxRelease, ...]
     cuda_extra: tuple[CudaExtra, ...]
+    checked: datetime.date  # the day the table was last checked against its sources
 
     def find_extra(self, name: str) -> Optional[CudaExtra]:
         return next((e for e in self.cuda_extra if e.name == name), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 from typing import Optional
@@ -58,6 +59,7 @@ class TorchRelease:
 @dataclass(frozen=True)
 class PytorchTable:
     release: tuple[TorchRelease, ...]
+    checked: datetime.date  # the day the table was last checked against its sources
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ bad file fails loudly, naming the file, the key and the problem.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import typing
 from pathlib import Path
 from typing import Any, Callable, TypeVar, Union
@@ -48,11 +49,11 @@ def _converter(tp: Any) -> Convert:
         return as_tuple
     if dataclasses.is_dataclass(tp):
         return lambda value, file, where: build(tp, value, file, where)  # type: ignore[arg-type]
-    if tp not in (str, bool, int):  # pragma: no cover - a schema bug, caught by the loader tests
+    if tp not in (str, bool, int, datetime.date):  # pragma: no cover - a schema bug, caught by the loader tests
         raise TypeError(f"unsupported facts field type {tp!r}")
 
     def scalar(value: Any, file: str, where: str) -> Any:
-        if type(value) is not tp:  # bool is not an int here
+        if type(value) is not tp:  # bool is not an int here; a datetime is not a date
             raise FactsError(file, where, f"expected {tp.__name__}, got {type(value).__name__}")
         return value
 

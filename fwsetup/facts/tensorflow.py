@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 from typing import Optional
@@ -45,6 +46,7 @@ class TfRelease:
 @dataclass(frozen=True)
 class TensorflowTable:
     release: tuple[TfRelease, ...]
+    checked: datetime.date  # the day the table was last checked against its sources
 
 
 @functools.lru_cache(maxsize=1)

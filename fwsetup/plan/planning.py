@@ -58,9 +58,19 @@ def make_plan(
     framework: str,
     report: SystemReport,
     request: Request,
+    check_index: bool = False,
+    index_url: Optional[str] = None,
 ) -> Union[Plan, Refusal]:
+    """The plan; with `check_index` (not --offline), warned when the index has a release the data lacks."""
     recipe = recipes.find(framework)
-    return select(recipe, report, dataclasses.replace(request, framework=recipe.name))
+    planned = select(recipe, report, dataclasses.replace(request, framework=recipe.name))
+    if check_index and isinstance(planned, Plan) and request.version is None:
+        from fwsetup.plan import freshness
+
+        newer = freshness.check(planned.framework, planned.version, index_url)
+        if newer is not None:
+            planned = dataclasses.replace(planned, warnings=[*planned.warnings, newer])
+    return planned
 
 
 def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) -> list[dict[str, Any]]:

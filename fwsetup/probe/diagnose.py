@@ -7,7 +7,9 @@ a driver, a toolkit or a framework to check: a plain machine's doctor never load
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime
+from collections.abc import Iterator, Mapping
+from typing import Optional
 
 from fwsetup.report import Finding, SystemReport
 
@@ -278,3 +280,26 @@ RULES = (
     python_state,
     resources_state,
 )
+
+
+def stale_data(
+    checked: Mapping[str, Optional[datetime.date]], today: datetime.date, max_days: int = 120
+) -> list[Finding]:
+    """fwsetup's own tables, not the machine: one info finding per table not checked for `max_days`.
+
+    Not one of RULES: a saved report from another machine is diagnosed the same whatever the date,
+    while this depends on the clock and on the fwsetup that runs (`doctor` adds it).
+    """
+    old = {name: day for name, day in checked.items() if day is not None and (today - day).days > max_days}
+    if not old:
+        return []
+    listed = ", ".join(f"{name} (checked {day.isoformat()}, {(today - day).days} days ago)" for name, day in old.items())
+    return [
+        Finding(
+            "data-stale",
+            "info",
+            f"fwsetup's data tables are older than {max_days} days: {listed}; releases since then "
+            "(new versions, dropped CUDA versions or GPU architectures) are not known to it",
+            "update fwsetup (`pip install -U fwsetup`); maintainers: `bin/update_data.py pytorch jax tensorflow`",
+        )
+    ]

@@ -1,0 +1,242 @@
+"""Is the world ahead of fwsetup's data? At plan time, ask the user's package index.
+
+fwsetup can only choose builds its tables describe; when PyTorch 2.16 appears, a plan would keep
+choosing 2.15 without a word. So a plan asks the index the user configured (`--index-url`, else
+pip's configuration, else PyPI) for the framework's releases, with the simple API (PEP 691 JSON,
+or the PEP 503 HTML page), and warns when the index offers a final release newer than the data
+knows. The answer is cached in FWSETUP_HOME for a day; the question has a short, hard time limit
+and every failure means "no warning" (never an error): a plan must not depend on the network.
+Skipped with --offline, when the user pinned --version (a knowing choice), and when
+FWSETUP_INDEX_CHECK=0 (tests).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from packaging.version import InvalidVersion, Version
+
+from fwsetup import paths
+from fwsetup.redact import redact
+
+PYPI_SIMPLE = "https://pypi.org/simple"
+TIMEOUT_S = 2.0  # the whole question, DNS included
+CACHE_S = 24 * 3600
+NO_ANSWER_CACHE_S = 3600
+MAX_BYTES = 16 * 1024 * 1024  # PyPI's torch page is ~0.5 MB
+ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
+PROJECTS = {"pytorch": "torch", "jax": "jax", "tensorflow": "tensorflow"}  # recipe → index project
+
+_ANCHOR = re.compile(r"<a\b([^>]*)>([^<]+)</a>", re.I)
+_ARCHIVE = re.compile(r"\.(?:whl|tar\.gz|zip|tar\.bz2|egg)$")
+
+
+def known_versions(framework: str) -> list[str]:
+    """The releases fwsetup's data describes for a framework with a facts table."""
+    if framework == "pytorch":
+        from fwsetup.facts import pytorch
+
+        return [r.version for r in pytorch.table().release]
+    if framework == "jax":
+        from fwsetup.facts import jax
+
+        return [r.version for r in jax.table().release]
+    if framework == "tensorflow":
+        from fwsetup.facts import tensorflow
+
+        return [r.version for r in tensorflow.table().release]
+    return []
+
+
+def configured_index(index_url: Optional[str], environ: Mapping[str, str]) -> Optional[str]:
+    """The index pip would ask first: --index-url, else pip's configuration, else PyPI; None with no-index."""
+    if index_url:
+        return index_url
+    from fwsetup.install import pipconfig
+
+    settings = pipconfig.read(environ)
+    if settings.no_index:
+        return None
+    return settings.index_url or PYPI_SIMPLE
+
+
+def versions_from_page(body: bytes, content_type: str, project: str) -> list[str]:
+    """Final, non-yanked releases on a simple-API project page (JSON or HTML), newest first."""
+    files: list[tuple[str, bool]] = []  # (filename, yanked)
+    listed: Optional[list[str]] = None
+    if "json" in content_type:
+        data = json.loads(body)
+        files = [
+            (str(f.get("filename", "")), bool(f.get("yanked")))
+            for f in data.get("files") or []
+            if isinstance(f, dict)
+        ]
+        if isinstance(data.get("versions"), list):  # API 1.1 lists every version
+            listed = [str(v) for v in data["versions"]]
+    else:
+        text = body.decode("utf-8", "replace")
+        files = [(m.group(2).strip(), "data-yanked" in m.group(1)) for m in _ANCHOR.finditer(text)]
+    kept: set[str] = set()
+    yanked: set[str] = set()
+    for filename, is_yanked in files:
+        version = _file_version(filename, project)
+        if version:
+            (yanked if is_yanked else kept).add(version)
+    every = listed if listed is not None else sorted(kept | yanked)
+    return _finals(
+        v for v in every if v in kept or v not in yanked
+    )  # a release whose files are all yanked is gone
+
+
+def _file_version(filename: str, project: str) -> Optional[str]:
+    """`torch-2.15.0-cp311-….whl` / `jax-0.12.0.tar.gz` → the version, for this project only."""
+    if not _ARCHIVE.search(filename):
+        return None
+    stem = _ARCHIVE.sub("", filename)
+    name = re.sub(r"[-_.]+", "_", project).lower()
+    head, _, rest = stem.partition("-")
+    if re.sub(r"[-_.]+", "_", head).lower() != name or not rest:
+        return None
+    return rest.split("-")[0]
+
+
+def _finals(raw: Any) -> list[str]:
+    found: dict[Version, str] = {}
+    for text in raw:
+        try:
+            v = Version(text)
+        except InvalidVersion:
+            continue
+        if not (v.is_prerelease or v.is_devrelease):
+            found.setdefault(Version(v.public), v.public)
+    return [found[v] for v in sorted(found, reverse=True)]
+
+
+def _fetch(url: str, timeout: float, cafile: Optional[str]) -> tuple[bytes, str]:
+    import ssl  # only when the index is asked: planning with the check off never loads TLS
+    import urllib.request
+
+    context = ssl.create_default_context(cafile=cafile) if url.startswith("https:") else None
+    request = urllib.request.Request(url, headers={"Accept": ACCEPT, "User-Agent": "fwsetup"})  # noqa: S310
+    with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:  # noqa: S310 - http(s) only
+        body: bytes = resp.read(MAX_BYTES + 1)
+        if len(body) > MAX_BYTES:
+            raise ValueError("index page too large")
+        return body, str(resp.headers.get("Content-Type", ""))
+
+
+def index_versions(
+    index: str, project: str, timeout: float = TIMEOUT_S, cafile: Optional[str] = None
+) -> Optional[list[str]]:
+    """The project's final releases on the index, or None when it does not answer within `timeout`."""
+    if not index.startswith(("http://", "https://")):
+        return None
+    url = index.rstrip("/") + f"/{project}/"
+    result: list[Optional[list[str]]] = [None]
+
+    def ask() -> None:
+        try:
+            body, content_type = _fetch(url, timeout, cafile)
+            result[0] = versions_from_page(body, content_type, project)
+        except Exception:
+            result[0] = None
+
+    worker = threading.Thread(target=ask, name="fwsetup-index-check", daemon=True)
+    worker.start()
+    worker.join(timeout)  # a hard limit: name resolution ignores the socket timeout
+    return result[0] if not worker.is_alive() else None
+
+
+def _cache_file(index: str, project: str) -> Path:
+    digest = hashlib.sha256(f"{index.rstrip('/')}/{project}".encode()).hexdigest()[:24]
+    return paths.home() / "cache" / "index" / f"{digest}.json"
+
+
+def cached_versions(
+    index: str,
+    project: str,
+    timeout: float = TIMEOUT_S,
+    cafile: Optional[str] = None,
+    now: Optional[float] = None,
+) -> Optional[list[str]]:
+    """index_versions(), answered from FWSETUP_HOME/cache/index: for a day after an answer, and for
+    an hour after no answer (a machine without network pays the time limit once an hour, not per plan)."""
+    now = time.time() if now is None else now
+    file = _cache_file(index, project)
+    try:
+        saved = json.loads(file.read_text(encoding="utf-8"))
+        age = now - float(saved["asked_at"])
+        if isinstance(saved["versions"], list) and 0 <= age < CACHE_S:
+            return [str(v) for v in saved["versions"]]
+        if saved["versions"] is None and 0 <= age < NO_ANSWER_CACHE_S:
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found = index_versions(index, project, timeout, cafile)
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"asked_at": now, "project": project, "versions": found}), encoding="utf-8")
+        tmp.replace(file)
+    except OSError:
+        pass
+    return found
+
+
+def newer_than_data(offered: Sequence[str], known: Sequence[str]) -> Optional[str]:
+    """The newest offered release when it is newer than every release the data knows."""
+    if not offered or not known:
+        return None
+    newest = max(Version(Version(v).public) for v in offered)
+    return str(newest) if newest > max(Version(Version(k).public) for k in known) else None
+
+
+def warning(framework: str, planned: str, newest: str, index: str, checked: Optional[str]) -> str:
+    project = PROJECTS[framework]
+    when = f" (checked {checked})" if checked else ""
+    return (
+        f"the package index ({redact(index)}) offers {project} {newest}, newer than any release "
+        f"fwsetup's data{when} knows, so fwsetup does not know its builds yet and this plan uses "
+        f"{planned}; fix: update fwsetup (`pip install -U fwsetup`) to plan {newest}, or pin "
+        f"`--version {planned}` to keep this choice knowingly"
+    )
+
+
+def check(
+    framework: str,
+    planned: str,
+    index_url: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
+    timeout: float = TIMEOUT_S,
+) -> Optional[str]:
+    """The plan warning when the user's index is ahead of the data, else None (also on any failure)."""
+    env = os.environ if environ is None else environ
+    if framework not in PROJECTS or env.get("FWSETUP_INDEX_CHECK", "").strip().lower() in (
+        "0",
+        "off",
+        "no",
+        "false",
+    ):
+        return None
+    index = configured_index(index_url, env)
+    if index is None:
+        return None
+    from fwsetup.install import pipconfig
+
+    cafile = pipconfig.read(env).cert
+    offered = cached_versions(index, PROJECTS[framework], timeout, cafile)
+    newest = newer_than_data(offered or [], known_versions(framework))
+    if newest is None:
+        return None
+    from fwsetup.facts import dates
+
+    day = dates.checked(framework)
+    return warning(framework, planned, newest, index, day.isoformat() if day else None)
