@@ -38,7 +38,7 @@ def e2e(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "fwsetup", "tests", "bench", "noxfile.py")
+    session.run("ruff", "check", "fwsetup", "tests", "bench", "bin", "noxfile.py")
 
 
 @nox.session

@@ -3,6 +3,7 @@ Tegra SoC -> GPU, and NVIDIA's own framework builds per L4T range."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 from dataclasses import dataclass
 from typing import Optional
@@ -67,6 +68,7 @@ class JetsonTable:
     pytorch: tuple[JetpackBuild, ...]
     tensorflow: tuple[JetpackBuild, ...]
     container: tuple[Container, ...]
+    checked: datetime.date  # the day the table was last checked against its sources
 
 
 # Jetson Linux (L4T) release lines. A desktop driver version is >= 300, so a "driver version" in one of
