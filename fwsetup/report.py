@@ -7,14 +7,14 @@ Versions are strings, memory is MiB as an int.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, TypeVar, Union
 
+from fwsetup import records
 from fwsetup.errors import ReportFileError
+from fwsetup.records import dataclass, field
 
 SCHEMA_VERSION = 1
 
@@ -213,7 +213,7 @@ class SystemReport:
         return [g for g in self.gpus if g.vendor == "nvidia"]
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
+        data = records.asdict(self)
         ordered: dict[str, Any] = {"schema_version": data.pop("schema_version")}
         ordered.update(data)
         return ordered
@@ -266,9 +266,9 @@ def _build(cls: type[T], data: Any, path: str) -> T:
         raise _bad(path, "expected an object")
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+    for f in records.fields(cls):
         if f.name not in data:
-            has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+            has_default = f.default is not records.MISSING or f.default_factory is not records.MISSING
             if not has_default:
                 raise _bad(f"{path}.{f.name}", "missing")
             continue
@@ -292,8 +292,8 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
         if not isinstance(value, dict):
             raise _bad(path, "expected an object")
         return dict(value)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, path)  # type: ignore[arg-type]
+    if records.is_dataclass(hint):
+        return _build(hint, value, path)
     if hint is Any:
         return value
     accepted = _SCALARS.get(hint)

@@ -19,11 +19,11 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from fwsetup.errors import InstallError
+from fwsetup.records import dataclass
 from fwsetup.redact import redact
 
 DEFAULT_TIMEOUT = 5.0

@@ -5,10 +5,11 @@ nvidia.describe, which fills what the driver does not say from the data tables).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 from typing import Optional
+
+from fwsetup import records
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -61,7 +62,7 @@ def base_report(
 def with_nvidia(
     report: SystemReport, driver: str, cuda: Optional[str], gpus: list[tuple[str, str]]
 ) -> SystemReport:
-    return dataclasses.replace(
+    return records.replace(
         report,
         nvidia=NvidiaDriver(driver, cuda, "nvidia-smi", "reported" if cuda else None),
         gpus=[GPU("nvidia", i, name, None, cc, "reported") for i, (name, cc) in enumerate(gpus)],
@@ -76,7 +77,7 @@ def from_smi_fixture(name: str, distro: tuple[str, str] = ("ubuntu", "22.04")) -
         table.gpus, table.driver_version, table.cuda_version, "nvidia-smi", windows_driver
     )
     report = base_report(distro)
-    return dataclasses.replace(report, nvidia=driver, gpus=gpus)
+    return records.replace(report, nvidia=driver, gpus=gpus)
 
 
 RECORDED = {
@@ -128,7 +129,7 @@ def machines() -> dict[str, SystemReport]:
             "cpu-only-debian12": base_report(("debian", "12")),
             "cpu-only-py27-only": base_report(("debian", "12"), python="2.7.18", interpreters=["2.7.18"]),
             "no-avx-cpu": base_report(("debian", "12"), flags=["sse4_2"]),
-            "macos-m2": dataclasses.replace(
+            "macos-m2": records.replace(
                 base_report(system="Darwin", arch="arm64"),
                 os=OSInfo(system="Darwin", distro_id="macos", distro_version="14.5", arch="arm64"),
                 gpus=[GPU("apple", 0, "Apple M2 Pro", 32768, None)],

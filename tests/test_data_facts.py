@@ -7,7 +7,6 @@ contradicts its source: fix the data, not the test, unless a newer source says o
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Optional
 
 import pytest
@@ -15,6 +14,7 @@ from helpers import raw_facts
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from fwsetup import records
 from fwsetup.facts import schema, tensorflow
 
 PLATFORMS = {"linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64"}
@@ -401,7 +401,7 @@ def _schema(name: str) -> type:
 
     module = importlib.import_module(f"fwsetup.facts.{name}")
     table = module.table()
-    assert dataclasses.is_dataclass(table)
+    assert records.is_dataclass(table)
     return type(table)
 
 
@@ -410,7 +410,7 @@ def test_every_table_loads_typed(name: str) -> None:
     import importlib
 
     table = importlib.import_module(f"fwsetup.facts.{name}").table()
-    assert dataclasses.is_dataclass(table) and all(getattr(table, f.name) for f in dataclasses.fields(table))
+    assert records.is_dataclass(table) and all(getattr(table, f.name) for f in records.fields(table))
 
 
 @pytest.mark.parametrize("name", sorted(TABLES))
@@ -446,3 +446,11 @@ def test_a_wrong_type_fails() -> None:
     assert err.value.key == "release[0].needs_avx"
 
 
+
+
+@pytest.mark.parametrize("name", ["clouds", "cuda_drivers", "gpus", "jax", "jetson", "pytorch", "tensorflow"])
+def test_the_quick_checked_date_is_the_one_the_toml_holds(name: str) -> None:
+    """doctor reads `checked` with a regex (no TOML parser at start-up): it must agree with TOML."""
+    from fwsetup.facts import dates
+
+    assert dates.checked(name) == raw_facts(name)["checked"]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-import dataclasses
-
+from fwsetup import records
 from fwsetup.probe.diagnose import diagnose
 from fwsetup.report import (
     GPU,
@@ -23,7 +22,7 @@ def base(**kw: object) -> SystemReport:
         python=PythonInfo("3.11.7", "CPython", "/usr/bin/python3"),
         resources=Resources(cpu_flags=["avx", "avx2"], disk_free_mib=100_000),
     )
-    return dataclasses.replace(rep, **kw)
+    return records.replace(rep, **kw)
 
 
 def codes(rep: SystemReport) -> set[str]:

@@ -3,7 +3,6 @@ the whole probe pipeline on every fixture machine, and the published JSON Schema
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -15,6 +14,7 @@ from helpers import REPORT_KEYS, cli, fwsetup, json_out
 from machines import machines
 
 from fwsetup import probe as system
+from fwsetup import records
 from fwsetup.cli.doctor import SCHEMA_FILE
 from fwsetup.probe.base import ProbeEnv
 from fwsetup.probe.diagnose import diagnose
@@ -71,22 +71,23 @@ def _schema_keys(node: dict[str, object]) -> set[str]:
 
 def test_the_schema_names_every_field_the_report_writes() -> None:
     """The schema is hand-written for readers; this keeps it in step with SystemReport's fields."""
-    import dataclasses
     import typing
 
+    from fwsetup import records
+
     for name, hint in typing.get_type_hints(SystemReport).items():
-        inner = [a for a in typing.get_args(hint) if dataclasses.is_dataclass(a)]
-        target = hint if dataclasses.is_dataclass(hint) else (inner[0] if inner else None)
+        inner = [a for a in typing.get_args(hint) if records.is_dataclass(a)]
+        target = hint if records.is_dataclass(hint) else (inner[0] if inner else None)
         if target is None:
             continue
-        fields = {f.name for f in dataclasses.fields(target)}
+        fields = {f.name for f in records.fields(target)}
         assert _schema_keys(SCHEMA["properties"][name]) == fields, name
 
 
 @pytest.mark.parametrize("machine", sorted(machines()))
 def test_every_fixture_machine_report_fits_the_schema(machine: str) -> None:
     report = machines()[machine]
-    report = dataclasses.replace(report, findings=diagnose(report))
+    report = records.replace(report, findings=diagnose(report))
     data = json.loads(report.to_json())
     assert set(data) == REPORT_KEYS
     assert_fits_schema(data)
@@ -141,7 +142,7 @@ def test_every_recorded_machine_makes_a_contract_report(tmp_path: Path, table: s
     )
     env = ProbeEnv(root=_machine_root(tmp_path), environ=path_env(bindir, FWSETUP_NO_NVML="1"), timeout=5)
     report = system.collect(env)
-    report = dataclasses.replace(report, findings=diagnose(report))
+    report = records.replace(report, findings=diagnose(report))
     assert_fits_schema(json.loads(report.to_json()))
     report = SystemReport.from_dict(json.loads(report.to_json()))
     assert report.nvidia is not None and report.nvidia.driver_version

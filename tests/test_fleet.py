@@ -3,7 +3,6 @@ every export format carrying a lock that reads back, and the one sources transla
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import shlex
@@ -15,6 +14,7 @@ import pytest
 import yaml
 from machines import base_report, with_nvidia
 
+from fwsetup import records
 from fwsetup.errors import Refusal
 from fwsetup.fleet import bundle, export, fromlock, lockfile
 from fwsetup.install import pipconfig
@@ -59,7 +59,7 @@ def test_jax_cuda12_target_is_refused_on_an_r470_machine() -> None:
 
 
 def test_jax_driver_floor_beyond_the_cuda_check() -> None:
-    target = dataclasses.replace(
+    target = records.replace(
         locked_for("jax", gpu_machine("550.54.14", "12.4", "8.9")), min_driver="999.1"
     )
     reason = fromlock.why_not(target, gpu_machine("550.54.14", "12.4", "8.9"), ["3.11", "3.12", "3.13"])
@@ -82,14 +82,14 @@ def test_platform_python_and_glibc_are_checked() -> None:
     target = lockfile.target_of(_cpu_plan(), linux, "cpu", REQS)
     assert fromlock.why_not(target, linux, ["3.11"]) is None
     assert "needs Python 3.11" in str(fromlock.why_not(target, linux, ["3.9"]))
-    mac = dataclasses.replace(
+    mac = records.replace(
         base_report(system="Darwin", arch="arm64"),
-        os=dataclasses.replace(linux.os, system="Darwin", arch="arm64", libc=None),
+        os=records.replace(linux.os, system="Darwin", arch="arm64", libc=None),
     )
     assert "for linux-x86_64, this is macos-arm64" in str(fromlock.why_not(target, mac, ["3.11"]))
-    old = dataclasses.replace(linux, os=dataclasses.replace(linux.os, libc=Libc("glibc", "2.17")))
+    old = records.replace(linux, os=records.replace(linux.os, libc=Libc("glibc", "2.17")))
     assert "glibc >= 2.28" in str(fromlock.why_not(target, old, ["3.11"]))
-    alpine = dataclasses.replace(linux, os=dataclasses.replace(linux.os, libc=Libc("musl", "1.2.4")))
+    alpine = records.replace(linux, os=records.replace(linux.os, libc=Libc("musl", "1.2.4")))
     assert "wheels for glibc, this machine's C library is musl" in str(
         fromlock.why_not(target, alpine, ["3.11"])
     )
@@ -105,12 +105,12 @@ def test_platform_python_and_glibc_are_checked() -> None:
 
 def test_an_old_cuda_target_without_recorded_needs_is_not_guessed_from_its_name() -> None:
     machine = gpu_machine("470.82.01", "11.4", "8.6")
-    target = dataclasses.replace(locked_for("pytorch", gpu_machine("550.54.14", "12.4", "8.6")), cuda=None)
+    target = records.replace(locked_for("pytorch", gpu_machine("550.54.14", "12.4", "8.6")), cuda=None)
     assert "does not record the CUDA version" in str(fromlock.why_not(target, machine, minors(machine)))
 
 
 def test_a_lock_target_becomes_a_plan_for_the_normal_execute_path() -> None:
-    target = dataclasses.replace(
+    target = records.replace(
         lockfile.target_of(_cpu_plan(), base_report(), "cpu", REQS), build_constraints=["setuptools<70"]
     )
     plan = fromlock.plan_of(target, "/usr/bin/python3.11")
@@ -140,7 +140,7 @@ def _cpu_plan() -> Plan:
 
 
 def test_lock_round_trips_any_unicode_and_toml_special_text(tmp_path: Path) -> None:
-    target = dataclasses.replace(
+    target = records.replace(
         lockfile.target_of(_cpu_plan(), base_report(), 'rack-🚀 "quoted" \\ back', REQS),
         env={"NOTE": "tab\there\nnewline", "Ä": "ü"},
     )
@@ -263,10 +263,10 @@ def test_one_translation_for_uv_and_pip(tmp_path: Path) -> None:
     assert uv.args[-2:] == ["--index-strategy", "unsafe-best-match"]
     assert uv.env["SSL_CLIENT_CERT"] == "/me.pem" and uv.env["https_proxy"] == "http://proxy:3128"
     assert uv.env["UV_HTTP_TIMEOUT"] == "8" and uv.env["UV_HTTP_RETRIES"] == "2"
-    pip = for_pip(dataclasses.replace(src, offline=True))
+    pip = for_pip(records.replace(src, offline=True))
     assert pip.args == ["--extra-index-url", "https://download.pytorch.org/whl/cpu", "--no-index"]
     assert pip.env["PIP_CONSTRAINT"] == f"/user-c.txt {cfile}" and pip.env["PIP_BUILD_CONSTRAINT"] == cfile
-    assert re.search(r"--offline", " ".join(for_uv(dataclasses.replace(src, offline=True)).args))
+    assert re.search(r"--offline", " ".join(for_uv(records.replace(src, offline=True)).args))
 
 
 def test_a_hung_bundle_download_is_exit_4_naming_the_limit(tmp_path: Path) -> None:
@@ -276,7 +276,7 @@ def test_a_hung_bundle_download_is_exit_4_naming_the_limit(tmp_path: Path) -> No
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)  # accepts connections, never answers
     try:
-        target = dataclasses.replace(
+        target = records.replace(
             _target("linux-x86_64"), index_urls=[f"http://127.0.0.1:{silent.getsockname()[1]}/simple"]
         )
         started = time.monotonic()

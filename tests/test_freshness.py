@@ -3,7 +3,6 @@ a loopback index), the answer is cached, failures are silent, and old tables are
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import http.server
 import json
@@ -21,6 +20,7 @@ import pytest
 from helpers import json_out
 from machines import base_report
 
+from fwsetup import records
 from fwsetup.facts import dates, pytorch, schema
 from fwsetup.plan import freshness, planning
 from fwsetup.plan.model import Plan, Request
@@ -135,7 +135,7 @@ def test_make_plan_adds_the_warning_unless_offline_or_the_version_is_pinned(
 
     assert warned(planning.make_plan("pytorch", report, request, check_index=True, index_url=url))
     assert not warned(planning.make_plan("pytorch", report, request, check_index=False, index_url=url))
-    pinned = dataclasses.replace(request, version="2.15")
+    pinned = records.replace(request, version="2.15")
     assert not warned(planning.make_plan("pytorch", report, pinned, check_index=True, index_url=url))
 
 

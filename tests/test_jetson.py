@@ -4,7 +4,6 @@ real probes, and the reports they make get NVIDIA's JetPack builds or a refusal 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Optional
@@ -16,6 +15,7 @@ from machines import base_report
 from packaging.version import Version
 
 from fwsetup import probe as probes
+from fwsetup import records
 from fwsetup.errors import Refusal
 from fwsetup.facts import jetson as facts
 from fwsetup.plan.model import Plan, Request
@@ -60,10 +60,10 @@ def probed_report(
         interpreters=[python] if interpreters is None else interpreters,
         arch="aarch64",
     )
-    report = dataclasses.replace(
+    report = records.replace(
         base, nvidia=found.nvidia, jetson=found.jetson, gpus=found.gpus, problems=found.problems
     )
-    return dataclasses.replace(report, findings=diagnose(report))
+    return records.replace(report, findings=diagnose(report))
 
 
 def plan(report: SystemReport, framework: str, **request: object) -> Plan | Refusal:
@@ -279,7 +279,7 @@ def test_jetpack_6_0_is_told_to_upgrade_jetpack_not_the_driver() -> None:
 
 def test_jetpack_7_thor_goes_through_the_ordinary_aarch64_cuda_walk() -> None:
     report = _saved_report("38.2.0", "NVIDIA Thor", "11.0", jetpack="7.0", cuda="13.0", python="3.12")
-    report = dataclasses.replace(report, nvidia=NvidiaDriver("580.00", "13.0", "nvidia-smi", "reported"))
+    report = records.replace(report, nvidia=NvidiaDriver("580.00", "13.0", "nvidia-smi", "reported"))
     torch = plan(report, "pytorch", accelerator="gpu")
     assert isinstance(torch, Plan), torch
     assert torch.variant.startswith("cu13") and not torch.variant.startswith("jp")
@@ -292,7 +292,7 @@ def _saved_report(
         ("ubuntu", "22.04"), python=f"{python}.0", interpreters=[f"{python}.0"], arch="aarch64"
     )
     info = JetsonInfo("NVIDIA Jetson", None, cc, l4t, jetpack, cuda, None, python)
-    return dataclasses.replace(
+    return records.replace(
         base,
         nvidia=NvidiaDriver(l4t, None, "procfs", None),
         jetson=info if with_section else None,
@@ -313,7 +313,7 @@ def test_a_report_saved_before_fwsetup_knew_jetsons_is_still_a_jetson() -> None:
 
 
 def test_an_x86_gpu_of_a_jetson_capability_is_not_a_jetson() -> None:
-    report = dataclasses.replace(
+    report = records.replace(
         base_report(),
         nvidia=NvidiaDriver("580.95.05", "13.0", "nvidia-smi", "reported"),
         gpus=[GPU("nvidia", 0, "GPU0", None, "8.7", "reported")],
@@ -395,7 +395,7 @@ def test_keras_3_on_a_jetson_asks_tensorflow_for_what_jetpack_has_not(tmp_path: 
 def test_a_saved_jetpack6_report_without_the_jetson_section_is_told_by_its_gpu() -> None:
     """JetPack 6's nvidia-smi reports driver 540.4.0 and CUDA 12.6, not the L4T release: the GPU name
     says Jetson and the CUDA says which JetPack line."""
-    report = dataclasses.replace(
+    report = records.replace(
         base_report(("ubuntu", "22.04"), python="3.10.12", interpreters=["3.10.12"], arch="aarch64"),
         nvidia=NvidiaDriver("540.4.0", "12.6", "nvidia-smi", "reported"),
         gpus=[GPU("nvidia", 0, "Orin (nvgpu)", None, "8.7", "table")],
@@ -428,8 +428,8 @@ def test_a_jetson_lock_target_carries_its_l4t_release_and_matches_only_that_line
     back = lockfile.load(lock)[1][0]
     assert back == target
     assert fromlock.why_not(back, report, [planned.python]) is None
-    other = dataclasses.replace(report.jetson, l4t="30.1.0") if report.jetson else None
-    moved = dataclasses.replace(report, jetson=other)
+    other = records.replace(report.jetson, l4t="30.1.0") if report.jetson else None
+    moved = records.replace(report, jetson=other)
     assert "built for L4T" in (fromlock.why_not(back, moved, [planned.python]) or "")
-    desktop = dataclasses.replace(report, jetson=None)
+    desktop = records.replace(report, jetson=None)
     assert "not a Jetson" in (fromlock.why_not(back, desktop, [planned.python]) or "")

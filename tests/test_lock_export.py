@@ -26,11 +26,10 @@ REPO = Path(__file__).parent.parent
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A lock for this machine and a macOS arm64 machine (from its report), and its wheelhouse."""
     base = tmp_path_factory.mktemp("fleet")
-    import dataclasses
-
+    from fwsetup import records
     from fwsetup.report import OSInfo
 
-    mac = dataclasses.replace(
+    mac = records.replace(
         base_report(system="Darwin", arch="arm64"),
         os=OSInfo(system="Darwin", distro_id="macos", arch="arm64"),
     )

@@ -3,13 +3,13 @@ on real reports, plans and results rather than through a whole command."""
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 
 import pytest
 from machines import machines
 
+from fwsetup import records
 from fwsetup.cli import render
 from fwsetup.install.execute import InstallResult
 from fwsetup.install.progress import Progress
@@ -31,7 +31,7 @@ class Tty(io.StringIO):
 @pytest.mark.parametrize("name", sorted(MACHINES))
 def test_report_text_shows_each_fact_of_every_fixture_machine(name: str) -> None:
     report = MACHINES[name]
-    report = dataclasses.replace(report, findings=diagnose(report))
+    report = records.replace(report, findings=diagnose(report))
     text = render.report_text(report)
     assert ESC not in text
     assert text.splitlines()[0].startswith("System")
@@ -50,7 +50,7 @@ def test_report_text_shows_each_fact_of_every_fixture_machine(name: str) -> None
 
 def test_report_text_optional_sections_and_color() -> None:
     base = MACHINES["rtx4090-580"]
-    report = dataclasses.replace(
+    report = records.replace(
         base,
         cuda_toolkits=[CudaToolkit("12.8", "/usr/local/cuda-12.8", "cuda-home", cudnn_version="9.1.0")],
         rocm=RocmInfo("6.4.1", "rocminfo", ["gfx1100"]),
@@ -115,7 +115,7 @@ def test_plan_text_of_a_real_plan_and_of_every_optional_line() -> None:
     assert text.startswith(f"Plan: pytorch {plan.version} ({plan.variant}, cuda)")
     assert all(f"    - {r}" in text for r in plan.reasons)
     assert f"  packages      {' '.join(plan.packages)}" in text
-    full = dataclasses.replace(
+    full = records.replace(
         plan,
         interpreter=None,
         interpreter_hint="uv python install 3.11",
@@ -156,7 +156,7 @@ def test_install_and_smoke_text() -> None:
         "  skipped: apt: not root",
         "  activate   source /e/pt/bin/activate",
     ]
-    payload = {"framework": "pytorch", "env": "/e/pt", **dataclasses.replace(smoke, ok=False, error="boom").to_dict()}
+    payload = {"framework": "pytorch", "env": "/e/pt", **records.replace(smoke, ok=False, error="boom").to_dict()}
     text = render.smoke_text(payload)
     assert text.startswith("smoke test FAILED: pytorch 2.7.1 on cuda:0 (1.5 s)")
     assert "  ✓ matmul" in text and "  ✗ skipped" in text and "  error: boom" in text and "  env: /e/pt" in text

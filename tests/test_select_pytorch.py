@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Optional
 
@@ -12,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from machines import base_report, machines, with_nvidia
 
+from fwsetup import records
 from fwsetup.errors import Refusal
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.plan import recipes
@@ -269,7 +269,7 @@ def test_reports_round_trip_through_json_and_plan_the_same() -> None:
 
 
 def test_unknown_cc_is_allowed_with_a_warning() -> None:
-    report = dataclasses.replace(
+    report = records.replace(
         base_report(),
         nvidia=MACHINES["rtx4090-580"].nvidia,
         gpus=[GPU("nvidia", 0, "NVIDIA GeForce ...", None, None)],

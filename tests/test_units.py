@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from machines import base_report
 
+from fwsetup import records
 from fwsetup.install import backends, pipconfig
 from fwsetup.plan.select import wheel_fits
 from fwsetup.redact import redact
@@ -115,25 +115,25 @@ def test_wheel_tags() -> None:
     assert not wheel_fits(["cp312-abi3-manylinux_2_17_x86_64"], "3.11", linux)
     # legacy manylinux names stand for a glibc (PEP 600): manylinux2014 = 2.17
     assert wheel_fits(["cp311-cp311-manylinux2014_x86_64"], "3.11", linux)
-    old_glibc = dataclasses.replace(linux, os=dataclasses.replace(linux.os, libc=Libc("glibc", "2.12")))
+    old_glibc = records.replace(linux, os=records.replace(linux.os, libc=Libc("glibc", "2.12")))
     assert not wheel_fits(["cp311-cp311-manylinux2014_x86_64"], "3.11", old_glibc)
     assert wheel_fits(["cp311-cp311-manylinux2010_x86_64"], "3.11", old_glibc)
 
 
 def test_wheel_tags_musl_macos_windows() -> None:
-    alpine = dataclasses.replace(
+    alpine = records.replace(
         base_report(), os=OSInfo("Linux", "alpine", "3.20", arch="x86_64", libc=Libc("musl", "1.2.5"))
     )
     assert wheel_fits(["cp311-cp311-musllinux_1_2_x86_64"], "3.11", alpine)
     assert not wheel_fits(["cp311-cp311-manylinux_2_28_x86_64"], "3.11", alpine)
     assert not wheel_fits(["cp311-cp311-musllinux_1_2_x86_64"], "3.11", base_report())
-    mac = dataclasses.replace(base_report(), os=OSInfo("Darwin", "macos", "14.5", arch="arm64"))
+    mac = records.replace(base_report(), os=OSInfo("Darwin", "macos", "14.5", arch="arm64"))
     assert wheel_fits(["cp311-cp311-macosx_11_0_arm64"], "3.11", mac)
     assert wheel_fits(["cp311-cp311-macosx_10_9_universal2"], "3.11", mac)
     assert not wheel_fits(["cp311-cp311-macosx_10_9_x86_64"], "3.11", mac)
     assert not wheel_fits(["cp311-cp311-macosx_15_0_arm64"], "3.11", mac)  # newer than macOS 14
-    intel_mac = dataclasses.replace(base_report(), os=OSInfo("Darwin", "macos", "13.6", arch="x86_64"))
+    intel_mac = records.replace(base_report(), os=OSInfo("Darwin", "macos", "13.6", arch="x86_64"))
     assert wheel_fits(["cp310-cp310-macosx_10_9_x86_64"], "3.10", intel_mac)
-    windows = dataclasses.replace(base_report(), os=OSInfo("Windows", arch="AMD64"))
+    windows = records.replace(base_report(), os=OSInfo("Windows", arch="AMD64"))
     assert wheel_fits(["cp311-cp311-win_amd64"], "3.11", windows)
     assert not wheel_fits(["cp311-cp311-win_arm64", "cp311-cp311-manylinux_2_28_x86_64"], "3.11", windows)

@@ -15,10 +15,10 @@ SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "doctor.schema.json")
 
 
 def run_doctor(json_output: bool, strict: bool, timeout: float) -> int:
-    import dataclasses
     import datetime
 
     from fwsetup import probe as system
+    from fwsetup import records
     from fwsetup.cli import render
     from fwsetup.facts import dates
     from fwsetup.probe.base import ProbeEnv
@@ -28,7 +28,7 @@ def run_doctor(json_output: bool, strict: bool, timeout: float) -> int:
     checked = dates.all_checked()
     found = diagnose(report) + stale_data(checked, datetime.date.today(), dates.STALE_AFTER_DAYS)
     shown = {name: day.isoformat() if day else None for name, day in checked.items()}
-    report = dataclasses.replace(report, findings=found, data_checked=shown)
+    report = records.replace(report, findings=found, data_checked=shown)
     if json_output:
         render.dump_json(report.to_dict())
     else:

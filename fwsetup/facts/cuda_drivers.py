@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime
 import functools
-from dataclasses import dataclass
 from typing import Optional
 
 from fwsetup.facts import schema
+from fwsetup.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 `fwsetup --version` and `doctor` show these dates, and a table older than STALE_AFTER_DAYS adds an
 info finding: the world (new releases, dropped architectures) moves on without the data. Only the
-top-level keys above a file's first table header are parsed, so asking costs a few small reads
+`checked` line above a file's first table header is read, so asking costs a few small reads
 rather than loading every table; the typed loaders validate the same key as a date.
 """
 
@@ -13,12 +13,13 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from fwsetup import tomlfile
-
 DATA_DIR = Path(__file__).parent  # = schema.DATA_DIR, without loading the schema machinery
 
 STALE_AFTER_DAYS = 120
 _FIRST_TABLE = re.compile(r"^\s*\[", re.M)
+# `checked = 2026-11-25` (a TOML local date) above the first table: read without a TOML parser, which
+# would cost doctor more than all of its probes; the typed loaders validate the same key as a date.
+_CHECKED = re.compile(r"^checked\s*=\s*(\d{4}-\d{2}-\d{2})\s*(?:#.*)?$", re.M)
 
 
 def checked(name: str) -> Optional[datetime.date]:
@@ -28,11 +29,13 @@ def checked(name: str) -> Optional[datetime.date]:
     except OSError:
         return None
     head = _FIRST_TABLE.split(text, maxsplit=1)[0]
-    try:
-        value = tomlfile.loads(head).get("checked")
-    except tomlfile.TOMLDecodeError:
+    found = _CHECKED.search(head)
+    if found is None:
         return None
-    return value if type(value) is datetime.date else None
+    try:
+        return datetime.date.fromisoformat(found.group(1))
+    except ValueError:
+        return None
 
 
 def all_checked() -> dict[str, Optional[datetime.date]]:

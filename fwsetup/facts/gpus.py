@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 import functools
-from dataclasses import dataclass
 
 from fwsetup.facts import schema
+from fwsetup.records import dataclass
 
 
 @dataclass(frozen=True)

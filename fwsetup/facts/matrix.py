@@ -3,13 +3,13 @@ fleet/lockfile.py until they use `fwsetup.facts.pytorch` (typed) directly."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Optional
 
+from fwsetup import records
 from fwsetup.facts import pytorch
 
 
 def torch_variant(version: str, variant: str, platform: str = "linux-x86_64") -> Optional[dict[str, Any]]:
     """The variant entry for this platform as a dict (`facts.pytorch.variant` is the typed one)."""
     found = pytorch.variant(version, variant, platform)
-    return dataclasses.asdict(found) if found is not None else None
+    return records.asdict(found) if found is not None else None

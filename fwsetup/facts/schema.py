@@ -8,13 +8,12 @@ bad file fails loudly, naming the file, the key and the problem.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import typing
 from pathlib import Path
 from typing import Any, Callable, TypeVar, Union
 
-from fwsetup import tomlfile
+from fwsetup import records, tomlfile
 
 T = TypeVar("T")
 DATA_DIR = Path(__file__).parent
@@ -47,8 +46,8 @@ def _converter(tp: Any) -> Convert:
             return tuple(item(v, file, f"{where}[{i}]") for i, v in enumerate(value))
 
         return as_tuple
-    if dataclasses.is_dataclass(tp):
-        return lambda value, file, where: build(tp, value, file, where)  # type: ignore[arg-type]
+    if records.is_dataclass(tp):
+        return lambda value, file, where: build(tp, value, file, where)
     if tp not in (str, bool, int, datetime.date):  # pragma: no cover - a schema bug, caught by the loader tests
         raise TypeError(f"unsupported facts field type {tp!r}")
 
@@ -64,11 +63,11 @@ def _fields(cls: type) -> tuple[dict[str, Convert], frozenset[str], str]:
     """Per dataclass, worked out once: a converter per field, the required ones, the key list."""
     if cls not in _FIELDS:
         hints = typing.get_type_hints(cls)
-        fields = dataclasses.fields(cls)
+        fields = records.fields(cls)
         required = frozenset(
             f.name
             for f in fields
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            if f.default is records.MISSING and f.default_factory is records.MISSING
         )
         _FIELDS[cls] = (
             {f.name: _converter(hints[f.name]) for f in fields},

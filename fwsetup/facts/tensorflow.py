@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime
 import functools
-from dataclasses import dataclass
 from typing import Optional
 
 from fwsetup import versions
 from fwsetup.facts import schema
+from fwsetup.records import dataclass
 
 
 @dataclass(frozen=True)

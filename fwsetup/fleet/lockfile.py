@@ -25,7 +25,6 @@ Format (TOML written by tomli-w, diffable, one requirement per line):
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
 
@@ -36,6 +35,7 @@ from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
 from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.select import platform_key
+from fwsetup.records import dataclass, field, fields
 from fwsetup.redact import redact
 from fwsetup.report import SystemReport
 

@@ -16,11 +16,11 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 from fwsetup.errors import InstallError, LockedError, UsageError
+from fwsetup.records import dataclass
 
 INCOMPLETE_MARKER = ".fwsetup-incomplete"
 METADATA = "fwsetup.json"

@@ -16,7 +16,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
 from types import FrameType
@@ -29,6 +28,7 @@ from fwsetup.install import sources as installer_sources
 from fwsetup.install.progress import Progress
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
+from fwsetup.records import dataclass, field
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,11 @@ import configparser
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 from urllib.parse import unquote, urlparse
+
+from fwsetup.records import dataclass, field
 
 # The pip options fwsetup honours: long option name (and aliases) -> PipSettings field.
 # Short names (-i, -f) do not work in pip's configuration, so they are not here.

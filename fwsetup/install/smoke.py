@@ -11,12 +11,12 @@ import json
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from fwsetup import runner
 from fwsetup.errors import SmokeError, UsageError
+from fwsetup.records import dataclass, field
 from fwsetup.redact import redact
 
 SMOKE_TIMEOUT = 600.0

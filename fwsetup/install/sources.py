@@ -10,12 +10,12 @@ Written once so that `lock` and `bundle` honour exactly what `install` honours.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
 from fwsetup.errors import InstallError
 from fwsetup.install import pipconfig
+from fwsetup.records import dataclass, field
 
 BUILD_CONSTRAINTS_FILE = ".fwsetup-build-constraints.txt"
 

@@ -4,13 +4,13 @@ key the facts tables use, which GPUs can be served (or why none can), and whethe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Optional
 
 from fwsetup import versions
 from fwsetup.errors import Refusal
 from fwsetup.facts import jetson as jetson_facts
 from fwsetup.plan.model import Request
+from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
 
 GPU_ACCELERATORS = ("cuda", "rocm", "mps")

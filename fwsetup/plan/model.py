@@ -6,9 +6,10 @@ JSON form (`install --dry-run --json`) is a contract CI scripts read.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import Any, Optional
+
+from fwsetup import records
+from fwsetup.records import dataclass, field
 
 ACCELERATORS = ("cuda", "rocm", "mps", "cpu")
 
@@ -86,4 +87,4 @@ class Plan:
     needs: MachineNeeds = field(default_factory=MachineNeeds)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return records.asdict(self)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from fwsetup import records
 from fwsetup.errors import Refusal, UsageError
 from fwsetup.plan import recipes, wheels
 from fwsetup.plan.model import Plan, Request
@@ -23,7 +23,7 @@ def machine_report(system: Optional[Path], timeout: float = 5.0) -> SystemReport
     from fwsetup.probe.diagnose import diagnose
 
     report = probes.collect(ProbeEnv(timeout=timeout))
-    return dataclasses.replace(report, findings=diagnose(report))
+    return records.replace(report, findings=diagnose(report))
 
 
 def accelerator_flag(gpu: bool, cpu: bool) -> str:
@@ -63,13 +63,13 @@ def make_plan(
 ) -> Union[Plan, Refusal]:
     """The plan; with `check_index` (not --offline), warned when the index has a release the data lacks."""
     recipe = recipes.find(framework)
-    planned = select(recipe, report, dataclasses.replace(request, framework=recipe.name))
+    planned = select(recipe, report, records.replace(request, framework=recipe.name))
     if check_index and isinstance(planned, Plan) and request.version is None:
         from fwsetup.plan import freshness
 
         newer = freshness.check(planned.framework, planned.version, index_url)
         if newer is not None:
-            planned = dataclasses.replace(planned, warnings=[*planned.warnings, newer])
+            planned = records.replace(planned, warnings=[*planned.warnings, newer])
     return planned
 
 

@@ -5,12 +5,12 @@ and that fwsetup will have to fetch, or none (then selection refuses, saying whi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Optional
 
 from packaging.specifiers import SpecifierSet
 
 from fwsetup.plan.model import Request
+from fwsetup.records import dataclass
 from fwsetup.report import SystemReport
 
 # CPython minor versions fwsetup can name when none is on the machine (newest first).

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
@@ -17,6 +16,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from fwsetup import tomlfile
 from fwsetup.errors import RecipeError, UnknownFrameworkError
+from fwsetup.records import dataclass, field
 
 STATUSES = ("supported", "legacy", "unavailable")
 ROUTES = ("pip", "apt", "conda", "maven", "cargo", "source", "manual")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from fwsetup import runner
+from fwsetup.records import dataclass, field
 from fwsetup.report import GPU, Problem
 
 DEFAULT_PROBE_TIMEOUT = 5.0

@@ -13,11 +13,11 @@ import json
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
 from fwsetup.probe.base import Probed, ProbeEnv, run_problem
+from fwsetup.records import dataclass
 from fwsetup.report import CudaToolkit
 
 SOURCE = "cuda"

@@ -10,8 +10,9 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Optional
+
+from fwsetup.records import dataclass
 
 _DIST_DIR = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+?)(?:-py[\d.]+)?(?:-[^-]+)?\.(dist|egg)-info$")
 

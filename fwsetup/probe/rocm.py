@@ -9,11 +9,11 @@ only when rocminfo gives no GPU, to at least count the devices.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Callable, Optional, TypeVar
 
 from fwsetup.probe.base import Probed, ProbeEnv, run_problem
 from fwsetup.probe.cuda import resolve_under_root
+from fwsetup.records import dataclass
 from fwsetup.report import GPU, RocmInfo
 
 SOURCE = "rocm"

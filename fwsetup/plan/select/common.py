@@ -10,7 +10,6 @@ the walk does the rest, including the pass that prefers a wheel already on disk.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from typing import Generic, Optional, Protocol, TypeVar, Union
 
 from fwsetup import versions
@@ -21,6 +20,7 @@ from fwsetup.plan.machine import GpuSituation, describe_gpu, platform_key, resol
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
+from fwsetup.records import dataclass, field, replace
 from fwsetup.report import GPU, SystemReport
 
 Outcome = Union[Plan, Refusal]

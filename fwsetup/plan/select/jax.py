@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Optional
 
 from fwsetup import versions
@@ -22,6 +21,7 @@ from fwsetup.plan.select.common import (
     below_capability_floor,
     pinned_version,
 )
+from fwsetup.records import dataclass, field
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ can run it) or the container that has it. JetPack 7 is SBSA CUDA: the ordinary w
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Optional, Union
 
 from fwsetup import versions
@@ -21,6 +20,7 @@ from fwsetup.plan.machine import Jetson, jetson
 from fwsetup.plan.model import Plan, Step
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.select.common import Outcome, Walk, at_least, finish, python_refusal, version_matches
+from fwsetup.records import dataclass
 
 TORCHVISION_GIT = "git+https://github.com/pytorch/vision@v{version}"
 

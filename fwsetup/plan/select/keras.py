@@ -3,7 +3,6 @@ release whose Requires-Python that backend's interpreter meets."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Optional
 
 from fwsetup.errors import Refusal
@@ -11,6 +10,7 @@ from fwsetup.plan.model import Request
 from fwsetup.plan.pythons import PythonNeed
 from fwsetup.plan.recipes import Recipe
 from fwsetup.plan.select.common import Outcome, pinned_version, version_matches
+from fwsetup.records import replace
 from fwsetup.report import SystemReport
 
 # the recipe that provides each --backend (Keras says "torch", fwsetup's recipe is "pytorch")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Optional
 
 from fwsetup import versions
@@ -25,6 +24,7 @@ from fwsetup.plan.select.common import (
     version_matches,
 )
 from fwsetup.plan.wheels import wheel_fits
+from fwsetup.records import dataclass, field
 from fwsetup.report import SystemReport
 
 

@@ -4,7 +4,6 @@ whether each can run here."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Optional
 
 from fwsetup.errors import Refusal
@@ -29,6 +28,7 @@ from fwsetup.plan.select.common import (
     python_refusal,
     version_matches,
 )
+from fwsetup.records import replace
 from fwsetup.report import SystemReport
 
 

@@ -4,7 +4,6 @@ from facts/tensorflow.toml."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Optional
 
 from fwsetup import versions
@@ -15,6 +14,7 @@ from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
 from fwsetup.plan.select import jetson
 from fwsetup.plan.select.common import Build, CudaBuild, MatrixHook, Outcome, Walk, pick_cuda, pinned_version
+from fwsetup.records import dataclass, field
 from fwsetup.report import SystemReport
 
 VARIANTS = ["cpu", "cuda (tensorflow[and-cuda])", "metal"]

@@ -19,13 +19,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.probe.evidence import PROC_VERSION, SYS_MODULE_VERSION, TEGRA_RELEASE, WSL_NVIDIA_SMI
 from fwsetup.probe.nvidia.problems import NO_DEVICES, SOURCE, UNPARSEABLE, driver_problem
+from fwsetup.records import replace
 from fwsetup.report import GPU, NvidiaDriver
 
 if TYPE_CHECKING:

@@ -11,7 +11,6 @@ import os
 import re
 import sys
 import threading
-from dataclasses import dataclass
 from typing import Any, Callable, Optional, TypeVar, Union
 
 from fwsetup.probe.nvidia.problems import (
@@ -22,6 +21,7 @@ from fwsetup.probe.nvidia.problems import (
     SOURCE,
     driver_problem,
 )
+from fwsetup.records import dataclass
 from fwsetup.report import GPU, Problem
 
 # nvmlReturn_t values from nvml.h (NVIDIA NVML API reference, "Device Enums: nvmlReturn_t";

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Optional
 
 from fwsetup.probe.base import Probed, ProbeEnv, run_problem
@@ -22,6 +21,7 @@ from fwsetup.probe.nvidia.problems import (
     UNPARSEABLE,
     driver_problem,
 )
+from fwsetup.records import dataclass, field
 from fwsetup.report import GPU
 
 if TYPE_CHECKING:
