@@ -129,6 +129,11 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
         kind="paths",
         envvar="FWSETUP_WHEELHOUSE",
     ),
+    Option(
+        ("--allow-insecure",),
+        "allow_insecure",
+        "Let a lock name http:// package sources (default: https only).",
+    ),
     Option(("--dry-run",), "dry_run", "Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
     Option(("--env",), "env", "Environment path (default: see README).", kind="path", envvar="FWSETUP_ENV"),
     Option(
@@ -186,6 +191,7 @@ def install(
     gpus: Optional[str],
     system_report: Optional[Path],
     wheelhouse: list[Path],
+    allow_insecure: bool,
     dry_run: bool,
     env: Optional[Path],
     index_url: Optional[str],
@@ -208,7 +214,9 @@ def install(
             )
         from fwsetup.fleet.fromlock import plan_from_lock
 
-        outcome, recipe_name, locked = plan_from_lock(lock, framework)
+        outcome, recipe_name, locked = plan_from_lock(
+            lock, framework, allow_insecure=allow_insecure, allow_paths=bool(wheelhouse)
+        )
     elif framework is None:
         raise UsageError(
             "install needs a framework name (or --lock FILE)", "e.g. `fwsetup install pytorch --cpu`"
@@ -343,7 +351,7 @@ def lock_command(
                 f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
             )
         targets.append(lockfile.resolve(outcome, report, name, timeout=timeout))
-    output.write_text(lockfile.dumps(recipe.name, targets), encoding="utf-8")
+    write_output(output, lockfile.dumps(recipe.name, targets), "the lock")
     summary = {
         "lock": str(output),
         "targets": [
@@ -424,8 +432,10 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
         ("--fwsetup-spec",), "fwsetup_spec", "What `pip install` gets fwsetup from.", kind="text", default="fwsetup"
     ),
     Option(("--output", "-o"), "output", "Write here instead of stdout.", kind="path"),
+    JSON,
 )
-def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> None:
+def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path], json_output: bool) -> None:
+    from fwsetup.cli import render
     from fwsetup.fleet import export as exporting
     from fwsetup.fleet import lockfile
 
@@ -433,14 +443,32 @@ def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> N
         raise UsageError(
             f"--format {fmt!r} is not one of {', '.join(exporting.FORMATS)}", "pick one of those"
         )
-    lockfile.load(lock)  # refuse to export a broken lock
+    exporting.check_spec(fwsetup_spec)
+    _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
+    for t in targets:
+        lockfile.check_form(t)  # the recipe checks are made where it is installed
     text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec)
     if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-        if fmt == "shell":
-            output.chmod(0o755)
+        if json_output:
+            render.dump_json({"format": fmt, "script": text})
+        else:
+            sys.stdout.write(text)
+        return
+    write_output(output, text, "the export", mode=0o755 if fmt == "shell" else None)
+    if json_output:
+        render.dump_json({"format": fmt, "output": str(output)})
+
+
+def write_output(path: Path, text: str, what: str, mode: Optional[int] = None) -> None:
+    """Write a file the user named (-o): a directory, a read-only mount or a full disk is exit 2."""
+    try:
+        path.write_text(text, encoding="utf-8")
+        if mode is not None:
+            path.chmod(mode)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {what} to {path}: {exc.strerror or exc}", "pass a writable file path with -o"
+        ) from None
 
 
 @command(
