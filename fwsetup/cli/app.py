@@ -29,7 +29,7 @@ from fwsetup.errors import ExitCode, FwsetupError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Optional, Union
 
 PROG = "fwsetup"
 SUMMARY = (
@@ -125,8 +125,9 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     Option(
         ("--wheelhouse", "--find-links"),
         "wheelhouse",
-        "Directory of wheels to prefer/use (repeat; the variable takes a path list).",
-        kind="paths",
+        "Directory of wheels, or a find-links URL, to prefer/use (repeat; the variable takes a path "
+        "list, or whitespace-separated URLs).",
+        kind="locations",
         envvar="FWSETUP_WHEELHOUSE",
     ),
     Option(
@@ -190,7 +191,7 @@ def install(
     variant: Optional[str],
     gpus: Optional[str],
     system_report: Optional[Path],
-    wheelhouse: list[Path],
+    wheelhouse: list[Union[Path, str]],
     allow_insecure: bool,
     dry_run: bool,
     env: Optional[Path],
@@ -205,7 +206,9 @@ def install(
     json_output: bool,
 ) -> None:
     from fwsetup.cli import render
+    from fwsetup.plan import requested
 
+    version, python = requested.check_version(version), requested.check_python(python)
     if lock is not None:
         if system_report is not None or dry_run:
             raise UsageError(
@@ -235,7 +238,9 @@ def install(
             backend=backend,
             variant=variant,
             gpu_indices=planning.parse_gpus(gpus),
-            local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
+            local_wheels=planning.local_wheels(
+                [w for w in wheelhouse if not isinstance(w, str)], use_pip_config=system_report is None
+            ),
         )
         planned = planning.make_plan(framework, report, request)
         if isinstance(planned, Refusal):
@@ -326,7 +331,9 @@ def lock_command(
     from fwsetup.fleet import lockfile
     from fwsetup.plan import planning, recipes
     from fwsetup.plan.model import Request
+    from fwsetup.plan.requested import check_python, check_version
 
+    version, python = check_version(version), check_python(python)
     recipe = recipes.find(framework)
     sources: list[tuple[str, Optional[Path]]] = [(p.stem, p) for p in system_reports] or [
         ("this-machine", None)
@@ -348,7 +355,9 @@ def lock_command(
             raise outcome
         if not json_output:
             sys.stderr.write(
-                f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
+                render.terminal(
+                    f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
+                )
             )
         targets.append(lockfile.resolve(outcome, report, name, timeout=timeout))
     write_output(output, lockfile.dumps(recipe.name, targets), "the lock")
@@ -370,8 +379,8 @@ def lock_command(
         render.dump_json(summary)
     else:
         for t in targets:
-            sys.stdout.write(f"{t.describe()} — {len(t.requirements)} packages\n")
-        sys.stdout.write(f"wrote {output}\n")
+            sys.stdout.write(render.terminal(f"{t.describe()} — {len(t.requirements)} packages\n"))
+        sys.stdout.write(render.terminal(f"wrote {output}\n"))
 
 
 @command(
@@ -410,14 +419,16 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
     files: dict[str, list[str]] = {}
     for t in chosen:
         if not json_output:
-            sys.stderr.write(f"downloading {t.describe()}\n")
+            sys.stderr.write(render.terminal(f"downloading {t.describe()}\n"))
         files[t.name] = bundling.download(t, output, timeout=timeout)
     if json_output:
         render.dump_json({"wheelhouse": str(output), "downloaded": files})
     else:
         total = sum(len(v) for v in files.values())
         sys.stdout.write(
-            f"{total} files in {output}; install with: fwsetup install --lock {lock} --wheelhouse {output} --offline\n"
+            render.terminal(
+                f"{total} files in {output}; install with: fwsetup install --lock {lock} --wheelhouse {output} --offline\n"
+            )
         )
 
 
@@ -486,7 +497,7 @@ def write_output(path: Path, text: str, what: str, mode: Optional[int] = None) -
     Option(("--timeout",), "timeout", "Seconds the smoke test may take.", kind="float", default=600.0, min=1.0),
     JSON,
 )
-def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_output: bool) -> None:
+def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_output: bool) -> Optional[int]:
     from fwsetup.cli import render
     from fwsetup.install.smoke import run_in_env, verdict
     from fwsetup.plan import recipes
@@ -494,11 +505,17 @@ def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_o
     recipe = recipes.find(framework)
     result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
     payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
-    if json_output:
-        render.dump_json(payload)
-    else:
+    if not json_output:
         sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
-    verdict(result, gpu, recipe.display_name)
+        verdict(result, gpu, recipe.display_name)
+        return None
+    try:
+        verdict(result, gpu, recipe.display_name)
+    except FwsetupError as exc:  # one document: the error, with the result it judged
+        render.dump_json({"error": exc.to_dict(), "smoke": payload})
+        return int(exc.exit_code)
+    render.dump_json(payload)
+    return None
 
 
 @command(
@@ -514,12 +531,14 @@ def rollback(env: str, json_output: bool) -> None:
     from fwsetup.install import envs
 
     layout = envs.EnvLayout(Path(os.path.abspath(env)))
+    if layout.current() is None:  # refuse before taking the lock: nothing is created beside a wrong path
+        raise UsageError(f"{layout.path} is not an fwsetup environment", "pass the --env path used at install")
     with envs.locked(layout):
         gen = envs.rollback(layout)
     if json_output:
         render.dump_json({"env": str(layout.path), "generation": str(gen)})
     else:
-        sys.stdout.write(f"{layout.path} now points to {gen}\n")
+        sys.stdout.write(render.terminal(f"{layout.path} now points to {gen}\n"))
 
 
 # --- dispatch ------------------------------------------------------------------------------
@@ -535,18 +554,17 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
     if args[0] == "--version":
         sys.stdout.write(f"{PROG} {__version__}\n")
         return int(ExitCode.OK)
+    wants_json = environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
     cmd = COMMANDS.get(args[0])
     if cmd is None:
         what = "option" if args[0].startswith("-") else "command"
-        return _usage_error(ParseError(f"No such {what}: {args[0]}"), False)
+        return _usage_error(ParseError(f"No such {what}: {args[0]}"), wants_json or "--json" in args)
     rest = args[1:]
     before_separator = rest[: rest.index("--")] if "--" in rest else rest
     if any(a in HELP_FLAGS for a in before_separator):
         sys.stdout.write(command_help(PROG, cmd))
         return int(ExitCode.OK)
-    json_output = cmd.json_output and (
-        "--json" in before_separator or environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
-    )
+    json_output = cmd.json_output and ("--json" in before_separator or wants_json)
     try:
         values = parse(cmd, rest, environ)
     except ParseError as exc:
@@ -560,8 +578,10 @@ def _usage_error(exc: ParseError, json_output: bool) -> int:
     if json_output:
         emit_error(UsageError(exc.message, f"see `{PROG}{name} --help`"), True)
     else:
+        from fwsetup.cli.render import terminal
+
         sys.stderr.write(
-            f"{usage(PROG, exc.command)}\nTry '{PROG}{name} --help' for help.\n\nError: {exc.message}\n"
+            f"{usage(PROG, exc.command)}\nTry '{PROG}{name} --help' for help.\n\nError: {terminal(exc.message)}\n"
         )
     return int(ExitCode.USAGE)
 
