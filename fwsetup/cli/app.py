@@ -271,6 +271,10 @@ def install(
         locked_requirements=locked,
         log_file=log_file,
     )
+    from fwsetup.install.execute import target_path
+    from fwsetup.install.guards import preflight
+
+    preflight(outcome, target_path(outcome, options), log_file)  # nothing is created when it refuses
     result = execute(outcome, recipes.find(recipe_name), options)
     if json_output:
         render.dump_json(result.to_dict())
