@@ -174,7 +174,9 @@ def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> 
             given[opt.dest] = True
             continue
         if attached is None:
-            if not rest:
+            # `--version --json`: the next word is another option, so this one's value is missing
+            # (taking it would also drop --json, and with it the JSON promise).
+            if not rest or rest[0] in by_flag or rest[0] in HELP_FLAGS:
                 raise ParseError(f"Option '{name}' requires an argument.", command)
             attached = rest.pop(0)
         value = opt.convert(attached, "from the command line")

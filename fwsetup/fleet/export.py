@@ -64,14 +64,14 @@ def check_spec(spec: str) -> str:
         if scheme.lower() not in _SPEC_URL_SCHEMES:
             raise bad(f"has URL scheme {scheme!r}; use https")
         return spec
-    if "/" in spec or spec.startswith(".") or spec.endswith((".whl", ".tar.gz", ".zip")):
-        return spec  # a path: shell-quoted where it is used
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
     try:
         req = Requirement(spec)
     except InvalidRequirement as exc:
+        if "/" in spec or spec.startswith(".") or spec.endswith((".whl", ".tar.gz", ".zip")):
+            return spec  # a path: shell-quoted where it is used
         raise bad(f"is not a requirement ({exc})") from None
     if canonicalize_name(req.name) != "fwsetup":
         raise bad(f"names {req.name!r}, not fwsetup")
