@@ -4,9 +4,7 @@ every export format carrying a lock that reads back, and the one sources transla
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
-import shlex
 import socket
 import time
 from pathlib import Path

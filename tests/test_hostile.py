@@ -6,7 +6,6 @@ ran or leaked; exported scripts are RUN, offline (`unshare -n`), in a throwaway 
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 import os
