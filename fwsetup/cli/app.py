@@ -49,6 +49,9 @@ SYSTEM = Option(
 PYTHON = Option(("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON")
 GPU = Option(("--gpu",), "gpu", "A GPU build; refuse if no usable GPU.")
 CPU = Option(("--cpu",), "cpu", "A CPU-only build: never pulls CUDA packages.")
+ALLOW_INSECURE = Option(
+    ("--allow-insecure",), "allow_insecure", "Let a lock name http:// package sources (default: https only)."
+)
 BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or torch.", kind="text")
 
 
@@ -130,11 +133,7 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
         kind="locations",
         envvar="FWSETUP_WHEELHOUSE",
     ),
-    Option(
-        ("--allow-insecure",),
-        "allow_insecure",
-        "Let a lock name http:// package sources (default: https only).",
-    ),
+    ALLOW_INSECURE,
     Option(("--dry-run",), "dry_run", "Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
     Option(("--env",), "env", "Environment path (default: see README).", kind="path", envvar="FWSETUP_ENV"),
     Option(
@@ -409,14 +408,19 @@ def lock_command(
         min=1.0,
         envvar="FWSETUP_TIMEOUT",
     ),
+    ALLOW_INSECURE,
     JSON,
 )
-def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json_output: bool) -> None:
+def bundle(
+    lock: Path, output: Path, target: Optional[str], timeout: float, allow_insecure: bool, json_output: bool
+) -> None:
     from fwsetup.cli import render
     from fwsetup.fleet import bundle as bundling
     from fwsetup.fleet import lockfile
 
     _, targets = lockfile.load(lock)
+    for t in targets:  # downloads only from the sources a lock may name
+        lockfile.check_form(t, allow_insecure=allow_insecure, allow_paths=True)
     chosen = [t for t in targets if target is None or t.name == target]
     if not chosen:
         raise UsageError(f"no target {target!r} in {lock}", "targets: " + ", ".join(t.name for t in targets))

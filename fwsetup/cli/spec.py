@@ -24,7 +24,7 @@ import re
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
-METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH", "locations": "PATH|URL"}
+METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH", "locations": "PATH"}
 REPEATED = ("paths", "locations")
 
 
