@@ -246,14 +246,15 @@ def test_export_and_lock_into_a_read_only_mount_are_exit_2(tmp_path: Path) -> No
     lock = _write_lock(tmp_path / "l.lock", _target())
     ro = tmp_path / "ro"
     ro.mkdir()
-    script = (
-        f"mount -t tmpfs -o ro tmpfs {ro} && "
-        f"{sys.executable} -m fwsetup export --lock {lock} -o {ro}/x.sh --json; echo rc=$?"
-    )
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=60, check=False)
-    body, rc = done.stdout.rsplit("rc=", 1)
-    assert rc.strip() == "2" and json.loads(body)["error"]["code"] == "usage", done.stderr
-    assert "Read-only" in json.loads(body)["error"]["message"]
+    env = {**os.environ, **tiny_env(tmp_path / "home")}
+    for command in (f"export --lock {lock} -o {ro}/x.sh", f"lock tiny --cpu -o {ro}/fwsetup.lock"):
+        script = f"mount -t tmpfs -o ro tmpfs {ro} && {sys.executable} -m fwsetup {command} --json; echo rc=$?"
+        done = subprocess.run(
+            ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=300, env=env, check=False
+        )
+        body, rc = done.stdout.rsplit("rc=", 1)
+        assert rc.strip() == "2" and json.loads(body)["error"]["code"] == "usage", done.stdout + done.stderr
+        assert "Read-only" in json.loads(body)["error"]["message"]
 
 
 # ------------------------------------------------------------------ 2. a lock is data, never code

@@ -357,6 +357,8 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                 result_smoke = smoke.run(envs.env_python(gen), smoke_copy, gpu=options.gpu_smoke, env=fixes)
                 smoke.verdict(result_smoke, options.gpu_smoke, recipe.display_name)
                 progress.done(f"{result_smoke.framework_version} on {result_smoke.device}")
+            elif not options.skip_smoke:  # never switched untested (install/guards.py refuses this first)
+                raise SmokeError(f"no smoke script {plan.smoke!r} to prove {target}", "reinstall fwsetup")
             else:
                 progress.done("skipped")
             progress.step(f"switching {target} to the new environment")
