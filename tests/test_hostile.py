@@ -663,3 +663,21 @@ def test_errors_and_usage_messages_are_stripped_too() -> None:
     out = cli("install", "tiny", "--bogus\x1b]0;x\x07")
     assert out.returncode == 2 and "\x1b" not in out.stderr and "\x07" not in out.stderr
     assert "\x1b" not in render.error_text("bad \x1b[2J" + ESCAPE, "fix \x1b[31m", color=False)
+
+
+def test_doctor_strips_escapes_from_a_hostile_nvidia_smi(tmp_path: Path) -> None:
+    from fakes import fixture_bytes, make_tool
+
+    name = "NVIDIA H100" + ESCAPE
+    make_tool(
+        tmp_path / "bin",
+        "nvidia-smi",
+        fixture_bytes("nvidia-smi/driver-590.48.01-cuda13.1-H100-80GB-HBM3-MIG-4-instances.txt"),
+        by_args={"--query-gpu": f"0, {name}, GPU-0, 00000000:00:09.0, 81559, 9.0, 590.48.01, Enabled\n"},
+    )
+    env = {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}"}
+    out = fwsetup("doctor", env=env, timeout=120)
+    assert out.returncode == 0 and "NVIDIA H100" in out.stdout, out.stdout + out.stderr
+    assert "\x1b" not in out.stdout + out.stderr and "\x07" not in out.stdout and "\u202e" not in out.stdout
+    raw = fwsetup("doctor", "--json", env=env, timeout=120)
+    assert "\x1b" not in raw.stdout and one_json(raw)["gpus"][0]["name"].startswith("NVIDIA H100\x1b]0;pwned")
