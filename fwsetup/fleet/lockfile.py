@@ -357,8 +357,8 @@ def check_form(t: LockTarget, *, allow_insecure: bool = False, allow_paths: bool
 
 def check_installable(t: LockTarget, *, allow_insecure: bool = False, allow_paths: bool = False) -> None:
     """A lock is data, never code: `check_form`, then against this fwsetup's recipe — the smoke
-    must be one of fwsetup's own scripts, and every env variable one the recipe (or select, for
-    the inert INERT_ENV) sets, with the recipe's value. Refused with exit 2 before anything runs."""
+    must be one of fwsetup's own scripts, and every env variable one a recipe (or select, for
+    the inert INERT_ENV) sets, with that recipe's value. Refused with exit 2 before anything runs."""
     check_form(t, allow_insecure=allow_insecure, allow_paths=allow_paths)
     bad = _refusal(t)
     from fwsetup.plan import recipes
@@ -370,10 +370,13 @@ def check_installable(t: LockTarget, *, allow_insecure: bool = False, allow_path
         raise bad(f"smoke {_short(t.smoke)} is not one of fwsetup's smoke scripts")
     if not (shipped / t.smoke).is_file():
         raise bad(f"smoke script {_short(t.smoke)} is not in {shipped}")
-    declared = {(k, v) for variant in recipe.variants for k, v in variant.env.items()}
-    for key, value in t.env.items():
-        if (key, value) not in declared and not (key in INERT_ENV and _INERT_VALUE.match(value)):
-            raise bad(f"env {key}={_short(value)} is not one the {recipe.name} recipe sets")
+    if t.env:  # a dependent (keras on a backend) carries its backend recipe's env: any recipe's pair
+        declared = {
+            (k, v) for r in recipes.load_all().values() for variant in r.variants for k, v in variant.env.items()
+        }
+        for key, value in t.env.items():
+            if (key, value) not in declared and not (key in INERT_ENV and _INERT_VALUE.match(value)):
+                raise bad(f"env {key}={_short(value)} is not one the {recipe.name} recipe sets")
 
 
 def recipes_smoke_dir() -> Path:
