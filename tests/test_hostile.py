@@ -457,11 +457,12 @@ def _w(path: Path, text: str) -> Path:
         "lock_version = " + "9" * 5000 + "\n",
         "lock_version = 1\nx = " + "[" * 100 + "]" * 100 + "\n",
         'lock_version = 1\nx = "' + "a" * (11 * 1024 * 1024) + '"\n',
+        "/dev/zero",
     ],
-    ids=["nested-200000", "5000-digits", "nested-100", "11-MiB"],
+    ids=["nested-200000", "5000-digits", "nested-100", "11-MiB", "dev-zero"],
 )
 def test_hostile_locks_are_exit_2(text: str, tmp_path: Path) -> None:
-    lock = _w(tmp_path / "h.lock", text)
+    lock = _w(tmp_path / "h.lock", text) if text != "/dev/zero" else Path(text)
     for argv in (["install", "--lock", str(lock)], ["export", "--lock", str(lock)], ["bundle", "--lock", str(lock), "-o", str(tmp_path / "w")]):
         out = fwsetup(*argv, "--json", timeout=60)
         assert out.returncode == 2 and one_json(out)["error"]["code"] == "usage", out.stdout + out.stderr
