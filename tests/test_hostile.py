@@ -19,6 +19,7 @@ import pytest
 import yaml
 from helpers import cli, fwsetup, json_out, tiny_env
 from machines import base_report, with_nvidia
+from test_fleet import _cpu_plan
 
 from fwsetup.cli import app, render
 from fwsetup.errors import UsageError
@@ -51,17 +52,8 @@ def one_json(proc: subprocess.CompletedProcess[str]) -> Any:
 
 
 def _plan(**changes: Any) -> Plan:
-    plan = Plan(
-        framework="tiny",
-        version="1.16.0",
-        variant="cpu",
-        accelerator="cpu",
-        python="3.11",
-        packages=["six==1.16.0"],
-        env={"TINY_HOME": "{env}/tiny-home"},
-        smoke="tiny.py",
-    )
-    return dataclasses.replace(plan, **changes)
+    """test_fleet's tiny CPU plan, with the env the tiny recipe really sets."""
+    return dataclasses.replace(_cpu_plan(), env={"TINY_HOME": "{env}/tiny-home"}, **changes)
 
 
 def _target(**changes: Any) -> lockfile.LockTarget:
