@@ -238,22 +238,53 @@ class SystemReport:
 
     @classmethod
     def from_file(cls, path: Union[str, Path]) -> SystemReport:
+        """A saved report, read with limits: at most MAX_REPORT_BYTES (so `/dev/zero` is refused,
+        not read until memory runs out) and MAX_NESTING levels; anything else is exit 2."""
         p = Path(path)
+        fix = "pass a file written by `fwsetup doctor --json > report.json`"
         try:
-            text = p.read_text(encoding="utf-8")
+            with p.open("rb") as fh:
+                raw = fh.read(MAX_REPORT_BYTES + 1)
+            if len(raw) > MAX_REPORT_BYTES:
+                raise ReportFileError(
+                    f"system report {p} is larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB", fix
+                )
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ReportFileError(
-                f"cannot read system report {p}: {exc}",
-                "pass a file written by `fwsetup doctor --json > report.json`",
-            ) from None
+            raise ReportFileError(f"cannot read system report {p}: {exc}", fix) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ReportFileError(
-                f"system report {p} is not valid JSON ({exc.msg} at line {exc.lineno})",
-                "pass a file written by `fwsetup doctor --json > report.json`",
+                f"system report {p} is not valid JSON ({exc.msg} at line {exc.lineno})", fix
             ) from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit number; nesting past the stack
+            what = "is nested too deeply" if isinstance(exc, RecursionError) else f"has a value fwsetup refuses ({exc})"
+            raise ReportFileError(f"system report {p} {what}", fix) from None
+        if nesting(data) > MAX_NESTING:
+            raise ReportFileError(f"system report {p} is nested deeper than {MAX_NESTING} levels", fix)
         return cls.from_dict(data)
+
+
+MAX_REPORT_BYTES = 10 * 1024 * 1024
+MAX_NESTING = 64
+
+
+def nesting(data: Any) -> int:
+    """How deeply JSON-like data nests (a scalar: 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > MAX_NESTING:
+                return depth
+            stack.extend((v, depth) for v in value if isinstance(v, (dict, list)))
+    return deepest
 
 
 T = TypeVar("T")
@@ -264,16 +295,35 @@ def _build(cls: type[T], data: Any, path: str) -> T:
     """Build a report dataclass from JSON data, naming the exact key when it does not fit."""
     if not isinstance(data, dict):
         raise _bad(path, "expected an object")
-    hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
-    for f in records.fields(cls):
-        if f.name not in data:
-            has_default = f.default is not records.MISSING or f.default_factory is not records.MISSING
+    for name, hint, has_default in _shape(cls):
+        if name not in data:
             if not has_default:
-                raise _bad(f"{path}.{f.name}", "missing")
+                raise _bad(f"{path}.{name}", "missing")
             continue
-        kwargs[f.name] = _convert(hints[f.name], data[f.name], f"{path}.{f.name}")
+        kwargs[name] = _convert(hint, data[name], f"{path}.{name}")
     return cls(**kwargs)
+
+
+_SHAPES: dict[type, list[tuple[str, Any, bool]]] = {}
+
+
+def _shape(cls: type) -> list[tuple[str, Any, bool]]:
+    """A dataclass's (field, type, has a default), computed once per class: resolving the type
+    hints for every GPU of a 20,000-GPU report cost most of reading it."""
+    shape = _SHAPES.get(cls)
+    if shape is None:
+        hints = typing.get_type_hints(cls)
+        shape = [
+            (
+                f.name,
+                hints[f.name],
+                f.default is not records.MISSING or f.default_factory is not records.MISSING,
+            )
+            for f in records.fields(cls)
+        ]
+        _SHAPES[cls] = shape
+    return shape
 
 
 def _convert(hint: Any, value: Any, path: str) -> Any:

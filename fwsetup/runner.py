@@ -257,6 +257,14 @@ def require_ok(
     if result.ok:
         return result
     cause = network_cause(result.output)
+    lowered = result.output.lower()
+    if "hash mismatch" in lowered or "do not match the hashes" in lowered:  # uv; pip
+        raise InstallError(
+            f"{what} failed: hash mismatch: a downloaded file is not the one the lock names:\n"
+            f"{summarise(result.output)}" + (f"\n(full log: {log})" if log else ""),
+            "the lock or the package source changed since `fwsetup lock`: regenerate the lock, or use its bundle",
+            code="hash-mismatch",
+        )
     raise InstallError(
         f"{what} failed (exit {result.returncode}, `{_shown(result.argv)}`)"
         + (f": {cause}" if cause else "")

@@ -3,9 +3,7 @@ every export format carrying a lock that reads back, and the one sources transla
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 import socket
 import time
 from pathlib import Path
@@ -212,16 +210,19 @@ def test_abis_include_abi3_and_none() -> None:
 
 
 def _embedded_lock(fmt: str, text: str) -> str:
-    if fmt == "shell":
-        return text.split("<<'FWSETUP_LOCK_EOF'\n", 1)[1].split("\nFWSETUP_LOCK_EOF", 1)[0]
-    if fmt == "dockerfile":
-        line = next(ln for ln in text.splitlines() if ln.startswith("RUN printf"))
-        return str(json.loads(shlex.split(line)[3]))
+    """The lock as the exported script writes it: base64 (shell, Dockerfile, workflow), YAML text (cloud-init)."""
+    import base64
+
     if fmt == "cloud-init":
         return str(yaml.safe_load(text)["write_files"][0]["content"])
-    steps = yaml.safe_load(text)["jobs"]["provision"]["steps"]
-    run = next(s["run"] for s in steps if s.get("name") == "Write the lock")
-    return str(run.split("<<'FWSETUP_LOCK_EOF'\n", 1)[1].split("FWSETUP_LOCK_EOF", 1)[0])
+    if fmt == "github-actions":
+        steps = yaml.safe_load(text)["jobs"]["provision"]["steps"]
+        text = next(s["run"] for s in steps if s.get("name") == "Write the lock")
+    if fmt == "dockerfile":
+        b64 = "".join(re.findall(r"^RUN printf '%s' '([A-Za-z0-9+/=]+)' >> fwsetup.lock.b64$", text, re.M))
+    else:
+        b64 = text.split(f"<<'{export.LOCK_TERMINATOR}'\n", 1)[1].split(export.LOCK_TERMINATOR, 1)[0]
+    return base64.b64decode(b64).decode("utf-8")
 
 
 @pytest.mark.parametrize("fmt", export.FORMATS)

@@ -29,7 +29,7 @@ from fwsetup.errors import ExitCode, FwsetupError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Optional, Union
 
 PROG = "fwsetup"
 SUMMARY = (
@@ -49,6 +49,9 @@ SYSTEM = Option(
 PYTHON = Option(("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON")
 GPU = Option(("--gpu",), "gpu", "A GPU build; refuse if no usable GPU.")
 CPU = Option(("--cpu",), "cpu", "A CPU-only build: never pulls CUDA packages.")
+ALLOW_INSECURE = Option(
+    ("--allow-insecure",), "allow_insecure", "Let a lock name http:// package sources (default: https only)."
+)
 BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or torch.", kind="text")
 
 
@@ -125,10 +128,12 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     Option(
         ("--wheelhouse", "--find-links"),
         "wheelhouse",
-        "Directory of wheels to prefer/use (repeat; the variable takes a path list).",
-        kind="paths",
+        "Directory of wheels, or a find-links URL, to prefer/use (repeat; the variable takes a path "
+        "list, or whitespace-separated URLs).",
+        kind="locations",
         envvar="FWSETUP_WHEELHOUSE",
     ),
+    ALLOW_INSECURE,
     Option(("--dry-run",), "dry_run", "Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
     Option(("--env",), "env", "Environment path (default: see README).", kind="path", envvar="FWSETUP_ENV"),
     Option(
@@ -185,7 +190,8 @@ def install(
     variant: Optional[str],
     gpus: Optional[str],
     system_report: Optional[Path],
-    wheelhouse: list[Path],
+    wheelhouse: list[Union[Path, str]],
+    allow_insecure: bool,
     dry_run: bool,
     env: Optional[Path],
     index_url: Optional[str],
@@ -199,7 +205,9 @@ def install(
     json_output: bool,
 ) -> None:
     from fwsetup.cli import render
+    from fwsetup.plan import requested
 
+    version, python = requested.check_version(version), requested.check_python(python)
     if lock is not None:
         if system_report is not None or dry_run:
             raise UsageError(
@@ -208,7 +216,9 @@ def install(
             )
         from fwsetup.fleet.fromlock import plan_from_lock
 
-        outcome, recipe_name, locked = plan_from_lock(lock, framework)
+        outcome, recipe_name, locked = plan_from_lock(
+            lock, framework, allow_insecure=allow_insecure, allow_paths=bool(wheelhouse)
+        )
     elif framework is None:
         raise UsageError(
             "install needs a framework name (or --lock FILE)", "e.g. `fwsetup install pytorch --cpu`"
@@ -227,7 +237,9 @@ def install(
             backend=backend,
             variant=variant,
             gpu_indices=planning.parse_gpus(gpus),
-            local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
+            local_wheels=planning.local_wheels(
+                [w for w in wheelhouse if not isinstance(w, str)], use_pip_config=system_report is None
+            ),
         )
         planned = planning.make_plan(framework, report, request, check_index=not offline, index_url=index_url)
         if isinstance(planned, Refusal):
@@ -258,6 +270,10 @@ def install(
         locked_requirements=locked,
         log_file=log_file,
     )
+    from fwsetup.install.execute import target_path
+    from fwsetup.install.guards import preflight
+
+    preflight(outcome, target_path(outcome, options), log_file)  # nothing is created when it refuses
     result = execute(outcome, recipes.find(recipe_name), options)
     if json_output:
         render.dump_json(result.to_dict())
@@ -318,7 +334,9 @@ def lock_command(
     from fwsetup.fleet import lockfile
     from fwsetup.plan import planning, recipes
     from fwsetup.plan.model import Request
+    from fwsetup.plan.requested import check_python, check_version
 
+    version, python = check_version(version), check_python(python)
     recipe = recipes.find(framework)
     sources: list[tuple[str, Optional[Path]]] = [(p.stem, p) for p in system_reports] or [
         ("this-machine", None)
@@ -340,10 +358,12 @@ def lock_command(
             raise outcome
         if not json_output:
             sys.stderr.write(
-                f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
+                render.terminal(
+                    f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
+                )
             )
         targets.append(lockfile.resolve(outcome, report, name, timeout=timeout))
-    output.write_text(lockfile.dumps(recipe.name, targets), encoding="utf-8")
+    write_output(output, lockfile.dumps(recipe.name, targets), "the lock")
     summary = {
         "lock": str(output),
         "targets": [
@@ -362,8 +382,8 @@ def lock_command(
         render.dump_json(summary)
     else:
         for t in targets:
-            sys.stdout.write(f"{t.describe()} — {len(t.requirements)} packages\n")
-        sys.stdout.write(f"wrote {output}\n")
+            sys.stdout.write(render.terminal(f"{t.describe()} — {len(t.requirements)} packages\n"))
+        sys.stdout.write(render.terminal(f"wrote {output}\n"))
 
 
 @command(
@@ -388,28 +408,35 @@ def lock_command(
         min=1.0,
         envvar="FWSETUP_TIMEOUT",
     ),
+    ALLOW_INSECURE,
     JSON,
 )
-def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json_output: bool) -> None:
+def bundle(
+    lock: Path, output: Path, target: Optional[str], timeout: float, allow_insecure: bool, json_output: bool
+) -> None:
     from fwsetup.cli import render
     from fwsetup.fleet import bundle as bundling
     from fwsetup.fleet import lockfile
 
     _, targets = lockfile.load(lock)
+    for t in targets:  # downloads only from the sources a lock may name
+        lockfile.check_form(t, allow_insecure=allow_insecure, allow_paths=True)
     chosen = [t for t in targets if target is None or t.name == target]
     if not chosen:
         raise UsageError(f"no target {target!r} in {lock}", "targets: " + ", ".join(t.name for t in targets))
     files: dict[str, list[str]] = {}
     for t in chosen:
         if not json_output:
-            sys.stderr.write(f"downloading {t.describe()}\n")
+            sys.stderr.write(render.terminal(f"downloading {t.describe()}\n"))
         files[t.name] = bundling.download(t, output, timeout=timeout)
     if json_output:
         render.dump_json({"wheelhouse": str(output), "downloaded": files})
     else:
         total = sum(len(v) for v in files.values())
         sys.stdout.write(
-            f"{total} files in {output}; install with: fwsetup install --lock {lock} --wheelhouse {output} --offline\n"
+            render.terminal(
+                f"{total} files in {output}; install with: fwsetup install --lock {lock} --wheelhouse {output} --offline\n"
+            )
         )
 
 
@@ -424,8 +451,10 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
         ("--fwsetup-spec",), "fwsetup_spec", "What `pip install` gets fwsetup from.", kind="text", default="fwsetup"
     ),
     Option(("--output", "-o"), "output", "Write here instead of stdout.", kind="path"),
+    JSON,
 )
-def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> None:
+def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path], json_output: bool) -> None:
+    from fwsetup.cli import render
     from fwsetup.fleet import export as exporting
     from fwsetup.fleet import lockfile
 
@@ -433,14 +462,32 @@ def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> N
         raise UsageError(
             f"--format {fmt!r} is not one of {', '.join(exporting.FORMATS)}", "pick one of those"
         )
-    lockfile.load(lock)  # refuse to export a broken lock
+    exporting.check_spec(fwsetup_spec)
+    _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
+    for t in targets:
+        lockfile.check_form(t)  # the recipe checks are made where it is installed
     text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec)
     if output is None:
-        sys.stdout.write(text)
-    else:
-        output.write_text(text, encoding="utf-8")
-        if fmt == "shell":
-            output.chmod(0o755)
+        if json_output:
+            render.dump_json({"format": fmt, "script": text})
+        else:
+            sys.stdout.write(text)
+        return
+    write_output(output, text, "the export", mode=0o755 if fmt == "shell" else None)
+    if json_output:
+        render.dump_json({"format": fmt, "output": str(output)})
+
+
+def write_output(path: Path, text: str, what: str, mode: Optional[int] = None) -> None:
+    """Write a file the user named (-o): a directory, a read-only mount or a full disk is exit 2."""
+    try:
+        path.write_text(text, encoding="utf-8")
+        if mode is not None:
+            path.chmod(mode)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {what} to {path}: {exc.strerror or exc}", "pass a writable file path with -o"
+        ) from None
 
 
 @command(
@@ -458,7 +505,7 @@ def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> N
     Option(("--timeout",), "timeout", "Seconds the smoke test may take.", kind="float", default=600.0, min=1.0),
     JSON,
 )
-def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_output: bool) -> None:
+def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_output: bool) -> Optional[int]:
     from fwsetup.cli import render
     from fwsetup.install.smoke import run_in_env, verdict
     from fwsetup.plan import recipes
@@ -466,11 +513,17 @@ def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_o
     recipe = recipes.find(framework)
     result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
     payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
-    if json_output:
-        render.dump_json(payload)
-    else:
+    if not json_output:
         sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
-    verdict(result, gpu, recipe.display_name)
+        verdict(result, gpu, recipe.display_name)
+        return None
+    try:
+        verdict(result, gpu, recipe.display_name)
+    except FwsetupError as exc:  # one document: the error, with the result it judged
+        render.dump_json({"error": exc.to_dict(), "smoke": payload})
+        return int(exc.exit_code)
+    render.dump_json(payload)
+    return None
 
 
 @command(
@@ -486,12 +539,14 @@ def rollback(env: str, json_output: bool) -> None:
     from fwsetup.install import envs
 
     layout = envs.EnvLayout(Path(os.path.abspath(env)))
+    if layout.current() is None:  # refuse before taking the lock: nothing is created beside a wrong path
+        raise UsageError(f"{layout.path} is not an fwsetup environment", "pass the --env path used at install")
     with envs.locked(layout):
         gen = envs.rollback(layout)
     if json_output:
         render.dump_json({"env": str(layout.path), "generation": str(gen)})
     else:
-        sys.stdout.write(f"{layout.path} now points to {gen}\n")
+        sys.stdout.write(render.terminal(f"{layout.path} now points to {gen}\n"))
 
 
 # --- dispatch ------------------------------------------------------------------------------
@@ -509,18 +564,17 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
 
         sys.stdout.write(f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked())}\n")
         return int(ExitCode.OK)
+    wants_json = environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
     cmd = COMMANDS.get(args[0])
     if cmd is None:
         what = "option" if args[0].startswith("-") else "command"
-        return _usage_error(ParseError(f"No such {what}: {args[0]}"), False)
+        return _usage_error(ParseError(f"No such {what}: {args[0]}"), wants_json or "--json" in args)
     rest = args[1:]
     before_separator = rest[: rest.index("--")] if "--" in rest else rest
     if any(a in HELP_FLAGS for a in before_separator):
         sys.stdout.write(command_help(PROG, cmd))
         return int(ExitCode.OK)
-    json_output = cmd.json_output and (
-        "--json" in before_separator or environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
-    )
+    json_output = cmd.json_output and ("--json" in before_separator or wants_json)
     try:
         values = parse(cmd, rest, environ)
     except ParseError as exc:
@@ -534,8 +588,10 @@ def _usage_error(exc: ParseError, json_output: bool) -> int:
     if json_output:
         emit_error(UsageError(exc.message, f"see `{PROG}{name} --help`"), True)
     else:
+        from fwsetup.cli.render import terminal
+
         sys.stderr.write(
-            f"{usage(PROG, exc.command)}\nTry '{PROG}{name} --help' for help.\n\nError: {exc.message}\n"
+            f"{usage(PROG, exc.command)}\nTry '{PROG}{name} --help' for help.\n\nError: {terminal(exc.message)}\n"
         )
     return int(ExitCode.USAGE)
 

@@ -1,11 +1,20 @@
-"""Human-readable text for reports, plans and errors. JSON output is `json.dumps` of data."""
+"""Human-readable text for reports, plans and errors. JSON output is `json.dumps` of data.
+
+Everything here leaves fwsetup, so everything here is made safe first: strings from outside
+(GPU names, driver strings, package output, report fields, paths) lose their control
+characters before they reach a terminal (`clean`: an ESC could retitle or clear it), and
+credentials are redacted in text and JSON alike. JSON keeps every other character, escaped.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any, Optional, TextIO
+
+from fwsetup import records
 
 if TYPE_CHECKING:
     from fwsetup.report import SystemReport
@@ -23,9 +32,38 @@ def paint(text: str, style: str, color: bool) -> str:
 
 
 def dump_json(data: Any, stream: Optional[TextIO] = None) -> None:
+    from fwsetup.redact import redact_data
+
     out = stream or sys.stdout
-    out.write(json.dumps(data, indent=2) + "\n")
+    out.write(json.dumps(redact_data(data), indent=2) + "\n")  # ensure_ascii: raw values, escaped
     out.flush()
+
+
+# C0 (but newline and tab), DEL, C1, and the bidirectional overrides that reorder what is shown.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal(text: str) -> str:
+    """`text` fit for a terminal: control characters removed, credentials redacted."""
+    from fwsetup.redact import redact
+
+    return redact(_UNSAFE.sub("", text))
+
+
+def clean(value: Any) -> Any:
+    """`terminal` on every string inside `value` (dataclasses, dicts, lists), as a copy."""
+    if isinstance(value, str):
+        return terminal(value)
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(clean(v) for v in value)
+    if isinstance(value, dict):
+        return {clean(k): clean(v) for k, v in value.items()}
+    if records.is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: clean(getattr(value, f.name)) for f in records.fields(value)}
+        return records.replace(value, **changes)
+    return value
 
 
 def _or_dash(value: object) -> str:
@@ -33,6 +71,7 @@ def _or_dash(value: object) -> str:
 
 
 def report_text(report: SystemReport, color: bool = False) -> str:
+    report = clean(report)
     o = report.os
     lines: list[str] = []
 
@@ -156,6 +195,7 @@ def report_text(report: SystemReport, color: bool = False) -> str:
 
 
 def error_text(message: str, fix: Optional[str], color: bool = False) -> str:
+    message, fix = terminal(message), terminal(fix) if fix else fix
     text = f"{paint('error:', 'error', color)} {message}\n"
     if fix:
         text += f"{paint('fix:', 'bold', color)} {fix}\n"
@@ -163,6 +203,7 @@ def error_text(message: str, fix: Optional[str], color: bool = False) -> str:
 
 
 def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
+    rows = clean(rows)
     lines = [paint(f"{'framework':<16}{'status':<12}{'on this machine'}", "bold", color)]
     for row in rows:
         here = row["this_machine"]
@@ -182,6 +223,7 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
 
 
 def plan_text(plan: Any, color: bool = False) -> str:
+    plan = clean(plan)
     lines = [
         paint(f"Plan: {plan.framework} {plan.version} ({plan.variant}, {plan.accelerator})", "bold", color),
         f"  python        {plan.python or 'system'}"
@@ -225,6 +267,7 @@ def plan_text(plan: Any, color: bool = False) -> str:
 
 
 def install_text(result: Any, color: bool = False) -> str:
+    result = clean(result)
     lines = [paint(f"Installed {result.framework} into {result.env}", "ok", color)]
     lines.append(f"  python     {result.python} ({result.backend}, {result.seconds:.1f} s)")
     if result.smoke is not None:
@@ -239,6 +282,7 @@ def install_text(result: Any, color: bool = False) -> str:
 
 
 def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
+    payload = clean(payload)
     ok = payload.get("ok")
     head = paint("smoke test passed" if ok else "smoke test FAILED", "ok" if ok else "error", color)
     lines = [

@@ -19,9 +19,13 @@ if TYPE_CHECKING:  # typing, dataclasses and pathlib cost `--help` more than the
 
     Param = Union["Option", "Argument"]
 
+import re
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
-METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH"}
+METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH", "locations": "PATH"}
+REPEATED = ("paths", "locations")
 
 
 class ParseError(Exception):
@@ -34,7 +38,9 @@ class ParseError(Exception):
 
 
 class Option:
-    """One `--flag`: kind is flag (no value), text, path, float or paths (repeatable path).
+    """One `--flag`: kind is flag (no value), text, path, float, paths (repeatable path) or
+    locations (repeatable path or URL: a URL stays a string, so `https://u:pw@h` keeps its `//`
+    and redaction recognises it; a Path would collapse it to `https:/u:pw@h`).
 
     env_yields_to: a value that came from `envvar` is dropped when one of these options is set;
     the environment is a default, and the command line's explicit request wins over it."""
@@ -58,7 +64,7 @@ class Option:
 
     def default_value(self) -> Any:
         """The value when neither the command line nor the environment gives one."""
-        if self.kind == "paths":
+        if self.kind in REPEATED:
             return []
         if self.kind == "flag":
             return False
@@ -80,7 +86,9 @@ class Option:
             if text in TRUE or text in FALSE:
                 return text in TRUE
             raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid boolean.")
-        if self.kind in ("path", "paths"):
+        if self.kind == "locations" and _URL.match(raw):
+            return raw
+        if self.kind in ("path", "paths", "locations"):
             from pathlib import Path
 
             return Path(raw)
@@ -166,11 +174,13 @@ def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> 
             given[opt.dest] = True
             continue
         if attached is None:
-            if not rest:
+            # `--version --json`: the next word is another option, so this one's value is missing
+            # (taking it would also drop --json, and with it the JSON promise).
+            if not rest or rest[0] in by_flag or rest[0] in HELP_FLAGS:
                 raise ParseError(f"Option '{name}' requires an argument.", command)
             attached = rest.pop(0)
         value = opt.convert(attached, "from the command line")
-        if opt.kind == "paths":
+        if opt.kind in REPEATED:
             given.setdefault(opt.dest, []).append(value)
         else:
             given[opt.dest] = value
@@ -188,8 +198,8 @@ def _with_environment(command: Command, given: dict[str, Any], environ: Mapping[
         raw = environ.get(opt.envvar, "") if opt.envvar else ""
         if raw:
             source = f"env var: '{opt.envvar}'"
-            if opt.kind == "paths":
-                values[opt.dest] = [opt.convert(p, source) for p in raw.split(os.pathsep) if p]
+            if opt.kind in REPEATED:
+                values[opt.dest] = [opt.convert(p, source) for p in split_list(raw, opt.kind) if p]
             else:
                 values[opt.dest] = opt.convert(raw, source)
             from_env.append(opt)
@@ -201,6 +211,14 @@ def _with_environment(command: Command, given: dict[str, Any], environ: Mapping[
         if any(values.get(dest) for dest in opt.env_yields_to):
             values[opt.dest] = opt.default_value()
     return values
+
+
+def split_list(raw: str, kind: str) -> list[str]:
+    """A path list from the environment; a list that holds URLs (`://`) is split on whitespace,
+    since a URL's own colons are the path separator."""
+    if kind == "locations" and "://" in raw:
+        return raw.split()
+    return raw.split(os.pathsep)
 
 
 def _bind_arguments(command: Command, positional: list[str], values: dict[str, Any]) -> None:

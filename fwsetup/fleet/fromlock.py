@@ -13,7 +13,7 @@ from typing import Optional
 
 from fwsetup.errors import Refusal, UsageError
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
-from fwsetup.fleet.lockfile import LockTarget, load
+from fwsetup.fleet.lockfile import LockTarget, check_installable, load
 from fwsetup.plan.model import Plan
 from fwsetup.plan.select import platform_key
 from fwsetup.report import SystemReport
@@ -124,13 +124,21 @@ def plan_of(target: LockTarget, interpreter: Optional[str]) -> Plan:
 
 
 def plan_from_lock(
-    lock: Path, framework: Optional[str], report: Optional[SystemReport] = None
+    lock: Path,
+    framework: Optional[str],
+    report: Optional[SystemReport] = None,
+    *,
+    allow_insecure: bool = False,
+    allow_paths: bool = False,
 ) -> tuple[Plan, str, tuple[str, ...]]:
-    """The locked target this machine matches, as a Plan plus its exact requirements."""
+    """The locked target this machine matches, as a Plan plus its exact requirements; every
+    target is checked first (lockfile.check_installable): a lock is data, never code."""
     from fwsetup.plan import planning, recipes
     from fwsetup.plan.select import local_pythons
 
     locked_framework, targets = load(lock)
+    for t in targets:
+        check_installable(t, allow_insecure=allow_insecure, allow_paths=allow_paths)
     if framework is not None and recipes.find(framework).name != locked_framework:
         raise UsageError(
             f"{lock} locks {locked_framework}, not {framework}", f"run `fwsetup install --lock {lock}`"

@@ -24,6 +24,7 @@ Format (TOML written by tomli-w, diffable, one requirement per line):
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Optional
@@ -247,6 +248,8 @@ _OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx"})
 
 
 def load(path: Path) -> tuple[str, list[LockTarget]]:
+    """A lock's targets, schema-checked: types, allowed keys, size and nesting limits. Whether a
+    target may be installed (its smoke, env, sources, requirement lines) is `check_installable`."""
     from fwsetup import tomlfile
 
     try:
@@ -261,8 +264,15 @@ def load(path: Path) -> tuple[str, list[LockTarget]]:
         ) from None
     if data.get("lock_version") != LOCK_VERSION:
         raise UsageError(
-            f"lock file {path} has lock_version {data.get('lock_version')!r}; this fwsetup reads {LOCK_VERSION}",
+            f"lock file {path} has lock_version {_short(data.get('lock_version'))}; this fwsetup reads {LOCK_VERSION}",
             "regenerate it with this fwsetup: `fwsetup lock …`",
+        )
+    unknown = set(data) - _TOP_KEYS
+    if unknown or not isinstance(data.get("framework", ""), str) or not isinstance(data.get("target", []), list):
+        raise UsageError(
+            f"lock file {path} does not fit the lock format"
+            + (f" (unknown keys {sorted(unknown)})" if unknown else " (framework must be a string, target a list)"),
+            "regenerate it with `fwsetup lock`",
         )
     targets = []
     for i, raw in enumerate(data.get("target", [])):
@@ -277,6 +287,17 @@ def load(path: Path) -> tuple[str, list[LockTarget]]:
     return str(data.get("framework", targets[0].framework)), targets
 
 
+_TOP_KEYS = frozenset({"lock_version", "framework", "created_by", "target"})
+_STR_KEYS = ("name", "framework", "version", "variant", "accelerator", "python", "platform")
+_OPT_STR_KEYS = ("driver", "smoke", "glibc", "musl", "cuda", "min_driver")
+_LIST_KEYS = ("requirements", "gpus", "index_urls", "find_links", "build_constraints", "archs", "ptx")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _target_fields(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ValueError("not a table")
@@ -284,11 +305,131 @@ def _target_fields(raw: Any) -> dict[str, Any]:
     unknown = set(raw) - allowed
     if unknown:
         raise ValueError(f"unknown keys {sorted(unknown)}")
-    for key in ("name", "framework", "version", "variant", "accelerator", "python", "platform"):
+    for key in _STR_KEYS:
         if not isinstance(raw.get(key), str):
             raise ValueError(f"{key} must be a string")
-    if not isinstance(raw.get("requirements"), list) or not all(
-        isinstance(r, str) for r in raw["requirements"]
-    ):
+    for key in _OPT_STR_KEYS:
+        if raw.get(key) is not None and not isinstance(raw[key], str):
+            raise ValueError(f"{key} must be a string")
+    for key in _LIST_KEYS:
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(r, str) for r in value):
+            raise ValueError(f"{key} must be a list of strings")
+    if "requirements" not in raw:
         raise ValueError("requirements must be a list of strings")
+    env = raw.get("env", {})
+    if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
+        raise ValueError("env must be a table of strings")
     return dict(raw)
+
+
+# --------------------------------------------------------------- what a lock may make fwsetup do
+
+# Environment variables select's hooks set (beyond the recipes' own `env`), with inert values.
+INERT_ENV = frozenset({"KERAS_BACKEND", "XLA_PYTHON_CLIENT_PREALLOCATE", "TF_CPP_MIN_LOG_LEVEL"})
+_INERT_VALUE = re.compile(r"[A-Za-z0-9_.-]{0,32}\Z")
+_ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SMOKE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.py\Z")
+_HASH = re.compile(r"--hash=(?:sha256|sha384|sha512):[0-9a-f]{32,128}\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _refusal(t: LockTarget) -> Any:
+    def bad(problem: str) -> UsageError:
+        return UsageError(
+            f"lock target {_short(t.name)}: {problem}",
+            "a lock holds only what `fwsetup lock` writes; regenerate it with `fwsetup lock`",
+        )
+
+    return bad
+
+
+def check_form(t: LockTarget, *, allow_insecure: bool = False, allow_paths: bool = False) -> None:
+    """What can be judged without the recipe (so also where a lock is exported, not installed):
+    the smoke is a bare script name, env keys are variable names, sources are https (http with
+    --allow-insecure; paths with --wheelhouse), and every requirement line is exactly
+    `name==version --hash=…` (an option or URL line would change where code comes from)."""
+    bad = _refusal(t)
+    if not t.smoke:
+        raise bad("names no smoke test; fwsetup never switches to an untested environment")
+    if not _SMOKE_NAME.match(t.smoke):
+        raise bad(f"smoke {_short(t.smoke)} is not one of fwsetup's smoke scripts (a name, no path)")
+    for key in t.env:
+        if not _ENV_KEY.match(key):
+            raise bad(f"env key {_short(key)} is not a variable name")
+    for url in [*t.index_urls, *t.find_links]:
+        check_location(url, allow_insecure=allow_insecure, allow_paths=allow_paths, what="source")
+    for line in t.requirements:
+        _check_requirement(line, bad)
+    for line in t.build_constraints:
+        _check_requirement(line, bad, pinned=False)
+
+
+def check_installable(t: LockTarget, *, allow_insecure: bool = False, allow_paths: bool = False) -> None:
+    """A lock is data, never code: `check_form`, then against this fwsetup's recipe — the smoke
+    must be one of fwsetup's own scripts, and every env variable one a recipe (or select, for
+    the inert INERT_ENV) sets, with that recipe's value. Refused with exit 2 before anything runs."""
+    check_form(t, allow_insecure=allow_insecure, allow_paths=allow_paths)
+    bad = _refusal(t)
+    from fwsetup.plan import recipes
+
+    recipe = recipes.find(t.framework)
+    shipped = recipes_smoke_dir()
+    known_smokes = {recipe.smoke, *(v.smoke for v in recipe.variants)} - {None}
+    if t.smoke not in known_smokes and not (shipped / t.smoke).is_file():
+        raise bad(f"smoke {_short(t.smoke)} is not one of fwsetup's smoke scripts")
+    if not (shipped / t.smoke).is_file():
+        raise bad(f"smoke script {_short(t.smoke)} is not in {shipped}")
+    if t.env:  # a dependent (keras on a backend) carries its backend recipe's env: any recipe's pair
+        declared = {
+            (k, v) for r in recipes.load_all().values() for variant in r.variants for k, v in variant.env.items()
+        }
+        for key, value in t.env.items():
+            if (key, value) not in declared and not (key in INERT_ENV and _INERT_VALUE.match(value)):
+                raise bad(f"env {key}={_short(value)} is not one the {recipe.name} recipe sets")
+
+
+def recipes_smoke_dir() -> Path:
+    from fwsetup.plan.recipes import recipes_dir
+
+    return recipes_dir() / "smoke"
+
+
+def check_location(text: str, *, allow_insecure: bool, allow_paths: bool, what: str) -> None:
+    """An index or find-links location: https; http only when allowed; file paths only when allowed."""
+    from urllib.parse import urlsplit
+
+    hint = "use an https index, or pass --allow-insecure (http) / --wheelhouse (local paths)"
+    if _CONTROL.search(text) or not text.strip():
+        raise UsageError(f"{what} {_short(text)} contains control characters", hint)
+    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
+    if scheme == "https" or (scheme == "http" and allow_insecure):
+        return
+    if scheme in ("", "file") and allow_paths:
+        return
+    raise UsageError(
+        f"{what} {redact(_short(text))} is {'a local path' if scheme in ('', 'file') else scheme + '://'}, "
+        "which a lock may not name here",
+        hint,
+    )
+
+
+def _check_requirement(line: str, bad: Any, pinned: bool = True) -> None:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if _CONTROL.search(line):
+        raise bad(f"requirement {_short(line)} contains control characters")
+    parts = line.split(" --hash=")
+    head, hashes = parts[0].strip(), ["--hash=" + h.strip() for h in parts[1:]]
+    try:
+        req = Requirement(head)
+    except InvalidRequirement:
+        raise bad(f"requirement {_short(line)} is not `name==version --hash=…`") from None
+    if req.url or head.startswith("-"):
+        raise bad(f"requirement {_short(line)} names a URL or an option")
+    if pinned and (
+        not hashes
+        or not all(_HASH.match(h) for h in hashes)
+        or [s.operator for s in req.specifier] not in (["=="], ["==="])
+    ):
+        raise bad(f"requirement {_short(line)} is not `name==version --hash=…`")

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from glob import glob
 from pathlib import Path
 from types import FrameType
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from fwsetup import __version__, paths, runner
 from fwsetup.errors import FwsetupError, InstallError, Refusal, SmokeError
@@ -35,7 +35,7 @@ from fwsetup.records import dataclass, field
 class InstallOptions:
     env_path: Optional[Path] = None
     index_url: Optional[str] = None
-    wheelhouses: tuple[Path, ...] = ()
+    wheelhouses: tuple[Union[Path, str], ...] = ()  # directories, or find-links URLs
     offline: bool = False
     system_packages: bool = False
     assume_yes: bool = False
@@ -357,6 +357,8 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                 result_smoke = smoke.run(envs.env_python(gen), smoke_copy, gpu=options.gpu_smoke, env=fixes)
                 smoke.verdict(result_smoke, options.gpu_smoke, recipe.display_name)
                 progress.done(f"{result_smoke.framework_version} on {result_smoke.device}")
+            elif not options.skip_smoke:  # never switched untested (install/guards.py refuses this first)
+                raise SmokeError(f"no smoke script {plan.smoke!r} to prove {target}", "reinstall fwsetup")
             else:
                 progress.done("skipped")
             progress.step(f"switching {target} to the new environment")

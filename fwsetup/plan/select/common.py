@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Generic, Optional, Protocol, TypeVar, Union
 
+from packaging.specifiers import SpecifierSet
+
 from fwsetup import versions
 from fwsetup.errors import Refusal
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
-from fwsetup.plan import pythons
+from fwsetup.plan import pythons, requested
 from fwsetup.plan.machine import GpuSituation, describe_gpu, platform_key, resolve_accelerator
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
@@ -30,9 +32,12 @@ Outcome = Union[Plan, Refusal]
 
 
 def version_matches(candidate: str, wanted: Optional[str]) -> bool:
-    """'2.7' matches 2.7.0 and 2.7.1; '2.7.1' only 2.7.1; '2.0.0rc1' only 2.0.0rc1."""
+    """'2.7' matches 2.7.0 and 2.7.1; '2.7.1' only 2.7.1; '2.0.0rc1' only 2.0.0rc1; a PEP 440
+    specifier ('>=2.5,<2.8', checked by plan/requested.py) the releases it contains."""
     if not wanted:
         return True
+    if requested.is_specifier(wanted):
+        return SpecifierSet(wanted).contains(candidate)
     want, have = versions.parse(wanted), versions.parse(candidate)
     if want is None or have is None:
         return False
