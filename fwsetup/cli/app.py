@@ -29,7 +29,7 @@ from fwsetup.errors import ExitCode, FwsetupError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
-    from typing import Any, Callable, Optional
+    from typing import Any, Callable, Optional, Union
 
 PROG = "fwsetup"
 SUMMARY = (
@@ -125,8 +125,9 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     Option(
         ("--wheelhouse", "--find-links"),
         "wheelhouse",
-        "Directory of wheels to prefer/use (repeat; the variable takes a path list).",
-        kind="paths",
+        "Directory of wheels, or the http(s) URL serving one, to prefer/use (repeat; the variable "
+        "takes a path list or one URL).",
+        kind="locations",
         envvar="FWSETUP_WHEELHOUSE",
     ),
     Option(("--dry-run",), "dry_run", "Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
@@ -185,7 +186,7 @@ def install(
     variant: Optional[str],
     gpus: Optional[str],
     system_report: Optional[Path],
-    wheelhouse: list[Path],
+    wheelhouse: list[Union[Path, str]],
     dry_run: bool,
     env: Optional[Path],
     index_url: Optional[str],
@@ -227,7 +228,9 @@ def install(
             backend=backend,
             variant=variant,
             gpu_indices=planning.parse_gpus(gpus),
-            local_wheels=planning.local_wheels(wheelhouse, use_pip_config=system_report is None),
+            local_wheels=planning.local_wheels(
+                [w for w in wheelhouse if not isinstance(w, str)], use_pip_config=system_report is None
+            ),
         )
         planned = planning.make_plan(framework, report, request)
         if isinstance(planned, Refusal):
@@ -258,6 +261,21 @@ def install(
         locked_requirements=locked,
         log_file=log_file,
     )
+    if lock is not None:  # an environment already holding this lock target: prove it, change nothing
+        from fwsetup.fleet import current
+        from fwsetup.install.execute import target_path
+
+        env_dir = target_path(outcome, options)
+        same = current.matching_generation(env_dir, outcome, locked)
+        if same is not None:
+            kept = current.reprove(
+                env_dir, same, gpu=options.gpu_smoke, timeout=timeout, display_name=recipes.find(recipe_name).display_name
+            )
+            if json_output:
+                render.dump_json(kept)
+            else:
+                sys.stdout.write(f"{env_dir} already holds {lock}: unchanged, smoke test passed\n")
+            return
     result = execute(outcome, recipes.find(recipe_name), options)
     if json_output:
         render.dump_json(result.to_dict())

@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # typing, dataclasses and pathlib cost `--help` more than the
 
 TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
-METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH"}
+METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH", "locations": "PATH|URL"}
+# Repeatable options: `paths`, and `locations` (a path or an http(s) URL, kept as text).
+LISTS = ("paths", "locations")
 
 
 class ParseError(Exception):
@@ -34,7 +36,8 @@ class ParseError(Exception):
 
 
 class Option:
-    """One `--flag`: kind is flag (no value), text, path, float or paths (repeatable path).
+    """One `--flag`: kind is flag (no value), text, path, float, paths (repeatable path) or
+    locations (repeatable path or http(s) URL; a variable holding a URL holds just that one).
 
     env_yields_to: a value that came from `envvar` is dropped when one of these options is set;
     the environment is a default, and the command line's explicit request wins over it."""
@@ -58,7 +61,7 @@ class Option:
 
     def default_value(self) -> Any:
         """The value when neither the command line nor the environment gives one."""
-        if self.kind == "paths":
+        if self.kind in LISTS:
             return []
         if self.kind == "flag":
             return False
@@ -80,7 +83,9 @@ class Option:
             if text in TRUE or text in FALSE:
                 return text in TRUE
             raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid boolean.")
-        if self.kind in ("path", "paths"):
+        if self.kind == "locations" and raw.startswith(("http://", "https://")):
+            return raw
+        if self.kind in ("path", "paths", "locations"):
             from pathlib import Path
 
             return Path(raw)
@@ -170,7 +175,7 @@ def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> 
                 raise ParseError(f"Option '{name}' requires an argument.", command)
             attached = rest.pop(0)
         value = opt.convert(attached, "from the command line")
-        if opt.kind == "paths":
+        if opt.kind in LISTS:
             given.setdefault(opt.dest, []).append(value)
         else:
             given[opt.dest] = value
@@ -188,8 +193,9 @@ def _with_environment(command: Command, given: dict[str, Any], environ: Mapping[
         raw = environ.get(opt.envvar, "") if opt.envvar else ""
         if raw:
             source = f"env var: '{opt.envvar}'"
-            if opt.kind == "paths":
-                values[opt.dest] = [opt.convert(p, source) for p in raw.split(os.pathsep) if p]
+            if opt.kind in LISTS:
+                parts = [raw] if "://" in raw and opt.kind == "locations" else raw.split(os.pathsep)
+                values[opt.dest] = [opt.convert(p, source) for p in parts if p]
             else:
                 values[opt.dest] = opt.convert(raw, source)
             from_env.append(opt)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from glob import glob
 from pathlib import Path
 from types import FrameType
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from fwsetup import __version__, paths, runner
 from fwsetup.errors import FwsetupError, InstallError, Refusal, SmokeError
@@ -35,7 +35,7 @@ from fwsetup.plan.recipes import Recipe, recipes_dir
 class InstallOptions:
     env_path: Optional[Path] = None
     index_url: Optional[str] = None
-    wheelhouses: tuple[Path, ...] = ()
+    wheelhouses: tuple[Union[Path, str], ...] = ()  # directories or http(s) URLs
     offline: bool = False
     system_packages: bool = False
     assume_yes: bool = False
