@@ -422,6 +422,9 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
         if not json_output:
             sys.stderr.write(f"downloading {t.describe()}\n")
         files[t.name] = bundling.download(t, output, timeout=timeout)
+    if not json_output:
+        sys.stderr.write("adding fwsetup itself and its dependencies\n")
+    files["fwsetup"] = bundling.add_fwsetup(chosen, output, timeout=timeout)
     if json_output:
         render.dump_json({"wheelhouse": str(output), "downloaded": files})
     else:
@@ -433,26 +436,54 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
 
 @command(
     "export",
-    "A provisioning script that installs fwsetup, reproduces the lock and smoke-tests it.",
+    "A provisioning script or fleet-engine job that installs fwsetup and the lock from the bundle and smoke-tests it.",
     Option(("--lock",), "lock", "The lock to reproduce.", kind="path", default="fwsetup.lock"),
     Option(
-        ("--format",), "fmt", "shell, dockerfile, cloud-init or github-actions.", kind="text", default="shell"
+        ("--format",),
+        "fmt",
+        "shell, dockerfile, cloud-init, github-actions, ansible, kubernetes or slurm.",
+        kind="text",
+        default="shell",
     ),
     Option(
-        ("--fwsetup-spec",), "fwsetup_spec", "What `pip install` gets fwsetup from.", kind="text", default="fwsetup"
+        ("--wheelhouse",),
+        "wheelhouse",
+        "The bundle (`fwsetup bundle`) the machines install from: a path or an http(s) URL.",
+        kind="text",
+        default="wheelhouse",
     ),
-    Option(("--output", "-o"), "output", "Write here instead of stdout.", kind="path"),
+    Option(
+        ("--fwsetup-spec",),
+        "fwsetup_spec",
+        "The requirement pip installs fwsetup by, from the bundle only.",
+        kind="text",
+        default=f"fwsetup=={__version__}",
+    ),
+    Option(
+        ("--output", "-o"),
+        "output",
+        "Write here instead of stdout (ansible: the lock is copied beside it; slurm: a directory).",
+        kind="path",
+    ),
 )
-def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> None:
+def export(lock: Path, fmt: str, wheelhouse: str, fwsetup_spec: str, output: Optional[Path]) -> None:
+    from fwsetup.fleet import engines, lockfile
     from fwsetup.fleet import export as exporting
-    from fwsetup.fleet import lockfile
 
     if fmt not in exporting.FORMATS:
         raise UsageError(
             f"--format {fmt!r} is not one of {', '.join(exporting.FORMATS)}", "pick one of those"
         )
     lockfile.load(lock)  # refuse to export a broken lock
-    text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec)
+    if fmt == "kubernetes" and not wheelhouse.startswith(("http://", "https://")):
+        raise UsageError(
+            "--format kubernetes needs the bundle's URL: pods fetch it", "pass --wheelhouse http(s)://…"
+        )
+    if output is not None and fmt in engines.ENGINES:
+        for path in engines.write(fmt, lock, output, fwsetup_spec, wheelhouse):
+            sys.stderr.write(f"wrote {path}\n")
+        return
+    text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec, wheelhouse)
     if output is None:
         sys.stdout.write(text)
     else:

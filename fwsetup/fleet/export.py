@@ -9,26 +9,40 @@ from __future__ import annotations
 import json
 import shlex
 
-FORMATS = ("shell", "dockerfile", "cloud-init", "github-actions")
+from fwsetup.fleet import steps
+
+FORMATS = ("shell", "dockerfile", "cloud-init", "github-actions", "ansible", "kubernetes", "slurm")
+# The bundle (`fwsetup bundle`), a path or an http(s) URL: fwsetup and the environment come from it.
+WHEELHOUSE = "wheelhouse"
 
 
 def install_line(gpu: bool) -> str:
     accel = " --gpu" if gpu else ""
-    return f"fwsetup install --lock fwsetup.lock{accel} --yes --json > fwsetup-result.json"
+    return (
+        f'fwsetup install --lock fwsetup.lock --wheelhouse "$FWSETUP_WHEELHOUSE" --offline{accel} --yes --json'
+        " > fwsetup-result.json"
+    )
 
 
-def shell(lock_text: str, fwsetup_spec: str) -> str:
+def pip_line(python: str, fwsetup_spec: str) -> str:
+    return steps.pip_from_bundle(python, '"$FWSETUP_WHEELHOUSE"', shlex.quote(fwsetup_spec)) + " || exit 4"
+
+
+def shell(lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
     return f"""#!/bin/sh
 # Made by `fwsetup export --format shell`: installs fwsetup, then the locked environment (its
 # smoke test included). Exits with fwsetup's code (see its README) on any failure.
 # FWSETUP_PREFIX: where fwsetup itself goes (default /opt/fwsetup); run it in a work directory.
+# FWSETUP_WHEELHOUSE: the bundle (`fwsetup bundle`), a path or an http(s) URL.
 set -eu
 prefix="${{FWSETUP_PREFIX:-/opt/fwsetup}}"
+[ -n "${{FWSETUP_WHEELHOUSE:-}}" ] || FWSETUP_WHEELHOUSE={shlex.quote(wheelhouse)}
+export FWSETUP_WHEELHOUSE
 cat > fwsetup.lock <<'FWSETUP_LOCK_EOF'
 {lock_text.rstrip()}
 FWSETUP_LOCK_EOF
 python3 -m venv "$prefix"
-"$prefix/bin/python" -m pip install --quiet {shlex.quote(fwsetup_spec)}
+{pip_line('"$prefix/bin/python"', fwsetup_spec)}
 PATH="$prefix/bin:$PATH"
 export PATH
 {install_line(False)}
@@ -36,13 +50,19 @@ cat fwsetup-result.json
 """
 
 
-def dockerfile(lock_text: str, fwsetup_spec: str, base_image: str = "python:3.11-slim") -> str:
+def dockerfile(
+    lock_text: str, fwsetup_spec: str, base_image: str = "python:3.11-slim", wheelhouse: str = WHEELHOUSE
+) -> str:
     escaped = json.dumps(lock_text)
+    served = wheelhouse.startswith(("http://", "https://"))
+    copy = "" if served else f"COPY {json.dumps([wheelhouse, '/opt/fwsetup-wheelhouse/'])}\n"
+    where = wheelhouse if served else "/opt/fwsetup-wheelhouse"
     return f"""# Made by `fwsetup export --format dockerfile`
 FROM {base_image}
 ENV FWSETUP_YES=1 FWSETUP_QUIET=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /opt/fwsetup-work
-RUN python3 -m venv /opt/fwsetup && /opt/fwsetup/bin/python -m pip install --quiet {shlex.quote(fwsetup_spec)}
+{copy}ARG FWSETUP_WHEELHOUSE={shlex.quote(where)}
+RUN python3 -m venv /opt/fwsetup && {pip_line("/opt/fwsetup/bin/python", fwsetup_spec)}
 ENV PATH=/opt/fwsetup/bin:$PATH
 RUN printf '%s' {shlex.quote(escaped)} | python3 -c "import json,sys; open('fwsetup.lock','w').write(json.load(sys.stdin))"
 RUN {install_line(False)}
@@ -55,7 +75,8 @@ def _yaml_block(text: str, indent: int) -> str:
     return "\n".join(pad + line if line else "" for line in text.rstrip().splitlines())
 
 
-def cloud_init(lock_text: str, fwsetup_spec: str) -> str:
+def cloud_init(lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
+    wh = json.dumps(wheelhouse)
     return f"""#cloud-config
 # Made by `fwsetup export --format cloud-init`
 package_update: true
@@ -68,25 +89,27 @@ write_files:
 {_yaml_block(lock_text, 6)}
 runcmd:
   - [python3, -m, venv, /opt/fwsetup]
-  - [/opt/fwsetup/bin/python, -m, pip, install, --quiet, {json.dumps(fwsetup_spec)}]
-  - [sh, -c, "cd /opt/fwsetup-work && PATH=/opt/fwsetup/bin:$PATH {install_line(False)}"]
+  - [/opt/fwsetup/bin/python, -m, pip, install, --quiet, --no-index, --find-links, {wh}, {json.dumps(fwsetup_spec)}]
+  - [env, {json.dumps("FWSETUP_WHEELHOUSE=" + wheelhouse)}, sh, -c, {json.dumps("cd /opt/fwsetup-work && PATH=/opt/fwsetup/bin:$PATH " + install_line(False))}]
 """
 
 
-def github_actions(lock_text: str, fwsetup_spec: str) -> str:
+def github_actions(lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
     return f"""# Made by `fwsetup export --format github-actions`
 name: fwsetup environment
 on: [push, workflow_dispatch]
 jobs:
   provision:
     runs-on: ubuntu-latest
+    env:
+      FWSETUP_WHEELHOUSE: {json.dumps(wheelhouse)}
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-python@v5
         with:
           python-version: "3.11"
-      - name: Install fwsetup
-        run: python -m pip install {shlex.quote(fwsetup_spec)}
+      - name: Install fwsetup from the bundle
+        run: {pip_line("python", fwsetup_spec)}
       - name: Write the lock
         run: |
           cat > fwsetup.lock <<'FWSETUP_LOCK_EOF'
@@ -101,13 +124,15 @@ jobs:
 """
 
 
-def render(fmt: str, lock_text: str, fwsetup_spec: str) -> str:
+def render(fmt: str, lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
     if fmt == "shell":
-        return shell(lock_text, fwsetup_spec)
+        return shell(lock_text, fwsetup_spec, wheelhouse)
     if fmt == "dockerfile":
-        return dockerfile(lock_text, fwsetup_spec)
+        return dockerfile(lock_text, fwsetup_spec, wheelhouse=wheelhouse)
     if fmt == "cloud-init":
-        return cloud_init(lock_text, fwsetup_spec)
+        return cloud_init(lock_text, fwsetup_spec, wheelhouse)
     if fmt == "github-actions":
-        return github_actions(lock_text, fwsetup_spec)
-    raise ValueError(fmt)
+        return github_actions(lock_text, fwsetup_spec, wheelhouse)
+    from fwsetup.fleet import engines
+
+    return engines.render(fmt, lock_text, fwsetup_spec, wheelhouse)

@@ -76,6 +76,7 @@ class LockTarget:
     archs: list[str] = field(default_factory=list)
     ptx: list[str] = field(default_factory=list)
     min_driver: Optional[str] = None
+    gpu_names: list[str] = field(default_factory=list)  # as the driver names them (fleet exports select nodes by it)
 
     @property
     def needs(self) -> MachineNeeds:
@@ -178,6 +179,7 @@ def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[st
         archs=list(needs.archs),
         ptx=list(needs.ptx),
         min_driver=needs.min_driver,
+        gpu_names=[g.name or "?" for g in report.nvidia_gpus()] if cuda else [],
     )
 
 
@@ -233,7 +235,7 @@ def _target_table(t: LockTarget) -> dict[str, Any]:
 
 
 # Written only when non-empty, so a CPU target stays short (older locks lack them entirely).
-_OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx"})
+_OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx", "gpu_names"})
 
 
 def load(path: Path) -> tuple[str, list[LockTarget]]:
