@@ -61,7 +61,7 @@ def dockerfile(
 FROM {base_image}
 ENV FWSETUP_YES=1 FWSETUP_QUIET=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /opt/fwsetup-work
-{copy}ARG FWSETUP_WHEELHOUSE={shlex.quote(where)}
+{copy}ENV FWSETUP_WHEELHOUSE={shlex.quote(where)}
 RUN python3 -m venv /opt/fwsetup && {pip_line("/opt/fwsetup/bin/python", fwsetup_spec)}
 ENV PATH=/opt/fwsetup/bin:$PATH
 RUN printf '%s' {shlex.quote(escaped)} | python3 -c "import json,sys; open('fwsetup.lock','w').write(json.load(sys.stdin))"
