@@ -463,3 +463,78 @@ def test_slurm_script_runs_under_a_fake_sbatch_and_srun(tmp_path: Path) -> None:
         check=False,
     )  # fmt: skip
     assert bad.returncode == 4 and "fix:" in bad.stderr
+
+
+# ------------------------------------------------------------------ fleet report
+
+
+def test_fleet_report_one_table_with_unserved_machines_standing_out(tmp_path: Path) -> None:
+    from machines import write_all
+
+    paths = write_all(tmp_path / "reports")
+    chosen = [str(paths[n]) for n in ("rtx4090-580", "k80-470", "macos-m2", "no-avx-cpu")]
+    data = json_out(cli("fleet", "report", *chosen, "--frameworks", "jax,pytorch", "--json"))
+    rows = {r["machine"]: r for r in data["machines"]}
+    assert list(rows) == ["rtx4090-580", "k80-470", "macos-m2", "no-avx-cpu"]
+    assert rows["rtx4090-580"]["gpus"] == ["NVIDIA GeForce RTX 4090"]
+    assert rows["rtx4090-580"]["driver"] == "580.65.06" and rows["rtx4090-580"]["os"] == "ubuntu 22.04"
+    assert rows["rtx4090-580"]["frameworks"]["pytorch"]["variant"].startswith("cu")
+    assert rows["k80-470"]["frameworks"]["jax"]["code"] == "gpu-arch-unsupported"
+    assert rows["no-avx-cpu"]["problems"] and rows["no-avx-cpu"]["served"]
+    # A K80 only JAX is asked about: no build serves it.
+    only_jax = json_out(cli("fleet", "report", chosen[1], chosen[0], "--frameworks", "jax", "--json"))
+    assert only_jax["unserved"] == ["k80-470"]
+    assert only_jax["machines"][0]["unserved_because"] == "no framework gets a build here"
+    text = cli("fleet", "report", chosen[1], chosen[0], "--frameworks", "jax").stdout
+    lines = text.splitlines()
+    assert lines[0].split() == ["machine", "OS", "GPUs", "driver", "problems", "jax"]
+    assert lines[1].startswith("!!  k80-470") and not lines[2].startswith("!!")
+    assert "!! k80-470: no build serves it" in text
+
+
+def test_fleet_report_planning_matches_fwsetup_list(tmp_path: Path) -> None:
+    from machines import write_all
+
+    path = write_all(tmp_path / "r")["t4-470"]
+    listed = {r["name"]: r["this_machine"] for r in json_out(cli("list", "--system", str(path), "--json"))["frameworks"]}
+    row = json_out(cli("fleet", "report", str(path), "--json"))["machines"][0]
+    for fw, got in row["frameworks"].items():
+        assert got["ok"] == listed[fw]["ok"] and got.get("variant") == listed[fw].get("variant")
+
+
+def test_fleet_report_usage_errors(tmp_path: Path) -> None:
+    assert cli("fleet", "report").returncode == 2
+    assert cli("fleet", "summon", "x.json").returncode == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    out = cli("fleet", "report", str(bad))
+    assert out.returncode == 2 and "not valid JSON" in out.stderr and "Traceback" not in out.stderr
+
+
+# ------------------------------------------------------------------ install --lock, again
+
+
+def test_install_lock_again_is_unchanged_until_the_environment_differs(tmp_path: Path) -> None:
+    env = tiny_env(tmp_path / "home")
+    lock = tmp_path / "tiny.lock"
+    assert cli("lock", "tiny", "--cpu", "-o", str(lock), "--json", env=env).returncode == 0
+    target = tmp_path / "env"
+    first = json_out(cli("install", "--lock", str(lock), "--env", str(target), "--json", env=env))
+    assert "unchanged" not in first
+    again = json_out(cli("install", "--lock", str(lock), "--env", str(target), "--json", env=env))
+    assert again["unchanged"] is True and again["generation"] == first["generation"]
+    assert again["smoke"]["ok"] and again["packages"]["six"] == "1.16.0"
+    # Someone changed the environment: six is gone. The next run installs a new generation.
+    site = next(Path(first["generation"]).glob("lib/python*/site-packages"))
+    for d in site.glob("six-*.dist-info"):
+        shutil.rmtree(d)
+    third = json_out(cli("install", "--lock", str(lock), "--env", str(target), "--json", env=env))
+    assert "unchanged" not in third and third["generation"] != first["generation"]
+    # A lock for other requirements does not match either.
+    other = tmp_path / "other.lock"
+    other.write_text(lock.read_text().replace('version = "1.16.0"', 'version = "1.16.0-other"'))
+    from fwsetup.fleet import current
+    from fwsetup.fleet.fromlock import plan_from_lock
+
+    plan, _, locked = plan_from_lock(other, None)
+    assert current.matching_generation(target, plan, locked) is None

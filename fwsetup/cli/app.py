@@ -493,6 +493,35 @@ def export(lock: Path, fmt: str, wheelhouse: str, fwsetup_spec: str, output: Opt
 
 
 @command(
+    "fleet",
+    "Fleet views: `fleet report REPORT.json…` is one table from `doctor --json` reports of many machines.",
+    Argument("action", "report"),
+    Argument("reports", "`doctor --json` reports, one per machine (named by file name).", many=True),
+    Option(
+        ("--frameworks",),
+        "frameworks",
+        "Comma-separated frameworks to show.",
+        kind="text",
+        default="pytorch,tensorflow,jax",
+    ),
+    JSON,
+)
+def fleet(action: str, reports: list[str], frameworks: str, json_output: bool) -> None:
+    from pathlib import Path
+
+    from fwsetup.cli import render
+    from fwsetup.fleet import report
+
+    if action != "report":
+        raise UsageError(f"no fleet action {action!r}", "use `fwsetup fleet report REPORT.json…`")
+    table = report.build([Path(p) for p in reports], tuple(f.strip() for f in frameworks.split(",") if f.strip()))
+    if json_output:
+        render.dump_json(table)
+    else:
+        sys.stdout.write(report.text(table, render.use_color(sys.stdout)))
+
+
+@command(
     "smoke",
     "Prove an environment works: a real computation checked against known answers.",
     Argument("framework", "The framework whose environment to test."),
