@@ -73,33 +73,33 @@ def abis(target: LockTarget) -> list[str]:
     return found
 
 
+def pip_download(target: LockTarget, dest: Path) -> list[str]:
+    """`pip download` of binary files for the target's Python and platform into `dest`."""
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--only-binary=:all:",
+        "--python-version",
+        target.python,
+        "--implementation",
+        "cp",
+        *[a for abi in abis(target) for a in ("--abi", abi)],
+        *[a for tag in platform_tags(target) for a in ("--platform", tag)],
+        "-d",
+        str(dest),
+    ]
+
+
 def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) -> list[str]:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fwsetup-bundle-") as tmp:
         reqs = Path(tmp) / "requirements.txt"
         reqs.write_text("\n".join(target.requirements) + "\n", encoding="utf-8")
         translated = for_pip(sources.of(target, Path(tmp), requirements_file=reqs))
-        args = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--require-hashes",
-            "--only-binary=:all:",
-            "--python-version",
-            target.python,
-            "--implementation",
-            "cp",
-            *[a for abi in abis(target) for a in ("--abi", abi)],
-            "-d",
-            str(dest),
-            "-r",
-            str(reqs),
-            *[a for tag in platform_tags(target) for a in ("--platform", tag)],
-            *translated.args,
-        ]
+        args = [*pip_download(target, dest), "--no-deps", "--require-hashes", "-r", str(reqs), *translated.args]
         before = {p.name for p in dest.iterdir()}
         result = runner.step(
             args,
@@ -233,24 +233,7 @@ def _download_requirements(target: LockTarget, requirements: list[str], dest: Pa
     before = {p.name for p in dest.iterdir()}
     translated = for_pip(sources.Sources())
     result = runner.step(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--only-binary=:all:",
-            "--python-version",
-            target.python,
-            "--implementation",
-            "cp",
-            *[a for abi in abis(target) for a in ("--abi", abi)],
-            *[a for tag in platform_tags(target) for a in ("--platform", tag)],
-            "-d",
-            str(dest),
-            *translated.args,
-            *requirements,
-        ],
+        [*pip_download(target, dest), *translated.args, *requirements],
         what=what,
         timeout=timeout,
         env=runner.installer_env(translated.env),
