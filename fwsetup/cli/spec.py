@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # typing, dataclasses and pathlib cost `--help` more than the
 
 TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
-METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH", "locations": "PATH|URL"}
+METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH", "locations": "PATH"}
 # Repeatable options: `paths`, and `locations` (a path or an http(s) URL, kept as text).
 LISTS = ("paths", "locations")
 
