@@ -211,6 +211,13 @@ def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_p
                 "UV_CACHE_DIR": str(tmp_path / "empty-uv-cache"),
             },
         }
+    # A third host whose fwsetup knows no such framework (no test recipes): it must fail with
+    # fwsetup's own message, fix and exit code, and leave the other two alone.
+    hosts["gamma"] = dict(
+        hosts["alpha"],
+        fwsetup_prefix=str(tmp_path / "gamma"),
+        fwsetup_environment={k: v for k, v in hosts["alpha"]["fwsetup_environment"].items() if k != "FWSETUP_RECIPES_DIR"},
+    )
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(
         json.dumps(
@@ -235,12 +242,15 @@ def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_p
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     first, second = (results / "first.out").read_text(), (results / "second.out").read_text()
-    assert (results / "first.rc").read_text() == "0", first[-6000:]
-    assert (results / "second.rc").read_text() == "0", second[-6000:]
+    assert (results / "first.rc").read_text() == "2", first[-6000:]  # ansible: a host failed
+    assert (results / "second.rc").read_text() == "2", second[-6000:]
     one, two = _recap(first), _recap(second)
-    assert set(one) == set(two) == {"alpha", "beta"}, first[-3000:]
-    assert all(r["failed"] == 0 and r["changed"] >= 3 for r in one.values()), one
-    assert all(r["failed"] == 0 and r["changed"] == 0 for r in two.values()), second[-6000:]
+    assert set(one) == set(two) == {"alpha", "beta", "gamma"}, first[-3000:]
+    assert all(one[h]["failed"] == 0 and one[h]["changed"] >= 3 for h in ("alpha", "beta")), one
+    assert all(two[h]["failed"] == 0 and two[h]["changed"] == 0 for h in ("alpha", "beta")), second[-6000:]
+    assert one["gamma"]["failed"] == 1 and two["gamma"]["failed"] == 1
+    failure = re.search(r"fatal: \[gamma\]: FAILED! => .*", first)
+    assert failure and "fwsetup install exited 2: " in failure.group() and "fix: " in failure.group(), first[-6000:]
     assert second.count("tiny 1.16.0 on cpu: unchanged") == 2, second[-6000:]
     for host in ("alpha", "beta"):  # each host's own environment computes
         smoked = fwsetup(
