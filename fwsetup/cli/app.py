@@ -424,11 +424,11 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
         files[t.name] = bundling.download(t, output, timeout=timeout)
     if not json_output:
         sys.stderr.write("adding fwsetup itself and its dependencies\n")
-    files["fwsetup"] = bundling.add_fwsetup(chosen, output, timeout=timeout)
+    itself = bundling.add_fwsetup(chosen, output, timeout=timeout)
     if json_output:
-        render.dump_json({"wheelhouse": str(output), "downloaded": files})
+        render.dump_json({"wheelhouse": str(output), "downloaded": files, "fwsetup": itself})
     else:
-        total = sum(len(v) for v in files.values())
+        total = sum(len(v) for v in files.values()) + len(itself)
         sys.stdout.write(
             f"{total} files in {output}; install with: fwsetup install --lock {lock} --wheelhouse {output} --offline\n"
         )

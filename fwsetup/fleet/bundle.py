@@ -3,6 +3,7 @@ from with no network (`install --lock … --wheelhouse DIR --offline`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 from pathlib import Path
@@ -125,7 +126,8 @@ def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) ->
 # can be assumed to reach, so the bundle carries the running fwsetup as a wheel, with its runtime
 # dependencies (uv included) for each target's platform and Python.
 
-WHEEL_DATE = (1980, 1, 1, 0, 0, 0)  # fixed: the same install always makes the same wheel bytes
+WHEEL_DATE = (1980, 1, 1, 0, 0, 0)
+FWSETUP_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")  # requires-python >= 3.9  # fixed: the same install always makes the same wheel bytes
 
 
 def self_wheel(dest: Path) -> str:
@@ -218,13 +220,18 @@ def runtime_requirements(target: LockTarget) -> list[str]:
 def add_fwsetup(targets: list[LockTarget], dest: Path, timeout: float = BUNDLE_TIMEOUT) -> list[str]:
     """fwsetup's wheel and, for each distinct platform and Python, its runtime dependencies."""
     added = {self_wheel(dest)}
-    seen: set[tuple[str, str, Optional[str], Optional[str]]] = set()
+    seen: set[tuple[str, Optional[str], Optional[str]]] = set()
     for t in targets:
-        key = (t.platform, t.python, t.glibc, t.musl)
+        key = (t.platform, t.glibc, t.musl)
         if key in seen:
             continue
         seen.add(key)
-        added.update(_download_requirements(t, runtime_requirements(t), dest, timeout))
+        # fwsetup's own venv is made by the host's python3, which need not be the target's
+        # Python: its dependencies for every CPython fwsetup supports (tomli below 3.11 only,
+        # and built per CPython version).
+        for minor in sorted({t.python, *FWSETUP_PYTHONS}, key=lambda v: tuple(map(int, v.split(".")))):
+            for_minor = dataclasses.replace(t, python=minor)
+            added.update(_download_requirements(for_minor, runtime_requirements(for_minor), dest, timeout))
     return sorted(added)
 
 
