@@ -20,6 +20,7 @@ import pytest
 import yaml
 from helpers import TINY_RECIPES, cli, fwsetup, json_out, tiny_env
 
+from fwsetup.errors import UsageError
 from fwsetup.fleet import ansible, bundle, kubernetes, lockfile, slurm
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.install import sources
@@ -370,6 +371,14 @@ def test_kubernetes_keeps_hostile_target_names_as_data() -> None:
     assert re.fullmatch(r"fwsetup-[a-z0-9-]+", job.metadata.name)
 
 
+def test_kubernetes_refuses_a_python_that_is_not_a_version() -> None:
+    with pytest.raises(UsageError, match=r"not X\.Y") as caught:
+        kubernetes.job(_target(python="3.11-slim@sha256:evil"), "https://h/", "cm")
+    assert getattr(caught.value, "exit_code", None) == 2
+    odd = kubernetes.job(_target(platform="linux-weird arch!"), "https://h/", "cm")
+    assert odd["spec"]["template"]["spec"]["nodeSelector"]["kubernetes.io/arch"] == "weird-arch"
+
+
 def test_kubernetes_export_needs_a_url(tmp_path: Path) -> None:
     lock = tmp_path / "fwsetup.lock"
     lock.write_text(lockfile.dumps("pytorch", [_target()]))
@@ -475,6 +484,15 @@ def test_slurm_script_runs_under_a_fake_sbatch_and_srun(tmp_path: Path) -> None:
         check=False,
     )  # fmt: skip
     assert bad.returncode == 4 and "fix:" in bad.stderr
+
+
+@pytest.mark.e2e
+def test_the_bundle_carries_fwsetup_for_another_platform(tmp_path: Path) -> None:
+    mac = _target("mac", platform="macos-arm64", glibc=None, accelerator="cpu", gpus=[], gpu_names=[])
+    files = bundle.add_fwsetup([mac], tmp_path)
+    assert any(f.startswith("uv-") and "macosx" in f and "arm64" in f for f in files), files
+    assert any(f.startswith("psutil-") and "macosx" in f for f in files), files
+    assert not any("manylinux" in f for f in files)
 
 
 # ------------------------------------------------------------------ fleet report

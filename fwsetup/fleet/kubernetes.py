@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fwsetup.errors import UsageError
 from fwsetup.fleet.document import yaml_text
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.fleet.steps import PROVISION, SMOKE, SPEC, dns_label
@@ -32,11 +33,15 @@ def gpu_product_label(name: str) -> str:
 
 def job(t: LockTarget, wheelhouse: str, configmap: str, spec: str = SPEC) -> dict[str, Any]:
     """The Job for one target (a plain dict in the Kubernetes API's shape)."""
+    if not re.fullmatch(r"[0-9]+\.[0-9]+", t.python):  # it names the image: never anything but X.Y
+        raise UsageError(
+            f"lock target {t.name!r} has Python {t.python!r}, not X.Y", "regenerate the lock with `fwsetup lock`"
+        )
     gpu = t.accelerator == "cuda"
     count = max(len(t.gpu_names), len(t.gpus), 1) if gpu else 0
     products = sorted({p for p in (gpu_product_label(n) for n in t.gpu_names) if p})
     arch = t.platform.split("-", 1)[1] if "-" in t.platform else t.platform
-    node_selector = {ARCH_LABEL: ARCHES.get(arch, arch)}
+    node_selector = {ARCH_LABEL: ARCHES.get(arch) or gpu_product_label(arch)}
     affinity: dict[str, Any] = {}
     if len(products) == 1:
         node_selector[GPU_PRODUCT] = products[0]
