@@ -263,6 +263,9 @@ def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_p
         assert smoked.returncode == 0 and json_out(smoked)["ok"], smoked.stdout + smoked.stderr
         report = json.loads((tmp_path / "reports" / f"{host}.json").read_text())
         assert report["os"]["system"] == "Linux"
+    # The reports the run collected make the fleet's table.
+    table = json_out(fwsetup("fleet", "report", *sorted(str(p) for p in (tmp_path / "reports").glob("*.json")), "--json"))
+    assert [r["machine"] for r in table["machines"]] == ["alpha", "beta", "gamma"]
     seconds = {r: float((results / f"{r}.seconds").read_text()) for r in ("first", "second")}
     size = sum(f.stat().st_size for f in wh.iterdir())
     print(
