@@ -79,6 +79,56 @@ def test_install_keeps_a_wheelhouse_url_as_a_url(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ the bundle carries fwsetup
 
 
+def test_a_bundle_is_served_by_a_static_server_without_directory_listings(tmp_path: Path) -> None:
+    """nginx without autoindex, an object store's website: only files. The bundle's index.html
+    is what pip and uv read as `--find-links URL`."""
+    import functools
+    import http.server
+    import threading
+
+    wh = tmp_path / "wh"
+    name = bundle.self_wheel(wh)
+    bundle.write_index(wh)
+
+    class FilesOnly(http.server.SimpleHTTPRequestHandler):
+        def list_directory(self, path: Any) -> None:  # type: ignore[override]
+            self.send_error(404, "no listings here")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(FilesOnly, directory=str(wh)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        quiet = dict(os.environ, PIP_CONFIG_FILE=os.devnull, UV_CACHE_DIR=str(tmp_path / "uv-cache"))
+        pip = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-index", "--no-deps", "--find-links", url,
+             "-d", str(tmp_path / "got"), "fwsetup"],
+            capture_output=True, text=True, timeout=300, env=quiet, check=False,
+        )  # fmt: skip
+        assert pip.returncode == 0, pip.stderr
+        assert (tmp_path / "got" / name).read_bytes() == (wh / name).read_bytes()
+        uv = subprocess.run(
+            [str(BIN / "uv"), "pip", "install", "--no-index", "--no-deps", "--find-links", url,
+             "--target", str(tmp_path / "uv-target"), "fwsetup"],
+            capture_output=True, text=True, timeout=300, env=quiet, check=False,
+        )  # fmt: skip
+        assert uv.returncode == 0, uv.stderr
+        assert (tmp_path / "uv-target" / "fwsetup" / "cli" / "app.py").is_file()
+        (wh / bundle.INDEX).unlink()  # without the page, such a server offers nothing
+        again = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-index", "--no-deps", "--find-links", url,
+             "-d", str(tmp_path / "got2"), "fwsetup"],
+            capture_output=True, text=True, timeout=300, env=quiet, check=False,
+        )  # fmt: skip
+        assert again.returncode != 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_fwsetup_wheel_is_rebuilt_from_the_running_install(tmp_path: Path) -> None:
     name = bundle.self_wheel(tmp_path)
     again = bundle.self_wheel(tmp_path / "again")

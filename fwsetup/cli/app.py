@@ -425,6 +425,7 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
     if not json_output:
         sys.stderr.write("adding fwsetup itself and its dependencies\n")
     itself = bundling.add_fwsetup(chosen, output, timeout=timeout)
+    bundling.write_index(output)  # served by any static server, listings or not
     if json_output:
         render.dump_json({"wheelhouse": str(output), "downloaded": files, "fwsetup": itself})
     else:

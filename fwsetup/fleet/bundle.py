@@ -248,3 +248,29 @@ def _download_requirements(target: LockTarget, requirements: list[str], dest: Pa
     )
     runner.require_ok(result, what=what, fix="check that the package index pip is configured for can be reached")
     return sorted({p.name for p in dest.iterdir()} - before)
+
+
+INDEX = "index.html"
+
+
+def write_index(dest: Path) -> Path:
+    """A flat page of links to every file (with its sha256), so any static server — one without
+    directory listings too: nginx without autoindex, an object store's website — serves the
+    bundle as `--wheelhouse URL` (pip's and uv's find-links read such a page)."""
+    import hashlib
+    import html
+    from urllib.parse import quote
+
+    links = []
+    for path in sorted(dest.iterdir()):
+        if path.is_file() and path.name != INDEX and path.suffix in (".whl", ".gz", ".zip"):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            links.append(f'<a href="{quote(path.name)}#sha256={digest}">{html.escape(path.name)}</a><br>')
+    page = dest / INDEX
+    page.write_text(
+        "<!DOCTYPE html>\n<html><head><title>fwsetup bundle</title></head><body>\n"
+        + "\n".join(links)
+        + "\n</body></html>\n",
+        encoding="utf-8",
+    )
+    return page
