@@ -132,9 +132,10 @@ def _execute_export(fmt: str, text: str, root: Path) -> None:
         doc = yaml.safe_load(text)
         (work / "fwsetup.lock").write_text(doc["write_files"][0]["content"], encoding="utf-8")
         for argv in doc["runcmd"]:
-            if argv[:2] == ["sh", "-c"]:
-                cmd = argv[2].replace("/opt/fwsetup-work", str(work)).replace("/opt/fwsetup/bin", str(prefix / "bin"))
-                scripts.append(["sh", "-c", cmd])
+            if "-c" in argv and argv[argv.index("-c") - 1] == "sh":  # [env VAR=…] sh -c CMD
+                i = argv.index("-c")
+                cmd = argv[i + 1].replace("/opt/fwsetup-work", str(work)).replace("/opt/fwsetup/bin", str(prefix / "bin"))
+                scripts.append([*argv[:i + 1], cmd])
     else:
         doc = yaml.safe_load(text)
         for step in doc["jobs"]["provision"]["steps"]:
@@ -145,8 +146,14 @@ def _execute_export(fmt: str, text: str, root: Path) -> None:
         assert done.returncode == 0, (argv, done.stderr)
 
 
+# The formats that embed the lock in a script; the fleet engines' formats carry it beside them
+# (ansible, slurm) or as serialized data (kubernetes): test_hostile_lock_in_engine_formats.
+EMBEDDING = [f for f in export.FORMATS if f not in ("ansible", "kubernetes", "slurm")]
+BUNDLE_URL = "https://bundle.example/wheelhouse"
+
+
 @needs_offline
-@pytest.mark.parametrize("fmt", list(export.FORMATS))
+@pytest.mark.parametrize("fmt", EMBEDDING)
 @pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
 def test_hostile_lock_exports_run_offline_and_execute_nothing(fmt: str, payload: str, tmp_path: Path) -> None:
     canary = tmp_path / "PWNED"
@@ -165,7 +172,7 @@ def test_hostile_lock_exports_run_offline_and_execute_nothing(fmt: str, payload:
 
 
 @needs_offline
-@pytest.mark.parametrize("fmt", list(export.FORMATS))
+@pytest.mark.parametrize("fmt", EMBEDDING)
 def test_hand_written_lock_with_the_old_terminator_and_an_indented_first_line(fmt: str, tmp_path: Path) -> None:
     canary = tmp_path / "PWNED"
     good = lockfile.dumps("tiny", [_target()])
@@ -200,7 +207,9 @@ def test_hand_written_lock_with_the_old_terminator_and_an_indented_first_line(fm
 def test_hostile_fwsetup_spec_is_refused(spec: str, tmp_path: Path) -> None:
     lock = _write_lock(tmp_path / "l.lock", _target())
     for fmt in export.FORMATS:
-        out = cli("export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec, "--json")
+        out = cli(
+            "export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec, "--wheelhouse", BUNDLE_URL, "--json"
+        )
         assert out.returncode == 2 and one_json(out)["error"]["code"] == "usage", out.stdout
         assert "--fwsetup-spec" in one_json(out)["error"]["message"]
 
@@ -213,11 +222,12 @@ def test_good_fwsetup_specs_are_quoted_by_each_format(spec: str, tmp_path: Path)
 
     lock = _write_lock(tmp_path / "l.lock", _target())
     for fmt in export.FORMATS:
-        out = cli("export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec)
+        out = cli("export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec, "--wheelhouse", BUNDLE_URL)
         assert out.returncode == 0, out.stderr
         if fmt == "shell":
             line = next(ln for ln in out.stdout.splitlines() if "pip install" in ln)
-            assert shlex.split(line)[-1] == spec
+            words = shlex.split(line)
+            assert words[words.index("||") - 1] == spec
         if fmt == "cloud-init":
             assert yaml.safe_load(out.stdout)["runcmd"][1][-1] == spec
 
@@ -674,3 +684,29 @@ def test_doctor_strips_escapes_from_a_hostile_nvidia_smi(tmp_path: Path) -> None
     assert "\x1b" not in out.stdout + out.stderr and "\x07" not in out.stdout and "\u202e" not in out.stdout
     raw = fwsetup("doctor", "--json", env=env, timeout=120)
     assert "\x1b" not in raw.stdout and one_json(raw)["gpus"][0]["name"].startswith("NVIDIA H100\x1b]0;pwned")
+
+
+@pytest.mark.parametrize("fmt", ["ansible", "kubernetes", "slurm"])
+@pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
+def test_hostile_lock_in_engine_formats_stays_data(fmt: str, payload: str, tmp_path: Path) -> None:
+    """The engines' formats parse as what they are, and the lock reaches them only as data."""
+    evil = payload.replace("CANARY", str(tmp_path / "PWNED"))
+    target = _target(name=evil, driver=evil, gpus=[evil], env={"NOTE": evil}, variant="cpu")
+    lock = _write_lock(tmp_path / "hostile.lock", target)
+    out = cli("export", "--lock", str(lock), "--format", fmt, "--wheelhouse", BUNDLE_URL)
+    assert out.returncode == 0, out.stderr
+    if fmt == "slurm":
+        script = tmp_path / "job.sbatch"
+        script.write_text(out.stdout, encoding="utf-8")
+        assert subprocess.run(["bash", "-n", str(script)], capture_output=True, timeout=30, check=False).returncode == 0
+        assert not any(ln.startswith("#SBATCH") and "PWNED" in ln for ln in out.stdout.splitlines())
+    else:
+        docs = list(yaml.safe_load_all(out.stdout))
+        assert docs and all(d is not None for d in docs)
+        if fmt == "ansible":  # Jinja templating: no lock value may be inside the playbook at all
+            assert "PWNED" not in out.stdout
+        else:  # Kubernetes evaluates nothing: the lock is a ConfigMap's data, byte for byte
+            items = [i for d in docs for i in (d.get("items") or [d])]
+            maps = [i for i in items if i.get("kind") == "ConfigMap"]
+            assert lock.read_text(encoding="utf-8") in [v for m in maps for v in m["data"].values()]
+    assert not (tmp_path / "PWNED").exists()

@@ -176,7 +176,7 @@ def test_exports_validate(fleet: dict[str, Path]) -> None:
 
 
 def test_bad_export_format(fleet: dict[str, Path]) -> None:
-    out = fwsetup("export", "--lock", str(fleet["lock"]), "--format", "ansible")
+    out = fwsetup("export", "--lock", str(fleet["lock"]), "--format", "puppet")
     assert out.returncode == 2 and "--format" in out.stderr
 
 
@@ -189,8 +189,8 @@ def test_shell_export_runs_for_real(fleet: dict[str, Path], tmp_path: Path) -> N
         str(fleet["lock"]),
         "--format",
         "shell",
-        "--fwsetup-spec",
-        str(REPO),
+        "--wheelhouse",
+        str(fleet["wheelhouse"]),  # fwsetup itself comes from the bundle too
         "-o",
         str(script),
     )

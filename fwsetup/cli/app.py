@@ -271,6 +271,25 @@ def install(
         log_file=log_file,
     )
     from fwsetup.install.execute import target_path
+
+    if lock is not None:  # an environment already holding this lock target: prove it, change nothing
+        from fwsetup.fleet import current
+
+        env_dir = target_path(outcome, options)
+        same = current.matching_generation(env_dir, outcome, locked)
+        if same is not None:
+            kept = current.reprove(
+                env_dir,
+                same,
+                gpu=options.gpu_smoke,
+                timeout=timeout,
+                display_name=recipes.find(recipe_name).display_name,
+            )
+            if json_output:
+                render.dump_json(kept)
+            else:
+                sys.stdout.write(f"{env_dir} already holds {lock}: unchanged, smoke test passed\n")
+            return
     from fwsetup.install.guards import preflight
 
     preflight(outcome, target_path(outcome, options), log_file)  # nothing is created when it refuses
@@ -429,10 +448,14 @@ def bundle(
         if not json_output:
             sys.stderr.write(render.terminal(f"downloading {t.describe()}\n"))
         files[t.name] = bundling.download(t, output, timeout=timeout)
+    if not json_output:
+        sys.stderr.write("adding fwsetup itself and its dependencies\n")
+    itself = bundling.add_fwsetup(chosen, output, timeout=timeout)
+    bundling.write_index(output)  # served by any static server, listings or not
     if json_output:
-        render.dump_json({"wheelhouse": str(output), "downloaded": files})
+        render.dump_json({"wheelhouse": str(output), "downloaded": files, "fwsetup": itself})
     else:
-        total = sum(len(v) for v in files.values())
+        total = sum(len(v) for v in files.values()) + len(itself)
         sys.stdout.write(
             render.terminal(
                 f"{total} files in {output}; install with: fwsetup install --lock {lock} --wheelhouse {output} --offline\n"
@@ -442,31 +465,64 @@ def bundle(
 
 @command(
     "export",
-    "A provisioning script that installs fwsetup, reproduces the lock and smoke-tests it.",
+    "A provisioning script or fleet-engine job that installs fwsetup and the lock from the bundle and smoke-tests it.",
     Option(("--lock",), "lock", "The lock to reproduce.", kind="path", default="fwsetup.lock"),
     Option(
-        ("--format",), "fmt", "shell, dockerfile, cloud-init or github-actions.", kind="text", default="shell"
+        ("--format",),
+        "fmt",
+        "shell, dockerfile, cloud-init, github-actions, ansible, kubernetes or slurm.",
+        kind="text",
+        default="shell",
     ),
     Option(
-        ("--fwsetup-spec",), "fwsetup_spec", "What `pip install` gets fwsetup from.", kind="text", default="fwsetup"
+        ("--wheelhouse",),
+        "wheelhouse",
+        "The bundle (`fwsetup bundle`) the machines install from: a path or an http(s) URL.",
+        kind="text",
+        default="wheelhouse",
     ),
-    Option(("--output", "-o"), "output", "Write here instead of stdout.", kind="path"),
+    Option(
+        ("--fwsetup-spec",),
+        "fwsetup_spec",
+        "The requirement pip installs fwsetup by, from the bundle only.",
+        kind="text",
+        default=f"fwsetup=={__version__}",
+    ),
+    Option(
+        ("--output", "-o"),
+        "output",
+        "Write here instead of stdout (ansible: the lock is copied beside it; slurm: a directory).",
+        kind="path",
+    ),
     JSON,
 )
-def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path], json_output: bool) -> None:
+def export(
+    lock: Path, fmt: str, wheelhouse: str, fwsetup_spec: str, output: Optional[Path], json_output: bool
+) -> None:
     from fwsetup.cli import render
+    from fwsetup.fleet import engines, lockfile
     from fwsetup.fleet import export as exporting
-    from fwsetup.fleet import lockfile
 
     if fmt not in exporting.FORMATS:
         raise UsageError(
             f"--format {fmt!r} is not one of {', '.join(exporting.FORMATS)}", "pick one of those"
         )
     exporting.check_spec(fwsetup_spec)
+    if fmt == "kubernetes" and not wheelhouse.startswith(("http://", "https://")):
+        raise UsageError(
+            "--format kubernetes needs the bundle's URL: pods fetch it", "pass --wheelhouse http(s)://…"
+        )
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
         lockfile.check_form(t)  # the recipe checks are made where it is installed
-    text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec)
+    if output is not None and fmt in engines.ENGINES:
+        written = [str(path) for path in engines.write(fmt, lock, output, fwsetup_spec, wheelhouse)]
+        if json_output:
+            render.dump_json({"format": fmt, "output": written})
+        else:
+            sys.stderr.write("".join(f"wrote {path}\n" for path in written))
+        return
+    text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec, wheelhouse)
     if output is None:
         if json_output:
             render.dump_json({"format": fmt, "script": text})
@@ -488,6 +544,35 @@ def write_output(path: Path, text: str, what: str, mode: Optional[int] = None) -
         raise UsageError(
             f"cannot write {what} to {path}: {exc.strerror or exc}", "pass a writable file path with -o"
         ) from None
+
+
+@command(
+    "fleet",
+    "Fleet views: `fleet report REPORT.json…` is one table from `doctor --json` reports of many machines.",
+    Argument("action", "report"),
+    Argument("reports", "`doctor --json` reports, one per machine (named by file name).", many=True),
+    Option(
+        ("--frameworks",),
+        "frameworks",
+        "Comma-separated frameworks to show.",
+        kind="text",
+        default="pytorch,tensorflow,jax",
+    ),
+    JSON,
+)
+def fleet(action: str, reports: list[str], frameworks: str, json_output: bool) -> None:
+    from pathlib import Path
+
+    from fwsetup.cli import render
+    from fwsetup.fleet import report
+
+    if action != "report":
+        raise UsageError(f"no fleet action {action!r}", "use `fwsetup fleet report REPORT.json…`")
+    table = report.build([Path(p) for p in reports], tuple(f.strip() for f in frameworks.split(",") if f.strip()))
+    if json_output:
+        render.dump_json(table)
+    else:
+        sys.stdout.write(report.text(table, render.use_color(sys.stdout)))
 
 
 @command(

@@ -113,14 +113,14 @@ class Option:
 
 
 class Argument:
-    """A positional value, passed as a string."""
+    """A positional value, passed as a string; `many` (the last one): every value left, a list."""
 
-    def __init__(self, dest: str, help: str, required: bool = True):
-        self.dest, self.help, self.required = dest, help, required
+    def __init__(self, dest: str, help: str, required: bool = True, many: bool = False):
+        self.dest, self.help, self.required, self.many = dest, help, required, many
 
     @property
     def metavar(self) -> str:
-        name = self.dest.upper()
+        name = self.dest.upper() + ("..." if self.many else "")
         return name if self.required else f"[{name}]"
 
 
@@ -223,10 +223,14 @@ def split_list(raw: str, kind: str) -> list[str]:
 
 def _bind_arguments(command: Command, positional: list[str], values: dict[str, Any]) -> None:
     arguments = command.arguments()
-    if len(positional) > len(arguments):
+    if len(positional) > len(arguments) and not (arguments and arguments[-1].many):
         raise ParseError(f"Got unexpected extra argument ({positional[len(arguments)]})", command)
     for i, argument in enumerate(arguments):
-        if i < len(positional):
+        if argument.many:
+            values[argument.dest] = positional[i:]
+            if argument.required and not values[argument.dest]:
+                raise ParseError(f"Missing argument '{argument.metavar}'.", command)
+        elif i < len(positional):
             values[argument.dest] = positional[i]
         elif argument.required:
             raise ParseError(f"Missing argument '{argument.metavar}'.", command)

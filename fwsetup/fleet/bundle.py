@@ -6,8 +6,9 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import Optional
 
-from fwsetup import runner
+from fwsetup import records, runner
 from fwsetup.errors import FwsetupError
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.install import sources
@@ -72,33 +73,33 @@ def abis(target: LockTarget) -> list[str]:
     return found
 
 
+def pip_download(target: LockTarget, dest: Path) -> list[str]:
+    """`pip download` of binary files for the target's Python and platform into `dest`."""
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--quiet",
+        "--only-binary=:all:",
+        "--python-version",
+        target.python,
+        "--implementation",
+        "cp",
+        *[a for abi in abis(target) for a in ("--abi", abi)],
+        *[a for tag in platform_tags(target) for a in ("--platform", tag)],
+        "-d",
+        str(dest),
+    ]
+
+
 def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) -> list[str]:
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fwsetup-bundle-") as tmp:
         reqs = Path(tmp) / "requirements.txt"
         reqs.write_text("\n".join(target.requirements) + "\n", encoding="utf-8")
         translated = for_pip(sources.of(target, Path(tmp), requirements_file=reqs))
-        args = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--require-hashes",
-            "--only-binary=:all:",
-            "--python-version",
-            target.python,
-            "--implementation",
-            "cp",
-            *[a for abi in abis(target) for a in ("--abi", abi)],
-            "-d",
-            str(dest),
-            "-r",
-            str(reqs),
-            *[a for tag in platform_tags(target) for a in ("--platform", tag)],
-            *translated.args,
-        ]
+        args = [*pip_download(target, dest), "--no-deps", "--require-hashes", "-r", str(reqs), *translated.args]
         before = {p.name for p in dest.iterdir()}
         result = runner.step(
             args,
@@ -117,3 +118,158 @@ def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) ->
             fix="check the package sources; the lock's hashes must match what the index serves",
         )
     return sorted({p.name for p in dest.iterdir()} - before)
+
+
+# --- fwsetup itself ------------------------------------------------------------------------
+# A fresh machine installs fwsetup from the bundle too: fwsetup is published on no index a fleet
+# can be assumed to reach, so the bundle carries the running fwsetup as a wheel, with its runtime
+# dependencies (uv included) for each target's platform and Python.
+
+WHEEL_DATE = (1980, 1, 1, 0, 0, 0)
+FWSETUP_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")  # requires-python >= 3.9  # fixed: the same install always makes the same wheel bytes
+
+
+def self_wheel(dest: Path) -> str:
+    """Write fwsetup's own wheel, rebuilt from the running install (package files, its recipes,
+    its installed metadata), into `dest`; return its file name. No build backend, no network."""
+    import importlib.metadata
+
+    import fwsetup
+
+    try:
+        dist = importlib.metadata.distribution("fwsetup")
+    except importlib.metadata.PackageNotFoundError:
+        raise FwsetupError(
+            "fwsetup runs from a source tree with no installed metadata, so it cannot bundle itself",
+            "install it first: `pip install .` (or `pip install -e .`) in the checkout",
+        ) from None
+    version = fwsetup.__version__
+    package = Path(fwsetup.__file__).parent
+    entries: dict[str, bytes] = {}
+    for path in sorted(package.rglob("*")):
+        rel = path.relative_to(package)
+        if path.is_file() and "__pycache__" not in rel.parts and path.suffix != ".pyc":
+            entries[f"fwsetup/{rel.as_posix()}"] = path.read_bytes()
+    if not (package / "_recipes").is_dir():  # a checkout: recipes sit beside the package
+        recipes = package.parent / "recipes"
+        for path in sorted(recipes.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                entries[f"fwsetup/_recipes/{path.relative_to(recipes).as_posix()}"] = path.read_bytes()
+    info = f"fwsetup-{version}.dist-info"
+    entries[f"{info}/METADATA"] = (dist.read_text("METADATA") or "").encode("utf-8")
+    entries[f"{info}/entry_points.txt"] = (dist.read_text("entry_points.txt") or "").encode("utf-8")
+    entries[f"{info}/WHEEL"] = (
+        b"Wheel-Version: 1.0\nGenerator: fwsetup bundle\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    name = f"fwsetup-{version}-py3-none-any.whl"
+    dest.mkdir(parents=True, exist_ok=True)
+    _write_wheel(dest / name, entries, f"{info}/RECORD")
+    return name
+
+
+def _write_wheel(path: Path, entries: dict[str, bytes], record_name: str) -> None:
+    import base64
+    import hashlib
+    import zipfile
+
+    record = []
+    for arc, data in entries.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{arc},sha256={digest},{len(data)}")
+    record.append(f"{record_name},,")
+    entries = {**entries, record_name: ("\n".join(record) + "\n").encode("utf-8")}
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for arc, data in entries.items():
+            info = zipfile.ZipInfo(arc, WHEEL_DATE)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+    tmp.replace(path)
+
+
+def runtime_requirements(target: LockTarget) -> list[str]:
+    """fwsetup's own dependencies that apply on the target's platform and Python (markers
+    judged for the target, not for the machine making the bundle; extras left out)."""
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+    system, arch = target.platform.split("-", 1)
+    environment = {
+        "python_version": target.python,
+        "python_full_version": f"{target.python}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": {"linux": "linux", "macos": "darwin", "windows": "win32"}.get(system, system),
+        "platform_system": {"linux": "Linux", "macos": "Darwin", "windows": "Windows"}.get(system, system),
+        "os_name": "nt" if system == "windows" else "posix",
+        "platform_machine": {"amd64": "AMD64"}.get(arch, arch),
+        "extra": "",
+    }
+    out = []
+    for raw in importlib.metadata.requires("fwsetup") or []:
+        req = Requirement(raw)
+        if req.marker is None or req.marker.evaluate(environment):
+            req.marker = None
+            out.append(str(req))
+    return out
+
+
+def add_fwsetup(targets: list[LockTarget], dest: Path, timeout: float = BUNDLE_TIMEOUT) -> list[str]:
+    """fwsetup's wheel and, for each distinct platform and Python, its runtime dependencies."""
+    added = {self_wheel(dest)}
+    seen: set[tuple[str, Optional[str], Optional[str]]] = set()
+    for t in targets:
+        key = (t.platform, t.glibc, t.musl)
+        if key in seen:
+            continue
+        seen.add(key)
+        # fwsetup's own venv is made by the host's python3, which need not be the target's
+        # Python: its dependencies for every CPython fwsetup supports (tomli below 3.11 only,
+        # and built per CPython version).
+        for minor in sorted({t.python, *FWSETUP_PYTHONS}, key=lambda v: tuple(map(int, v.split(".")))):
+            for_minor = records.replace(t, python=minor)
+            added.update(_download_requirements(for_minor, runtime_requirements(for_minor), dest, timeout))
+    return sorted(added)
+
+
+def _download_requirements(target: LockTarget, requirements: list[str], dest: Path, timeout: float) -> list[str]:
+    what = f"downloading fwsetup's dependencies for {target.platform}, Python {target.python} (pip download)"
+    before = {p.name for p in dest.iterdir()}
+    translated = for_pip(sources.Sources())
+    result = runner.step(
+        [*pip_download(target, dest), *translated.args, *requirements],
+        what=what,
+        timeout=timeout,
+        env=runner.installer_env(translated.env),
+        check=False,
+    )
+    runner.require_ok(result, what=what, fix="check that the package index pip is configured for can be reached")
+    return sorted({p.name for p in dest.iterdir()} - before)
+
+
+INDEX = "index.html"
+
+
+def write_index(dest: Path) -> Path:
+    """A flat page of links to every file (with its sha256), so any static server — one without
+    directory listings too: nginx without autoindex, an object store's website — serves the
+    bundle as `--wheelhouse URL` (pip's and uv's find-links read such a page)."""
+    import hashlib
+    import html
+    from urllib.parse import quote
+
+    links = []
+    for path in sorted(dest.iterdir()):
+        if path.is_file() and path.name != INDEX and path.suffix in (".whl", ".gz", ".zip"):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            links.append(f'<a href="{quote(path.name)}#sha256={digest}">{html.escape(path.name)}</a><br>')
+    page = dest / INDEX
+    page.write_text(
+        "<!DOCTYPE html>\n<html><head><title>fwsetup bundle</title></head><body>\n"
+        + "\n".join(links)
+        + "\n</body></html>\n",
+        encoding="utf-8",
+    )
+    return page

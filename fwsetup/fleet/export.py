@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import shlex
 import unicodedata
@@ -22,7 +23,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from fwsetup.errors import UsageError
-from fwsetup.fleet import yamlout
+from fwsetup.fleet import steps, yamlout
 
 LOCK_TERMINATOR = "FWSETUP_LOCK_B64"  # "_" is not in the base64 alphabet: no line of it can be this
 _B64_WIDTH = 76
@@ -34,11 +35,33 @@ DECODER = (
     'if hashlib.sha256(d).hexdigest()!=sys.argv[1] else open("fwsetup.lock","wb").write(d)'
 )
 _SPEC_URL_SCHEMES = frozenset({"https", "git+https", "file"})
+# The bundle (`fwsetup bundle`), a path or an http(s) URL: fwsetup and the environment come from it.
+WHEELHOUSE = "wheelhouse"
 
 
 def install_line(gpu: bool) -> str:
     accel = " --gpu" if gpu else ""
-    return f"fwsetup install --lock fwsetup.lock{accel} --yes --json > fwsetup-result.json"
+    return (
+        f'fwsetup install --lock fwsetup.lock --wheelhouse "$FWSETUP_WHEELHOUSE" --offline{accel} --yes --json'
+        " > fwsetup-result.json"
+    )
+
+
+def pip_line(python: str, fwsetup_spec: str) -> str:
+    """Install fwsetup from the bundle, never from an index; exit 4 (install failed) when it cannot."""
+    return steps.pip_from_bundle(python, '"$FWSETUP_WHEELHOUSE"', shlex.quote(fwsetup_spec)) + " || exit 4"
+
+
+def check_wheelhouse(wheelhouse: str) -> str:
+    """`--wheelhouse` of an export: a path or an http(s) URL, one line that no format reads as code."""
+    if not wheelhouse.strip() or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in wheelhouse):
+        raise UsageError(f"--wheelhouse {wheelhouse!r} is empty or has control characters", "pass a path or URL")
+    if wheelhouse.startswith("-") or "${{" in wheelhouse:
+        raise UsageError(f"--wheelhouse {wheelhouse!r} could be read as an option or a CI expression", "pass a path or URL")
+    scheme = urlsplit(wheelhouse).scheme.lower()
+    if "://" in wheelhouse and scheme not in ("http", "https", "file"):
+        raise UsageError(f"--wheelhouse {wheelhouse!r} has URL scheme {scheme!r}", "use http(s) or a path")
+    return wheelhouse
 
 
 def check_spec(spec: str) -> str:
@@ -100,17 +123,20 @@ def write_lock_sh(lock_text: str) -> str:
     )
 
 
-def shell(lock_text: str, fwsetup_spec: str) -> str:
+def shell(lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
     return f"""#!/bin/sh
 # Made by `fwsetup export --format shell`: installs fwsetup, then the locked environment (its
 # smoke test included). Exits with fwsetup's code (see its README) on any failure.
 # FWSETUP_PREFIX: where fwsetup itself goes (default /opt/fwsetup; an fwsetup already there is
 # used as it is); run it in a work directory. The lock is embedded as base64 (checked by SHA-256).
+# FWSETUP_WHEELHOUSE: the bundle (`fwsetup bundle`), a path or an http(s) URL.
 set -eu
 prefix="${{FWSETUP_PREFIX:-/opt/fwsetup}}"
+[ -n "${{FWSETUP_WHEELHOUSE:-}}" ] || FWSETUP_WHEELHOUSE={shlex.quote(wheelhouse)}
+export FWSETUP_WHEELHOUSE
 {write_lock_sh(lock_text)}if [ ! -x "$prefix/bin/fwsetup" ]; then
   python3 -m venv "$prefix"
-  "$prefix/bin/python" -m pip install --quiet {shlex.quote(fwsetup_spec)}
+  {pip_line('"$prefix/bin/python"', fwsetup_spec)}
 fi
 PATH="$prefix/bin:$PATH"
 export PATH
@@ -119,8 +145,14 @@ cat fwsetup-result.json
 """
 
 
-def dockerfile(lock_text: str, fwsetup_spec: str, base_image: str = "python:3.11-slim") -> str:
+def dockerfile(
+    lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE, base_image: str = "python:3.11-slim"
+) -> str:
     data = "".join(_b64_lines(lock_text))
+    served = wheelhouse.startswith(("http://", "https://"))
+    # JSON forms: Dockerfile's COPY takes a JSON array, ENV a double-quoted string with escapes.
+    copy = "" if served else f"COPY {json.dumps([wheelhouse, '/opt/fwsetup-wheelhouse/'])}\n"
+    where = wheelhouse if served else "/opt/fwsetup-wheelhouse"
     # One RUN per chunk keeps every Dockerfile line short; base64 cannot close the quotes.
     chunks = "".join(
         f"RUN printf '%s' '{data[i : i + _DOCKER_CHUNK]}' >> fwsetup.lock.b64\n"
@@ -130,7 +162,8 @@ def dockerfile(lock_text: str, fwsetup_spec: str, base_image: str = "python:3.11
 FROM {base_image}
 ENV FWSETUP_YES=1 FWSETUP_QUIET=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /opt/fwsetup-work
-RUN python3 -m venv /opt/fwsetup && /opt/fwsetup/bin/python -m pip install --quiet {shlex.quote(fwsetup_spec)}
+{copy}ENV FWSETUP_WHEELHOUSE={json.dumps(where)}
+RUN python3 -m venv /opt/fwsetup && {pip_line("/opt/fwsetup/bin/python", fwsetup_spec)}
 ENV PATH=/opt/fwsetup/bin:$PATH
 {chunks}RUN python3 -c {shlex.quote(DECODER)} {_digest(lock_text)} < fwsetup.lock.b64 && rm fwsetup.lock.b64
 RUN {install_line(False)}
@@ -138,7 +171,7 @@ CMD ["fwsetup", "smoke", "--help"]
 """
 
 
-def cloud_init(lock_text: str, fwsetup_spec: str) -> str:
+def cloud_init(lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
     doc: dict[str, Any] = {
         "package_update": True,
         "packages": ["python3-venv"],
@@ -147,18 +180,29 @@ def cloud_init(lock_text: str, fwsetup_spec: str) -> str:
         ],
         "runcmd": [
             ["python3", "-m", "venv", "/opt/fwsetup"],
-            ["/opt/fwsetup/bin/python", "-m", "pip", "install", "--quiet", fwsetup_spec],
-            ["sh", "-c", f"cd /opt/fwsetup-work && PATH=/opt/fwsetup/bin:$PATH {install_line(False)}"],
+            [
+                "/opt/fwsetup/bin/python",
+                *["-m", "pip", "install", "--quiet", "--no-index", "--find-links"],
+                wheelhouse,
+                fwsetup_spec,
+            ],
+            [
+                "env",
+                f"FWSETUP_WHEELHOUSE={wheelhouse}",
+                "sh",
+                "-c",
+                f"cd /opt/fwsetup-work && PATH=/opt/fwsetup/bin:$PATH {install_line(False)}",
+            ],
         ],
     }
     return yamlout.dumps(doc, "#cloud-config\n# Made by `fwsetup export --format cloud-init`\n")
 
 
-def github_actions(lock_text: str, fwsetup_spec: str) -> str:
-    steps: list[dict[str, Any]] = [
+def github_actions(lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
+    job_steps: list[dict[str, Any]] = [
         {"uses": "actions/checkout@v4"},
         {"uses": "actions/setup-python@v5", "with": {"python-version": "3.11"}},
-        {"name": "Install fwsetup", "run": f"python -m pip install {shlex.quote(fwsetup_spec)}"},
+        {"name": "Install fwsetup from the bundle", "run": pip_line("python", fwsetup_spec)},
         {"name": "Write the lock", "run": write_lock_sh(lock_text)},
         {
             "name": "Install the locked environment and smoke-test it",
@@ -170,23 +214,43 @@ def github_actions(lock_text: str, fwsetup_spec: str) -> str:
     doc: dict[str, Any] = {
         "name": "fwsetup environment",
         "on": ["push", "workflow_dispatch"],
-        "jobs": {"provision": {"runs-on": "ubuntu-latest", "steps": steps}},
+        "jobs": {
+            "provision": {
+                "runs-on": "ubuntu-latest",
+                "env": {"FWSETUP_WHEELHOUSE": wheelhouse},
+                "steps": job_steps,
+            }
+        },
     }
     return yamlout.dumps(doc, "# Made by `fwsetup export --format github-actions`\n")
 
 
-# Format name -> writer(lock_text, fwsetup_spec). A new format registers itself here.
-FORMATS: dict[str, Callable[[str, str], str]] = {
+def _engine(fmt: str) -> Callable[[str, str, str], str]:
+    """A fleet engine's format (fleet/engines.py: ansible, kubernetes, slurm), loaded when used."""
+
+    def writer(lock_text: str, fwsetup_spec: str, wheelhouse: str) -> str:
+        from fwsetup.fleet import engines
+
+        return engines.render(fmt, lock_text, fwsetup_spec, wheelhouse)
+
+    return writer
+
+
+# Format name -> writer(lock_text, fwsetup_spec, wheelhouse). A new format registers itself here.
+FORMATS: dict[str, Callable[[str, str, str], str]] = {
     "shell": shell,
     "dockerfile": dockerfile,
     "cloud-init": cloud_init,
     "github-actions": github_actions,
+    "ansible": _engine("ansible"),
+    "kubernetes": _engine("kubernetes"),
+    "slurm": _engine("slurm"),
 }
 
 
-def render(fmt: str, lock_text: str, fwsetup_spec: str) -> str:
+def render(fmt: str, lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
     try:
         writer = FORMATS[fmt]
     except KeyError:
         raise ValueError(fmt) from None
-    return writer(lock_text, check_spec(fwsetup_spec))
+    return writer(lock_text, check_spec(fwsetup_spec), check_wheelhouse(wheelhouse))

@@ -79,6 +79,7 @@ class LockTarget:
     min_driver: Optional[str] = None
     # A Jetson: the L4T release its JetPack build is made for (its CUDA comes with L4T, not a driver).
     l4t: Optional[str] = None
+    gpu_names: list[str] = field(default_factory=list)  # as the driver names them (fleet exports select nodes by it)
 
     @property
     def needs(self) -> MachineNeeds:
@@ -182,6 +183,7 @@ def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[st
         ptx=list(needs.ptx),
         min_driver=needs.min_driver,
         l4t=report.jetson.l4t if report.jetson is not None and cuda else None,
+        gpu_names=[g.name or "?" for g in report.nvidia_gpus()] if cuda else [],
     )
 
 
@@ -244,7 +246,7 @@ def _target_table(t: LockTarget) -> dict[str, Any]:
 
 
 # Written only when non-empty, so a CPU target stays short (older locks lack them entirely).
-_OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx"})
+_OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx", "gpu_names"})
 
 
 def load(path: Path) -> tuple[str, list[LockTarget]]:

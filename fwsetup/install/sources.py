@@ -101,7 +101,11 @@ def for_uv(sources: Sources) -> InstallerArgs:
         args += ["--build-constraint", str(cfile)]
     for host in s.trusted_hosts:
         args += ["--allow-insecure-host", host]
-    if sources.offline:
+    if sources.offline and served_over_http(sources):
+        # uv's --offline also refuses the wheelhouse's own server: offline means no index.
+        if "--no-index" not in args:
+            args.append("--no-index")
+    elif sources.offline:
         args.append("--offline")
     args += ["--index-strategy", "unsafe-best-match"]  # pip's semantics: every index is equal
     env: dict[str, str] = {}
@@ -144,6 +148,11 @@ def for_pip(sources: Sources) -> InstallerArgs:
         env["PIP_CONSTRAINT"] = " ".join([*sources.settings.constraints, str(cfile)])
         env["PIP_BUILD_CONSTRAINT"] = str(cfile)
     return InstallerArgs(args, env)
+
+
+def served_over_http(sources: Sources) -> bool:
+    """A wheelhouse served by a static HTTP(S) server (`--wheelhouse URL`) among the find-links."""
+    return any(fl.startswith(("http://", "https://")) for fl in (*sources.find_links, *sources.settings.find_links))
 
 
 def _whole_seconds(value: str) -> str:

@@ -1,0 +1,83 @@
+"""`install --lock` on an environment that already holds the lock: prove it, change nothing.
+
+Fleet engines run the same step again and again (Ansible's second run must report no change).
+An environment matches a lock target when its current generation was installed from exactly
+these hash-pinned requirements (the copy execute keeps beside it), for the same build, and its
+site-packages still hold every pinned version. Such an environment gets its smoke test run again
+and is reported `unchanged`; anything else is installed as a new generation as usual.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+from packaging.utils import canonicalize_name
+
+from fwsetup.errors import FwsetupError
+from fwsetup.install import envs, smoke
+from fwsetup.plan.model import Plan
+
+# Where execute keeps the lock's requirements in each generation it installs from a lock.
+LOCK_REQUIREMENTS = ".fwsetup-lock-requirements.txt"
+
+
+def pins(locked: tuple[str, ...]) -> dict[str, str]:
+    """`name==version --hash=…` lines as {canonical name: version}."""
+    out: dict[str, str] = {}
+    for line in locked:
+        spec = line.split()[0] if line.split() else ""
+        name, sep, version = spec.partition("==")
+        if sep:
+            out[canonicalize_name(name.split("[")[0])] = version.split(";")[0].strip()
+    return out
+
+
+def matching_generation(env: Path, plan: Plan, locked: tuple[str, ...]) -> Optional[Path]:
+    """The current generation of `env` when it holds exactly this lock target; else None."""
+    gen = envs.EnvLayout(env).current()
+    if gen is None or not locked:
+        return None
+    try:
+        recorded = (gen / LOCK_REQUIREMENTS).read_text(encoding="utf-8")
+        meta = envs.read_metadata(gen)
+    except (OSError, FwsetupError):
+        return None
+    if recorded != "\n".join(locked) + "\n":
+        return None
+    if (meta.get("framework"), meta.get("version"), meta.get("variant")) != (
+        plan.framework,
+        plan.version,
+        plan.variant,
+    ):
+        return None
+    installed: dict[str, str] = {canonicalize_name(k): v for k, v in envs.installed_packages(gen).items()}
+    if any(installed.get(name) != version for name, version in pins(locked).items()):
+        return None
+    return gen
+
+
+def reprove(env: Path, gen: Path, *, gpu: bool, timeout: float, display_name: str) -> dict[str, Any]:
+    """Smoke-test the matching generation again; the result in `install --json`'s shape, plus
+    `unchanged: true`. A failing smoke test raises (exit 5) as after a fresh install."""
+    started = time.perf_counter()
+    meta = envs.read_metadata(gen)
+    script = gen / str(meta.get("smoke") or "")
+    result: Optional[smoke.SmokeResult] = None
+    if meta.get("smoke") and script.is_file():
+        fixes = {str(k): str(v) for k, v in dict(meta.get("env") or {}).items()}
+        result = smoke.run(envs.env_python(gen), script, gpu=gpu, env=fixes, timeout=timeout)
+        smoke.verdict(result, gpu, display_name)
+    return {
+        "framework": meta.get("framework"),
+        "env": str(env),
+        "python": meta.get("python"),
+        "packages": envs.installed_packages(gen),
+        "smoke": result.to_dict() if result else None,
+        "generation": str(gen),
+        "backend": meta.get("backend"),
+        "seconds": round(time.perf_counter() - started, 2),
+        "skipped": [],
+        "unchanged": True,
+    }
