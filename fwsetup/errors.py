@@ -7,7 +7,10 @@ the CLI catches `FwsetupError` at the top and exits with `exit_code`.
 from __future__ import annotations
 
 import enum
-from typing import Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class ExitCode(enum.IntEnum):

@@ -4,7 +4,10 @@ needs, so there is no separate fast path: `doctor` costs its probes and little e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

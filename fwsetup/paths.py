@@ -9,20 +9,35 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def home_dir() -> str:
+    """FWSETUP_HOME as a string: doctor asks for it without paying for pathlib."""
+    override = os.environ.get("FWSETUP_HOME")
+    if override:
+        return os.path.expanduser(override)
+    user = os.path.expanduser("~")
+    if sys.platform == "darwin":
+        return os.path.join(user, "Library", "Application Support", "fwsetup")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(user, "AppData", "Local")
+        return os.path.join(base, "fwsetup")
+    xdg = os.environ.get("XDG_DATA_HOME") or os.path.join(user, ".local", "share")
+    return os.path.join(xdg, "fwsetup")
+
+
+def env_root_dir() -> str:
+    return os.path.join(home_dir(), "envs")
 
 
 def home() -> Path:
-    override = os.environ.get("FWSETUP_HOME")
-    if override:
-        return Path(override).expanduser()
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "fwsetup"
-    if sys.platform == "win32":
-        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
-        return Path(base) / "fwsetup"
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "fwsetup"
+    from pathlib import Path
+
+    return Path(home_dir())
 
 
 def env_root() -> Path:

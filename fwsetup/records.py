@@ -12,19 +12,22 @@ inheritance between data classes, `__post_init__`, `InitVar`, ordering, `kw_only
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, overload
-
+TYPE_CHECKING = False  # typing itself costs doctor's start-up more than it is worth here
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeVar, overload
+
     from typing_extensions import dataclass_transform
+
+    T = TypeVar("T")
+    C = TypeVar("C", bound=type)
 else:
 
-    def dataclass_transform(**_kwargs: Any) -> Callable[[Any], Any]:
+    def dataclass_transform(**_kwargs: object) -> object:
         return lambda decorated: decorated
 
-
-T = TypeVar("T")
-C = TypeVar("C", bound=type)
+    def overload(function: object) -> object:  # ruff takes the defs below for redefinitions: noqa F811
+        return function
 
 _FIELDS = "__record_fields__"
 
@@ -59,8 +62,8 @@ class Field:
 @overload
 def field(*, default: T) -> T: ...
 @overload
-def field(*, default_factory: Callable[[], T]) -> T: ...
-def field(*, default: Any = MISSING, default_factory: Any = MISSING) -> Any:
+def field(*, default_factory: Callable[[], T]) -> T: ...  # noqa: F811
+def field(*, default: Any = MISSING, default_factory: Any = MISSING) -> Any:  # noqa: F811
     """A field with a default, or a factory for a fresh mutable default per instance."""
     return Field(default, default_factory)
 
@@ -68,9 +71,9 @@ def field(*, default: Any = MISSING, default_factory: Any = MISSING) -> Any:
 @overload
 def dataclass(cls: C, /) -> C: ...
 @overload
-def dataclass(*, frozen: bool = False) -> Callable[[C], C]: ...
+def dataclass(*, frozen: bool = False) -> Callable[[C], C]: ...  # noqa: F811
 @dataclass_transform(field_specifiers=(field,))
-def dataclass(cls: Any = None, /, *, frozen: bool = False) -> Any:
+def dataclass(cls: Any = None, /, *, frozen: bool = False) -> Any:  # noqa: F811
     """`@dataclass` or `@dataclass(frozen=True)`: __init__, __repr__, __eq__ (and __hash__ when
     frozen) over the annotated fields, in order."""
 

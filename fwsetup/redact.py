@@ -9,7 +9,10 @@ parser has lost one), its userinfo runs to the last `@` of the authority (passwo
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _USERINFO = re.compile(
     r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*:/{1,2})(?P<user>[^:@/\s]+)(?::(?P<password>[^/\s]*))?@(?=[^@/\s]*(?:[/\s]|$))"

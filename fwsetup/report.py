@@ -8,13 +8,17 @@ Versions are strings, memory is MiB as an int.
 from __future__ import annotations
 
 import json
-import typing
-from pathlib import Path
-from typing import Any, Optional, TypeVar, Union
 
 from fwsetup import records
 from fwsetup.errors import ReportFileError
 from fwsetup.records import dataclass, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Optional, TypeVar, Union
+
+    T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 
@@ -240,6 +244,8 @@ class SystemReport:
     def from_file(cls, path: Union[str, Path]) -> SystemReport:
         """A saved report, read with limits: at most MAX_REPORT_BYTES (so `/dev/zero` is refused,
         not read until memory runs out) and MAX_NESTING levels; anything else is exit 2."""
+        from pathlib import Path
+
         p = Path(path)
         fix = "pass a file written by `fwsetup doctor --json > report.json`"
         try:
@@ -287,7 +293,6 @@ def nesting(data: Any) -> int:
     return deepest
 
 
-T = TypeVar("T")
 _SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
 
 
@@ -313,7 +318,7 @@ def _shape(cls: type) -> list[tuple[str, Any, bool]]:
     hints for every GPU of a 20,000-GPU report cost most of reading it."""
     shape = _SHAPES.get(cls)
     if shape is None:
-        hints = typing.get_type_hints(cls)
+        hints = field_types(cls)
         shape = [
             (
                 f.name,
@@ -326,9 +331,21 @@ def _shape(cls: type) -> list[tuple[str, Any, bool]]:
     return shape
 
 
+def field_types(cls: type) -> dict[str, Any]:
+    """A report class's field types, resolved. The annotations name typing's Optional, Union and
+    Any, which this module imports only for type checkers (doctor never loads typing), so they
+    are supplied here: only reading a report back needs them."""
+    import typing
+
+    names = {"Any": typing.Any, "Optional": typing.Optional, "Union": typing.Union}
+    return typing.get_type_hints(cls, localns=names)
+
+
 def _convert(hint: Any, value: Any, path: str) -> Any:
+    import typing
+
     origin = typing.get_origin(hint)
-    if origin is Union:
+    if origin is typing.Union:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None:
             return None
@@ -344,7 +361,7 @@ def _convert(hint: Any, value: Any, path: str) -> Any:
         return dict(value)
     if records.is_dataclass(hint):
         return _build(hint, value, path)
-    if hint is Any:
+    if hint is typing.Any:
         return value
     accepted = _SCALARS.get(hint)
     if accepted is None:

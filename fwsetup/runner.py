@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Optional
 
 from fwsetup.errors import InstallError
 from fwsetup.records import dataclass
 from fwsetup.redact import redact
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Optional
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -69,8 +71,26 @@ class ProcResult:
 
 
 def which(name: str, environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    """The executable `name` on `environ`'s PATH, as shutil.which finds it.
+
+    On POSIX the search is done here: shutil imports its compression modules, which costs doctor's
+    start-up more than all of its PATH look-ups; Windows (PATHEXT rules) goes to shutil."""
     path = (environ if environ is not None else os.environ).get("PATH", os.defpath)
-    return shutil.which(name, path=path)
+    if os.name != "posix":
+        import shutil
+
+        return shutil.which(name, path=path)
+    if os.sep in name:
+        return name if _is_executable(name) else None
+    for directory in path.split(os.pathsep):
+        candidate = os.path.join(directory or os.curdir, name)
+        if _is_executable(candidate):
+            return candidate
+    return None
+
+
+def _is_executable(path: str) -> bool:
+    return os.path.exists(path) and os.access(path, os.X_OK) and not os.path.isdir(path)
 
 
 def installer_env(
@@ -275,7 +295,7 @@ def require_ok(
 
 
 def _shown(args: Sequence[str]) -> str:
-    return redact(" ".join([Path(args[0]).name, *args[1:4]])) + (" …" if len(args) > 4 else "")
+    return redact(" ".join([os.path.basename(args[0]), *args[1:4]])) + (" …" if len(args) > 4 else "")
 
 
 def summarise(output: str, limit: int = 10) -> str:

@@ -3,16 +3,22 @@
 `packaging.version` orders pre-releases and local labels the way pip does
 ("2.0.0rc1" < "2.0.0", "2.7.1+cu118" has release 2.7.1); driver strings such as
 "580.95.05" or "N/A", which are not all PEP 440, go through `parse()`, which never raises.
+`release()` of a plain dotted number ("3.11.7", "580.95.05") needs no Version at all, so doctor,
+which compares only such numbers, never imports packaging (it costs start-up more than a probe).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Optional
 
-from packaging.version import InvalidVersion, Version
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
+
+    from packaging.version import Version
 
 _LEADING = re.compile(r"\s*v?(\d+(?:\.\d+)*)")
+_PLAIN = re.compile(r"\d+(?:\.\d+)*")
 
 
 def parse(text: Optional[str]) -> Optional[Version]:
@@ -20,6 +26,8 @@ def parse(text: Optional[str]) -> Optional[Version]:
     for empty or garbage ("N/A")."""
     if not text:
         return None
+    from packaging.version import InvalidVersion, Version
+
     try:
         return Version(text.strip())
     except InvalidVersion:
@@ -32,6 +40,10 @@ def release(text: Optional[str], parts: Optional[int] = None) -> tuple[int, ...]
 
     For comparing a prefix (major.minor) only; whole versions compare with `parse()`.
     """
+    plain = text.strip() if text else ""
+    if _PLAIN.fullmatch(plain):
+        numbers = tuple(int(n) for n in plain.split("."))
+        return numbers[:parts] if parts is not None else numbers
     version = parse(text)
     if version is None:
         return ()
@@ -41,4 +53,6 @@ def release(text: Optional[str], parts: Optional[int] = None) -> tuple[int, ...]
 
 def key(text: Optional[str]) -> Version:
     """A sort key: garbage sorts first (as 0)."""
+    from packaging.version import Version
+
     return parse(text) or Version("0")

@@ -198,6 +198,20 @@ def test_cuda_version_file_spares_running_nvcc(tmp_path: Path) -> None:
     assert out.problems == []
 
 
+def test_a_toolkit_from_nvidias_pip_wheels_is_versioned_by_its_nvcc_dist_info(tmp_path: Path) -> None:
+    """The layout this repository's CI machine has (/usr/local/cuda-13.0 made from nvidia-* wheels):
+    no version.json or version.txt, but `dist-info/nvidia_cuda_nvcc-13.0.88.dist-info`."""
+    root = tmp_path / "root"
+    bindir = root / "usr/local/cuda-13.0/bin"
+    log = tmp_path / "nvcc.log"
+    logging_tool(bindir, "nvcc", b"should not be needed", log)
+    for name in ("nvidia_cuda_cccl-13.0.85", "nvidia_cuda_nvcc-13.0.88", "nvidia_cuda_runtime-13.0.96"):
+        write(root, f"/usr/local/cuda-13.0/dist-info/{name}.dist-info/METADATA", "Metadata-Version: 2.1\n")
+    out = cuda.probe(env_for(root, bindir))
+    assert [(t.version, t.path) for t in out.fields["cuda_toolkits"]] == [("13.0.88", "/usr/local/cuda-13.0")]
+    assert runs(log) == 0 and out.problems == []
+
+
 def test_cuda_home_with_version_json(tmp_path: Path) -> None:
     root = tmp_path / "root"
     write(root, "/opt/nvidia/cuda-12.4/version.json", VERSION_JSON)

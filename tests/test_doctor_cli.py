@@ -74,8 +74,9 @@ def test_the_schema_names_every_field_the_report_writes() -> None:
     import typing
 
     from fwsetup import records
+    from fwsetup.report import field_types
 
-    for name, hint in typing.get_type_hints(SystemReport).items():
+    for name, hint in field_types(SystemReport).items():
         inner = [a for a in typing.get_args(hint) if records.is_dataclass(a)]
         target = hint if records.is_dataclass(hint) else (inner[0] if inner else None)
         if target is None:

@@ -594,7 +594,7 @@ def test_probe_nothing_at_all(tmp_path: Path) -> None:
 def test_probe_wsl_nvidia_smi_off_path(tmp_path: Path) -> None:
     env, _ = _env(tmp_path)
     make_tool(
-        env.path(WSL_NVIDIA_SMI).parent,
+        Path(env.path(WSL_NVIDIA_SMI)).parent,
         "nvidia-smi",
         fixture_bytes("nvidia-smi/wsl2-smi-530.47-driver-531.68-cuda12.1-RTX3070.txt"),
         by_args={

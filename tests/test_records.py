@@ -117,3 +117,22 @@ def test_doctor_imports_neither_dataclasses_nor_inspect() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_runner_which_finds_what_shutil_which_finds(tmp_path: Path) -> None:
+    """runner.which searches PATH itself on POSIX (no shutil import at doctor's start-up)."""
+    import os
+    import shutil
+
+    from fwsetup import runner
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        d.mkdir()
+    (a / "tool").write_text("not executable")
+    (b / "tool").write_text("#!/bin/sh\n")
+    (b / "tool").chmod(0o755)
+    (a / "dirtool").mkdir()
+    env = {"PATH": os.pathsep.join([str(a), str(b), "/nonexistent"])}
+    for name in ("tool", "dirtool", "missing", str(b / "tool"), str(a / "tool"), "sh"):
+        assert runner.which(name, env) == shutil.which(name, path=env["PATH"]), name

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from fwsetup import __version__
 from fwsetup.cli.errors import debug_enabled, emit_error, report_internal_error
@@ -26,6 +25,7 @@ from fwsetup.cli.spec import (
 )
 from fwsetup.errors import ExitCode, FwsetupError, UsageError
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path

@@ -12,11 +12,13 @@ import json
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Optional, TextIO
 
 from fwsetup import records
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any, Optional, TextIO
+
     from fwsetup.report import SystemReport
 
 _LEVEL_LABEL = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}

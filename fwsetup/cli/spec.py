@@ -11,15 +11,14 @@ declaration parses argv, reads the environment and writes `--help`. It imports n
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import re
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing, dataclasses and pathlib cost `--help` more than the rest of it
     from collections.abc import Mapping, Sequence
     from typing import Any, Callable, Optional, Union
 
     Param = Union["Option", "Argument"]
-
-import re
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})

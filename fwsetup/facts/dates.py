@@ -9,11 +9,14 @@ rather than loading every table; the typed loaders validate the same key as a da
 from __future__ import annotations
 
 import datetime
+import os
 import re
-from pathlib import Path
-from typing import Optional
 
-DATA_DIR = Path(__file__).parent  # = schema.DATA_DIR, without loading the schema machinery
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
+
+DATA_DIR = os.path.dirname(os.path.abspath(__file__))  # = schema.DATA_DIR, without schema or pathlib
 
 STALE_AFTER_DAYS = 120
 _FIRST_TABLE = re.compile(r"^\s*\[", re.M)
@@ -25,7 +28,8 @@ _CHECKED = re.compile(r"^checked\s*=\s*(\d{4}-\d{2}-\d{2})\s*(?:#.*)?$", re.M)
 def checked(name: str) -> Optional[datetime.date]:
     """The `checked` date of fwsetup/facts/<name>.toml, or None when it has none (or it is unreadable)."""
     try:
-        text = (DATA_DIR / f"{name}.toml").read_text(encoding="utf-8")
+        with open(os.path.join(DATA_DIR, f"{name}.toml"), encoding="utf-8") as fh:
+            text = fh.read()
     except OSError:
         return None
     head = _FIRST_TABLE.split(text, maxsplit=1)[0]
@@ -40,7 +44,8 @@ def checked(name: str) -> Optional[datetime.date]:
 
 def all_checked() -> dict[str, Optional[datetime.date]]:
     """Every table in fwsetup/facts by name, with its `checked` date."""
-    return {p.stem: checked(p.stem) for p in sorted(DATA_DIR.glob("*.toml"))}
+    names = sorted(n[: -len(".toml")] for n in os.listdir(DATA_DIR) if n.endswith(".toml"))
+    return {name: checked(name) for name in names}
 
 
 def summary(dates: dict[str, Optional[datetime.date]]) -> str:

@@ -11,13 +11,18 @@ import importlib
 import sys
 import threading
 import time
-from typing import Any, Callable, Optional
 
 from fwsetup import __version__
 from fwsetup.probe import host
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.probe.evidence import GATES
 from fwsetup.report import OSInfo, Problem, PythonInfo, SystemReport
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Optional
+
+    ProbeFn = Callable[[ProbeEnv], Probed]
 
 # Module names under fwsetup.probe; each has `probe(env) -> Probed`.
 PROBES: tuple[str, ...] = (
@@ -35,7 +40,6 @@ PROBES: tuple[str, ...] = (
     "tools",
 )
 
-ProbeFn = Callable[[ProbeEnv], Probed]
 
 
 def load_probe(name: str) -> ProbeFn:

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any, Optional
 
 from fwsetup import runner
 from fwsetup.records import dataclass, field
 from fwsetup.report import GPU, Problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
 
 DEFAULT_PROBE_TIMEOUT = 5.0
 
@@ -24,24 +26,29 @@ class ProbeEnv:
     """Where a probe looks (root, PATH via environ) and how long a tool may take."""
 
     timeout: float = DEFAULT_PROBE_TIMEOUT
-    root: Path = Path("/")
+    root: Union[str, os.PathLike[str]] = "/"  # a string path: pathlib costs doctor's start-up too much
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     disk_path: Optional[str] = None  # where environments go: the disk whose free space matters
 
-    def path(self, p: str) -> Path:
-        return self.root / p.lstrip("/")
+    @property
+    def is_real_root(self) -> bool:
+        return os.fspath(self.root) == "/"
+
+    def path(self, p: str) -> str:
+        """`p` (absolute, as on the machine) under root, as a host path."""
+        return os.path.join(os.fspath(self.root), p.lstrip("/"))
 
     def read_text(self, p: str, limit: int = 1 << 20) -> Optional[str]:
         """Contents of a file under root, or None if absent or unreadable; never raises."""
         try:
-            with self.path(p).open("rb") as fh:
+            with open(self.path(p), "rb") as fh:
                 return fh.read(limit).decode("utf-8", errors="replace")
         except OSError:
             return None
 
     def exists(self, p: str) -> bool:
         try:
-            return self.path(p).exists()
+            return os.path.exists(self.path(p))
         except OSError:
             return False
 

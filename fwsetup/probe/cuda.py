@@ -1,8 +1,8 @@
 """CUDA toolkits on the machine: nvcc on PATH, CUDA_HOME/CUDA_PATH and /usr/local/cuda*.
 
 A toolkit is identified by its real directory, so `/usr/local/cuda -> cuda-13.0` and a
-PATH nvcc inside it are listed once. Versions come from `version.json`/`version.txt`
-where the toolkit has one (a file read), and only otherwise from `nvcc --version`
+PATH nvcc inside it are listed once. Versions come from `version.json`, `version.txt` or the
+nvcc wheel's dist-info where the toolkit has one (a file read), and only otherwise from `nvcc --version`
 (a process, tens of milliseconds), at most once per toolkit. cuDNN and NCCL versions
 are read from their headers: cheap file reads, no imports, no tools.
 """
@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 from collections.abc import Iterable
-from pathlib import Path, PurePosixPath
-from typing import Optional
 
 from fwsetup.probe.base import Probed, ProbeEnv, run_problem
 from fwsetup.records import dataclass
 from fwsetup.report import CudaToolkit
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 SOURCE = "cuda"
 
@@ -30,6 +33,7 @@ _USR_LOCAL_NAME = re.compile(r"^cuda(?:-\d[\w.]*)?$")
 _WRAPPED_NVCC = re.compile(r"(/[^\s\"'$;|&<>()]+)/bin/nvcc\b")
 
 NVCC_NAMES = ("nvcc", "nvcc.exe")
+_NVCC_DIST = re.compile(r"^nvidia_cuda_nvcc(?:_cu\d+)?-(\d+\.\d+(?:\.\d+)*)\.dist-info$")
 CUDNN_HEADERS = ("cudnn_version.h", "cudnn_version_v9.h", "cudnn_version_v8.h", "cudnn.h")
 SYSTEM_INCLUDE_DIRS = (
     "/usr/include",
@@ -112,12 +116,12 @@ def _natural_key(name: str) -> tuple[tuple[int, str], ...]:
 def resolve_under_root(env: ProbeEnv, p: str) -> str:
     """Resolve symlinks in absolute path `p` as seen from env.root (absolute link targets
     stay inside the root, as in a chroot). Returns the resolved absolute path string."""
-    if env.root == Path("/"):
+    if env.is_real_root:
         try:
             return os.path.realpath(p)
         except (OSError, ValueError):
             return p
-    pending = list(PurePosixPath(p).parts[1:])
+    pending = [part for part in p.split("/") if part]
     done: list[str] = []
     hops = 0
     while pending:
@@ -130,30 +134,30 @@ def resolve_under_root(env: ProbeEnv, p: str) -> str:
             continue
         candidate = "/" + "/".join([*done, part])
         try:
-            target = str(env.path(candidate).readlink())
+            target = os.readlink(env.path(candidate))
         except (OSError, ValueError):  # not a link, or absent: keep it as it is
             done.append(part)
             continue
         hops += 1
         if hops > MAX_SYMLINKS:
             return "/" + "/".join([*done, part, *pending])
-        target_parts = list(PurePosixPath(target).parts)
+        target_parts = [part for part in target.split("/") if part]
         if target.startswith("/"):
             done = []
-            target_parts = target_parts[1:]
         pending = target_parts + pending
     return "/" + "/".join(done)
 
 
 def _host_to_root(env: ProbeEnv, host_path: str) -> Optional[str]:
     """A path found on the real filesystem (PATH lookup) as a path under env.root."""
-    if env.root == Path("/"):
+    if env.is_real_root:
         return host_path
-    try:
-        rel = Path(host_path).relative_to(env.root)
-    except ValueError:
+    root = os.path.abspath(os.fspath(env.root))
+    host = os.path.abspath(host_path)
+    if os.path.commonpath([root, host]) != root:
         return None
-    return "/" + rel.as_posix()
+    rel = os.path.relpath(host, root)
+    return "/" if rel == "." else "/" + rel.replace(os.sep, "/")
 
 
 def _join(base: str, *names: str) -> str:
@@ -162,14 +166,14 @@ def _join(base: str, *names: str) -> str:
 
 def _is_file(env: ProbeEnv, p: str) -> bool:
     try:
-        return env.path(p).is_file()
+        return os.path.isfile(env.path(p))
     except OSError:
         return False
 
 
 def _is_dir(env: ProbeEnv, p: str) -> bool:
     try:
-        return env.path(p).is_dir()
+        return os.path.isdir(env.path(p))
     except OSError:
         return False
 
@@ -293,14 +297,14 @@ def _from_path(env: ProbeEnv) -> Optional[_Found]:
         return None
     rel = _host_to_root(env, host)
     if rel is None:  # outside a fake root: nothing to read there, only the tool to ask
-        root = str(Path(os.path.realpath(host)).parent.parent)
+        root = os.path.dirname(os.path.dirname(os.path.realpath(host)))
         return _Found(root, "nvcc-on-path", nvcc=host, readable=False)
     nvcc = resolve_under_root(env, rel)
     argv0 = host
     target = _wrapped_nvcc(env, nvcc)
     if target is not None:
-        nvcc, argv0 = target, str(env.path(target))
-    return _Found(str(Path(nvcc).parent.parent), "nvcc-on-path", nvcc=argv0)
+        nvcc, argv0 = target, env.path(target)
+    return _Found(posixpath.dirname(posixpath.dirname(nvcc)), "nvcc-on-path", nvcc=argv0)
 
 
 def _wrapped_nvcc(env: ProbeEnv, nvcc: str) -> Optional[str]:
@@ -317,7 +321,7 @@ def _wrapped_nvcc(env: ProbeEnv, nvcc: str) -> Optional[str]:
 
 def _usr_local_names(env: ProbeEnv) -> list[str]:
     try:
-        names = [p.name for p in env.path("/usr/local").iterdir()]
+        names = os.listdir(env.path("/usr/local"))
     except OSError:
         return []
     picked = [n for n in names if _USR_LOCAL_NAME.match(n)]
@@ -334,6 +338,20 @@ def _version_from_files(env: ProbeEnv, root: str) -> Optional[str]:
     text = env.read_text(_join(root, "version.txt"), limit=4096)
     if text is not None:
         return parse_version_txt(text)
+    return _version_from_wheel_metadata(env, root)
+
+
+def _version_from_wheel_metadata(env: ProbeEnv, root: str) -> Optional[str]:
+    """A toolkit assembled from NVIDIA's pip wheels (nvidia-cuda-nvcc[-cuNN]) has neither file but
+    keeps their dist-info directories, whose names carry nvcc's version ("13.0.88" = nvcc V13.0.88)."""
+    try:
+        names = os.listdir(env.path(_join(root, "dist-info")))
+    except OSError:
+        return None
+    for name in sorted(names):
+        found = _NVCC_DIST.match(name)
+        if found:
+            return found.group(1)
     return None
 
 
@@ -341,7 +359,7 @@ def _nvcc_in(env: ProbeEnv, root: str) -> Optional[str]:
     for name in NVCC_NAMES:
         p = _join(root, "bin", name)
         if _is_file(env, p):
-            return str(env.path(p))
+            return env.path(p)
     return None
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterator, Mapping
-from typing import Optional
 
 from fwsetup.report import Finding, SystemReport
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 LOW_DISK_WARN_MIB = 20 * 1024  # one CUDA framework environment takes 5-10 GiB
 LOW_DISK_ERROR_MIB = 5 * 1024

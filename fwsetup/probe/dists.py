@@ -10,9 +10,12 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from typing import Optional
 
 from fwsetup.records import dataclass
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _DIST_DIR = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+?)(?:-py[\d.]+)?(?:-[^-]+)?\.(dist|egg)-info$")
 

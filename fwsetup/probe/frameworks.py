@@ -8,11 +8,14 @@ for PyPI's default CUDA wheels that carry no tag, the nvidia-* runtime wheels be
 from __future__ import annotations
 
 import re
-from typing import Optional
 
 from fwsetup.probe import dists
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import Framework
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 # Distribution names (normalised) that are ML frameworks, or their GPU plugins, and the
 # framework each belongs to. Patterns cover per-CUDA package names.

@@ -12,13 +12,15 @@ import glob
 import os
 import re
 import sys
-from pathlib import Path
-from typing import Optional
 
 from fwsetup import versions
 from fwsetup.probe import host
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import Interpreter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _EXE_NAME = re.compile(r"^python(?P<minor>[23]\.\d{1,2})$")
 _PY_VERSION = re.compile(r'#define\s+PY_VERSION\s+"(?P<v>[^"]+)"')
@@ -115,7 +117,7 @@ def path_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
             dirs.append(extra)
     result = []
     for d in dirs:
-        if "shims" in Path(d).parts:
+        if "shims" in d.split(os.sep):
             continue  # pyenv shims are bash scripts; the real ones are found under versions/
         try:
             names = os.listdir(d)

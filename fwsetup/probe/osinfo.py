@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
 
 from fwsetup.probe import host
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import Libc, OSInfo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 _DMI_FILES = ("sys_vendor", "product_name", "bios_vendor", "chassis_asset_tag")
 
@@ -85,7 +88,7 @@ def parse_os_release(text: str) -> dict[str, Any]:
 
 def detect_libc(env: ProbeEnv) -> Optional[Libc]:
     """glibc from confstr (instant, no file scan); musl from its loader's presence."""
-    if str(env.root) == "/":
+    if env.is_real_root:
         try:
             text = os.confstr("CS_GNU_LIBC_VERSION")
         except (ValueError, OSError, AttributeError):

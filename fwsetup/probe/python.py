@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Optional
 
 from fwsetup.probe import dists, host
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import PythonInfo
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def probe(env: ProbeEnv) -> Probed:
@@ -49,7 +52,7 @@ def uv_version(env: ProbeEnv, out: Probed, installed: Optional[dists.Dist] = Non
     (fwsetup's own dependency: its metadata says the version without starting it)."""
     uv = env.which("uv")
     if uv is None:
-        return installed.version if installed is not None and str(env.root) == "/" else None
+        return installed.version if installed is not None and env.is_real_root else None
     result = env.run([uv, "--version"])
     m = re.search(r"\buv (\d+\.\d+\.\d+\S*)", result.stdout)
     if not result.ok or not m:

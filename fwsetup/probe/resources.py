@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 from fwsetup.probe import host
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import Resources
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 # The instruction-set extensions that decide whether prebuilt wheels run.
 INTERESTING_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_tile", "neon", "asimd")
@@ -110,15 +113,13 @@ def parse_cpuinfo(text: str) -> tuple[Optional[str], list[str]]:
 
 def default_env_root() -> str:
     """Where fwsetup puts environments by default (see README: Environments)."""
-    from fwsetup.paths import env_root
+    from fwsetup.paths import env_root_dir
 
-    return str(env_root())
+    return env_root_dir()
 
 
 def free_disk(path: str) -> tuple[Optional[str], Optional[int]]:
     """Free MiB on the filesystem that holds path (or its nearest existing parent)."""
-    import shutil
-
     p = os.path.abspath(path)
     while p and not os.path.exists(p):
         parent = os.path.dirname(p)
@@ -126,6 +127,11 @@ def free_disk(path: str) -> tuple[Optional[str], Optional[int]]:
             break
         p = parent
     try:
+        if hasattr(os, "statvfs"):  # what shutil.disk_usage does on POSIX, without importing shutil
+            st = os.statvfs(p)
+            return p, st.f_bavail * st.f_frsize // 2**20
+        import shutil
+
         return p, shutil.disk_usage(p).free // 2**20
     except OSError:
         return p, None

@@ -8,6 +8,7 @@ only when rocminfo gives no GPU, to at least count the devices.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Callable, Optional, TypeVar
 
@@ -168,7 +169,7 @@ def rocm_dir(env: ProbeEnv) -> Optional[str]:
             if env.exists(real):
                 return real
     try:
-        names = [p.name for p in env.path("/opt").iterdir() if re.match(r"^rocm-\d", p.name)]
+        names = [n for n in os.listdir(env.path("/opt")) if re.match(r"^rocm-\d", n)]
     except OSError:
         return None
     if not names:
@@ -183,8 +184,8 @@ def _tool(env: ProbeEnv, name: str, base: Optional[str]) -> Optional[str]:
     if base is not None:
         p = f"{base.rstrip('/')}/bin/{name}"
         try:
-            if env.path(p).is_file():
-                return str(env.path(p))
+            if os.path.isfile(env.path(p)):
+                return env.path(p)
         except OSError:
             return None
     return None

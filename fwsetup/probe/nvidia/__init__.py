@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Union
 
 from fwsetup.probe.base import Probed, ProbeEnv
@@ -56,8 +55,8 @@ def find_nvidia_smi(env: ProbeEnv) -> Optional[str]:
         return found
     wsl = env.path(WSL_NVIDIA_SMI)
     try:
-        if wsl.is_file() and os.access(wsl, os.X_OK):
-            return str(wsl)
+        if os.path.isfile(wsl) and os.access(wsl, os.X_OK):
+            return wsl
     except OSError:
         return None
     return None
@@ -78,7 +77,7 @@ def probe(env: ProbeEnv) -> Probed:
 def _nvml(env: ProbeEnv) -> Union[NvmlReport, InitFailed, None]:
     """NVML's answer on this machine; None when switched off, probing a recorded machine,
     or no library loads (or it hangs)."""
-    if env.environ.get(NO_NVML_ENV) or env.root != Path("/"):
+    if env.environ.get(NO_NVML_ENV) or not env.is_real_root:
         return None
     from fwsetup.probe.nvidia import nvml
 
@@ -136,7 +135,7 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
     else:
         out.problem(
             "tool-missing",
-            f"nvidia-smi not found on PATH or in {Path(WSL_NVIDIA_SMI).parent}; the NVIDIA kernel "
+            f"nvidia-smi not found on PATH or in {os.path.dirname(WSL_NVIDIA_SMI)}; the NVIDIA kernel "
             f"module {kmod or 'of unknown version'} is loaded, but which GPUs it drives is unknown",
             SOURCE,
         )
