@@ -36,6 +36,7 @@ REPORT_KEYS = {
 }
 # The keys of `install --dry-run --json` (a Plan), exactly.
 PLAN_KEYS = {
+    "env_path",
     "framework",
     "version",
     "variant",
@@ -62,6 +63,8 @@ PLAN_KEYS = {
 # The keys of `install --json`, exactly.
 INSTALL_KEYS = {
     "framework",
+    "frameworks",
+    "up_to_date",
     "env",
     "python",
     "packages",

@@ -6,6 +6,7 @@ the modules that do the work are imported inside the command that needs them, so
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -37,6 +38,7 @@ SUMMARY = (
     "install it in an isolated environment, prove it works."
 )
 COMMANDS: dict[str, Command] = {}
+PASSTHROUGH = ("run",)  # commands whose arguments after `--` are a command line to run
 
 JSON = Option(("--json",), "json_output", "Print exactly one JSON document on stdout.", envvar="FWSETUP_JSON")
 SYSTEM = Option(
@@ -46,13 +48,17 @@ SYSTEM = Option(
     kind="path",
     envvar="FWSETUP_SYSTEM",
 )
-PYTHON = Option(("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON")
+PYTHON = Option(
+    ("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON"
+)
 GPU = Option(("--gpu",), "gpu", "A GPU build; refuse if no usable GPU.")
 CPU = Option(("--cpu",), "cpu", "A CPU-only build: never pulls CUDA packages.")
 BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or torch.", kind="text")
 
 
-def command(name: str, help: str, *params: Any) -> Callable[[Callable[..., Optional[int]]], Callable[..., Optional[int]]]:
+def command(
+    name: str, help: str, *params: Any
+) -> Callable[[Callable[..., Optional[int]]], Callable[..., Optional[int]]]:
     """Register `fn` as `fwsetup NAME`; its keyword parameters are the params' dests."""
 
     def register(fn: Callable[..., Optional[int]]) -> Callable[..., Optional[int]]:
@@ -132,7 +138,22 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     Option(("--dry-run",), "dry_run", "Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
     Option(("--env",), "env", "Environment path (default: see README).", kind="path", envvar="FWSETUP_ENV"),
     Option(
-        ("--index-url",), "index_url", "Package index instead of PyPI.", kind="text", envvar="FWSETUP_INDEX_URL"
+        ("--replace",),
+        "replace",
+        "The env holds another framework: a fresh generation with only this one (rollback keeps the old).",
+    ),
+    Option(
+        ("--add",),
+        "add",
+        "The env holds another framework: keep it and add this one, resolved and smoke-tested together.",
+    ),
+    Option(("--force",), "force", "Rebuild even when the env already holds exactly this plan."),
+    Option(
+        ("--index-url",),
+        "index_url",
+        "Package index instead of PyPI.",
+        kind="text",
+        envvar="FWSETUP_INDEX_URL",
     ),
     Option(
         ("--offline",),
@@ -153,7 +174,12 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
         envvar="FWSETUP_YES",
     ),
     Option(
-        ("--installer",), "installer", "auto, uv or pip.", kind="text", default="auto", envvar="FWSETUP_INSTALLER"
+        ("--installer",),
+        "installer",
+        "auto, uv or pip.",
+        kind="text",
+        default="auto",
+        envvar="FWSETUP_INSTALLER",
     ),
     Option(("--quiet", "-q"), "quiet", "No progress output.", envvar="FWSETUP_QUIET"),
     Option(
@@ -188,6 +214,9 @@ def install(
     wheelhouse: list[Path],
     dry_run: bool,
     env: Optional[Path],
+    replace: bool,
+    add: bool,
+    force: bool,
     index_url: Optional[str],
     offline: bool,
     system_packages: bool,
@@ -218,6 +247,10 @@ def install(
         from fwsetup.plan import planning
         from fwsetup.plan.model import Request
 
+        if replace and add:
+            raise UsageError("--replace and --add exclude each other", "pass one of them")
+        if add and python is None and env is not None:
+            python = _env_python_version(env)  # added frameworks share the env's Python
         report = planning.machine_report(system_report)
         request = Request(
             framework=framework,
@@ -234,10 +267,14 @@ def install(
             raise planned
         outcome, recipe_name, locked = planned, planned.framework, ()
     if dry_run:
+        from fwsetup.install.execute import InstallOptions, target_path
+
+        where = str(target_path(outcome, InstallOptions(env_path=env)))
         if json_output:
-            render.dump_json(outcome.to_dict())
+            render.dump_json({**outcome.to_dict(), "env_path": where})
         else:
             sys.stdout.write(render.plan_text(outcome, render.use_color(sys.stdout)))
+            sys.stdout.write(f"  env path      {where}\n")
         return
     from fwsetup.install.execute import InstallOptions, execute
     from fwsetup.plan import recipes
@@ -257,6 +294,8 @@ def install(
         gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
         locked_requirements=locked,
         log_file=log_file,
+        mode="replace" if replace else "add" if add else "",
+        force=force,
     )
     result = execute(outcome, recipes.find(recipe_name), options)
     if json_output:
@@ -421,7 +460,11 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
         ("--format",), "fmt", "shell, dockerfile, cloud-init or github-actions.", kind="text", default="shell"
     ),
     Option(
-        ("--fwsetup-spec",), "fwsetup_spec", "What `pip install` gets fwsetup from.", kind="text", default="fwsetup"
+        ("--fwsetup-spec",),
+        "fwsetup_spec",
+        "What `pip install` gets fwsetup from.",
+        kind="text",
+        default="fwsetup",
     ),
     Option(("--output", "-o"), "output", "Write here instead of stdout.", kind="path"),
 )
@@ -454,44 +497,227 @@ def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> N
         kind="path",
         envvar="FWSETUP_ENV",
     ),
+    Option(
+        ("--python",),
+        "python",
+        "Test this interpreter (a project's venv, a conda env) instead of an fwsetup environment.",
+        kind="path",
+    ),
     Option(("--gpu",), "gpu", "Fail (exit 5) unless the work ran on a GPU."),
-    Option(("--timeout",), "timeout", "Seconds the smoke test may take.", kind="float", default=600.0, min=1.0),
+    Option(
+        ("--timeout",), "timeout", "Seconds the smoke test may take.", kind="float", default=600.0, min=1.0
+    ),
     JSON,
 )
-def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_output: bool) -> None:
+def smoke(
+    framework: str, env: Optional[Path], python: Optional[Path], gpu: bool, timeout: float, json_output: bool
+) -> None:
     from fwsetup.cli import render
-    from fwsetup.install.smoke import run_in_env, verdict
+    from fwsetup.errors import SmokeError
+    from fwsetup.install import envs, registry
+    from fwsetup.install.smoke import run_in_env, run_with_python, verdict
     from fwsetup.plan import recipes
 
     recipe = recipes.find(framework)
-    result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
-    payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
+    build = ""
+    if python is not None:
+        if env is not None:
+            raise UsageError("--python and --env exclude each other", "pass one of them")
+        result = run_with_python(recipe, python, gpu=gpu, timeout=timeout)
+        where = str(Path_(python))
+        payload = {"framework": recipe.name, "env": where, "python": where, **result.to_dict()}
+    else:
+        result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
+        with contextlib.suppress(FwsetupError):
+            held = registry.frameworks_of(envs.read_metadata(env_dir))
+            build = next(
+                (str(f.get("accelerator") or "") for f in held if f.get("framework") == recipe.name), ""
+            )
+        registry.record_smoke(
+            env_dir, result.ok and not (gpu and (result.device or "cpu").startswith("cpu")), result.device
+        )
+        payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
+    try:
+        verdict(result, gpu, recipe.display_name, build=build)
+    except SmokeError:
+        if json_output:  # the error document is the one JSON on stdout
+            raise
+        payload["ok"] = False  # never print "passed" above the failure
+        sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
+        raise
     if json_output:
         render.dump_json(payload)
     else:
         sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
-    verdict(result, gpu, recipe.display_name)
 
 
 @command(
     "rollback",
     "Return an environment to the generation before the last install.",
     Argument("env", "The environment path to return to its previous generation."),
+    Option(("--to",), "to", "Return to generation N (see `fwsetup envs ENV`).", kind="text"),
     JSON,
 )
-def rollback(env: str, json_output: bool) -> None:
+def rollback(env: str, to: Optional[str], json_output: bool) -> None:
     from pathlib import Path
 
     from fwsetup.cli import render
     from fwsetup.install import envs
 
-    layout = envs.EnvLayout(Path(os.path.abspath(env)))
+    if to is not None and not to.isdigit():
+        raise UsageError(f"--to {to!r} is not a generation number", "see `fwsetup envs ENV` for the numbers")
+    layout = envs.EnvLayout(Path(os.path.abspath(os.path.expanduser(env))))
     with envs.locked(layout):
-        gen = envs.rollback(layout)
+        gen = envs.rollback(layout, int(to) if to is not None else None)
     if json_output:
         render.dump_json({"env": str(layout.path), "generation": str(gen)})
     else:
         sys.stdout.write(f"{layout.path} now points to {gen}\n")
+
+
+def _env_python_version(env: Path) -> Optional[str]:
+    """The Python X.Y of the generation an env path points at, if it is an fwsetup env."""
+    from fwsetup.install import envs
+
+    current = envs.EnvLayout(Path_(env)).current()
+    if current is None:
+        return None
+    try:
+        return str(envs.read_metadata(current).get("python") or "") or None
+    except FwsetupError:
+        return None
+
+
+def Path_(value: Any) -> Path:
+    from pathlib import Path
+
+    return Path(os.path.abspath(os.path.expanduser(str(value))))
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask in a terminal; without one, only --yes goes ahead."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} needs a yes, and stdin is not a terminal", "pass --yes")
+    if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+        raise UsageError("nothing was done", None, code="declined")
+
+
+@command(
+    "envs",
+    "The environments fwsetup made (or one environment's generations), their state and size.",
+    Argument("env", "An environment path: list its generations.", required=False),
+    Option(("--prune",), "prune", "Remove orphaned stores (left by `rm -rf ENV`) and forget missing envs."),
+    Option(("--yes", "-y"), "yes", "Do not ask before --prune deletes."),
+    JSON,
+)
+def envs_command(env: Optional[str], prune: bool, yes: bool, json_output: bool) -> None:
+    from fwsetup.cli import render
+    from fwsetup.install import envs, registry
+
+    if env is not None:
+        layout = envs.EnvLayout(Path_(env))
+        rows = registry.generations(layout)
+        if not rows:
+            raise UsageError(
+                f"{layout.path} has no fwsetup generations", "see `fwsetup envs` for the environments"
+            )
+        if json_output:
+            render.dump_json({"env": str(layout.path), "generations": rows})
+            return
+        for r in rows:
+            mark = "*" if r["active"] else ("<" if r["rollback_target"] else " ")
+            held = ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in r["frameworks"])
+            sys.stdout.write(
+                f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {held}\n"
+            )
+        sys.stdout.write(
+            "* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n"
+        )
+        return
+    rows = [registry.describe(layout) for layout in registry.all_layouts()]
+    pruned: list[str] = []
+    if prune:
+        stale = [r for r in rows if r["status"] != "ok"]
+        if stale:
+            _confirm(f"remove {len(stale)} orphaned or missing environment(s)", yes)
+        for r in stale:
+            pruned += registry.remove(envs.EnvLayout(Path_(r["env"])))
+        rows = [r for r in rows if r["status"] == "ok"]
+    if json_output:
+        render.dump_json({"envs": rows, "removed": pruned})
+        return
+    if not rows:
+        sys.stdout.write("no environments; make one with `fwsetup install FRAMEWORK`\n")
+    for r in rows:
+        held = ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in r["frameworks"]) or "-"
+        size = f"{(r['size_bytes'] or 0) / 1e6:.0f} MB"
+        smoke = r["last_smoke"]
+        smoked = (
+            f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}"
+            if smoke
+            else "never smoke-tested"
+        )
+        sys.stdout.write(f"{r['env']}\n    {r['status']}: {held}, Python {r['python'] or '?'}, ")
+        sys.stdout.write(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}\n")
+        if r["fix"]:
+            sys.stdout.write(f"    fix: {r['fix']}\n")
+    for p in pruned:
+        sys.stdout.write(f"removed {p}\n")
+
+
+@command(
+    "remove",
+    "Delete an environment: its link, every generation, its lock and its registry entry.",
+    Argument("env", "The environment path."),
+    Option(("--yes", "-y"), "yes", "Do not ask."),
+    JSON,
+)
+def remove(env: str, yes: bool, json_output: bool) -> None:
+    from fwsetup.cli import render
+    from fwsetup.install import envs, registry
+
+    layout = envs.EnvLayout(Path_(env))
+    if not layout.path.is_symlink() and not layout.store.is_dir() and layout.path not in registry.known():
+        raise UsageError(f"{layout.path} is not an environment fwsetup made", "see `fwsetup envs`")
+    _confirm(f"delete {layout.path} and all {len(layout.generations())} of its generations", yes)
+    with envs.locked(layout):
+        removed = registry.remove(layout)
+    for extra in (layout.lock_file, layout.lock_file.with_name(layout.lock_file.name + ".pid")):
+        extra.unlink(missing_ok=True)
+    if json_output:
+        render.dump_json({"env": str(layout.path), "removed": removed})
+    else:
+        sys.stdout.write(f"removed {layout.path}\n")
+
+
+@command(
+    "run",
+    "Run a command inside an environment, with its settings: `fwsetup run ENV|FRAMEWORK -- CMD …`.",
+    Argument("env", "The environment path, or a framework name when one env holds it."),
+    Argument("argv", "The command line to run, after `--`.", required=False),
+)
+def run_command(env: str, argv: Optional[list[str]] = None) -> None:
+    from fwsetup.install import envs, registry
+
+    if not argv:
+        raise UsageError("run needs a command after --", "e.g. `fwsetup run pytorch -- python train.py`")
+    path = registry.resolve(env)
+    current = envs.EnvLayout(path).current()
+    if current is None:
+        raise UsageError(f"{path} is not an fwsetup environment", "see `fwsetup envs`")
+    meta = envs.read_metadata(current)
+    environ = envs.activated_environ(path, meta.get("env") or {}, os.environ)
+    import shutil
+
+    program = shutil.which(argv[0], path=environ["PATH"]) or argv[0]
+    try:
+        os.execvpe(program, argv, environ)  # noqa: S606 - the user's own command, as they typed it
+    except OSError as exc:
+        raise UsageError(
+            f"cannot run {argv[0]}: {exc.strerror or exc}", f"is it installed in {path}?"
+        ) from None
 
 
 # --- dispatch ------------------------------------------------------------------------------
@@ -519,11 +745,16 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
     json_output = cmd.json_output and (
         "--json" in before_separator or environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
     )
+    trailing: list[str] = []
+    if cmd.name in PASSTHROUGH and "--" in rest:  # `run ENV -- CMD …`: CMD is not ours to parse
+        trailing, rest = rest[rest.index("--") + 1 :], rest[: rest.index("--")]
     try:
         values = parse(cmd, rest, environ)
     except ParseError as exc:
         exc.command = cmd
         return _usage_error(exc, json_output)
+    if cmd.name in PASSTHROUGH:
+        values["argv"] = trailing
     return _call(cmd, values, bool(values.get("json_output", False)))
 
 

@@ -1,0 +1,293 @@
+"""Environments people live in: generations, --replace/--add, envs/remove/run, direct use.
+
+Real venvs and real installs of two tiny recipes (six, iniconfig): seconds each."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import cli, fwsetup, json_out, tiny_env
+
+from fwsetup.install import envs
+
+
+def py(env: Path, code: str, **extra: str) -> str:
+    """ENV/bin/python run directly, as cron or an IDE would: no activation, a bare environment."""
+    clean = {"PATH": "/usr/bin:/bin", **extra}
+    out = subprocess.run(
+        [str(env / "bin" / "python"), "-c", code], capture_output=True, text=True, env=clean, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def six_version(env: Path) -> str:
+    return py(env, "import six; print(six.__version__)")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def install(home: Path, env: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return fwsetup("install", *args, "--cpu", "--env", str(env), "--json", env=tiny_env(home))
+
+
+def test_rollback_returns_to_the_generation_active_before_the_last_install(
+    home: Path, tmp_path: Path
+) -> None:
+    env = tmp_path / "tiny"
+    assert install(home, env, "tiny", "--version", "1.16.0").returncode == 0  # gen 1: A
+    assert install(home, env, "tiny", "--version", "1.17.0").returncode == 0  # gen 2: B
+    assert cli("rollback", str(env)).returncode == 0  # → A
+    assert six_version(env) == "1.16.0"
+    assert install(home, env, "tinyb", "--replace").returncode == 0  # gen 3: C
+    back = cli("rollback", str(env), "--json")
+    assert back.returncode == 0, back.stderr
+    assert json_out(back)["generation"].endswith("gen-1")  # A, not B
+    assert six_version(env) == "1.16.0"
+    again = cli("rollback", str(env), "--json")  # and back to C: the one active before this rollback
+    assert again.returncode == 0, again.stderr
+    assert json_out(again)["generation"].endswith("gen-3")
+    to = cli("rollback", str(env), "--to", "1", "--json")
+    assert to.returncode == 0 and json_out(to)["generation"].endswith("gen-1")
+    missing = cli("rollback", str(env), "--to", "99")
+    assert missing.returncode == 2 and "no generation 99" in missing.stderr
+    listed = json_out(cli("envs", str(env), "--json"))
+    rows = {r["generation"]: r for r in listed["generations"]}
+    assert rows[1]["active"] and rows[3]["rollback_target"]
+    assert rows[3]["frameworks"][0]["framework"] == "tinyb" and rows[1]["created"]
+
+
+def test_pruning_never_deletes_the_rollback_target(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    assert install(home, env, "tiny", "--version", "1.16.0").returncode == 0  # 1
+    assert install(home, env, "tiny", "--version", "1.17.0").returncode == 0  # 2
+    assert cli("rollback", str(env)).returncode == 0  # active 1
+    assert install(home, env, "tinyb", "--replace").returncode == 0  # 3, prunes
+    assert install(home, env, "tinyb", "--version", "0.1").returncode == 0  # 4, prunes
+    kept = [g.name for g in envs.EnvLayout(env).generations()]
+    assert "gen-3" in kept and "gen-4" in kept  # active and the one rollback returns to
+    assert cli("rollback", str(env)).returncode == 0
+    assert os.readlink(env).endswith("gen-3")
+
+
+def test_another_framework_is_refused_then_replaced_or_added(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "mixed"
+    assert install(home, env, "tiny").returncode == 0
+    refused = install(home, env, "tinyb")
+    assert refused.returncode == 2, refused.stderr
+    err = json_out(refused)["error"]
+    assert "holds tiny 1.16.0" in err["message"] and "--replace" in err["fix"] and "--add" in err["fix"]
+    assert six_version(env) == "1.16.0"
+
+    added = install(home, env, "tinyb", "--add")
+    assert added.returncode == 0, added.stderr
+    data = json_out(added)
+    assert data["frameworks"] == ["tinyb", "tiny"]
+    assert data["packages"]["six"] == "1.16.0" and data["packages"]["iniconfig"] == "2.3.0"
+    assert py(env, "import six, iniconfig; print(six.__version__)") == "1.16.0"
+    assert fwsetup("smoke", "tiny", "--env", str(env), env=tiny_env(home)).returncode == 0
+    assert fwsetup("smoke", "tinyb", "--env", str(env), env=tiny_env(home)).returncode == 0
+
+    replaced = install(home, env, "tiny", "--replace", "--version", "1.17.0")
+    assert replaced.returncode == 0, replaced.stderr
+    assert json_out(replaced)["frameworks"] == ["tiny"]
+    assert py(env, "import importlib.util as u; print(u.find_spec('iniconfig') is None)") == "True"
+    assert cli("rollback", str(env)).returncode == 0
+    assert py(env, "import iniconfig, six; print(six.__version__)") == "1.16.0"
+
+
+def test_add_with_a_conflicting_pin_names_the_packages(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "clash"
+    assert install(home, env, "tiny").returncode == 0  # six==1.16.0
+    clash = install(home, env, "tinyb", "--version", "0.1", "--add")  # six==1.15.0
+    assert clash.returncode == 4, clash.stderr
+    err = json_out(clash)["error"]
+    assert "cannot be installed together with tiny 1.16.0" in err["message"]
+    assert "six==1.15.0" in err["message"] and "six==1.16.0" in err["message"]
+    assert six_version(env) == "1.16.0"
+
+
+def test_same_plan_again_is_up_to_date_unless_forced(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    first = install(home, env, "tiny")
+    again = install(home, env, "tiny")
+    assert again.returncode == 0, again.stderr
+    data = json_out(again)
+    assert data["up_to_date"] is True and data["generation"] == json_out(first)["generation"]
+    forced = install(home, env, "tiny", "--force")
+    assert json_out(forced)["up_to_date"] is False and json_out(forced)["generation"].endswith("gen-2")
+
+
+def test_envs_lists_orphans_and_remove_and_prune_clean_up(home: Path, tmp_path: Path) -> None:
+    kept, gone = tmp_path / "a" / "kept", tmp_path / "b" / "gone"
+    assert install(home, kept, "tiny").returncode == 0
+    assert install(home, gone, "tinyb").returncode == 0
+    gone.unlink()  # what `rm -rf gone` does to the link
+    listed = json_out(cli("envs", "--json", env=tiny_env(home)))
+    rows = {r["env"]: r for r in listed["envs"]}
+    assert rows[str(kept)]["status"] == "ok" and rows[str(kept)]["frameworks"][0]["framework"] == "tiny"
+    assert rows[str(kept)]["size_bytes"] > 100_000 and rows[str(kept)]["last_smoke"]["ok"] is True
+    assert rows[str(gone)]["status"] == "orphaned" and "fwsetup remove" in rows[str(gone)]["fix"]
+    text = cli("envs", env=tiny_env(home)).stdout
+    assert "orphaned" in text and f"fwsetup remove {gone}" in text
+
+    no_tty = cli("envs", "--prune", env=tiny_env(home))
+    assert no_tty.returncode == 2 and "--yes" in no_tty.stderr
+    pruned = cli("envs", "--prune", "--yes", "--json", env=tiny_env(home))
+    assert pruned.returncode == 0, pruned.stderr
+    assert not envs.EnvLayout(gone).store.exists() and not envs.EnvLayout(gone).lock_file.exists()
+
+    assert cli("remove", str(kept), env=tiny_env(home)).returncode == 2  # asks; no terminal
+    removed = cli("remove", str(kept), "--yes", env=tiny_env(home))
+    assert removed.returncode == 0, removed.stderr
+    assert not kept.is_symlink() and not envs.EnvLayout(kept).store.exists()
+    assert sorted(p.name for p in kept.parent.iterdir()) == []
+    assert json_out(cli("envs", "--json", env=tiny_env(home)))["envs"] == []
+
+
+def test_run_uses_the_env_and_its_settings(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    assert install(home, env, "tiny").returncode == 0
+    code = "import os, sys, six; print(sys.prefix, os.environ['TINY_HOME'], os.environ['VIRTUAL_ENV'])"
+    by_path = fwsetup("run", str(env), "--", "python", "-c", code, env=tiny_env(home))
+    assert by_path.returncode == 0, by_path.stderr
+    prefix, tiny_home, venv = by_path.stdout.split()
+    assert venv == str(env) and tiny_home.startswith(str(envs.EnvLayout(env).store))
+    assert os.path.realpath(prefix) == os.path.realpath(env)
+    by_name = fwsetup(
+        "run", "tiny", "--", "python", "-c", "import six; print(six.__version__)", env=tiny_env(home)
+    )
+    assert by_name.returncode == 0 and by_name.stdout.strip() == "1.16.0"
+    failing = fwsetup("run", str(env), "--", "python", "-c", "raise SystemExit(7)", env=tiny_env(home))
+    assert failing.returncode == 7
+    assert fwsetup("run", str(env), env=tiny_env(home)).returncode == 2
+
+
+def test_env_python_run_directly_gets_the_recipe_settings(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tb"
+    assert install(home, env, "tinyb").returncode == 0
+    flags = py(env, "import os; print(os.environ['TINYB_FLAGS'])")
+    assert flags.startswith("base_compiledir=" + str(envs.EnvLayout(env).store))
+    # a setting the user made wins over the recipe's
+    assert py(env, "import os; print(os.environ['TINYB_FLAGS'])", TINYB_FLAGS="mine") == "mine"
+
+
+def test_startup_hook_preloads_library_path_entries(tmp_path: Path) -> None:
+    """CNTK's case without CNTK: a library found only through the recipe's LD_LIBRARY_PATH is
+    loaded at interpreter start, so a module linking it imports without activation."""
+    import shutil
+    import sys
+    import sysconfig
+
+    from fwsetup.install import hooks
+
+    libdir = tmp_path / "libs"
+    libdir.mkdir()
+    libc = Path(sysconfig.get_config_var("LIBDIR") or "/usr/lib")
+    candidates = sorted(libc.glob("libpython3*.so*")) or sorted(
+        Path("/usr/lib/x86_64-linux-gnu").glob("libz.so.1*")
+    )
+    if not candidates or sys.platform != "linux":
+        pytest.skip("no shared library to copy on this machine")
+    shutil.copyfile(candidates[0], libdir / "libfwsetup_probe.so.1")
+    gen = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(gen)], check=True)
+    hooks.write_startup_hook(gen, {"LD_LIBRARY_PATH": str(libdir), "X_FLAG": "on"})
+    code = (
+        "import os; maps = open('/proc/self/maps').read(); "
+        "print(os.environ['X_FLAG'], 'libfwsetup_probe.so.1' in maps, os.environ['LD_LIBRARY_PATH'])"
+    )
+    out = py(gen, code).split()
+    assert out[0] == "on" and out[1] == "True" and out[2].startswith(str(libdir))
+
+
+def test_activation_names_the_env_and_uses_the_stable_path(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "myenv"
+    assert install(home, env, "tiny").returncode == 0
+    activate = (env / "bin" / "activate").read_text()
+    assert "gen-1" not in activate and str(env) in activate and "myenv" in activate
+    shell = subprocess.run(
+        ["bash", "-c", f". {env}/bin/activate && echo $VIRTUAL_ENV && echo $PS1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PS1": "$ "},
+    )
+    venv, ps1 = shell.stdout.splitlines()[:2]
+    assert venv == str(env) and ps1.startswith("(myenv)")
+    pip = env / "bin" / "pip"
+    if pip.exists():
+        assert str(envs.EnvLayout(env).store) not in pip.read_text().splitlines()[0]
+
+
+def test_refused_install_into_a_new_path_leaves_nothing(home: Path, tmp_path: Path) -> None:
+    parent = tmp_path / "p"
+    parent.mkdir()
+    env = parent / "new"
+    bad = install(home, env, "tiny", "--version", "999.0")
+    assert bad.returncode == 4
+    assert sorted(p.name for p in parent.iterdir()) == []
+
+
+def test_interrupt_says_the_previous_environment_is_kept(home: Path, tmp_path: Path) -> None:
+    import signal
+    import sys
+    import time
+
+    env = tmp_path / "tiny"
+    assert install(home, env, "tiny").returncode == 0
+    marker = tmp_path / "smoke-started"
+    full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fwsetup", "install", "tiny", "--cpu", "--force", "--env", str(env), "-q"],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 130, err
+    assert "previous environment is kept" in err and str(env) in err
+    assert six_version(env) == "1.16.0"
+
+
+def test_dry_run_names_the_env_path(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "where"
+    out = cli("install", "tiny", "--cpu", "--dry-run", "--env", str(env), "--json", env=tiny_env(home))
+    assert json_out(out)["env_path"] == str(env)
+    default = cli("install", "tiny", "--cpu", "--dry-run", env=tiny_env(home))
+    assert f"env path      {home / 'envs' / 'tiny-cpu'}" in default.stdout
+
+
+def test_smoke_python_tests_any_interpreter(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    assert install(home, env, "tiny").returncode == 0
+    target = os.path.realpath(env / "bin" / "python")
+    ok = cli("smoke", "tiny", "--python", str(env / "bin" / "python"), "--json", env=tiny_env(home))
+    assert ok.returncode == 0, ok.stderr
+    assert json_out(ok)["framework_version"] == "1.16.0" and target
+    bare = tmp_path / "bare"
+    subprocess.run(["python3", "-m", "venv", "--without-pip", str(bare)], check=True)
+    failed = cli("smoke", "tiny", "--python", str(bare), "--json", env=tiny_env(home))
+    assert failed.returncode == 5 and "No module named 'six'" in json.dumps(json_out(failed))
+    nothing = cli("smoke", "tiny", "--python", str(tmp_path / "nope"), env=tiny_env(home))
+    assert nothing.returncode == 2 and "Errno" not in nothing.stderr
+
+
+def test_smoke_gpu_on_a_cpu_build_says_so(home: Path, tmp_path: Path) -> None:
+    env = tmp_path / "tiny"
+    assert install(home, env, "tiny").returncode == 0
+    out = cli("smoke", "tiny", "--env", str(env), "--gpu", env=tiny_env(home))
+    assert out.returncode == 5
+    assert "holds a CPU build" in out.stderr and "smoke test passed" not in out.stdout
