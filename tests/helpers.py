@@ -30,6 +30,7 @@ REPORT_KEYS = {
     "rocm",
     "resources",
     "frameworks",
+    "frameworks_from",
     "tools",
     "problems",
     "findings",

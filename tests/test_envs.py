@@ -291,3 +291,35 @@ def test_smoke_gpu_on_a_cpu_build_says_so(home: Path, tmp_path: Path) -> None:
     out = cli("smoke", "tiny", "--env", str(env), "--gpu", env=tiny_env(home))
     assert out.returncode == 5
     assert "holds a CPU build" in out.stderr and "smoke test passed" not in out.stdout
+
+
+def _venv_with_fake_torch(where: Path) -> Path:
+    """A project's venv holding a torch CPU build (its metadata: what doctor reads)."""
+    import sys
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    site = next(where.glob("lib/python*/site-packages"))
+    info = site / "torch-2.7.1+cpu.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: torch\nVersion: 2.7.1+cpu\n")
+    return where
+
+
+def test_doctor_reads_the_venv_it_is_pointed_at(tmp_path: Path) -> None:
+    venv = _venv_with_fake_torch(tmp_path / "proj")
+    out = cli("doctor", "--python", str(venv / "bin" / "python"), "--json")
+    data = json_out(out)
+    assert data["frameworks_from"]["source"] == "--python"
+    assert data["frameworks_from"]["python"] == str(venv / "bin" / "python")
+    torch = [f for f in data["frameworks"] if f["name"] == "torch"]
+    assert torch and torch[0]["variant"] == "cpu" and torch[0]["location"].startswith(str(venv))
+
+    active = cli("doctor", "--json", env={"VIRTUAL_ENV": str(venv)})
+    assert json_out(active)["frameworks_from"]["source"] == "VIRTUAL_ENV"
+    assert [f["version"] for f in json_out(active)["frameworks"] if f["name"] == "torch"] == ["2.7.1+cpu"]
+    text = cli("doctor", env={"VIRTUAL_ENV": str(venv)}).stdout
+    assert "torch 2.7.1+cpu" in text and f"read from {venv / 'bin' / 'python'}" in text
+    assert "the active virtual environment" in text
+
+    missing = cli("doctor", "--python", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -83,11 +83,20 @@ def command(
         max=120.0,
         envvar="FWSETUP_PROBE_TIMEOUT",
     ),
+    Option(
+        ("--python",),
+        "python",
+        "Read the frameworks of this interpreter or environment (default: the active VIRTUAL_ENV "
+        "or CONDA_PREFIX, else the python on PATH).",
+        kind="path",
+    ),
 )
-def doctor(json_output: bool, strict: bool, timeout: float) -> int:
+def doctor(json_output: bool, strict: bool, timeout: float, python: Optional[Path]) -> int:
     from fwsetup.cli.doctor import run_doctor
 
-    return run_doctor(json_output, strict, timeout)
+    if python is not None and not os.path.exists(python):
+        raise UsageError(f"--python {python}: no such file or directory", "pass a python executable or a venv directory")
+    return run_doctor(json_output, strict, timeout, str(python) if python is not None else None)
 
 
 @command("list", "Frameworks fwsetup knows, their variants, and what this machine would get.", JSON, SYSTEM)

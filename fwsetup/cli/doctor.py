@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from fwsetup.report import SystemReport
 
 from fwsetup.errors import ExitCode
 
@@ -14,7 +18,7 @@ from fwsetup.errors import ExitCode
 SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "doctor.schema.json")
 
 
-def run_doctor(json_output: bool, strict: bool, timeout: float) -> int:
+def run_doctor(json_output: bool, strict: bool, timeout: float, python: Optional[str] = None) -> int:
     import dataclasses
 
     from fwsetup import probe as system
@@ -22,12 +26,33 @@ def run_doctor(json_output: bool, strict: bool, timeout: float) -> int:
     from fwsetup.probe.base import ProbeEnv
     from fwsetup.probe.diagnose import diagnose
 
-    report = system.collect(ProbeEnv(timeout=timeout))
+    report = system.collect(ProbeEnv(timeout=timeout, python=python))
     report = dataclasses.replace(report, findings=diagnose(report))
     if json_output:
         render.dump_json(report.to_dict())
     else:
-        sys.stdout.write(render.report_text(report, render.use_color(sys.stdout)))
+        sys.stdout.write(with_source(render.report_text(report, render.use_color(sys.stdout)), report))
     if strict and any(f.level == "error" for f in report.findings):
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)
+
+
+WHY = {
+    "--python": "--python",
+    "VIRTUAL_ENV": "the active virtual environment",
+    "CONDA_PREFIX": "the active conda environment",
+    "PATH": "the python on PATH",
+    "fwsetup": "the interpreter running fwsetup",
+}
+
+
+def with_source(text: str, report: SystemReport) -> str:
+    """Say under the Frameworks row whose frameworks they are."""
+    src = report.frameworks_from
+    if src is None:
+        return text
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if "Frameworks" in line), len(lines) - 1)
+    version = f"Python {src.python_version}, " if src.python_version else ""
+    lines.insert(at + 1, f"{'':14}read from {src.python} ({version}{WHY.get(src.source, src.source)})\n")
+    return "".join(lines)

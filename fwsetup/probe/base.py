@@ -27,6 +27,7 @@ class ProbeEnv:
     root: Path = Path("/")
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     disk_path: Optional[str] = None  # where environments go: the disk whose free space matters
+    python: Optional[str] = None  # `doctor --python`: the interpreter whose frameworks to read
 
     def path(self, p: str) -> Path:
         return self.root / p.lstrip("/")
