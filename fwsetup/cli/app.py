@@ -322,6 +322,15 @@ def install(
     Option(("--version",), "version", "Framework version or prefix.", kind="text"),
     Option(("--python",), "python", "Python X.Y.", kind="text", envvar="FWSETUP_PYTHON"),
     Option(("--backend",), "backend", "Keras backend.", kind="text"),
+    Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text"),
+    Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text"),
+    Option(
+        ("--wheelhouse", "--find-links"),
+        "wheelhouse",
+        "Directory of wheels to prefer (repeat; the variable takes a path list).",
+        kind="paths",
+        envvar="FWSETUP_WHEELHOUSE",
+    ),
     Option(
         ("--system",),
         "system_reports",
@@ -356,6 +365,9 @@ def lock_command(
     version: Optional[str],
     python: Optional[str],
     backend: Optional[str],
+    variant: Optional[str],
+    gpus: Optional[str],
+    wheelhouse: list[Path],
     system_reports: list[Path],
     output: Path,
     timeout: float,
@@ -380,7 +392,9 @@ def lock_command(
             version=version,
             python=python,
             backend=backend,
-            local_wheels=planning.local_wheels([], use_pip_config=path is None),
+            variant=variant,
+            gpu_indices=planning.parse_gpus(gpus),
+            local_wheels=planning.local_wheels(wheelhouse, use_pip_config=path is None),
         )
         outcome = planning.make_plan(recipe.name, report, request)
         if isinstance(outcome, Refusal):
@@ -466,8 +480,14 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
     "A provisioning script that installs fwsetup, reproduces the lock and smoke-tests it.",
     Option(("--lock",), "lock", "The lock to reproduce.", kind="path", default="fwsetup.lock"),
     Option(
-        ("--format",), "fmt", "shell, dockerfile, cloud-init or github-actions.", kind="text", default="shell"
+        ("--format",),
+        "fmt",
+        "shell, dockerfile, cloud-init, github-actions, requirements (pip install --require-hashes -r) "
+        "or pylock (PEP 751: uv pip install -r pylock.toml).",
+        kind="text",
+        default="shell",
     ),
+    Option(("--target",), "target", "requirements/pylock: the lock's target to write.", kind="text"),
     Option(
         ("--fwsetup-spec",),
         "fwsetup_spec",
@@ -477,7 +497,7 @@ def bundle(lock: Path, output: Path, target: Optional[str], timeout: float, json
     ),
     Option(("--output", "-o"), "output", "Write here instead of stdout.", kind="path"),
 )
-def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> None:
+def export(lock: Path, fmt: str, target: Optional[str], fwsetup_spec: str, output: Optional[Path]) -> None:
     from fwsetup.fleet import export as exporting
     from fwsetup.fleet import lockfile
 
@@ -485,8 +505,14 @@ def export(lock: Path, fmt: str, fwsetup_spec: str, output: Optional[Path]) -> N
         raise UsageError(
             f"--format {fmt!r} is not one of {', '.join(exporting.FORMATS)}", "pick one of those"
         )
-    lockfile.load(lock)  # refuse to export a broken lock
-    text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec)
+    _, targets = lockfile.load(lock)  # refuse to export a broken lock
+    if fmt in ("requirements", "pylock"):
+        from fwsetup.fleet import pipexport
+
+        chosen = pipexport.choose_target(targets, target)
+        text = pipexport.requirements(chosen, lock.name) if fmt == "requirements" else pipexport.pylock(chosen)
+    else:
+        text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec)
     if output is None:
         sys.stdout.write(text)
     else:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import shlex
 
-FORMATS = ("shell", "dockerfile", "cloud-init", "github-actions")
+from fwsetup.fleet import pipexport
+
+FORMATS = ("shell", "dockerfile", "cloud-init", "github-actions", *pipexport.FORMATS)  # pip's: pipexport.py
 
 
 def install_line(gpu: bool) -> str:
