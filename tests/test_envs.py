@@ -323,3 +323,43 @@ def test_doctor_reads_the_venv_it_is_pointed_at(tmp_path: Path) -> None:
 
     missing = cli("doctor", "--python", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_install_into_a_project_venv_and_roll_it_back_exactly(home: Path, tmp_path: Path) -> None:
+    import sys
+
+    from fwsetup.install.backends import find_uv
+
+    venv = tmp_path / "proj"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    uv = find_uv()
+    assert uv is not None
+    subprocess.run([uv, "pip", "install", "--python", str(venv / "bin" / "python"), "six==1.17.0"], check=True)
+    original = envs.installed_packages(venv)
+
+    done = fwsetup("install", "tiny", "--cpu", "--into", str(venv), "--json", env=tiny_env(home))
+    assert done.returncode == 0, done.stderr
+    assert json_out(done)["smoke"]["ok"] is True and six_version(venv) == "1.16.0"
+    assert fwsetup("install", "tinyb", "--cpu", "--into", str(venv), "--json", env=tiny_env(home)).returncode == 0
+    assert "iniconfig" in envs.installed_packages(venv)
+
+    first = fwsetup("rollback", str(venv), "--json", env=tiny_env(home))
+    assert first.returncode == 0, first.stderr
+    assert json_out(first)["removed"] == ["iniconfig"]
+    second = fwsetup("rollback", str(venv), "--json", env=tiny_env(home))
+    assert second.returncode == 0, second.stderr
+    assert envs.installed_packages(venv) == original and six_version(venv) == "1.17.0"
+    assert fwsetup("rollback", str(venv), env=tiny_env(home)).returncode == 2  # nothing left to undo
+
+
+def test_into_refuses_a_system_python_and_conda_base(home: Path, tmp_path: Path) -> None:
+    system = cli("install", "tiny", "--cpu", "--into", "/usr", env=tiny_env(home))
+    assert system.returncode == 2 and "not a virtual environment" in system.stderr
+    if list(Path("/usr/lib").glob("python3*/EXTERNALLY-MANAGED")):
+        assert "PEP 668" in system.stderr
+    base = tmp_path / "miniconda3"
+    for d in ("conda-meta", "condabin", "bin"):
+        (base / d).mkdir(parents=True)
+    (base / "bin" / "python").symlink_to(Path(os.path.realpath("/usr/bin/python3")))
+    conda = cli("install", "tiny", "--cpu", "--into", str(base), env=tiny_env(home))
+    assert conda.returncode == 2 and "conda's base environment" in conda.stderr

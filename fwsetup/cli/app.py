@@ -158,6 +158,12 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     ),
     Option(("--force",), "force", "Rebuild even when the env already holds exactly this plan."),
     Option(
+        ("--into",),
+        "into",
+        "Install into this existing virtual environment (recorded first: `fwsetup rollback VENV` undoes it).",
+        kind="path",
+    ),
+    Option(
         ("--index-url",),
         "index_url",
         "Package index instead of PyPI.",
@@ -226,6 +232,7 @@ def install(
     replace: bool,
     add: bool,
     force: bool,
+    into: Optional[Path],
     index_url: Optional[str],
     offline: bool,
     system_packages: bool,
@@ -258,6 +265,12 @@ def install(
 
         if replace and add:
             raise UsageError("--replace and --add exclude each other", "pass one of them")
+        if into is not None:
+            from fwsetup.install import into as into_venv
+
+            if env is not None or replace or add:
+                raise UsageError("--into names the environment itself", "drop --env/--replace/--add")
+            python = python or into_venv.python_of(Path_(into))  # refuses what is not a project venv
         if add and python is None and env is not None:
             python = _env_python_version(env)  # added frameworks share the env's Python
         report = planning.machine_report(system_report)
@@ -288,6 +301,32 @@ def install(
     from fwsetup.install.execute import InstallOptions, execute
     from fwsetup.plan import recipes
 
+    if into is not None:
+        from fwsetup.install import into as into_venv
+
+        if lock is not None:
+            raise UsageError("--into cannot take a --lock", "export it instead: `fwsetup export --format requirements`")
+        done = into_venv.install(
+            outcome,
+            recipes.find(recipe_name),
+            Path_(into),
+            installer=installer,
+            timeout=timeout,
+            gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
+            wheelhouses=tuple(wheelhouse),
+            index_url=index_url,
+            offline=offline,
+        )
+        if json_output:
+            render.dump_json(done)
+        else:
+            smoked = done["smoke"]
+            sys.stdout.write(
+                f"installed {outcome.framework} {outcome.version} ({outcome.variant}) into {done['env']}"
+                + (f"; smoke test passed on {smoked['device']}" if smoked else "")
+                + f"\nundo with: {done['rollback']}\n"
+            )
+        return
     if installer not in ("auto", "uv", "pip"):
         raise UsageError(f"--installer {installer!r} is not one of auto, uv, pip", "pass --installer auto")
     options = InstallOptions(
@@ -602,6 +641,20 @@ def rollback(env: str, to: Optional[str], json_output: bool) -> None:
     if to is not None and not to.isdigit():
         raise UsageError(f"--to {to!r} is not a generation number", "see `fwsetup envs ENV` for the numbers")
     layout = envs.EnvLayout(Path(os.path.abspath(os.path.expanduser(env))))
+    from fwsetup.install import into as into_venv
+
+    if not layout.path.is_symlink() and into_venv.is_recorded(layout.path):
+        if to is not None:
+            raise UsageError("--to applies to environments fwsetup made", f"`fwsetup rollback {env}` undoes the last --into")
+        undone = into_venv.rollback(layout.path)
+        if json_output:
+            render.dump_json(undone)
+        else:
+            sys.stdout.write(
+                f"{layout.path}: restored the packages of {undone['restored']} "
+                f"(removed {len(undone['removed'])}, reinstalled {len(undone['reinstalled'])})\n"
+            )
+        return
     with envs.locked(layout):
         gen = envs.rollback(layout, int(to) if to is not None else None)
     if json_output:
