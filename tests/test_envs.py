@@ -363,3 +363,71 @@ def test_into_refuses_a_system_python_and_conda_base(home: Path, tmp_path: Path)
     (base / "bin" / "python").symlink_to(Path(os.path.realpath("/usr/bin/python3")))
     conda = cli("install", "tiny", "--cpu", "--into", str(base), env=tiny_env(home))
     assert conda.returncode == 2 and "conda's base environment" in conda.stderr
+
+
+def _fake_cargo(bindir: Path, record: Path) -> None:
+    bindir.mkdir(parents=True, exist_ok=True)
+    tool = bindir / "cargo"
+    tool.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {record}\n'
+        'if [ "$1" = new ]; then mkdir -p "$3"; fi\n'
+    )
+    tool.chmod(0o755)
+
+
+def test_a_dry_runs_can_run_here_is_what_install_does(home: Path, tmp_path: Path) -> None:
+    """Leaf: with cargo on PATH both steps can run here, and install runs them; without, both refuse."""
+    bindir, record = tmp_path / "bin", tmp_path / "cargo-calls"
+    env = tmp_path / "leaf"
+    without = {"FWSETUP_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    dry = json_out(cli("install", "leaf", "--cpu", "--dry-run", "--json", env=without))
+    assert not any(s["can_run_here"] for s in dry["steps"])
+    refused = cli("install", "leaf", "--cpu", "--env", str(env), env=without)
+    assert refused.returncode == 3 and not env.exists()
+
+    _fake_cargo(bindir, record)
+    with_cargo = {"FWSETUP_HOME": str(home), "PATH": f"{bindir}:/usr/bin:/bin"}
+    dry = json_out(cli("install", "leaf", "--cpu", "--dry-run", "--json", env=with_cargo))
+    assert all(s["can_run_here"] for s in dry["steps"])
+    done = fwsetup("install", "leaf", "--cpu", "--env", str(env), "--json", env=with_cargo)
+    assert done.returncode == 0, done.stderr
+    calls = record.read_text().splitlines()
+    store = str(envs.EnvLayout(env).store)
+    assert calls[0].startswith(f"new --lib {store}/gen-1/leaf-env") and calls[1].startswith("add --manifest-path")
+    assert (env / "leaf-env").is_dir()
+
+
+def test_manual_steps_say_what_to_do_not_see_description() -> None:
+    out = cli("install", "torch7", "--cpu", "--dry-run")
+    assert "(see description)" not in out.stdout and "you do it by hand" in out.stdout
+
+
+def test_plan_messages(tmp_path: Path) -> None:
+    """did-you-mean for framework names; the driver table fills a report's missing CUDA version;
+    native Windows GPU refusals for TensorFlow and JAX name WSL2."""
+    import dataclasses
+
+    from machines import base_report, with_nvidia
+
+    from fwsetup.report import OSInfo
+
+    typo = cli("install", "pytroch", "--dry-run")
+    assert typo.returncode == 2 and "did you mean 'pytorch'?" in typo.stderr
+    assert "did you mean 'tensorflow'" in cli("install", "tensorflwo", "--dry-run").stderr
+
+    old = with_nvidia(base_report(), "580.95.05", "13.0", [("NVIDIA GeForce RTX 4090", "8.9")])
+    assert old.nvidia is not None
+    old = dataclasses.replace(old, nvidia=dataclasses.replace(old.nvidia, cuda_driver_version=None))
+    (tmp_path / "old.json").write_text(old.to_json())
+    plan = cli("install", "pytorch", "--gpu", "--dry-run", "--system", str(tmp_path / "old.json"))
+    assert plan.returncode == 0, plan.stderr
+    assert "CUDA ?" not in plan.stdout and "driver 580.95.05 (CUDA 13.0)" in plan.stdout
+
+    win = with_nvidia(base_report(system="Windows", arch="AMD64"), "581.57", "13.0", [("NVIDIA GeForce RTX 4070", "8.9")])
+    win = dataclasses.replace(win, os=OSInfo(system="Windows", distro_id="windows", distro_version="11", arch="AMD64"))
+    (tmp_path / "win.json").write_text(win.to_json())
+    for fw in ("tensorflow", "jax"):
+        out = cli("install", fw, "--gpu", "--dry-run", "--system", str(tmp_path / "win.json"))
+        assert out.returncode == 3 and "WSL2" in out.stderr, (fw, out.stderr)
+    assert "cuDNN 8.1" in cli("install", "tensorflow", "--gpu", "--dry-run", "--system", str(tmp_path / "win.json")).stderr

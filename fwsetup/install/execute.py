@@ -278,7 +278,7 @@ def _forget_new_path(layout: envs.EnvLayout) -> None:
 
 def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResult:
     blocked = [s for s in plan.steps if not s.can_run_here]
-    if plan.route not in ("pip", "apt") or blocked:
+    if (plan.route not in ("pip", "apt") and not plan.steps) or blocked:
         raise Refusal(
             f"{recipe.display_name} is installed through {plan.route}, which fwsetup does not run automatically"
             + (": " + "; ".join(f"{s.description} ({s.why_not})" for s in blocked) if blocked else ""),
@@ -319,6 +319,71 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         ) from None
 
 
+def _execute_steps(
+    plan: Plan,
+    recipe: Recipe,
+    options: InstallOptions,
+    layout: envs.EnvLayout,
+    progress: Progress,
+    started: float,
+) -> InstallResult:
+    """A route of commands (cargo, Maven, a source build) whose every step the dry-run said can run
+    here: run them, in order, inside a new generation ({env} is its path), then swap it in."""
+    gen = layout.new_generation()
+    log = options.log_file or paths.home() / "logs" / f"{recipe.name}-{os.getpid()}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        for step in plan.steps:
+            if not step.command:
+                continue
+            progress.step(f"{step.kind}: {step.description}")
+            runner.step(
+                [substitute(c, gen) for c in step.command],
+                what=f"{step.kind} step: {step.description}",
+                timeout=options.timeout,
+                env=runner.installer_env({k: substitute(v, gen) for k, v in plan.env.items()}),
+                cwd=str(gen),
+                log=log,
+                merge_stderr=True,
+            )
+            progress.done()
+        envs.write_metadata(
+            gen,
+            {
+                "framework": plan.framework,
+                "version": plan.version,
+                "variant": plan.variant,
+                "accelerator": plan.accelerator,
+                "python": plan.python or None,
+                "env": {k: substitute(v, gen) for k, v in plan.env.items()},
+                "smoke": None,
+                "plan": plan.to_dict(),
+                "route": plan.route,
+                "fwsetup_version": __version__,
+                "created": envs.now(),
+                "packages": {},
+            },
+        )
+        envs.swap_in(layout, gen)
+    except BaseException:
+        progress.close()
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+    registry.register(layout.path)
+    envs.prune(layout)
+    return InstallResult(
+        framework=plan.framework,
+        env=str(layout.path),
+        python=plan.python,
+        generation=str(gen),
+        backend=plan.route,
+        packages={},
+        smoke=None,
+        seconds=time.perf_counter() - started,
+        frameworks=[plan.framework],
+    )
+
+
 def _execute_locked(
     plan: Plan, recipe: Recipe, options: InstallOptions, layout: envs.EnvLayout
 ) -> InstallResult:
@@ -347,6 +412,8 @@ def _execute_locked(
             up_to_date=True,
         )
     full = decision.plan  # the plan, with the frameworks kept by --add
+    if plan.route not in ("pip", "apt"):
+        return _execute_steps(plan, recipe, options, layout, progress, started)
     interpreter = (
         "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress, options.timeout)
     )
