@@ -334,13 +334,18 @@ def test_install_into_a_project_venv_and_roll_it_back_exactly(home: Path, tmp_pa
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     uv = find_uv()
     assert uv is not None
-    subprocess.run([uv, "pip", "install", "--python", str(venv / "bin" / "python"), "six==1.17.0"], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "--python", str(venv / "bin" / "python"), "six==1.17.0"], check=True
+    )
     original = envs.installed_packages(venv)
 
     done = fwsetup("install", "tiny", "--cpu", "--into", str(venv), "--json", env=tiny_env(home))
     assert done.returncode == 0, done.stderr
     assert json_out(done)["smoke"]["ok"] is True and six_version(venv) == "1.16.0"
-    assert fwsetup("install", "tinyb", "--cpu", "--into", str(venv), "--json", env=tiny_env(home)).returncode == 0
+    assert (
+        fwsetup("install", "tinyb", "--cpu", "--into", str(venv), "--json", env=tiny_env(home)).returncode
+        == 0
+    )
     assert "iniconfig" in envs.installed_packages(venv)
 
     first = fwsetup("rollback", str(venv), "--json", env=tiny_env(home))
@@ -368,11 +373,7 @@ def test_into_refuses_a_system_python_and_conda_base(home: Path, tmp_path: Path)
 def _fake_cargo(bindir: Path, record: Path) -> None:
     bindir.mkdir(parents=True, exist_ok=True)
     tool = bindir / "cargo"
-    tool.write_text(
-        "#!/bin/sh\n"
-        f'echo "$@" >> {record}\n'
-        'if [ "$1" = new ]; then mkdir -p "$3"; fi\n'
-    )
+    tool.write_text(f'#!/bin/sh\necho "$@" >> {record}\nif [ "$1" = new ]; then mkdir -p "$3"; fi\n')
     tool.chmod(0o755)
 
 
@@ -394,7 +395,9 @@ def test_a_dry_runs_can_run_here_is_what_install_does(home: Path, tmp_path: Path
     assert done.returncode == 0, done.stderr
     calls = record.read_text().splitlines()
     store = str(envs.EnvLayout(env).store)
-    assert calls[0].startswith(f"new --lib {store}/gen-1/leaf-env") and calls[1].startswith("add --manifest-path")
+    assert calls[0].startswith(f"new --lib {store}/gen-1/leaf-env") and calls[1].startswith(
+        "add --manifest-path"
+    )
     assert (env / "leaf-env").is_dir()
 
 
@@ -424,10 +427,38 @@ def test_plan_messages(tmp_path: Path) -> None:
     assert plan.returncode == 0, plan.stderr
     assert "CUDA ?" not in plan.stdout and "driver 580.95.05 (CUDA 13.0)" in plan.stdout
 
-    win = with_nvidia(base_report(system="Windows", arch="AMD64"), "581.57", "13.0", [("NVIDIA GeForce RTX 4070", "8.9")])
-    win = dataclasses.replace(win, os=OSInfo(system="Windows", distro_id="windows", distro_version="11", arch="AMD64"))
+    win = with_nvidia(
+        base_report(system="Windows", arch="AMD64"), "581.57", "13.0", [("NVIDIA GeForce RTX 4070", "8.9")]
+    )
+    win = dataclasses.replace(
+        win, os=OSInfo(system="Windows", distro_id="windows", distro_version="11", arch="AMD64")
+    )
     (tmp_path / "win.json").write_text(win.to_json())
     for fw in ("tensorflow", "jax"):
         out = cli("install", fw, "--gpu", "--dry-run", "--system", str(tmp_path / "win.json"))
         assert out.returncode == 3 and "WSL2" in out.stderr, (fw, out.stderr)
-    assert "cuDNN 8.1" in cli("install", "tensorflow", "--gpu", "--dry-run", "--system", str(tmp_path / "win.json")).stderr
+    assert (
+        "cuDNN 8.1"
+        in cli("install", "tensorflow", "--gpu", "--dry-run", "--system", str(tmp_path / "win.json")).stderr
+    )
+
+
+def test_dns_failure_gets_the_network_fix_and_leaves_nothing(home: Path, tmp_path: Path) -> None:
+    parent = tmp_path / "p"
+    parent.mkdir()
+    out = fwsetup(
+        "install",
+        "tiny",
+        "--cpu",
+        "--env",
+        str(parent / "new"),
+        "--index-url",
+        "http://pypi.nonexistent.invalid/simple",
+        "--json",
+        env=tiny_env(home),
+    )
+    assert out.returncode == 4
+    err = json_out(out)["error"]
+    assert "could not be resolved (DNS)" in err["message"] and "check the network" in err["fix"]
+    assert "version pin" not in err["fix"]
+    assert sorted(p.name for p in parent.iterdir()) == []

@@ -17,7 +17,15 @@ from fwsetup.fleet import lockfile
 def lock(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("pipexport")
     out = fwsetup(
-        "lock", "tiny", "--variant", "cpu", "--version", "1.16.0", "-o", str(base / "tiny.lock"), "--json",
+        "lock",
+        "tiny",
+        "--variant",
+        "cpu",
+        "--version",
+        "1.16.0",
+        "-o",
+        str(base / "tiny.lock"),
+        "--json",
         env=tiny_env(base / "home"),
     )
     assert out.returncode == 0, out.stderr
@@ -39,7 +47,9 @@ def _six(python: Path) -> str:
 def test_lock_takes_the_variant_flag(lock: Path) -> None:
     _, targets = lockfile.load(lock)
     assert [(t.variant, t.version) for t in targets] == [("cpu", "1.16.0")]
-    wrong = cli("lock", "tiny", "--variant", "nosuch", "-o", str(lock.parent / "x.lock"), env=tiny_env(lock.parent))
+    wrong = cli(
+        "lock", "tiny", "--variant", "nosuch", "-o", str(lock.parent / "x.lock"), env=tiny_env(lock.parent)
+    )
     assert wrong.returncode != 0 and not (lock.parent / "x.lock").exists()
 
 
@@ -52,15 +62,29 @@ def test_requirements_export_installs_with_plain_pip_require_hashes(lock: Path, 
     python = _venv(tmp_path / "v", pip=True)
     done = subprocess.run(
         [str(python), "-m", "pip", "install", "--require-hashes", "-r", str(req)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert _six(python) == "1.16.0"
     tampered = tmp_path / "bad.txt"
     tampered.write_text(text.replace("--hash=sha256:", "--hash=sha256:00000000"))  # every file's hash wrong
     refused = subprocess.run(
-        [str(_venv(tmp_path / "w", pip=True)), "-m", "pip", "install", "--require-hashes", "-r", str(tampered)],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            str(_venv(tmp_path / "w", pip=True)),
+            "-m",
+            "pip",
+            "install",
+            "--require-hashes",
+            "-r",
+            str(tampered),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert refused.returncode != 0 and "hash" in (refused.stdout + refused.stderr).lower()
 
@@ -83,7 +107,10 @@ def test_pylock_export_installs_with_uv(lock: Path, tmp_path: Path) -> None:
     python = _venv(tmp_path / "v", pip=False)
     done = subprocess.run(
         [uv, "pip", "install", "--python", str(python), "-r", str(pylock)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert _six(python) == "1.16.0"
