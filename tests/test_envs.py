@@ -179,33 +179,51 @@ def test_env_python_run_directly_gets_the_recipe_settings(home: Path, tmp_path: 
     assert py(env, "import os; print(os.environ['TINYB_FLAGS'])", TINYB_FLAGS="mine") == "mine"
 
 
-def test_startup_hook_preloads_library_path_entries(tmp_path: Path) -> None:
-    """CNTK's case without CNTK: a library found only through the recipe's LD_LIBRARY_PATH is
-    loaded at interpreter start, so a module linking it imports without activation."""
-    import shutil
+def test_startup_hook_puts_the_library_path_in_place_before_the_loader_reads_it(tmp_path: Path) -> None:
+    """CNTK's case without CNTK: a library known only by the name the recipe linked it under, in
+    a directory only the recipe's LD_LIBRARY_PATH names, loads from ENV/bin/python run directly;
+    the command line, stdin and the pid stay the user's."""
     import sys
-    import sysconfig
 
     from fwsetup.install import hooks
 
-    libdir = tmp_path / "libs"
+    found = [
+        p
+        for d in (
+            "/lib/x86_64-linux-gnu",
+            "/usr/lib/x86_64-linux-gnu",
+            "/lib64",
+            "/usr/lib64",
+            "/lib/aarch64-linux-gnu",
+        )
+        for p in sorted(Path(d).glob("libz.so.1*"))
+    ]
+    if not found or sys.platform != "linux":
+        pytest.skip("no libz to alias on this machine")
+    libdir = tmp_path / "fwsetup-libs"
     libdir.mkdir()
-    libc = Path(sysconfig.get_config_var("LIBDIR") or "/usr/lib")
-    candidates = sorted(libc.glob("libpython3*.so*")) or sorted(
-        Path("/usr/lib/x86_64-linux-gnu").glob("libz.so.1*")
-    )
-    if not candidates or sys.platform != "linux":
-        pytest.skip("no shared library to copy on this machine")
-    shutil.copyfile(candidates[0], libdir / "libfwsetup_probe.so.1")
+    (libdir / "libfwalias.so.7").symlink_to(found[0])  # the soname inside stays libz.so.1
     gen = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(gen)], check=True)
     hooks.write_startup_hook(gen, {"LD_LIBRARY_PATH": str(libdir), "X_FLAG": "on"})
     code = (
-        "import os; maps = open('/proc/self/maps').read(); "
-        "print(os.environ['X_FLAG'], 'libfwsetup_probe.so.1' in maps, os.environ['LD_LIBRARY_PATH'])"
+        "import ctypes, os, sys; ctypes.CDLL('libfwalias.so.7'); "
+        "print(os.environ['X_FLAG'], os.getpid(), sys.stdin.read().strip(), '_FWSETUP_ENV_REEXEC' in os.environ, "
+        "os.environ['LD_LIBRARY_PATH'])"
     )
-    out = py(gen, code).split()
-    assert out[0] == "on" and out[1] == "True" and out[2].startswith(str(libdir))
+    proc = subprocess.Popen(
+        [str(gen / "bin" / "python"), "-c", code, "arg"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    out, err = proc.communicate("from-stdin", timeout=60)
+    assert proc.returncode == 0, err
+    flag, pid, stdin, guard, ld = out.split()
+    assert flag == "on" and int(pid) == proc.pid and stdin == "from-stdin" and guard == "False"
+    assert ld == str(libdir)
 
 
 def test_activation_names_the_env_and_uses_the_stable_path(home: Path, tmp_path: Path) -> None:
