@@ -27,19 +27,18 @@ def _direct(env: Path, code: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_theano_env_python_keeps_its_cache_in_the_env(tmp_path: Path) -> None:
-    env = tmp_path / "theano"
-    out = fwsetup(
-        "install",
-        "theano",
-        "--cpu",
-        "--env",
-        str(env),
-        "--json",
-        env={"FWSETUP_HOME": str(tmp_path / "h")},
-        timeout=1800,
-    )
+def _install(framework: str, tmp_path: Path, *extra: str) -> Path:
+    """A real `fwsetup install FW --cpu` (its smoke test included) into tmp_path/FW."""
+    env = tmp_path / framework
+    home = {"FWSETUP_HOME": str(tmp_path / "h")}
+    out = fwsetup("install", framework, "--cpu", *extra, "--env", str(env), "--json", env=home, timeout=3600)
     assert out.returncode == 0, out.stderr
+    assert json_out(out)["smoke"]["ok"] is True
+    return env
+
+
+def test_theano_env_python_keeps_its_cache_in_the_env(tmp_path: Path) -> None:
+    env = _install("theano", tmp_path)
     code = (
         "import numpy, theano, theano.tensor as T; a = T.matrix(); f = theano.function([a], T.dot(a, a).sum()); "
         "print(theano.config.base_compiledir); print(float(f(numpy.ones((3, 3), dtype=theano.config.floatX))))"
@@ -58,20 +57,7 @@ def test_theano_env_python_keeps_its_cache_in_the_env(tmp_path: Path) -> None:
     not hasattr(os, "geteuid") or os.geteuid() != 0, reason="CNTK's MPI package needs root (apt)"
 )
 def test_cntk_imports_from_env_python_without_ld_library_path(tmp_path: Path) -> None:
-    env = tmp_path / "cntk"
-    out = fwsetup(
-        "install",
-        "cntk",
-        "--cpu",
-        "--system-packages",
-        "--env",
-        str(env),
-        "--json",
-        env={"FWSETUP_HOME": str(tmp_path / "h")},
-        timeout=3600,
-    )
-    assert out.returncode == 0, out.stderr
-    assert json_out(out)["smoke"]["ok"] is True
+    env = _install("cntk", tmp_path, "--system-packages")
     ran = _direct(
         env,
         "import cntk, numpy; print(cntk.__version__); print(float(cntk.times(numpy.ones((3,3),'f'), numpy.ones((3,3),'f')).eval().sum()))",

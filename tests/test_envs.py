@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import cli, fwsetup, json_out, tiny_env
+from helpers import cli, fwsetup, interrupted_at_smoke, json_out, tiny_env
 
 from fwsetup.install import envs
 
@@ -255,28 +255,12 @@ def test_refused_install_into_a_new_path_leaves_nothing(home: Path, tmp_path: Pa
 
 
 def test_interrupt_says_the_previous_environment_is_kept(home: Path, tmp_path: Path) -> None:
-    import signal
-    import sys
-    import time
-
     env = tmp_path / "tiny"
     assert install(home, env, "tiny").returncode == 0
-    marker = tmp_path / "smoke-started"
-    full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fwsetup", "install", "tiny", "--cpu", "--force", "--env", str(env), "-q"],
-        env=full,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.time() + 120
-    while not marker.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=180)
-    assert proc.returncode == 130, err
-    assert "previous environment is kept" in err and str(env) in err
+    args = ("install", "tiny", "--cpu", "--force", "--env", str(env), "-q")
+    proc = interrupted_at_smoke(home, tmp_path / "smoke-started", *args)
+    assert proc.returncode == 130, proc.stderr
+    assert "previous environment is kept" in proc.stderr and str(env) in proc.stderr
     assert six_version(env) == "1.16.0"
 
 

@@ -38,6 +38,13 @@ def _venv(where: Path, pip: bool) -> Path:
     return where / "bin" / "python"
 
 
+def _installs(argv: list[str], python: Path) -> None:
+    """`argv` (the user's own installer) puts the locked six into `python`'s environment."""
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _six(python) == "1.16.0"
+
+
 def _six(python: Path) -> str:
     return subprocess.run(
         [str(python), "-c", "import six; print(six.__version__)"], capture_output=True, text=True, check=True
@@ -60,15 +67,7 @@ def test_requirements_export_installs_with_plain_pip_require_hashes(lock: Path, 
     text = req.read_text()
     assert "six==1.16.0" in text and "--hash=sha256:" in text and "TINY_HOME" in text
     python = _venv(tmp_path / "v", pip=True)
-    done = subprocess.run(
-        [str(python), "-m", "pip", "install", "--require-hashes", "-r", str(req)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert _six(python) == "1.16.0"
+    _installs([str(python), "-m", "pip", "install", "--require-hashes", "-r", str(req)], python)
     tampered = tmp_path / "bad.txt"
     tampered.write_text(text.replace("--hash=sha256:", "--hash=sha256:00000000"))  # every file's hash wrong
     refused = subprocess.run(
@@ -105,15 +104,7 @@ def test_pylock_export_installs_with_uv(lock: Path, tmp_path: Path) -> None:
     assert six["version"] == "1.16.0"
     assert all(f["hashes"]["sha256"] in pinned for f in six.get("wheels", []))
     python = _venv(tmp_path / "v", pip=False)
-    done = subprocess.run(
-        [uv, "pip", "install", "--python", str(python), "-r", str(pylock)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert _six(python) == "1.16.0"
+    _installs([uv, "pip", "install", "--python", str(python), "-r", str(pylock)], python)
 
 
 def test_export_of_a_fleet_lock_needs_a_target(tmp_path: Path, lock: Path) -> None:

@@ -540,10 +540,8 @@ def export(lock: Path, fmt: str, target: Optional[str], fwsetup_spec: str, outpu
     from fwsetup.fleet import export as exporting
     from fwsetup.fleet import lockfile
 
-    if fmt not in exporting.FORMATS:
-        raise UsageError(
-            f"--format {fmt!r} is not one of {', '.join(exporting.FORMATS)}", "pick one of those"
-        )
+    if fmt not in exporting.ALL_FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of {', '.join(exporting.ALL_FORMATS)}", "pick one of those")
     _, targets = lockfile.load(lock)  # refuse to export a broken lock
     if fmt in ("requirements", "pylock"):
         from fwsetup.fleet import pipexport

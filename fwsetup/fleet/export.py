@@ -11,7 +11,8 @@ import shlex
 
 from fwsetup.fleet import pipexport
 
-FORMATS = ("shell", "dockerfile", "cloud-init", "github-actions", *pipexport.FORMATS)  # pip's: pipexport.py
+FORMATS = ("shell", "dockerfile", "cloud-init", "github-actions")
+ALL_FORMATS = (*FORMATS, *pipexport.FORMATS)  # requirements, pylock: for pip and uv (pipexport.py)
 
 
 def install_line(gpu: bool) -> str:

@@ -44,8 +44,17 @@ def _same_plan(a: Optional[dict[str, Any]], b: dict[str, Any]) -> bool:
 
 
 def decide(
-    plan: Plan, meta: Optional[dict[str, Any]], env: str, *, mode: str, force: bool, interactive: bool
+    plan: Plan,
+    meta: Optional[dict[str, Any]],
+    env: str,
+    *,
+    mode: str,
+    force: bool,
+    interactive: bool,
+    sources: Optional[dict[str, Any]] = None,
 ) -> Decision:
+    """`sources`: the install options that change what gets installed (index, wheelhouses, a
+    lock's list); the same plan from other sources is a rebuild, not "up to date"."""
     if meta is None:
         return Decision("new", plan)
     held = held_by(meta)
@@ -54,7 +63,8 @@ def decide(
     others = [f for f in held if f.get("framework") != plan.framework]
     if plan.framework in names and same_python and mode != "replace":
         mine = next(f for f in held if f.get("framework") == plan.framework)
-        if _same_plan(mine.get("plan") or meta.get("plan"), plan.to_dict()) and not force:
+        same_sources = json.loads(json.dumps(sources or {})) == mine.get("sources", meta.get("sources"))
+        if _same_plan(mine.get("plan") or meta.get("plan"), plan.to_dict()) and same_sources and not force:
             return Decision("up-to-date", plan)
         return Decision("update", merge(plan, others), others)
     if mode == "replace":

@@ -319,6 +319,37 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         ) from None
 
 
+def sources_of(options: InstallOptions) -> dict[str, Any]:
+    """The options besides the plan that decide what gets installed."""
+    return {
+        "index_url": options.index_url,
+        "wheelhouses": [str(w) for w in options.wheelhouses],
+        "offline": options.offline,
+        "constraints": list(options.constraints),
+        "locked_requirements": list(options.locked_requirements),
+        "installer": options.installer,
+    }
+
+
+def metadata(
+    plan: Plan, python: Optional[str], env: dict[str, str], smoke: Optional[str] = None
+) -> dict[str, Any]:
+    """What a generation says about itself (fwsetup.json): read by smoke, run, envs and rollback."""
+    return {
+        "framework": plan.framework,
+        "version": plan.version,
+        "variant": plan.variant,
+        "accelerator": plan.accelerator,
+        "python": python,
+        "env": env,
+        "smoke": smoke,
+        "plan": plan.to_dict(),
+        "fwsetup_version": __version__,
+        "created": envs.now(),
+        "packages": {},
+    }
+
+
 def _execute_steps(
     plan: Plan,
     recipe: Recipe,
@@ -350,18 +381,8 @@ def _execute_steps(
         envs.write_metadata(
             gen,
             {
-                "framework": plan.framework,
-                "version": plan.version,
-                "variant": plan.variant,
-                "accelerator": plan.accelerator,
-                "python": plan.python or None,
-                "env": {k: substitute(v, gen) for k, v in plan.env.items()},
-                "smoke": None,
-                "plan": plan.to_dict(),
+                **metadata(plan, plan.python or None, {k: substitute(v, gen) for k, v in plan.env.items()}),
                 "route": plan.route,
-                "fwsetup_version": __version__,
-                "created": envs.now(),
-                "packages": {},
             },
         )
         envs.swap_in(layout, gen)
@@ -393,8 +414,15 @@ def _execute_locked(
     skipped: list[str] = []
     envs.prune(layout)
     meta = _current_metadata(layout)
+    fingerprint = sources_of(options)
     decision = combining.decide(
-        plan, meta, str(target), mode=options.mode, force=options.force, interactive=combining.interactive()
+        plan,
+        meta,
+        str(target),
+        mode=options.mode,
+        force=options.force,
+        interactive=combining.interactive(),
+        sources=fingerprint,
     )
     if decision.kind == "up-to-date" and meta is not None:
         current = layout.current()
@@ -498,6 +526,7 @@ def _execute_locked(
                 "accelerator": plan.accelerator,
                 "smoke": smoke_copy.name if smoke_copy else None,
                 "plan": plan.to_dict(),
+                "sources": fingerprint,
             }
         ]
         for kept in decision.kept:
@@ -508,19 +537,12 @@ def _execute_locked(
         envs.write_metadata(
             gen,
             {
-                "framework": plan.framework,
-                "version": plan.version,
-                "variant": plan.variant,
-                "accelerator": plan.accelerator,
-                "python": f"{version[0]}.{version[1]}",
+                **metadata(
+                    plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None
+                ),
                 "interpreter": interpreter,
-                "env": fixes,
-                "smoke": smoke_copy.name if smoke_copy else None,
-                "plan": plan.to_dict(),
                 "frameworks": entries,
                 "backend": backend.name,
-                "fwsetup_version": __version__,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "packages": packages,
             },
         )
