@@ -464,3 +464,41 @@ def test_dns_failure_gets_the_network_fix_and_leaves_nothing(home: Path, tmp_pat
     assert "could not be resolved (DNS)" in err["message"] and "check the network" in err["fix"]
     assert "version pin" not in err["fix"]
     assert sorted(p.name for p in parent.iterdir()) == []
+
+
+def test_smoke_gpu_on_a_machine_without_a_gpu_says_so(home: Path, tmp_path: Path) -> None:
+    from fwsetup.install.smoke import gpu_visible
+
+    if gpu_visible():
+        pytest.skip("this machine has a GPU device node")
+    env = tmp_path / "tiny"
+    assert install(home, env, "tiny").returncode == 0
+    out = cli("smoke", "tiny", "--python", str(env / "bin" / "python"), "--gpu", env=tiny_env(home))
+    assert out.returncode == 5 and "this machine has no GPU fwsetup can see" in out.stderr
+    assert "cannot use this GPU" not in out.stderr
+
+
+def test_in_a_terminal_install_asks_before_replacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fwsetup.errors import UsageError
+    from fwsetup.install import combine
+    from fwsetup.plan.model import Plan
+
+    held = {
+        "framework": "jax",
+        "version": "0.7.0",
+        "variant": "cpu",
+        "python": "3.11",
+        "plan": {"packages": ["jax==0.7.0"]},
+    }
+    torch = Plan("pytorch", "2.8.0", "cpu", "cpu", "3.11", ["torch==2.8.0"])
+    answers = iter(["a", "r", "n"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    added = combine.decide(torch, held, "/e", mode="", force=False, interactive=True)
+    assert added.plan.packages == ["jax==0.7.0", "torch==2.8.0"] and added.kept
+    replaced = combine.decide(torch, held, "/e", mode="", force=False, interactive=True)
+    assert replaced.plan.packages == ["torch==2.8.0"] and not replaced.kept
+    with pytest.raises(UsageError, match=r"holds jax 0\.7\.0"):
+        combine.decide(torch, held, "/e", mode="", force=False, interactive=True)
+    other_python = dict(held, python="3.10")
+    with pytest.raises(UsageError, match=r"needs Python 3\.11"):
+        combine.decide(torch, other_python, "/e", mode="", force=False, interactive=False)

@@ -98,7 +98,8 @@ def frameworks_of(meta: dict[str, Any]) -> list[dict[str, Any]]:
     listed = meta.get("frameworks")
     if isinstance(listed, list) and listed:
         return [f for f in listed if isinstance(f, dict)]
-    return [{k: meta.get(k) for k in ("framework", "version", "variant", "accelerator", "smoke")}]
+    # one made before --add existed: the top-level fields are its one framework
+    return [{k: meta.get(k) for k in ("framework", "version", "variant", "accelerator", "smoke", "plan")}]
 
 
 def generations(layout: envs.EnvLayout) -> list[dict[str, Any]]:
