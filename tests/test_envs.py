@@ -121,6 +121,8 @@ def test_same_plan_again_is_up_to_date_unless_forced(home: Path, tmp_path: Path)
     assert again.returncode == 0, again.stderr
     data = json_out(again)
     assert data["up_to_date"] is True and data["generation"] == json_out(first)["generation"]
+    text = fwsetup("install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home))
+    assert text.returncode == 0 and "up to date, nothing rebuilt" in text.stdout
     forced = install(home, env, "tiny", "--force")
     assert json_out(forced)["up_to_date"] is False and json_out(forced)["generation"].endswith("gen-2")
 
@@ -502,3 +504,22 @@ def test_in_a_terminal_install_asks_before_replacing(monkeypatch: pytest.MonkeyP
     other_python = dict(held, python="3.10")
     with pytest.raises(UsageError, match=r"needs Python 3\.11"):
         combine.decide(torch, other_python, "/e", mode="", force=False, interactive=False)
+
+
+def test_doctor_asks_an_interpreter_that_is_not_a_venv(tmp_path: Path) -> None:
+    """A system or pyenv Python: only the interpreter knows its sys.path, so it is asked."""
+    system = Path("/usr/bin/python3")
+    if not system.exists():
+        pytest.skip("no /usr/bin/python3")
+    want = subprocess.run(
+        [str(system), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    data = json_out(cli("doctor", "--python", str(system), "--json"))
+    assert data["frameworks_from"] == {"python": str(system), "source": "--python", "python_version": want}
+    assert all(
+        not (f["location"] or "").startswith(os.path.dirname(os.path.dirname(__file__)))
+        for f in data["frameworks"]
+    )

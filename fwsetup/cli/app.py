@@ -348,6 +348,11 @@ def install(
     result = execute(outcome, recipes.find(recipe_name), options)
     if json_output:
         render.dump_json(result.to_dict())
+    elif result.up_to_date:
+        sys.stdout.write(
+            f"{result.env} already holds {outcome.framework} {outcome.version} ({outcome.variant}) from the same "
+            f"sources: up to date, nothing rebuilt (--force rebuilds it)\n"
+        )
     else:
         sys.stdout.write(render.install_text(result, render.use_color(sys.stdout)))
 

@@ -426,7 +426,6 @@ def _execute_locked(
     )
     if decision.kind == "up-to-date" and meta is not None:
         current = layout.current()
-        progress.info(f"{target} already holds {plan.framework} {plan.version} ({plan.variant}): up to date")
         return InstallResult(
             framework=plan.framework,
             env=str(target),

@@ -63,7 +63,10 @@ def probe(env: ProbeEnv) -> Probed:
     python, source = target(env)
     paths: Optional[list[str]] = None
     version: Optional[str] = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if source != "fwsetup":
+    on_disk = read_layout(python) if source != "fwsetup" else None
+    if on_disk is not None:
+        version, paths = on_disk
+    elif source != "fwsetup":
         answer = env.run(
             [python, "-c", "import sys, json; print(json.dumps(['%d.%d' % sys.version_info[:2], sys.path]))"]
         )
@@ -105,6 +108,36 @@ def target(env: ProbeEnv) -> tuple[str, str]:
     if on_path and not _same_prefix(_prefix_of(on_path)):
         return on_path, "PATH"
     return sys.executable, "fwsetup"
+
+
+def read_layout(python: str) -> Optional[tuple[Optional[str], list[str]]]:
+    """A venv's or conda env's Python version and site-packages, read from disk (no child
+    process: a pyenv shim alone costs 100 ms); None when only the interpreter can say."""
+    import glob
+
+    prefix = _prefix_of(python)
+    cfg = os.path.join(prefix, "pyvenv.cfg")
+    version: Optional[str] = None
+    if os.path.isfile(cfg):
+        try:
+            with open(cfg, encoding="utf-8") as fh:
+                settings = {k.strip().lower(): v.strip() for k, _, v in (ln.partition("=") for ln in fh) if v}
+        except OSError:
+            return None
+        if settings.get("include-system-site-packages", "false").lower() == "true":
+            return None  # the base interpreter's packages count too: ask it
+        full = settings.get("version_info") or settings.get("version") or ""
+        version = ".".join(full.split(".")[:2]) or None
+    elif not os.path.isdir(os.path.join(prefix, "conda-meta")):
+        return None
+    sites = sorted(glob.glob(os.path.join(prefix, "lib", "python*", "site-packages")))
+    sites += [p for p in (os.path.join(prefix, "Lib", "site-packages"),) if os.path.isdir(p)]
+    if not sites:
+        return None
+    if version is None:
+        m = re.search(r"python(\d+\.\d+)", sites[0])
+        version = m.group(1) if m else None
+    return version, sites
 
 
 def _interpreter(path: str) -> str:
