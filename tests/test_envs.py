@@ -94,6 +94,7 @@ def test_another_framework_is_refused_then_replaced_or_added(home: Path, tmp_pat
     assert py(env, "import six, iniconfig; print(six.__version__)") == "1.16.0"
     assert fwsetup("smoke", "tiny", "--env", str(env), env=tiny_env(home)).returncode == 0
     assert fwsetup("smoke", "tinyb", "--env", str(env), env=tiny_env(home)).returncode == 0
+    assert fwsetup("smoke", "tinyb", env=tiny_env(home)).returncode == 0  # found through the registry
 
     replaced = install(home, env, "tiny", "--replace", "--version", "1.17.0")
     assert replaced.returncode == 0, replaced.stderr

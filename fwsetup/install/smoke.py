@@ -7,6 +7,7 @@ child process with a timeout keeps a crashing or hanging framework from taking f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -173,6 +174,11 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
 
     if env is None:
         candidates = sorted(p for p in paths.env_root().glob(f"{recipe.name}-*") if p.is_symlink())
+        if not candidates:  # an --env path, or an env the framework was added to
+            from fwsetup.install import registry
+
+            with contextlib.suppress(UsageError):
+                candidates = [registry.resolve(recipe.name)]
         if not candidates:
             raise SmokeError(
                 f"no {recipe.display_name} environment found under {paths.env_root()}",
