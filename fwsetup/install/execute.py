@@ -267,6 +267,49 @@ def _smoke_script(name: str, gen: Path, suffix: str) -> Optional[Path]:
     return copy
 
 
+@contextmanager
+def interruption_explained(layout: envs.EnvLayout) -> Iterator[None]:
+    """SIGTERM acts as Ctrl-C, and Ctrl-C says what was kept (exit 130)."""
+    try:
+        with sigterm_as_interrupt():
+            yield
+    except KeyboardInterrupt:
+        previous = layout.current()
+        raise InstallInterrupted(
+            "interrupted: "
+            + (
+                f"the previous environment is kept: {layout.path} → {previous}"
+                if previous is not None
+                else f"nothing was left at {layout.path}"
+            ),
+            None,
+        ) from None
+
+
+@contextmanager
+def forget_on_failure(layout: envs.EnvLayout, fresh: bool) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if fresh:
+            _forget_new_path(layout)
+
+
+def _up_to_date(plan: Plan, meta: dict[str, Any], layout: envs.EnvLayout, started: float) -> InstallResult:
+    return InstallResult(
+        framework=plan.framework,
+        env=str(layout.path),
+        python=str(meta.get("python")),
+        generation=str(layout.current()),
+        backend=str(meta.get("backend")),
+        packages=dict(meta.get("packages") or {}),
+        smoke=None,
+        seconds=time.perf_counter() - started,
+        frameworks=[str(f.get("framework")) for f in combining.held_by(meta)],
+        up_to_date=True,
+    )
+
+
 def _forget_new_path(layout: envs.EnvLayout) -> None:
     """A refused, failed or interrupted install into a new path leaves nothing behind."""
     if layout.current() is not None or layout.path.is_symlink():
@@ -298,25 +341,201 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
     envs.ensure_writable(target.parent)
     envs.check_target(layout)
     fresh = not layout.store.exists() and not target.is_symlink()
-    try:
-        with sigterm_as_interrupt():
-            try:
-                with envs.locked(layout):
-                    return _execute_locked(plan, recipe, options, layout)
-            finally:
-                if fresh:
-                    _forget_new_path(layout)
-    except KeyboardInterrupt:
-        previous = layout.current()
-        raise InstallInterrupted(
-            "interrupted: "
-            + (
-                f"the previous environment is kept: {target} → {previous}"
-                if previous is not None
-                else f"nothing was left at {target}"
-            ),
-            None,
-        ) from None
+    # Exit order: the lock is released, then a new path's leftovers go, then Ctrl-C is explained.
+    with interruption_explained(layout), forget_on_failure(layout, fresh), envs.locked(layout):
+        started = time.perf_counter()
+        progress = Progress(5, quiet=options.quiet)
+        skipped: list[str] = []
+        envs.prune(layout)
+        meta = _current_metadata(layout)
+        fingerprint = sources_of(options)
+        decision = combining.decide(
+            plan,
+            meta,
+            str(target),
+            mode=options.mode,
+            force=options.force,
+            interactive=combining.interactive(),
+            sources=fingerprint,
+        )
+        if decision.kind == "up-to-date" and meta is not None:
+            return _up_to_date(plan, meta, layout, started)
+        if plan.route not in ("pip", "apt"):
+            return _execute_steps(plan, recipe, options, layout, progress, started)
+        full = decision.plan  # the plan, with the frameworks kept by --add
+        interpreter = (
+            "/usr/bin/python3"
+            if plan.route == "apt"
+            else resolve_interpreter(plan, progress, options.timeout)
+        )
+        version = _python_of(plan, interpreter)
+        backend = backends.choose(version, options.installer)
+        system_package_step(full, options, progress, skipped)
+        gen = layout.new_generation()
+        log = options.log_file or (
+            paths.home()
+            / "logs"
+            / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+        )
+        log.parent.mkdir(parents=True, exist_ok=True)
+        run = backends.run_logged(log, options.timeout)
+        seed_with_install = (
+            backend.name == "uv"
+            and bool(full.packages)
+            and not options.offline
+            and not options.locked_requirements
+        )
+        swapped = False
+        try:
+            progress.step(
+                f"creating the environment (Python {version[0]}.{version[1]}, {backend.name}) at {target}"
+            )
+            if plan.route == "apt":
+                if not Path(interpreter).exists():
+                    raise InstallError("the apt route needs the system /usr/bin/python3", None)
+                run(
+                    [interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)],
+                    what="creating the environment (python -m venv)",
+                )
+            else:
+                # Seeding pip with the framework's own install costs nothing; `uv venv --seed`
+                # costs a third of a small install. A lock's hash-checked list cannot take it.
+                backend.create(interpreter, gen, run, offline=options.offline, seed=not seed_with_install)
+            progress.done()
+            what = (
+                f"{len(options.locked_requirements)} locked packages"
+                if options.locked_requirements
+                else " ".join(full.packages)
+            )
+            progress.step(f"installing {what or 'nothing from PyPI'}")
+            requirements_file: Optional[Path] = None
+            if options.locked_requirements:
+                requirements_file = gen / ".fwsetup-lock-requirements.txt"
+                requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
+            if full.packages or requirements_file is not None:
+                sources = installer_sources.of(
+                    full,
+                    gen,
+                    find_links=tuple(str(w) for w in options.wheelhouses),
+                    index_url=options.index_url,
+                    constraints=options.constraints,
+                    offline=options.offline,
+                    requirements_file=requirements_file,
+                    settings=pipconfig.read(),
+                )
+                seeds = backends.seed_packages(version) if seed_with_install else []
+                try:
+                    backend.install(envs.env_python(gen), [*full.packages, *seeds], sources, run)
+                except InstallError as exc:
+                    if decision.kept:
+                        exc.message = (
+                            f"{plan.framework} {plan.version} cannot be installed together with "
+                            + ", ".join(f"{k.get('framework')} {k.get('version')}" for k in decision.kept)
+                            + f" ({' '.join(full.packages)}): {exc.message}"
+                        )
+                        exc.fix = "install it into its own environment (another --env path), or use --replace"
+                    raise
+            progress.done()
+            progress.step("environment fixes")
+            post_install(full, gen)
+            fixes = write_env_fixes(full, gen)
+            hooks.install(gen, target, fixes)
+            smoke_copy = _smoke_script(plan.smoke, gen, "")
+            entries = [
+                {
+                    "framework": plan.framework,
+                    "version": plan.version,
+                    "variant": plan.variant,
+                    "accelerator": plan.accelerator,
+                    "smoke": smoke_copy.name if smoke_copy else None,
+                    "plan": plan.to_dict(),
+                    "sources": fingerprint,
+                }
+            ]
+            for kept in decision.kept:
+                old_plan = kept.get("plan") or {}
+                copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.get('framework')}")
+                entries.append({**kept, "smoke": copy.name if copy else None})
+            packages = envs.installed_packages(gen)
+            envs.write_metadata(
+                gen,
+                {
+                    **metadata(
+                        plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None
+                    ),
+                    "interpreter": interpreter,
+                    "frameworks": entries,
+                    "backend": backend.name,
+                    "packages": packages,
+                },
+            )
+            progress.done()
+            result_smoke: Optional[smoke.SmokeResult] = None
+            progress.step("smoke test: a real computation on the " + ("GPU" if options.gpu_smoke else "CPU"))
+            scripts = [(e, gen / str(e["smoke"])) for e in entries if e.get("smoke")]
+            if scripts and not options.skip_smoke:
+                for entry, script in scripts:
+                    outcome = smoke.run(
+                        envs.env_python(gen), script, gpu=options.gpu_smoke and entry is entries[0], env=fixes
+                    )
+                    smoke.verdict(
+                        outcome,
+                        options.gpu_smoke and entry is entries[0],
+                        recipe.display_name if entry is entries[0] else str(entry.get("framework")),
+                        build=str(entry.get("accelerator") or ""),
+                    )
+                    if entry is entries[0]:
+                        result_smoke = outcome
+                assert result_smoke is not None
+                progress.done(f"{result_smoke.framework_version} on {result_smoke.device}")
+            else:
+                progress.done("skipped")
+            progress.step(f"switching {target} to the new environment")
+            envs.swap_in(layout, gen)
+            swapped = True
+            registry.register(target)
+            if result_smoke is not None:
+                registry.record_smoke(target, result_smoke.ok, result_smoke.device)
+            envs.prune(layout)
+            progress.done()
+        except (FwsetupError, KeyboardInterrupt) as exc:
+            progress.close()
+            if not swapped:
+                shutil.rmtree(gen, ignore_errors=True)
+            if isinstance(exc, (InstallError, SmokeError, Refusal)):
+                previous = layout.current()
+                if previous is not None:
+                    exc.fix = (
+                        exc.fix + "; " if exc.fix else ""
+                    ) + f"the previous environment is untouched: {previous}"
+            raise
+        except OSError as exc:  # the disk filled up, a permission changed under us
+            progress.close()
+            if not swapped:
+                shutil.rmtree(gen, ignore_errors=True)
+            previous = layout.current()
+            raise InstallError(
+                f"writing the environment at {target} failed: {exc.strerror or exc}",
+                "free disk space or choose another location with --env PATH"
+                + (f"; the previous environment is untouched: {previous}" if previous else ""),
+            ) from None
+        except Exception:
+            progress.close()
+            if not swapped:
+                shutil.rmtree(gen, ignore_errors=True)
+            raise
+        return InstallResult(
+            framework=plan.framework,
+            env=str(target),
+            python=f"{version[0]}.{version[1]}",
+            generation=str(gen),
+            backend=backend.name,
+            packages=packages,
+            smoke=result_smoke,
+            seconds=time.perf_counter() - started,
+            skipped=skipped,
+            frameworks=[str(e["framework"]) for e in entries],
+        )
 
 
 def sources_of(options: InstallOptions) -> dict[str, Any]:
@@ -402,213 +621,4 @@ def _execute_steps(
         smoke=None,
         seconds=time.perf_counter() - started,
         frameworks=[plan.framework],
-    )
-
-
-def _execute_locked(
-    plan: Plan, recipe: Recipe, options: InstallOptions, layout: envs.EnvLayout
-) -> InstallResult:
-    started = time.perf_counter()
-    target = layout.path
-    progress = Progress(5, quiet=options.quiet)
-    skipped: list[str] = []
-    envs.prune(layout)
-    meta = _current_metadata(layout)
-    fingerprint = sources_of(options)
-    decision = combining.decide(
-        plan,
-        meta,
-        str(target),
-        mode=options.mode,
-        force=options.force,
-        interactive=combining.interactive(),
-        sources=fingerprint,
-    )
-    if decision.kind == "up-to-date" and meta is not None:
-        current = layout.current()
-        return InstallResult(
-            framework=plan.framework,
-            env=str(target),
-            python=str(meta.get("python")),
-            generation=str(current),
-            backend=str(meta.get("backend")),
-            packages=dict(meta.get("packages") or {}),
-            smoke=None,
-            seconds=time.perf_counter() - started,
-            frameworks=[str(f.get("framework")) for f in combining.held_by(meta)],
-            up_to_date=True,
-        )
-    full = decision.plan  # the plan, with the frameworks kept by --add
-    if plan.route not in ("pip", "apt"):
-        return _execute_steps(plan, recipe, options, layout, progress, started)
-    interpreter = (
-        "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress, options.timeout)
-    )
-    version = _python_of(plan, interpreter)
-    backend = backends.choose(version, options.installer)
-    system_package_step(full, options, progress, skipped)
-    gen = layout.new_generation()
-    log = options.log_file or (
-        paths.home()
-        / "logs"
-        / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-    )
-    log.parent.mkdir(parents=True, exist_ok=True)
-    run = backends.run_logged(log, options.timeout)
-    seed_with_install = (
-        backend.name == "uv"
-        and bool(full.packages)
-        and not options.offline
-        and not options.locked_requirements
-    )
-    swapped = False
-    try:
-        progress.step(
-            f"creating the environment (Python {version[0]}.{version[1]}, {backend.name}) at {target}"
-        )
-        if plan.route == "apt":
-            if not Path(interpreter).exists():
-                raise InstallError("the apt route needs the system /usr/bin/python3", None)
-            run(
-                [interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)],
-                what="creating the environment (python -m venv)",
-            )
-        else:
-            # Seeding pip with the framework's own install costs nothing; `uv venv --seed`
-            # costs a third of a small install. A lock's hash-checked list cannot take it.
-            backend.create(interpreter, gen, run, offline=options.offline, seed=not seed_with_install)
-        progress.done()
-        what = (
-            f"{len(options.locked_requirements)} locked packages"
-            if options.locked_requirements
-            else " ".join(full.packages)
-        )
-        progress.step(f"installing {what or 'nothing from PyPI'}")
-        requirements_file: Optional[Path] = None
-        if options.locked_requirements:
-            requirements_file = gen / ".fwsetup-lock-requirements.txt"
-            requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
-        if full.packages or requirements_file is not None:
-            sources = installer_sources.of(
-                full,
-                gen,
-                find_links=tuple(str(w) for w in options.wheelhouses),
-                index_url=options.index_url,
-                constraints=options.constraints,
-                offline=options.offline,
-                requirements_file=requirements_file,
-                settings=pipconfig.read(),
-            )
-            seeds = backends.seed_packages(version) if seed_with_install else []
-            try:
-                backend.install(envs.env_python(gen), [*full.packages, *seeds], sources, run)
-            except InstallError as exc:
-                if decision.kept:
-                    exc.message = (
-                        f"{plan.framework} {plan.version} cannot be installed together with "
-                        + ", ".join(f"{k.get('framework')} {k.get('version')}" for k in decision.kept)
-                        + f" ({' '.join(full.packages)}): {exc.message}"
-                    )
-                    exc.fix = "install it into its own environment (another --env path), or use --replace"
-                raise
-        progress.done()
-        progress.step("environment fixes")
-        post_install(full, gen)
-        fixes = write_env_fixes(full, gen)
-        hooks.install(gen, target, fixes)
-        smoke_copy = _smoke_script(plan.smoke, gen, "")
-        entries = [
-            {
-                "framework": plan.framework,
-                "version": plan.version,
-                "variant": plan.variant,
-                "accelerator": plan.accelerator,
-                "smoke": smoke_copy.name if smoke_copy else None,
-                "plan": plan.to_dict(),
-                "sources": fingerprint,
-            }
-        ]
-        for kept in decision.kept:
-            old_plan = kept.get("plan") or {}
-            copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.get('framework')}")
-            entries.append({**kept, "smoke": copy.name if copy else None})
-        packages = envs.installed_packages(gen)
-        envs.write_metadata(
-            gen,
-            {
-                **metadata(
-                    plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None
-                ),
-                "interpreter": interpreter,
-                "frameworks": entries,
-                "backend": backend.name,
-                "packages": packages,
-            },
-        )
-        progress.done()
-        result_smoke: Optional[smoke.SmokeResult] = None
-        progress.step("smoke test: a real computation on the " + ("GPU" if options.gpu_smoke else "CPU"))
-        scripts = [(e, gen / str(e["smoke"])) for e in entries if e.get("smoke")]
-        if scripts and not options.skip_smoke:
-            for entry, script in scripts:
-                outcome = smoke.run(
-                    envs.env_python(gen), script, gpu=options.gpu_smoke and entry is entries[0], env=fixes
-                )
-                smoke.verdict(
-                    outcome,
-                    options.gpu_smoke and entry is entries[0],
-                    recipe.display_name if entry is entries[0] else str(entry.get("framework")),
-                    build=str(entry.get("accelerator") or ""),
-                )
-                if entry is entries[0]:
-                    result_smoke = outcome
-            assert result_smoke is not None
-            progress.done(f"{result_smoke.framework_version} on {result_smoke.device}")
-        else:
-            progress.done("skipped")
-        progress.step(f"switching {target} to the new environment")
-        envs.swap_in(layout, gen)
-        swapped = True
-        registry.register(target)
-        if result_smoke is not None:
-            registry.record_smoke(target, result_smoke.ok, result_smoke.device)
-        envs.prune(layout)
-        progress.done()
-    except (FwsetupError, KeyboardInterrupt) as exc:
-        progress.close()
-        if not swapped:
-            shutil.rmtree(gen, ignore_errors=True)
-        if isinstance(exc, (InstallError, SmokeError, Refusal)):
-            previous = layout.current()
-            if previous is not None:
-                exc.fix = (
-                    exc.fix + "; " if exc.fix else ""
-                ) + f"the previous environment is untouched: {previous}"
-        raise
-    except OSError as exc:  # the disk filled up, a permission changed under us
-        progress.close()
-        if not swapped:
-            shutil.rmtree(gen, ignore_errors=True)
-        previous = layout.current()
-        raise InstallError(
-            f"writing the environment at {target} failed: {exc.strerror or exc}",
-            "free disk space or choose another location with --env PATH"
-            + (f"; the previous environment is untouched: {previous}" if previous else ""),
-        ) from None
-    except Exception:
-        progress.close()
-        if not swapped:
-            shutil.rmtree(gen, ignore_errors=True)
-        raise
-    return InstallResult(
-        framework=plan.framework,
-        env=str(target),
-        python=f"{version[0]}.{version[1]}",
-        generation=str(gen),
-        backend=backend.name,
-        packages=packages,
-        smoke=result_smoke,
-        seconds=time.perf_counter() - started,
-        skipped=skipped,
-        frameworks=[str(e["framework"]) for e in entries],
     )
