@@ -352,6 +352,9 @@ def test_install_into_a_project_venv_and_roll_it_back_exactly(home: Path, tmp_pa
         == 0
     )
     assert "iniconfig" in envs.installed_packages(venv)
+    listed = [r for r in json_out(cli("envs", "--json", env=tiny_env(home)))["envs"] if r["env"] == str(venv)]
+    assert listed and listed[0]["status"] == "project-venv" and listed[0]["generations"] == 2
+    assert [f["framework"] for f in listed[0]["frameworks"]] == ["tiny", "tinyb"]
 
     first = fwsetup("rollback", str(venv), "--json", env=tiny_env(home))
     assert first.returncode == 0, first.stderr
@@ -360,6 +363,7 @@ def test_install_into_a_project_venv_and_roll_it_back_exactly(home: Path, tmp_pa
     assert second.returncode == 0, second.stderr
     assert envs.installed_packages(venv) == original and six_version(venv) == "1.17.0"
     assert fwsetup("rollback", str(venv), env=tiny_env(home)).returncode == 2  # nothing left to undo
+    assert json_out(cli("envs", "--json", env=tiny_env(home)))["envs"] == []
 
 
 def test_into_refuses_a_system_python_and_conda_base(home: Path, tmp_path: Path) -> None:

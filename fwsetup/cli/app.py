@@ -95,7 +95,9 @@ def doctor(json_output: bool, strict: bool, timeout: float, python: Optional[Pat
     from fwsetup.cli.doctor import run_doctor
 
     if python is not None and not os.path.exists(python):
-        raise UsageError(f"--python {python}: no such file or directory", "pass a python executable or a venv directory")
+        raise UsageError(
+            f"--python {python}: no such file or directory", "pass a python executable or a venv directory"
+        )
     return run_doctor(json_output, strict, timeout, str(python) if python is not None else None)
 
 
@@ -305,7 +307,9 @@ def install(
         from fwsetup.install import into as into_venv
 
         if lock is not None:
-            raise UsageError("--into cannot take a --lock", "export it instead: `fwsetup export --format requirements`")
+            raise UsageError(
+                "--into cannot take a --lock", "export it instead: `fwsetup export --format requirements`"
+            )
         done = into_venv.install(
             outcome,
             recipes.find(recipe_name),
@@ -546,13 +550,17 @@ def export(lock: Path, fmt: str, target: Optional[str], fwsetup_spec: str, outpu
     from fwsetup.fleet import lockfile
 
     if fmt not in exporting.ALL_FORMATS:
-        raise UsageError(f"--format {fmt!r} is not one of {', '.join(exporting.ALL_FORMATS)}", "pick one of those")
+        raise UsageError(
+            f"--format {fmt!r} is not one of {', '.join(exporting.ALL_FORMATS)}", "pick one of those"
+        )
     _, targets = lockfile.load(lock)  # refuse to export a broken lock
     if fmt in ("requirements", "pylock"):
         from fwsetup.fleet import pipexport
 
         chosen = pipexport.choose_target(targets, target)
-        text = pipexport.requirements(chosen, lock.name) if fmt == "requirements" else pipexport.pylock(chosen)
+        text = (
+            pipexport.requirements(chosen, lock.name) if fmt == "requirements" else pipexport.pylock(chosen)
+        )
     else:
         text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec)
     if output is None:
@@ -648,7 +656,10 @@ def rollback(env: str, to: Optional[str], json_output: bool) -> None:
 
     if not layout.path.is_symlink() and into_venv.is_recorded(layout.path):
         if to is not None:
-            raise UsageError("--to applies to environments fwsetup made", f"`fwsetup rollback {env}` undoes the last --into")
+            raise UsageError(
+                "--to applies to environments fwsetup made",
+                f"`fwsetup rollback {env}` undoes the last --into",
+            )
         undone = into_venv.rollback(layout.path)
         if json_output:
             render.dump_json(undone)
@@ -730,12 +741,13 @@ def envs_command(env: Optional[str], prune: bool, yes: bool, json_output: bool) 
     rows = [registry.describe(layout) for layout in registry.all_layouts()]
     pruned: list[str] = []
     if prune:
-        stale = [r for r in rows if r["status"] != "ok"]
+        stale = [r for r in rows if r["status"] not in ("ok", "project-venv")]
         if stale:
             _confirm(f"remove {len(stale)} orphaned or missing environment(s)", yes)
         for r in stale:
             pruned += registry.remove(envs.EnvLayout(Path_(r["env"])))
         rows = [r for r in rows if r["status"] == "ok"]
+    rows += registry.project_venvs()
     if json_output:
         render.dump_json({"envs": rows, "removed": pruned})
         return
@@ -750,6 +762,10 @@ def envs_command(env: Optional[str], prune: bool, yes: bool, json_output: bool) 
             if smoke
             else "never smoke-tested"
         )
+        if r["status"] == "project-venv":
+            sys.stdout.write(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}\n")
+            sys.stdout.write(f"    undo: {r['fix']}\n")
+            continue
         sys.stdout.write(f"{r['env']}\n    {r['status']}: {held}, Python {r['python'] or '?'}, ")
         sys.stdout.write(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}\n")
         if r["fix"]:

@@ -106,6 +106,7 @@ def install(
     log.parent.mkdir(parents=True, exist_ok=True)
     run = backends.run_logged(log, timeout)
     entry = {
+        "venv": str(venv),
         "at": envs.now(),
         "framework": plan.framework,
         "version": plan.version,
@@ -204,6 +205,24 @@ def restore(venv: Path, entry: dict[str, Any], *, timeout: float) -> dict[str, l
     if envs.installed_packages(venv) != want:
         raise InstallError(f"{venv} could not be restored exactly", "see the output above")
     return {"removed": remove, "reinstalled": reinstall}
+
+
+def recorded_venvs() -> list[tuple[Path, list[dict[str, Any]]]]:
+    """Every project venv fwsetup installed into and has not fully rolled back, with its history."""
+    found = []
+    for record in sorted((paths.home() / "into").glob("*.json")):
+        try:
+            entries = json.loads(record.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if (
+            isinstance(entries, list)
+            and entries
+            and isinstance(entries[-1], dict)
+            and entries[-1].get("venv")
+        ):
+            found.append((Path(str(entries[-1]["venv"])), entries))
+    return found
 
 
 def is_recorded(venv: Path) -> bool:

@@ -181,6 +181,29 @@ def describe(layout: envs.EnvLayout, sizes: bool = True) -> dict[str, Any]:
     return row
 
 
+def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
+    """The venvs `install --into` changed, with what it added; `fwsetup rollback VENV` undoes each."""
+    from fwsetup.install import into
+
+    rows = []
+    for venv, entries in into.recorded_venvs():
+        rows.append(
+            {
+                "env": str(venv),
+                "store": None,
+                "status": "project-venv" if venv.is_dir() else "missing",
+                "frameworks": [{k: e.get(k) for k in ("framework", "version", "variant")} for e in entries],
+                "python": None,
+                "generation": None,
+                "generations": len(entries),  # installs `fwsetup rollback VENV` can undo, one at a time
+                "size_bytes": dir_size(venv) if sizes and venv.is_dir() else None,
+                "last_smoke": None,
+                "fix": f"`fwsetup rollback {venv}` undoes the last install into it",
+            }
+        )
+    return rows
+
+
 def remove(layout: envs.EnvLayout) -> list[str]:
     """Delete the link, the store with every generation, the lock and the registry entry."""
     removed = []

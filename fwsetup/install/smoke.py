@@ -54,6 +54,7 @@ def run(
     timeout: float = SMOKE_TIMEOUT,
 ) -> SmokeResult:
     full_env = runner.installer_env(env)
+    script = Path(os.path.abspath(script))  # it runs from its own directory
     started = time.perf_counter()
     # The runner gives the script its own process group: a timeout or Ctrl-C stops it and every
     # worker it spawned (data loaders, compilers) at once, and fwsetup never waits on them.
