@@ -13,7 +13,7 @@ print(
         {
             "ok": ok,
             "framework": "tinyb",
-            "framework_version": "2.3.0",
+            "framework_version": "2.0.0",
             "device": "cpu",
             "checks": {"parse": ok},
             "seconds": round(time.time() - started, 3),
