@@ -172,6 +172,15 @@ class Framework:
 
 
 @dataclass(frozen=True)
+class FrameworksSource:
+    """Which interpreter's frameworks the report lists, and why that one (doctor says so)."""
+
+    python: str  # the interpreter (or environment prefix) read
+    source: str  # --python | VIRTUAL_ENV | CONDA_PREFIX | PATH | fwsetup
+    python_version: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Problem:
     """A probe that could not do its job: why, so the report can say what it does not know."""
 
@@ -205,6 +214,7 @@ class SystemReport:
     rocm: Optional[RocmInfo] = None
     resources: Resources = field(default_factory=Resources)
     frameworks: list[Framework] = field(default_factory=list)
+    frameworks_from: Optional[FrameworksSource] = None
     tools: dict[str, Optional[str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)

@@ -32,12 +32,14 @@ REPORT_KEYS = {
     "rocm",
     "resources",
     "frameworks",
+    "frameworks_from",
     "tools",
     "problems",
     "findings",
 }
 # The keys of `install --dry-run --json` (a Plan), exactly.
 PLAN_KEYS = {
+    "env_path",
     "framework",
     "version",
     "variant",
@@ -64,6 +66,8 @@ PLAN_KEYS = {
 # The keys of `install --json`, exactly.
 INSTALL_KEYS = {
     "framework",
+    "frameworks",
+    "up_to_date",
     "env",
     "python",
     "packages",
@@ -147,3 +151,20 @@ def raw_facts(name: str) -> Any:
     from fwsetup.facts.schema import DATA_DIR
 
     return tomlfile.load(DATA_DIR / f"{name}.toml")
+
+
+def interrupted_at_smoke(home: Path, marker: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`fwsetup ARGS` (an install of the tiny recipe) sent Ctrl-C while its smoke test runs."""
+    import signal
+    import time
+
+    full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fwsetup", *args], env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.time() + 120
+    while not marker.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=180)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)

@@ -552,7 +552,8 @@ def test_smoke_gpu_json_is_one_document(tiny_installed: tuple[Path, dict[str, st
     out = fwsetup("smoke", "tiny", "--env", str(env_dir), "--gpu", "--json", env=env)
     assert out.returncode == 5
     doc = one_json(out)
-    assert doc["error"]["code"] == "smoke-failed" and doc["smoke"]["framework"] == "tiny"
+    # the env holds a CPU build: the error says so (issue 11), in the one document
+    assert doc["error"]["code"] == "cpu-build" and doc["smoke"]["framework"] == "tiny"
 
 
 # ------------------------------------------------------------------ 6. exit codes, no half-built generation

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import INSTALL_KEYS, fwsetup, json_out, tiny_env
+from helpers import INSTALL_KEYS, fwsetup, interrupted_at_smoke, json_out, tiny_env
 
 from fwsetup.install import envs
 
@@ -130,21 +130,8 @@ def test_sigkill_mid_install_leaves_previous_environment_working(home: Path, tmp
 
 def test_interrupt_exits_130_and_cleans_up(home: Path, tmp_path: Path) -> None:
     env = tmp_path / "tiny"
-    marker = tmp_path / "smoke-started"
-    full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fwsetup", "install", "tiny", "--cpu", "--env", str(env), "--quiet"],
-        env=full,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.time() + 120
-    while not marker.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=180)
-    assert proc.returncode == 130, err
+    proc = interrupted_at_smoke(home, tmp_path / "smoke-started", "install", "tiny", "--cpu", "--env", str(env), "--quiet")
+    assert proc.returncode == 130, proc.stderr
     assert not env.exists() and not env.is_symlink()
     assert not any((p / envs.INCOMPLETE_MARKER).exists() for p in envs.EnvLayout(env).store.glob("gen-*"))
 

@@ -6,6 +6,7 @@ the modules that do the work are imported inside the command that needs them, so
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -37,6 +38,7 @@ SUMMARY = (
     "install it in an isolated environment, prove it works."
 )
 COMMANDS: dict[str, Command] = {}
+PASSTHROUGH = ("run",)  # commands whose arguments after `--` are a command line to run
 
 JSON = Option(("--json",), "json_output", "Print exactly one JSON document on stdout.", envvar="FWSETUP_JSON")
 SYSTEM = Option(
@@ -46,7 +48,9 @@ SYSTEM = Option(
     kind="path",
     envvar="FWSETUP_SYSTEM",
 )
-PYTHON = Option(("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON")
+PYTHON = Option(
+    ("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON"
+)
 GPU = Option(("--gpu",), "gpu", "A GPU build; refuse if no usable GPU.")
 CPU = Option(("--cpu",), "cpu", "A CPU-only build: never pulls CUDA packages.")
 ALLOW_INSECURE = Option(
@@ -55,7 +59,9 @@ ALLOW_INSECURE = Option(
 BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or torch.", kind="text")
 
 
-def command(name: str, help: str, *params: Any) -> Callable[[Callable[..., Optional[int]]], Callable[..., Optional[int]]]:
+def command(
+    name: str, help: str, *params: Any
+) -> Callable[[Callable[..., Optional[int]]], Callable[..., Optional[int]]]:
     """Register `fn` as `fwsetup NAME`; its keyword parameters are the params' dests."""
 
     def register(fn: Callable[..., Optional[int]]) -> Callable[..., Optional[int]]:
@@ -80,11 +86,22 @@ def command(name: str, help: str, *params: Any) -> Callable[[Callable[..., Optio
         max=120.0,
         envvar="FWSETUP_PROBE_TIMEOUT",
     ),
+    Option(
+        ("--python",),
+        "python",
+        "Read the frameworks of this interpreter or environment (default: the active VIRTUAL_ENV "
+        "or CONDA_PREFIX, else the python on PATH).",
+        kind="path",
+    ),
 )
-def doctor(json_output: bool, strict: bool, timeout: float) -> int:
+def doctor(json_output: bool, strict: bool, timeout: float, python: Optional[Path]) -> int:
     from fwsetup.cli.doctor import run_doctor
 
-    return run_doctor(json_output, strict, timeout)
+    if python is not None and not os.path.exists(python):
+        raise UsageError(
+            f"--python {python}: no such file or directory", "pass a python executable or a venv directory"
+        )
+    return run_doctor(json_output, strict, timeout, str(python) if python is not None else None)
 
 
 @command("list", "Frameworks fwsetup knows, their variants, and what this machine would get.", JSON, SYSTEM)
@@ -137,7 +154,28 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     Option(("--dry-run",), "dry_run", "Print the plan; change nothing.", envvar="FWSETUP_DRY_RUN"),
     Option(("--env",), "env", "Environment path (default: see README).", kind="path", envvar="FWSETUP_ENV"),
     Option(
-        ("--index-url",), "index_url", "Package index instead of PyPI.", kind="text", envvar="FWSETUP_INDEX_URL"
+        ("--replace",),
+        "replace",
+        "The env holds another framework: a fresh generation with only this one (rollback keeps the old).",
+    ),
+    Option(
+        ("--add",),
+        "add",
+        "The env holds another framework: keep it and add this one, resolved and smoke-tested together.",
+    ),
+    Option(("--force",), "force", "Rebuild even when the env already holds exactly this plan."),
+    Option(
+        ("--into",),
+        "into",
+        "Install into this existing virtual environment (recorded first: `fwsetup rollback VENV` undoes it).",
+        kind="path",
+    ),
+    Option(
+        ("--index-url",),
+        "index_url",
+        "Package index instead of PyPI.",
+        kind="text",
+        envvar="FWSETUP_INDEX_URL",
     ),
     Option(
         ("--offline",),
@@ -158,7 +196,12 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
         envvar="FWSETUP_YES",
     ),
     Option(
-        ("--installer",), "installer", "auto, uv or pip.", kind="text", default="auto", envvar="FWSETUP_INSTALLER"
+        ("--installer",),
+        "installer",
+        "auto, uv or pip.",
+        kind="text",
+        default="auto",
+        envvar="FWSETUP_INSTALLER",
     ),
     Option(("--quiet", "-q"), "quiet", "No progress output.", envvar="FWSETUP_QUIET"),
     Option(
@@ -194,6 +237,10 @@ def install(
     allow_insecure: bool,
     dry_run: bool,
     env: Optional[Path],
+    replace: bool,
+    add: bool,
+    force: bool,
+    into: Optional[Path],
     index_url: Optional[str],
     offline: bool,
     system_packages: bool,
@@ -228,6 +275,16 @@ def install(
         from fwsetup.plan import planning
         from fwsetup.plan.model import Request
 
+        if replace and add:
+            raise UsageError("--replace and --add exclude each other", "pass one of them")
+        if into is not None:
+            from fwsetup.install import into as into_venv
+
+            if env is not None or replace or add:
+                raise UsageError("--into names the environment itself", "drop --env/--replace/--add")
+            python = python or into_venv.python_of(Path_(into))  # refuses what is not a project venv
+        if add and python is None and env is not None:
+            python = _env_python_version(env)  # added frameworks share the env's Python
         report = planning.machine_report(system_report)
         request = Request(
             framework=framework,
@@ -246,14 +303,46 @@ def install(
             raise planned
         outcome, recipe_name, locked = planned, planned.framework, ()
     if dry_run:
+        from fwsetup.install.execute import InstallOptions, target_path
+
+        where = str(target_path(outcome, InstallOptions(env_path=env)))
         if json_output:
-            render.dump_json(outcome.to_dict())
+            render.dump_json({**outcome.to_dict(), "env_path": where})
         else:
             sys.stdout.write(render.plan_text(outcome, render.use_color(sys.stdout)))
+            sys.stdout.write(f"  env path      {where}\n")
         return
     from fwsetup.install.execute import InstallOptions, execute
     from fwsetup.plan import recipes
 
+    if into is not None:
+        from fwsetup.install import into as into_venv
+
+        if lock is not None:
+            raise UsageError(
+                "--into cannot take a --lock", "export it instead: `fwsetup export --format requirements`"
+            )
+        done = into_venv.install(
+            outcome,
+            recipes.find(recipe_name),
+            Path_(into),
+            installer=installer,
+            timeout=timeout,
+            gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
+            wheelhouses=tuple(wheelhouse),
+            index_url=index_url,
+            offline=offline,
+        )
+        if json_output:
+            render.dump_json(done)
+        else:
+            smoked = done["smoke"]
+            sys.stdout.write(
+                f"installed {outcome.framework} {outcome.version} ({outcome.variant}) into {done['env']}"
+                + (f"; smoke test passed on {smoked['device']}" if smoked else "")
+                + f"\nundo with: {done['rollback']}\n"
+            )
+        return
     if installer not in ("auto", "uv", "pip"):
         raise UsageError(f"--installer {installer!r} is not one of auto, uv, pip", "pass --installer auto")
     options = InstallOptions(
@@ -269,6 +358,8 @@ def install(
         gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
         locked_requirements=locked,
         log_file=log_file,
+        mode="replace" if replace else "add" if add else "",
+        force=force,
     )
     from fwsetup.install.execute import target_path
 
@@ -290,12 +381,21 @@ def install(
             else:
                 sys.stdout.write(f"{env_dir} already holds {lock}: unchanged, smoke test passed\n")
             return
+        from fwsetup import records
+
+        # The lock check looked at what is installed, not only at the plan: it found a difference.
+        options = records.replace(options, force=True)
     from fwsetup.install.guards import preflight
 
     preflight(outcome, target_path(outcome, options), log_file)  # nothing is created when it refuses
     result = execute(outcome, recipes.find(recipe_name), options)
     if json_output:
         render.dump_json(result.to_dict())
+    elif result.up_to_date:
+        sys.stdout.write(
+            f"{result.env} already holds {outcome.framework} {outcome.version} ({outcome.variant}) from the same "
+            f"sources: up to date, nothing rebuilt (--force rebuilds it)\n"
+        )
     else:
         sys.stdout.write(render.install_text(result, render.use_color(sys.stdout)))
 
@@ -309,6 +409,15 @@ def install(
     Option(("--version",), "version", "Framework version or prefix.", kind="text"),
     Option(("--python",), "python", "Python X.Y.", kind="text", envvar="FWSETUP_PYTHON"),
     Option(("--backend",), "backend", "Keras backend.", kind="text"),
+    Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text"),
+    Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text"),
+    Option(
+        ("--wheelhouse", "--find-links"),
+        "wheelhouse",
+        "Directory of wheels to prefer (repeat; the variable takes a path list).",
+        kind="paths",
+        envvar="FWSETUP_WHEELHOUSE",
+    ),
     Option(
         ("--system",),
         "system_reports",
@@ -343,6 +452,9 @@ def lock_command(
     version: Optional[str],
     python: Optional[str],
     backend: Optional[str],
+    variant: Optional[str],
+    gpus: Optional[str],
+    wheelhouse: list[Path],
     system_reports: list[Path],
     output: Path,
     timeout: float,
@@ -369,7 +481,9 @@ def lock_command(
             version=version,
             python=python,
             backend=backend,
-            local_wheels=planning.local_wheels([], use_pip_config=path is None),
+            variant=variant,
+            gpu_indices=planning.parse_gpus(gpus),
+            local_wheels=planning.local_wheels(wheelhouse, use_pip_config=path is None),
         )
         outcome = planning.make_plan(recipe.name, report, request)
         if isinstance(outcome, Refusal):
@@ -470,10 +584,12 @@ def bundle(
     Option(
         ("--format",),
         "fmt",
-        "shell, dockerfile, cloud-init, github-actions, ansible, kubernetes or slurm.",
+        "shell, dockerfile, cloud-init, github-actions, ansible, kubernetes, slurm, requirements "
+        "(pip install --require-hashes -r) or pylock (PEP 751: uv pip install -r pylock.toml).",
         kind="text",
         default="shell",
     ),
+    Option(("--target",), "target", "requirements/pylock: the lock's target to write.", kind="text"),
     Option(
         ("--wheelhouse",),
         "wheelhouse",
@@ -497,15 +613,21 @@ def bundle(
     JSON,
 )
 def export(
-    lock: Path, fmt: str, wheelhouse: str, fwsetup_spec: str, output: Optional[Path], json_output: bool
+    lock: Path,
+    fmt: str,
+    target: Optional[str],
+    wheelhouse: str,
+    fwsetup_spec: str,
+    output: Optional[Path],
+    json_output: bool,
 ) -> None:
     from fwsetup.cli import render
     from fwsetup.fleet import engines, lockfile
     from fwsetup.fleet import export as exporting
 
-    if fmt not in exporting.FORMATS:
+    if fmt not in exporting.ALL_FORMATS:
         raise UsageError(
-            f"--format {fmt!r} is not one of {', '.join(exporting.FORMATS)}", "pick one of those"
+            f"--format {fmt!r} is not one of {', '.join(exporting.ALL_FORMATS)}", "pick one of those"
         )
     exporting.check_spec(fwsetup_spec)
     if fmt == "kubernetes" and not wheelhouse.startswith(("http://", "https://")):
@@ -515,14 +637,22 @@ def export(
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
         lockfile.check_form(t)  # the recipe checks are made where it is installed
-    if output is not None and fmt in engines.ENGINES:
+    if fmt in ("requirements", "pylock"):
+        from fwsetup.fleet import pipexport
+
+        chosen = pipexport.choose_target(targets, target)
+        text = (
+            pipexport.requirements(chosen, lock.name) if fmt == "requirements" else pipexport.pylock(chosen)
+        )
+    elif output is not None and fmt in engines.ENGINES:
         written = [str(path) for path in engines.write(fmt, lock, output, fwsetup_spec, wheelhouse)]
         if json_output:
             render.dump_json({"format": fmt, "output": written})
         else:
             sys.stderr.write("".join(f"wrote {path}\n" for path in written))
         return
-    text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec, wheelhouse)
+    else:
+        text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec, wheelhouse)
     if output is None:
         if json_output:
             render.dump_json({"format": fmt, "script": text})
@@ -586,28 +716,59 @@ def fleet(action: str, reports: list[str], frameworks: str, json_output: bool) -
         kind="path",
         envvar="FWSETUP_ENV",
     ),
+    Option(
+        ("--python",),
+        "python",
+        "Test this interpreter (a project's venv, a conda env) instead of an fwsetup environment.",
+        kind="path",
+    ),
     Option(("--gpu",), "gpu", "Fail (exit 5) unless the work ran on a GPU."),
-    Option(("--timeout",), "timeout", "Seconds the smoke test may take.", kind="float", default=600.0, min=1.0),
+    Option(
+        ("--timeout",), "timeout", "Seconds the smoke test may take.", kind="float", default=600.0, min=1.0
+    ),
     JSON,
 )
-def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_output: bool) -> Optional[int]:
+def smoke(
+    framework: str, env: Optional[Path], python: Optional[Path], gpu: bool, timeout: float, json_output: bool
+) -> Optional[int]:
     from fwsetup.cli import render
-    from fwsetup.install.smoke import run_in_env, verdict
+    from fwsetup.errors import SmokeError
+    from fwsetup.install import envs, registry
+    from fwsetup.install.smoke import run_in_env, run_with_python, verdict
     from fwsetup.plan import recipes
 
     recipe = recipes.find(framework)
-    result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
-    payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
-    if not json_output:
-        sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
-        verdict(result, gpu, recipe.display_name)
-        return None
+    build = ""
+    if python is not None:
+        if env is not None:
+            raise UsageError("--python and --env exclude each other", "pass one of them")
+        result = run_with_python(recipe, python, gpu=gpu, timeout=timeout)
+        where = str(Path_(python))
+        payload = {"framework": recipe.name, "env": where, "python": where, **result.to_dict()}
+    else:
+        result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
+        with contextlib.suppress(FwsetupError):
+            held = registry.frameworks_of(envs.read_metadata(env_dir))
+            build = next(
+                (str(f.get("accelerator") or "") for f in held if f.get("framework") == recipe.name), ""
+            )
+        registry.record_smoke(
+            env_dir, result.ok and not (gpu and (result.device or "cpu").startswith("cpu")), result.device
+        )
+        payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
     try:
-        verdict(result, gpu, recipe.display_name)
-    except FwsetupError as exc:  # one document: the error, with the result it judged
-        render.dump_json({"error": exc.to_dict(), "smoke": payload})
-        return int(exc.exit_code)
-    render.dump_json(payload)
+        verdict(result, gpu, recipe.display_name, build=build)
+    except SmokeError as exc:
+        payload["ok"] = False  # never print "passed" above the failure
+        if json_output:  # one document: the error, with the result it judged
+            render.dump_json({"error": exc.to_dict(), "smoke": payload})
+            return int(exc.exit_code)
+        sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
+        raise
+    if json_output:
+        render.dump_json(payload)
+    else:
+        sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
     return None
 
 
@@ -615,23 +776,201 @@ def smoke(framework: str, env: Optional[Path], gpu: bool, timeout: float, json_o
     "rollback",
     "Return an environment to the generation before the last install.",
     Argument("env", "The environment path to return to its previous generation."),
+    Option(("--to",), "to", "Return to generation N (see `fwsetup envs ENV`).", kind="text"),
     JSON,
 )
-def rollback(env: str, json_output: bool) -> None:
+def rollback(env: str, to: Optional[str], json_output: bool) -> None:
     from pathlib import Path
 
     from fwsetup.cli import render
     from fwsetup.install import envs
 
-    layout = envs.EnvLayout(Path(os.path.abspath(env)))
-    if layout.current() is None:  # refuse before taking the lock: nothing is created beside a wrong path
-        raise UsageError(f"{layout.path} is not an fwsetup environment", "pass the --env path used at install")
+    if to is not None and not to.isdigit():
+        raise UsageError(f"--to {to!r} is not a generation number", "see `fwsetup envs ENV` for the numbers")
+    layout = envs.EnvLayout(Path(os.path.abspath(os.path.expanduser(env))))
+    from fwsetup.install import into as into_venv
+
+    if not layout.path.is_symlink() and into_venv.is_recorded(layout.path):
+        if to is not None:
+            raise UsageError(
+                "--to applies to environments fwsetup made",
+                f"`fwsetup rollback {env}` undoes the last --into",
+            )
+        undone = into_venv.rollback(layout.path)
+        if json_output:
+            render.dump_json(undone)
+        else:
+            sys.stdout.write(
+                f"{layout.path}: restored the packages of {undone['restored']} "
+                f"(removed {len(undone['removed'])}, reinstalled {len(undone['reinstalled'])})\n"
+            )
+        return
+    if layout.current() is None and not layout.store.exists():  # refuse before taking the lock:
+        raise UsageError(  # nothing is created beside a wrong path
+            f"{layout.path} is not an fwsetup environment", "pass the --env path used at install (`fwsetup envs`)"
+        )
     with envs.locked(layout):
-        gen = envs.rollback(layout)
+        gen = envs.rollback(layout, int(to) if to is not None else None)
     if json_output:
         render.dump_json({"env": str(layout.path), "generation": str(gen)})
     else:
         sys.stdout.write(render.terminal(f"{layout.path} now points to {gen}\n"))
+
+
+def _env_python_version(env: Path) -> Optional[str]:
+    """The Python X.Y of the generation an env path points at, if it is an fwsetup env."""
+    from fwsetup.install import envs
+
+    current = envs.EnvLayout(Path_(env)).current()
+    if current is None:
+        return None
+    try:
+        return str(envs.read_metadata(current).get("python") or "") or None
+    except FwsetupError:
+        return None
+
+
+def Path_(value: Any) -> Path:
+    from pathlib import Path
+
+    return Path(os.path.abspath(os.path.expanduser(str(value))))
+
+
+def _confirm(question: str, yes: bool) -> None:
+    """Ask in a terminal; without one, only --yes goes ahead."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} needs a yes, and stdin is not a terminal", "pass --yes")
+    if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
+        raise UsageError("nothing was done", None, code="declined")
+
+
+@command(
+    "envs",
+    "The environments fwsetup made (or one environment's generations), their state and size.",
+    Argument("env", "An environment path: list its generations.", required=False),
+    Option(("--prune",), "prune", "Remove orphaned stores (left by `rm -rf ENV`) and forget missing envs."),
+    Option(("--yes", "-y"), "yes", "Do not ask before --prune deletes."),
+    JSON,
+)
+def envs_command(env: Optional[str], prune: bool, yes: bool, json_output: bool) -> None:
+    from fwsetup.cli import render
+    from fwsetup.install import envs, registry
+
+    if env is not None:
+        layout = envs.EnvLayout(Path_(env))
+        rows = registry.generations(layout)
+        if not rows:
+            raise UsageError(
+                f"{layout.path} has no fwsetup generations", "see `fwsetup envs` for the environments"
+            )
+        if json_output:
+            render.dump_json({"env": str(layout.path), "generations": rows})
+            return
+        for r in rows:
+            mark = "*" if r["active"] else ("<" if r["rollback_target"] else " ")
+            held = ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in r["frameworks"])
+            sys.stdout.write(
+                f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {held}\n"
+            )
+        sys.stdout.write(
+            "* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n"
+        )
+        return
+    rows = [registry.describe(layout) for layout in registry.all_layouts()]
+    pruned: list[str] = []
+    if prune:
+        stale = [r for r in rows if r["status"] not in ("ok", "project-venv")]
+        if stale:
+            _confirm(f"remove {len(stale)} orphaned or missing environment(s)", yes)
+        for r in stale:
+            pruned += registry.remove(envs.EnvLayout(Path_(r["env"])))
+        rows = [r for r in rows if r["status"] == "ok"]
+    rows += registry.project_venvs()
+    if json_output:
+        render.dump_json({"envs": rows, "removed": pruned})
+        return
+    if not rows:
+        sys.stdout.write("no environments; make one with `fwsetup install FRAMEWORK`\n")
+    for r in rows:
+        held = ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in r["frameworks"]) or "-"
+        size = f"{(r['size_bytes'] or 0) / 1e6:.0f} MB"
+        smoke = r["last_smoke"]
+        smoked = (
+            f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}"
+            if smoke
+            else "never smoke-tested"
+        )
+        if r["status"] == "project-venv":
+            sys.stdout.write(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}\n")
+            sys.stdout.write(f"    undo: {r['fix']}\n")
+            continue
+        sys.stdout.write(f"{r['env']}\n    {r['status']}: {held}, Python {r['python'] or '?'}, ")
+        sys.stdout.write(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}\n")
+        if r["fix"]:
+            sys.stdout.write(f"    fix: {r['fix']}\n")
+    for p in pruned:
+        sys.stdout.write(f"removed {p}\n")
+
+
+@command(
+    "remove",
+    "Delete an environment: its link, every generation, its lock and its registry entry.",
+    Argument("env", "The environment path."),
+    Option(("--yes", "-y"), "yes", "Do not ask."),
+    JSON,
+)
+def remove(env: str, yes: bool, json_output: bool) -> None:
+    from fwsetup.cli import render
+    from fwsetup.install import envs, registry
+
+    layout = envs.EnvLayout(Path_(env))
+    if not layout.path.is_symlink() and not layout.store.is_dir() and layout.path not in registry.known():
+        raise UsageError(f"{layout.path} is not an environment fwsetup made", "see `fwsetup envs`")
+    _confirm(f"delete {layout.path} and all {len(layout.generations())} of its generations", yes)
+    with envs.locked(layout):
+        removed = registry.remove(layout)
+    for extra in (layout.lock_file, layout.lock_file.with_name(layout.lock_file.name + ".pid")):
+        extra.unlink(missing_ok=True)
+    if json_output:
+        render.dump_json({"env": str(layout.path), "removed": removed})
+    else:
+        sys.stdout.write(f"removed {layout.path}\n")
+
+
+@command(
+    "run",
+    "Run a command inside an environment, with its settings: `fwsetup run ENV|FRAMEWORK -- CMD …`.",
+    Argument("env", "The environment path, or a framework name when one env holds it."),
+    Argument("argv", "The command line to run, after `--`.", required=False),
+    Option(
+        ("--json",),
+        "json_output",
+        "fwsetup's own errors (a bad env, no command) as one JSON document; CMD's output is its own.",
+        envvar="FWSETUP_JSON",
+    ),
+)
+def run_command(env: str, argv: Optional[list[str]] = None, json_output: bool = False) -> None:
+    from fwsetup.install import envs, registry
+
+    if not argv:
+        raise UsageError("run needs a command after --", "e.g. `fwsetup run pytorch -- python train.py`")
+    path = registry.resolve(env)
+    current = envs.EnvLayout(path).current()
+    if current is None:
+        raise UsageError(f"{path} is not an fwsetup environment", "see `fwsetup envs`")
+    meta = envs.read_metadata(current)
+    environ = envs.activated_environ(path, meta.get("env") or {}, os.environ)
+    import shutil
+
+    program = shutil.which(argv[0], path=environ["PATH"]) or argv[0]
+    try:
+        os.execvpe(program, argv, environ)  # noqa: S606 - the user's own command, as they typed it
+    except OSError as exc:
+        raise UsageError(
+            f"cannot run {argv[0]}: {exc.strerror or exc}", f"is it installed in {path}?"
+        ) from None
 
 
 # --- dispatch ------------------------------------------------------------------------------
@@ -660,11 +999,16 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
         sys.stdout.write(command_help(PROG, cmd))
         return int(ExitCode.OK)
     json_output = cmd.json_output and ("--json" in before_separator or wants_json)
+    trailing: list[str] = []
+    if cmd.name in PASSTHROUGH and "--" in rest:  # `run ENV -- CMD …`: CMD is not ours to parse
+        trailing, rest = rest[rest.index("--") + 1 :], rest[: rest.index("--")]
     try:
         values = parse(cmd, rest, environ)
     except ParseError as exc:
         exc.command = cmd
         return _usage_error(exc, json_output)
+    if cmd.name in PASSTHROUGH:
+        values["argv"] = trailing
     return _call(cmd, values, bool(values.get("json_output", False)))
 
 

@@ -10,11 +10,17 @@ import sys
 
 from fwsetup.errors import ExitCode
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
+
+    from fwsetup.report import SystemReport
+
 # The published JSON Schema of `doctor --json` (shipped in the wheel; README "Machine-readable output").
 SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "doctor.schema.json")
 
 
-def run_doctor(json_output: bool, strict: bool, timeout: float) -> int:
+def run_doctor(json_output: bool, strict: bool, timeout: float, python: Optional[str] = None) -> int:
     import datetime
 
     from fwsetup import probe as system
@@ -24,7 +30,7 @@ def run_doctor(json_output: bool, strict: bool, timeout: float) -> int:
     from fwsetup.probe.base import ProbeEnv
     from fwsetup.probe.diagnose import diagnose, stale_data
 
-    report = system.collect(ProbeEnv(timeout=timeout))
+    report = system.collect(ProbeEnv(timeout=timeout, python=python))
     checked = dates.all_checked()
     found = diagnose(report) + stale_data(checked, datetime.date.today(), dates.STALE_AFTER_DAYS)
     shown = {name: day.isoformat() if day else None for name, day in checked.items()}
@@ -32,8 +38,29 @@ def run_doctor(json_output: bool, strict: bool, timeout: float) -> int:
     if json_output:
         render.dump_json(report.to_dict())
     else:
-        sys.stdout.write(render.report_text(report, render.use_color(sys.stdout)))
+        sys.stdout.write(with_source(render.report_text(report, render.use_color(sys.stdout)), report))
         sys.stdout.write(f"data checked on: {dates.summary(checked)}\n")
     if strict and any(f.level == "error" for f in report.findings):
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)
+
+
+WHY = {
+    "--python": "--python",
+    "VIRTUAL_ENV": "the active virtual environment",
+    "CONDA_PREFIX": "the active conda environment",
+    "PATH": "the python on PATH",
+    "fwsetup": "the interpreter running fwsetup",
+}
+
+
+def with_source(text: str, report: SystemReport) -> str:
+    """Say under the Frameworks row whose frameworks they are."""
+    src = report.frameworks_from
+    if src is None:
+        return text
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if "Frameworks" in line), len(lines) - 1)
+    version = f"Python {src.python_version}, " if src.python_version else ""
+    lines.insert(at + 1, f"{'':14}read from {src.python} ({version}{WHY.get(src.source, src.source)})\n")
+    return "".join(lines)

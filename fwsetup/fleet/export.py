@@ -248,6 +248,10 @@ FORMATS: dict[str, Callable[[str, str, str], str]] = {
 }
 
 
+# Formats made from one target's requirements rather than a script (fleet/pipexport.py).
+ALL_FORMATS = (*FORMATS, "requirements", "pylock")
+
+
 def render(fmt: str, lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
     try:
         writer = FORMATS[fmt]

@@ -11,6 +11,7 @@ it untouched. The previous generation is kept for `fwsetup rollback`.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import shutil
@@ -24,7 +25,10 @@ from fwsetup.records import dataclass
 
 INCOMPLETE_MARKER = ".fwsetup-incomplete"
 METADATA = "fwsetup.json"
-KEEP_GENERATIONS = 2  # the current one and the one rollback returns to
+KEEP_GENERATIONS = 2  # the newest ones kept besides the current one and the one rollback returns to
+HISTORY = "history.json"  # in the store: which generation was active when, in order
+REGISTRY = "envs.json"  # in FWSETUP_HOME: every environment path fwsetup made
+LAST_SMOKE = "last-smoke.json"  # in the store: the latest smoke verdict, for `fwsetup envs`
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,9 @@ def check_target(layout: EnvLayout) -> None:
         )
 
 
-def swap_in(layout: EnvLayout, gen: Path) -> None:
-    """Point the environment path at `gen` with one atomic rename."""
+def swap_in(layout: EnvLayout, gen: Path, action: str = "install") -> None:
+    """Point the environment path at `gen` with one atomic rename, and record it in the history
+    (rollback returns to the generation active before the last install or rollback)."""
     (gen / INCOMPLETE_MARKER).unlink(missing_ok=True)
     tmp_link = layout.path.parent / f".{layout.path.name}.fwsetup.link-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
@@ -97,6 +102,31 @@ def swap_in(layout: EnvLayout, gen: Path) -> None:
     os.symlink(gen, tmp_link)
     os.replace(tmp_link, layout.path)
     _fsync_dir(layout.path.parent)
+    history = read_history(layout)
+    history.append({"generation": _gen_number(gen), "action": action, "at": now()})
+    _write_json(layout.store / HISTORY, history)
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def read_history(layout: EnvLayout) -> list[dict[str, Any]]:
+    try:
+        data = json.loads((layout.store / HISTORY).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return []
+    return (
+        [e for e in data if isinstance(e, dict) and isinstance(e.get("generation"), int)]
+        if isinstance(data, list)
+        else []
+    )
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def _fsync_dir(d: Path) -> None:
@@ -108,40 +138,87 @@ def _fsync_dir(d: Path) -> None:
             os.close(fd)
 
 
+def previous(layout: EnvLayout) -> Optional[Path]:
+    """The generation that was active before the current one (what `rollback` returns to)."""
+    current = layout.current()
+    if current is None:
+        return None
+    existing = {_gen_number(g): g for g in layout.generations()}
+    for entry in reversed(read_history(layout)):
+        number = entry["generation"]
+        if number != _gen_number(current) and number in existing:
+            return existing[number]
+    # No history (an environment made by an older fwsetup): the newest older generation.
+    older = [g for g in existing.values() if _gen_number(g) < _gen_number(current)]
+    return max(older, key=_gen_number) if older else None
+
+
 def prune(layout: EnvLayout) -> list[Path]:
-    """Remove half-built generations and all but the newest KEEP_GENERATIONS complete ones."""
+    """Remove half-built generations and old complete ones, never the current generation nor the
+    one `rollback` returns to."""
     removed: list[Path] = []
     if not layout.store.is_dir():
         return removed
     current = layout.current()
+    keep = {g.resolve() for g in (current, previous(layout)) if g is not None}
     for p in layout.store.iterdir():
         if p.name.startswith("gen-") and (p / INCOMPLETE_MARKER).exists():
             shutil.rmtree(p, ignore_errors=True)
             removed.append(p)
     complete = layout.generations()
     for old in complete[:-KEEP_GENERATIONS]:
-        if current is not None and old.resolve() == current.resolve():
+        if old.resolve() in keep:
             continue
         shutil.rmtree(old, ignore_errors=True)
         removed.append(old)
     return removed
 
 
-def rollback(layout: EnvLayout) -> Path:
+def rollback(layout: EnvLayout, to: Optional[int] = None) -> Path:
+    """Return to the generation active before the last install or rollback, or to generation `to`."""
     current = layout.current()
-    gens = layout.generations()
+    if current is None and to is not None and layout.store.is_dir() and not layout.path.exists():
+        return rollback_missing(layout, to)
     if current is None:
+        if layout.store.is_dir():
+            raise UsageError(
+                f"{layout.path} is missing, but its generations are still in {layout.store}",
+                f"pick one with `fwsetup rollback {layout.path} --to N` (see `fwsetup envs {layout.path}`), "
+                f"or delete them with `fwsetup remove {layout.path}`",
+            )
         raise UsageError(
-            f"{layout.path} is not an fwsetup environment", "pass the --env path used at install"
+            f"{layout.path} is not an fwsetup environment",
+            "see `fwsetup envs` for the environments fwsetup made",
         )
-    older = [g for g in gens if _gen_number(g) < _gen_number(current)]
-    if not older:
+    gens = {_gen_number(g): g for g in layout.generations()}
+    if to is not None:
+        if to not in gens:
+            raise UsageError(
+                f"{layout.path} has no generation {to}",
+                "generations kept: " + ", ".join(str(n) for n in sorted(gens)),
+            )
+        target: Optional[Path] = gens[to]
+    else:
+        target = previous(layout)
+    if target is None:
         raise UsageError(
             f"{layout.path} has no previous generation to roll back to",
-            "nothing to do: only one installation was ever made here",
+            f"generations kept: {', '.join(str(n) for n in sorted(gens))} (see `fwsetup envs {layout.path}`)",
         )
-    swap_in(layout, older[-1])
-    return older[-1]
+    swap_in(layout, target, action="rollback")
+    return target
+
+
+def rollback_missing(layout: EnvLayout, to: int) -> Path:
+    """`rollback --to N` after the link was deleted: recreate it."""
+    gens = {_gen_number(g): g for g in layout.generations()}
+    if to not in gens:
+        raise UsageError(
+            f"{layout.path} has no generation {to}",
+            "generations kept: " + (", ".join(str(n) for n in sorted(gens)) or "none"),
+        )
+    swap_in(layout, gens[to], action="rollback")
+    return gens[to]
 
 
 @contextlib.contextmanager
@@ -190,9 +267,7 @@ def read_metadata(env_dir: Path) -> dict[str, Any]:
 
 
 def write_metadata(env_dir: Path, data: dict[str, Any]) -> None:
-    tmp = env_dir / (METADATA + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, env_dir / METADATA)
+    _write_json(env_dir / METADATA, data)
 
 
 def site_packages(env_dir: Path) -> list[str]:
@@ -223,3 +298,17 @@ def ensure_writable(parent: Path) -> None:
             f"{parent} is not writable",
             "choose a writable location with --env PATH or FWSETUP_HOME",
         )
+
+
+def activated_environ(env: Path, fixes: dict[str, str], base: Any) -> dict[str, str]:
+    """What `activate` would set, for a command run in the env (`fwsetup run`)."""
+    environ = {k: v for k, v in dict(base).items() if k not in ("PYTHONHOME",)}
+    bindir = env_python(env).parent
+    environ["VIRTUAL_ENV"] = str(env)
+    environ["PATH"] = os.pathsep.join([str(bindir), environ.get("PATH", "")]).rstrip(os.pathsep)
+    for key, value in fixes.items():
+        if key == "LD_LIBRARY_PATH" and environ.get(key):
+            environ[key] = value + os.pathsep + environ[key]
+        else:
+            environ[key] = value
+    return environ

@@ -22,8 +22,9 @@ from types import FrameType
 from typing import Any, Optional, Union
 
 from fwsetup import __version__, paths, runner
-from fwsetup.errors import FwsetupError, InstallError, Refusal, SmokeError
-from fwsetup.install import backends, envs, pipconfig, smoke
+from fwsetup.errors import ExitCode, FwsetupError, InstallError, Refusal, SmokeError, UsageError
+from fwsetup.install import backends, envs, hooks, pipconfig, registry, smoke
+from fwsetup.install import combine as combining
 from fwsetup.install import sources as installer_sources
 from fwsetup.install.progress import Progress
 from fwsetup.plan.model import Plan
@@ -47,6 +48,8 @@ class InstallOptions:
     constraints: tuple[str, ...] = ()
     locked_requirements: tuple[str, ...] = ()  # install exactly these (from a lock), hash-checked
     log_file: Optional[Path] = None  # default: $FWSETUP_HOME/logs/<framework>-<time>-<pid>.log
+    mode: str = ""  # "" (ask or refuse when the env holds something else) | replace | add
+    force: bool = False  # rebuild even when the env already holds exactly this plan
 
 
 @dataclass
@@ -60,10 +63,14 @@ class InstallResult:
     smoke: Optional[smoke.SmokeResult]
     seconds: float
     skipped: list[str] = field(default_factory=list)
+    frameworks: list[str] = field(default_factory=list)  # all the env holds (several after --add)
+    up_to_date: bool = False  # nothing rebuilt: the env already held exactly this plan
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "framework": self.framework,
+            "frameworks": self.frameworks or [self.framework],
+            "up_to_date": self.up_to_date,
             "env": self.env,
             "python": self.python,
             "packages": self.packages,
@@ -234,9 +241,87 @@ def write_env_fixes(plan: Plan, gen: Path) -> dict[str, str]:
     return env
 
 
+class InstallInterrupted(FwsetupError):
+    """Ctrl-C or SIGTERM during an install: says what was kept."""
+
+    exit_code = ExitCode.INTERRUPTED
+    code = "interrupted"
+
+
+def _current_metadata(layout: envs.EnvLayout) -> Optional[dict[str, Any]]:
+    current = layout.current()
+    if current is None:
+        return None
+    try:
+        return envs.read_metadata(current)
+    except UsageError:
+        return None
+
+
+def _smoke_script(name: str, gen: Path, suffix: str) -> Optional[Path]:
+    src = recipes_dir() / "smoke" / name if name else None
+    if src is None or not src.is_file():
+        return None
+    copy = gen / f"fwsetup-smoke{suffix}.py"
+    shutil.copyfile(src, copy)
+    return copy
+
+
+@contextmanager
+def interruption_explained(layout: envs.EnvLayout) -> Iterator[None]:
+    """SIGTERM acts as Ctrl-C, and Ctrl-C says what was kept (exit 130)."""
+    try:
+        with sigterm_as_interrupt():
+            yield
+    except KeyboardInterrupt:
+        previous = layout.current()
+        raise InstallInterrupted(
+            "interrupted: "
+            + (
+                f"the previous environment is kept: {layout.path} → {previous}"
+                if previous is not None
+                else f"nothing was left at {layout.path}"
+            ),
+            None,
+        ) from None
+
+
+@contextmanager
+def forget_on_failure(layout: envs.EnvLayout, fresh: bool) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if fresh:
+            _forget_new_path(layout)
+
+
+def _up_to_date(plan: Plan, meta: dict[str, Any], layout: envs.EnvLayout, started: float) -> InstallResult:
+    return InstallResult(
+        framework=plan.framework,
+        env=str(layout.path),
+        python=str(meta.get("python")),
+        generation=str(layout.current()),
+        backend=str(meta.get("backend")),
+        packages=dict(meta.get("packages") or {}),
+        smoke=None,
+        seconds=time.perf_counter() - started,
+        frameworks=[str(f.get("framework")) for f in combining.held_by(meta)],
+        up_to_date=True,
+    )
+
+
+def _forget_new_path(layout: envs.EnvLayout) -> None:
+    """A refused, failed or interrupted install into a new path leaves nothing behind."""
+    if layout.current() is not None or layout.path.is_symlink():
+        return
+    shutil.rmtree(layout.store, ignore_errors=True)
+    for extra in (layout.lock_file, layout.lock_file.with_name(layout.lock_file.name + ".pid")):
+        extra.unlink(missing_ok=True)
+
+
 def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResult:
     blocked = [s for s in plan.steps if not s.can_run_here]
-    if plan.route not in ("pip", "apt") or blocked:
+    if (plan.route not in ("pip", "apt") and not plan.steps) or blocked:
         raise Refusal(
             f"{recipe.display_name} is installed through {plan.route}, which fwsetup does not run automatically"
             + (": " + "; ".join(f"{s.description} ({s.why_not})" for s in blocked) if blocked else ""),
@@ -251,15 +336,33 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             + (f", or use {recipe.successor}" if recipe.successor else ""),
             code="not-installable",
         )
-    started = time.perf_counter()
     target = target_path(plan, options)
     layout = envs.EnvLayout(target)
     envs.ensure_writable(target.parent)
     envs.check_target(layout)
-    progress = Progress(5, quiet=options.quiet)
-    skipped: list[str] = []
-    with sigterm_as_interrupt(), envs.locked(layout):
+    fresh = not layout.store.exists() and not target.is_symlink()
+    # Exit order: the lock is released, then a new path's leftovers go, then Ctrl-C is explained.
+    with interruption_explained(layout), forget_on_failure(layout, fresh), envs.locked(layout):
+        started = time.perf_counter()
+        progress = Progress(5, quiet=options.quiet)
+        skipped: list[str] = []
         envs.prune(layout)
+        meta = _current_metadata(layout)
+        fingerprint = sources_of(options)
+        decision = combining.decide(
+            plan,
+            meta,
+            str(target),
+            mode=options.mode,
+            force=options.force,
+            interactive=combining.interactive(),
+            sources=fingerprint,
+        )
+        if decision.kind == "up-to-date" and meta is not None:
+            return _up_to_date(plan, meta, layout, started)
+        if plan.route not in ("pip", "apt"):
+            return _execute_steps(plan, recipe, options, layout, progress, started)
+        full = decision.plan  # the plan, with the frameworks kept by --add
         interpreter = (
             "/usr/bin/python3"
             if plan.route == "apt"
@@ -267,7 +370,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         )
         version = _python_of(plan, interpreter)
         backend = backends.choose(version, options.installer)
-        system_package_step(plan, options, progress, skipped)
+        system_package_step(full, options, progress, skipped)
         gen = layout.new_generation()
         log = options.log_file or (
             paths.home()
@@ -278,7 +381,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
         run = backends.run_logged(log, options.timeout)
         seed_with_install = (
             backend.name == "uv"
-            and bool(plan.packages)
+            and bool(full.packages)
             and not options.offline
             and not options.locked_requirements
         )
@@ -302,16 +405,16 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             what = (
                 f"{len(options.locked_requirements)} locked packages"
                 if options.locked_requirements
-                else " ".join(plan.packages)
+                else " ".join(full.packages)
             )
             progress.step(f"installing {what or 'nothing from PyPI'}")
             requirements_file: Optional[Path] = None
             if options.locked_requirements:
                 requirements_file = gen / ".fwsetup-lock-requirements.txt"
                 requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
-            if plan.packages or requirements_file is not None:
+            if full.packages or requirements_file is not None:
                 sources = installer_sources.of(
-                    plan,
+                    full,
                     gen,
                     find_links=tuple(str(w) for w in options.wheelhouses),
                     index_url=options.index_url,
@@ -321,41 +424,69 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                     settings=pipconfig.read(),
                 )
                 seeds = backends.seed_packages(version) if seed_with_install else []
-                backend.install(envs.env_python(gen), [*plan.packages, *seeds], sources, run)
+                try:
+                    backend.install(envs.env_python(gen), [*full.packages, *seeds], sources, run)
+                except InstallError as exc:
+                    if decision.kept:
+                        exc.message = (
+                            f"{plan.framework} {plan.version} cannot be installed together with "
+                            + ", ".join(f"{k.get('framework')} {k.get('version')}" for k in decision.kept)
+                            + f" ({' '.join(full.packages)}): {exc.message}"
+                        )
+                        exc.fix = "install it into its own environment (another --env path), or use --replace"
+                    raise
             progress.done()
             progress.step("environment fixes")
-            post_install(plan, gen)
-            fixes = write_env_fixes(plan, gen)
-            smoke_src = recipes_dir() / "smoke" / plan.smoke if plan.smoke else None
-            smoke_copy: Optional[Path] = None
-            if smoke_src is not None and smoke_src.is_file():
-                smoke_copy = gen / "fwsetup-smoke.py"
-                shutil.copyfile(smoke_src, smoke_copy)
-            packages = envs.installed_packages(gen)
-            envs.write_metadata(
-                gen,
+            post_install(full, gen)
+            fixes = write_env_fixes(full, gen)
+            hooks.install(gen, target, fixes)
+            smoke_copy = _smoke_script(plan.smoke, gen, "")
+            entries = [
                 {
                     "framework": plan.framework,
                     "version": plan.version,
                     "variant": plan.variant,
                     "accelerator": plan.accelerator,
-                    "python": f"{version[0]}.{version[1]}",
-                    "interpreter": interpreter,
-                    "env": fixes,
                     "smoke": smoke_copy.name if smoke_copy else None,
                     "plan": plan.to_dict(),
+                    "sources": fingerprint,
+                }
+            ]
+            for kept in decision.kept:
+                old_plan = kept.get("plan") or {}
+                copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.get('framework')}")
+                entries.append({**kept, "smoke": copy.name if copy else None})
+            packages = envs.installed_packages(gen)
+            envs.write_metadata(
+                gen,
+                {
+                    **metadata(
+                        plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None
+                    ),
+                    "interpreter": interpreter,
+                    "frameworks": entries,
                     "backend": backend.name,
-                    "fwsetup_version": __version__,
-                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                     "packages": packages,
                 },
             )
             progress.done()
             result_smoke: Optional[smoke.SmokeResult] = None
             progress.step("smoke test: a real computation on the " + ("GPU" if options.gpu_smoke else "CPU"))
-            if smoke_copy is not None and not options.skip_smoke:
-                result_smoke = smoke.run(envs.env_python(gen), smoke_copy, gpu=options.gpu_smoke, env=fixes)
-                smoke.verdict(result_smoke, options.gpu_smoke, recipe.display_name)
+            scripts = [(e, gen / str(e["smoke"])) for e in entries if e.get("smoke")]
+            if scripts and not options.skip_smoke:
+                for entry, script in scripts:
+                    outcome = smoke.run(
+                        envs.env_python(gen), script, gpu=options.gpu_smoke and entry is entries[0], env=fixes
+                    )
+                    smoke.verdict(
+                        outcome,
+                        options.gpu_smoke and entry is entries[0],
+                        recipe.display_name if entry is entries[0] else str(entry.get("framework")),
+                        build=str(entry.get("accelerator") or ""),
+                    )
+                    if entry is entries[0]:
+                        result_smoke = outcome
+                assert result_smoke is not None
                 progress.done(f"{result_smoke.framework_version} on {result_smoke.device}")
             elif not options.skip_smoke:  # never switched untested (install/guards.py refuses this first)
                 raise SmokeError(f"no smoke script {plan.smoke!r} to prove {target}", "reinstall fwsetup")
@@ -364,6 +495,9 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             progress.step(f"switching {target} to the new environment")
             envs.swap_in(layout, gen)
             swapped = True
+            registry.register(target)
+            if result_smoke is not None:
+                registry.record_smoke(target, result_smoke.ok, result_smoke.device)
             envs.prune(layout)
             progress.done()
         except (FwsetupError, KeyboardInterrupt) as exc:
@@ -392,14 +526,101 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             if not swapped:
                 shutil.rmtree(gen, ignore_errors=True)
             raise
+        return InstallResult(
+            framework=plan.framework,
+            env=str(target),
+            python=f"{version[0]}.{version[1]}",
+            generation=str(gen),
+            backend=backend.name,
+            packages=packages,
+            smoke=result_smoke,
+            seconds=time.perf_counter() - started,
+            skipped=skipped,
+            frameworks=[str(e["framework"]) for e in entries],
+        )
+
+
+def sources_of(options: InstallOptions) -> dict[str, Any]:
+    """The options besides the plan that decide what gets installed."""
+    return {
+        "index_url": options.index_url,
+        "wheelhouses": [str(w) for w in options.wheelhouses],
+        "offline": options.offline,
+        "constraints": list(options.constraints),
+        "locked_requirements": list(options.locked_requirements),
+        "installer": options.installer,
+    }
+
+
+def metadata(
+    plan: Plan, python: Optional[str], env: dict[str, str], smoke: Optional[str] = None
+) -> dict[str, Any]:
+    """What a generation says about itself (fwsetup.json): read by smoke, run, envs and rollback."""
+    return {
+        "framework": plan.framework,
+        "version": plan.version,
+        "variant": plan.variant,
+        "accelerator": plan.accelerator,
+        "python": python,
+        "env": env,
+        "smoke": smoke,
+        "plan": plan.to_dict(),
+        "fwsetup_version": __version__,
+        "created": envs.now(),
+        "packages": {},
+    }
+
+
+def _execute_steps(
+    plan: Plan,
+    recipe: Recipe,
+    options: InstallOptions,
+    layout: envs.EnvLayout,
+    progress: Progress,
+    started: float,
+) -> InstallResult:
+    """A route of commands (cargo, Maven, a source build) whose every step the dry-run said can run
+    here: run them, in order, inside a new generation ({env} is its path), then swap it in."""
+    gen = layout.new_generation()
+    log = options.log_file or paths.home() / "logs" / f"{recipe.name}-{os.getpid()}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        for step in plan.steps:
+            if not step.command:
+                continue
+            progress.step(f"{step.kind}: {step.description}")
+            runner.step(
+                [substitute(c, gen) for c in step.command],
+                what=f"{step.kind} step: {step.description}",
+                timeout=options.timeout,
+                env=runner.installer_env({k: substitute(v, gen) for k, v in plan.env.items()}),
+                cwd=str(gen),
+                log=log,
+                merge_stderr=True,
+            )
+            progress.done()
+        envs.write_metadata(
+            gen,
+            {
+                **metadata(plan, plan.python or None, {k: substitute(v, gen) for k, v in plan.env.items()}),
+                "route": plan.route,
+            },
+        )
+        envs.swap_in(layout, gen)
+    except BaseException:
+        progress.close()
+        shutil.rmtree(gen, ignore_errors=True)
+        raise
+    registry.register(layout.path)
+    envs.prune(layout)
     return InstallResult(
         framework=plan.framework,
-        env=str(target),
-        python=f"{version[0]}.{version[1]}",
+        env=str(layout.path),
+        python=plan.python,
         generation=str(gen),
-        backend=backend.name,
-        packages=packages,
-        smoke=result_smoke,
+        backend=plan.route,
+        packages={},
+        smoke=None,
         seconds=time.perf_counter() - started,
-        skipped=skipped,
+        frameworks=[plan.framework],
     )

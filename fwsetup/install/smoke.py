@@ -7,6 +7,7 @@ child process with a timeout keeps a crashing or hanging framework from taking f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -53,6 +54,7 @@ def run(
     timeout: float = SMOKE_TIMEOUT,
 ) -> SmokeResult:
     full_env = runner.installer_env(env)
+    script = Path(os.path.abspath(script))  # it runs from its own directory
     started = time.perf_counter()
     # The runner gives the script its own process group: a timeout or Ctrl-C stops it and every
     # worker it spawned (data loaders, compilers) at once, and fwsetup never waits on them.
@@ -108,8 +110,9 @@ def _last_json(stdout: str) -> Optional[dict[str, Any]]:
     return None
 
 
-def verdict(result: SmokeResult, gpu: bool, framework: str) -> None:
-    """Raise SmokeError (exit 5) when the smoke test failed or ran on the wrong device."""
+def verdict(result: SmokeResult, gpu: bool, framework: str, *, build: str = "") -> None:
+    """Raise SmokeError (exit 5) when the smoke test failed or ran on the wrong device; a CPU run
+    under --gpu says which is true: the env holds a CPU build, or the machine shows no GPU."""
     if not result.ok:
         failed = [k for k, v in result.checks.items() if not v]
         why = result.error or ("checks failed: " + ", ".join(failed) if failed else "not ok")
@@ -118,10 +121,51 @@ def verdict(result: SmokeResult, gpu: bool, framework: str) -> None:
             "see the output above; the previous environment (if any) is untouched",
         )
     if gpu and (result.device or "cpu").startswith("cpu"):
+        if build == "cpu":
+            raise SmokeError(
+                f"{framework} smoke test ran on the CPU, but --gpu was asked: this environment holds a CPU build",
+                f"install a GPU build with `fwsetup install {framework.lower()} --gpu --replace`",
+                code="cpu-build",
+            )
+        if not gpu_visible():
+            raise SmokeError(
+                f"{framework} smoke test ran on the CPU, but --gpu was asked: this machine has no GPU fwsetup can see",
+                "run `fwsetup doctor` to see what it found (driver, devices), or drop --gpu",
+                code="no-gpu",
+            )
         raise SmokeError(
             f"{framework} smoke test ran on the CPU, but --gpu was asked: the GPU build cannot use this GPU",
             "run `fwsetup doctor` to see why (driver, architecture), or install with --cpu",
         )
+
+
+def gpu_visible() -> bool:
+    """Any GPU device node or Apple GPU: cheap, no probe run."""
+    import glob
+    import sys
+
+    if sys.platform == "darwin":
+        return True
+    return bool(glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/kfd") or os.path.exists("/dev/dxg"))
+
+
+def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> SmokeResult:
+    """The recipe's smoke script in any interpreter (a project's venv, a conda env)."""
+    from fwsetup.plan.recipes import recipes_dir
+
+    exe = Path(os.path.abspath(os.path.expanduser(str(python))))
+    if exe.is_dir():
+        from fwsetup.install import envs
+
+        exe = envs.env_python(exe)
+    if not exe.is_file():
+        raise UsageError(
+            f"{exe} is not a Python interpreter", "pass --python PATH/TO/bin/python (or a venv directory)"
+        )
+    script = recipes_dir() / "smoke" / str(recipe.smoke)
+    if not recipe.smoke or not script.is_file():
+        raise SmokeError(f"{recipe.display_name} has no smoke test", None)
+    return run(exe, script, gpu=gpu, timeout=timeout)
 
 
 def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -> tuple[SmokeResult, Path]:
@@ -131,6 +175,11 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
 
     if env is None:
         candidates = sorted(p for p in paths.env_root().glob(f"{recipe.name}-*") if p.is_symlink())
+        if not candidates:  # an --env path, or an env the framework was added to
+            from fwsetup.install import registry
+
+            with contextlib.suppress(UsageError):
+                candidates = [registry.resolve(recipe.name)]
         if not candidates:
             raise SmokeError(
                 f"no {recipe.display_name} environment found under {paths.env_root()}",
@@ -143,13 +192,18 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
             )
         env = candidates[0]
     env_dir = Path(os.path.abspath(env))
+    if not (env_dir / envs.METADATA).is_file() and envs.env_python(env_dir).is_file():
+        return run_with_python(recipe, envs.env_python(env_dir), gpu=gpu, timeout=timeout), env_dir
     meta = envs.read_metadata(env_dir)
-    if meta.get("framework") != recipe.name:
+    from fwsetup.install.registry import frameworks_of
+
+    held = {str(f.get("framework")): f for f in frameworks_of(meta)}
+    if recipe.name not in held:
         raise UsageError(
-            f"{env_dir} holds {meta.get('framework')}, not {recipe.name}",
-            f"run `fwsetup smoke {meta.get('framework')} --env {env_dir}`",
+            f"{env_dir} holds {', '.join(held)}, not {recipe.name}",
+            f"run `fwsetup smoke {next(iter(held))} --env {env_dir}`",
         )
-    script = env_dir / str(meta.get("smoke") or "fwsetup-smoke.py")
+    script = env_dir / str(held[recipe.name].get("smoke") or meta.get("smoke") or "fwsetup-smoke.py")
     if not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test in {env_dir}", None)
     result = run(envs.env_python(env_dir), script, gpu=gpu, env=meta.get("env") or {}, timeout=timeout)

@@ -31,6 +31,24 @@ def platform_key(report: SystemReport) -> str:
     return f"{system}-{arch}"
 
 
+def with_driver_cuda(report: SystemReport) -> SystemReport:
+    """A saved report whose driver did not say its CUDA version (older fwsetup, NVML without one)
+    gets it from the driver table doctor uses, marked as such: a plan never says "CUDA ?"."""
+    nv = report.nvidia
+    if nv is None or nv.cuda_driver_version or not nv.driver_version:
+        return report
+    from fwsetup import records
+    from fwsetup.facts.cuda_drivers import max_cuda_for_driver
+
+    system = "windows" if report.os.wsl or report.os.system.lower() == "windows" else "linux"
+    cuda = max_cuda_for_driver(nv.driver_version, system)
+    if cuda is None:
+        return report
+    return records.replace(
+        report, nvidia=records.replace(nv, cuda_driver_version=cuda, cuda_driver_version_source="table")
+    )
+
+
 def os_name(report: SystemReport) -> str:
     return {"darwin": "macos", "windows": "windows"}.get(report.os.system.lower(), report.os.system.lower())
 

@@ -17,7 +17,9 @@ from fwsetup.report import SystemReport
 def machine_report(system: Optional[Path], timeout: float = 5.0) -> SystemReport:
     """The report to plan for: a saved one (`--system`), or this machine probed now."""
     if system is not None:
-        return SystemReport.from_file(system)
+        from fwsetup.plan.machine import with_driver_cuda
+
+        return with_driver_cuda(SystemReport.from_file(system))
     from fwsetup import probe as probes
     from fwsetup.probe.base import ProbeEnv
     from fwsetup.probe.diagnose import diagnose

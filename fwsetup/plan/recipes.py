@@ -337,7 +337,12 @@ def find(name: str, directory: Optional[str] = None) -> Recipe:
         if wanted == recipe.name or wanted in (a.lower() for a in recipe.aliases):
             return recipe
     known = ", ".join(sorted(recipes))
+    import difflib
+
+    names = {r.name: r.name for r in recipes.values()}
+    names.update({a.lower(): r.name for r in recipes.values() for a in r.aliases})
+    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
     raise UnknownFrameworkError(
-        f"unknown framework {name!r}",
+        f"unknown framework {name!r}" + (f"; did you mean {names[close[0]]!r}?" if close else ""),
         f"choose one of: {known} (see `fwsetup list`)",
     )

@@ -29,6 +29,7 @@ class ProbeEnv:
     root: Union[str, os.PathLike[str]] = "/"  # a string path: pathlib costs doctor's start-up too much
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     disk_path: Optional[str] = None  # where environments go: the disk whose free space matters
+    python: Optional[str] = None  # `doctor --python`: the interpreter whose frameworks to read
 
     @property
     def is_real_root(self) -> bool:

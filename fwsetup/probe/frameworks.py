@@ -1,5 +1,9 @@
-"""ML frameworks installed in the running interpreter, from package metadata only.
+"""ML frameworks installed for the interpreter the user works in, from package metadata only.
 
+Which interpreter: `doctor --python PATH`, else the active VIRTUAL_ENV or CONDA_PREFIX, else the
+python on PATH, else fwsetup's own; the report says which it read ("why is torch.cuda
+unavailable in my venv?" is about the venv, not about wherever fwsetup was installed). A foreign
+interpreter is asked only for its sys.path; its packages are read from disk like ours.
 Never imported: `import torch` alone takes seconds. The CUDA build is read from the
 version's local tag (2.9.1+cu128), the package name (cupy-cuda12x, mxnet-cu112) or,
 for PyPI's default CUDA wheels that carry no tag, the nvidia-* runtime wheels beside it.
@@ -7,11 +11,14 @@ for PyPI's default CUDA wheels that carry no tag, the nvidia-* runtime wheels be
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import sys
 
 from fwsetup.probe import dists
 from fwsetup.probe.base import Probed, ProbeEnv
-from fwsetup.report import Framework
+from fwsetup.report import Framework, FrameworksSource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,7 +63,28 @@ _CUDA_RUNTIME = re.compile(r"^nvidia-cuda-runtime(-cu(?P<major>\d+))?$")
 
 def probe(env: ProbeEnv) -> Probed:
     out = Probed()
-    installed = dists.scan()
+    python, source = target(env)
+    paths: Optional[list[str]] = None
+    version: Optional[str] = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    on_disk = read_layout(python) if source != "fwsetup" else None
+    if on_disk is not None:
+        version, paths = on_disk
+    elif source != "fwsetup":
+        answer = env.run(
+            [python, "-c", "import sys, json; print(json.dumps(['%d.%d' % sys.version_info[:2], sys.path]))"]
+        )
+        try:
+            version, paths = json.loads(answer.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError, TypeError):
+            out.problem(
+                "python-unreadable",
+                f"cannot read the packages of {python} ({source}): "
+                + (answer.error or answer.stderr.strip()[-200:] or f"exit {answer.returncode}"),
+                "frameworks",
+            )
+            version, paths = None, []
+    out.fields["frameworks_from"] = FrameworksSource(python=python, source=source, python_version=version)
+    installed = dists.scan(paths)
     runtime_cuda = cuda_runtime_wheel_version(installed)
     found = []
     for dist in installed.values():
@@ -65,6 +93,76 @@ def probe(env: ProbeEnv) -> Probed:
             found.append(fw)
     out.fields["frameworks"] = sorted(found, key=lambda f: f.name)
     return out
+
+
+def target(env: ProbeEnv) -> tuple[str, str]:
+    """(interpreter, why this one). "fwsetup" means this very process: nothing to ask."""
+    if env.python:
+        return _interpreter(os.path.abspath(os.path.expanduser(env.python))), "--python"
+    if str(env.root) != "/":  # a recorded machine: only the running interpreter is real
+        return sys.executable, "fwsetup"
+    for variable in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        prefix = env.environ.get(variable)
+        if prefix and os.path.isdir(prefix):
+            if _same_prefix(prefix):
+                return sys.executable, "fwsetup"
+            return _interpreter(prefix), variable
+    on_path = env.which("python3") or env.which("python")
+    if on_path and not _same_prefix(_prefix_of(on_path)):
+        return on_path, "PATH"
+    return sys.executable, "fwsetup"
+
+
+def read_layout(python: str) -> Optional[tuple[Optional[str], list[str]]]:
+    """A venv's or conda env's Python version and site-packages, read from disk (no child
+    process: a pyenv shim alone costs 100 ms); None when only the interpreter can say."""
+    import glob
+
+    prefix = _prefix_of(python)
+    cfg = os.path.join(prefix, "pyvenv.cfg")
+    version: Optional[str] = None
+    if os.path.isfile(cfg):
+        try:
+            with open(cfg, encoding="utf-8") as fh:
+                settings = {k.strip().lower(): v.strip() for k, _, v in (ln.partition("=") for ln in fh) if v}
+        except OSError:
+            return None
+        if settings.get("include-system-site-packages", "false").lower() == "true":
+            return None  # the base interpreter's packages count too: ask it
+        full = settings.get("version_info") or settings.get("version") or ""
+        version = ".".join(full.split(".")[:2]) or None
+    elif not os.path.isdir(os.path.join(prefix, "conda-meta")):
+        return None
+    sites = sorted(glob.glob(os.path.join(prefix, "lib", "python*", "site-packages")))
+    sites += [p for p in (os.path.join(prefix, "Lib", "site-packages"),) if os.path.isdir(p)]
+    if not sites:
+        return None
+    if version is None:
+        m = re.search(r"python(\d+\.\d+)", sites[0])
+        version = m.group(1) if m else None
+    return version, sites
+
+
+def _interpreter(path: str) -> str:
+    """A venv or conda directory → its python; a file stays as it is."""
+    if os.path.isdir(path):
+        for candidate in ("bin/python", "bin/python3", "Scripts/python.exe", "python.exe"):
+            if os.path.isfile(os.path.join(path, candidate)):
+                return os.path.join(path, candidate)
+    return path
+
+
+def _prefix_of(python: str) -> str:
+    """The prefix an interpreter on PATH belongs to: its venv (pyvenv.cfg beside bin/) or its install."""
+    bindir = os.path.dirname(os.path.abspath(python))
+    parent = os.path.dirname(bindir)
+    if os.path.isfile(os.path.join(parent, "pyvenv.cfg")):
+        return parent
+    return os.path.dirname(os.path.dirname(os.path.realpath(python)))
+
+
+def _same_prefix(prefix: str) -> bool:
+    return os.path.realpath(prefix) == os.path.realpath(sys.prefix)
 
 
 def cuda_runtime_wheel_version(installed: dict[str, dists.Dist]) -> Optional[str]:

@@ -44,6 +44,13 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
         return names
 
     def narrow(self, walk: Walk) -> Optional[Refusal]:
+        if walk.accel == "cuda" and walk.platform.startswith("windows") and walk.request.accelerator == "gpu":
+            return Refusal(
+                "JAX has no GPU builds for native Windows",
+                "use WSL2, where JAX's CUDA wheels run on this GPU (`wsl --install`, then run fwsetup "
+                "inside Ubuntu; the Windows NVIDIA driver serves it), or use --cpu here",
+                code="no-compatible-build",
+            )
         if walk.accel in ("cpu", "cuda"):
             return None
         if walk.request.accelerator == "gpu":

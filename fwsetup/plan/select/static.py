@@ -219,7 +219,7 @@ def _judge_step(step: dict[str, Any], v: Variant, report: SystemReport) -> Step:
         elif v.distros and distro not in v.distros:
             why = f"packages exist for {', '.join(v.distros)}, not {distro}"
     elif kind == "manual":
-        why = "a manual step (see description)"
+        why = "fwsetup cannot do this step: you do it by hand, as described"
     if why is None and missing:
         why = "needs " + ", ".join(missing) + " (not found on PATH)"
     return Step(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Optional
 
 from fwsetup import versions
+from fwsetup.errors import Refusal
 from fwsetup.facts import tensorflow as facts
 from fwsetup.facts.tensorflow import TfRelease
 from fwsetup.plan.model import MachineNeeds, Plan
@@ -43,6 +44,17 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
 
     def variant_names(self, recipe: Recipe) -> list[str]:
         return list(VARIANTS)
+
+    def narrow(self, walk: Walk) -> Optional[Refusal]:
+        if walk.accel == "cuda" and walk.platform.startswith("windows") and walk.request.accelerator == "gpu":
+            return Refusal(
+                "TensorFlow has no GPU builds for native Windows after 2.10",
+                "use WSL2, where tensorflow[and-cuda] runs on this GPU (`wsl --install`, then run fwsetup "
+                "inside Ubuntu; the Windows NVIDIA driver serves it); or TensorFlow 2.10, the last native "
+                "Windows GPU release, with CUDA 11.2 and cuDNN 8.1 installed system-wide; or --cpu",
+                code="no-compatible-build",
+            )
+        return None
 
     def keras3_floor(self) -> Optional[str]:
         """tensorflow.toml records which Keras each release's tf.keras is; earlier ones pin keras < 3."""

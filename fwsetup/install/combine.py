@@ -1,0 +1,148 @@
+"""What installing a plan into an existing environment means: new, update, up to date, or a
+choice the user must make (--replace / --add) because the env holds something else.
+
+Never a silent replacement: an env holding another framework, or built on another Python, is
+only rebuilt when the user said how (`--replace`, `--add`, or a yes in a terminal).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Optional
+
+from fwsetup import records
+from fwsetup.errors import UsageError
+from fwsetup.install import registry
+from fwsetup.plan.model import Plan
+from fwsetup.records import dataclass, field
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # new | update | up-to-date
+    plan: Plan  # what to install: the plan, merged with the kept frameworks' plans after --add
+    kept: list[dict[str, Any]] = field(default_factory=list)  # frameworks entries kept from the env
+
+
+def held_by(meta: Optional[dict[str, Any]]) -> list[dict[str, Any]]:
+    return registry.frameworks_of(meta) if meta else []
+
+
+def _describe(meta: dict[str, Any]) -> str:
+    names = ", ".join(f"{f.get('framework')} {f.get('version')} ({f.get('variant')})" for f in held_by(meta))
+    return f"{names} on Python {meta.get('python')}"
+
+
+def _same_plan(a: Optional[dict[str, Any]], b: dict[str, Any]) -> bool:
+    """Same build, from the same sources, into the same place; the "why" lines may differ."""
+
+    def norm(d: dict[str, Any]) -> Any:
+        return json.loads(json.dumps({k: v for k, v in d.items() if k not in ("reasons", "warnings")}))
+
+    return a is not None and norm(a) == norm(b)
+
+
+def decide(
+    plan: Plan,
+    meta: Optional[dict[str, Any]],
+    env: str,
+    *,
+    mode: str,
+    force: bool,
+    interactive: bool,
+    sources: Optional[dict[str, Any]] = None,
+) -> Decision:
+    """`sources`: the install options that change what gets installed (index, wheelhouses, a
+    lock's list); the same plan from other sources is a rebuild, not "up to date"."""
+    if meta is None:
+        return Decision("new", plan)
+    held = held_by(meta)
+    names = [str(f.get("framework")) for f in held]
+    same_python = str(meta.get("python")) == plan.python
+    others = [f for f in held if f.get("framework") != plan.framework]
+    if plan.framework in names and same_python and mode != "replace":
+        mine = next(f for f in held if f.get("framework") == plan.framework)
+        same_sources = json.loads(json.dumps(sources or {})) == mine.get("sources", meta.get("sources"))
+        if _same_plan(mine.get("plan") or meta.get("plan"), plan.to_dict()) and same_sources and not force:
+            return Decision("up-to-date", plan)
+        return Decision("update", merge(plan, others), others)
+    if mode == "replace":
+        return Decision("update", plan)
+    if mode == "add":
+        if not same_python:
+            raise UsageError(
+                f"{env} holds {_describe(meta)}; {plan.framework} {plan.version} was planned for Python {plan.python}",
+                f"add it on the env's Python with `--add --python {meta.get('python')}`, or use --replace",
+            )
+        return Decision("update", merge(plan, others), others)
+    what = f"{env} holds {_describe(meta)}" + (
+        "" if same_python else f"; {plan.framework} {plan.version} needs Python {plan.python}"
+    )
+    if interactive:
+        answer = (
+            input(
+                f"{what}.\n[r] replace it (the old generation stays for `fwsetup rollback`)"
+                + (
+                    "\n[a] add to it (installed together, every framework smoke-tested)"
+                    if same_python
+                    else ""
+                )
+                + "\n[N] do nothing\nChoice: "
+            )
+            .strip()
+            .lower()
+        )
+        if answer in ("r", "replace"):
+            return Decision("update", plan)
+        if answer in ("a", "add") and same_python:
+            return Decision("update", merge(plan, others), others)
+    raise UsageError(
+        what + ": installing would replace it",
+        "pass --replace (a fresh generation with only "
+        + plan.framework
+        + "; the old one stays for `fwsetup rollback`)"
+        + (f", or --add (keep {', '.join(names)} and add {plan.framework})" if same_python else "")
+        + ", or choose another --env path",
+        code="env-holds-another",
+    )
+
+
+def merge(plan: Plan, kept: list[dict[str, Any]]) -> Plan:
+    """One plan installing the new framework together with the kept ones, in one installer run."""
+    packages: list[str] = []
+    index_urls: list[str] = []
+    find_links: list[str] = []
+    build_constraints: list[str] = []
+    post_install: list[dict[str, Any]] = []
+    env: dict[str, str] = {}
+    for entry in kept:
+        old = entry.get("plan") or {}
+        packages += old.get("packages") or []
+        index_urls += old.get("index_urls") or []
+        find_links += old.get("find_links") or []
+        build_constraints += old.get("build_constraints") or []
+        post_install += old.get("post_install") or []
+        env.update(old.get("env") or {})
+    env.update(plan.env)
+
+    def unique(items: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for i in items:
+            if i not in out:
+                out.append(i)
+        return out
+
+    return records.replace(
+        plan,
+        packages=unique([*packages, *plan.packages]),
+        index_urls=unique([*index_urls, *plan.index_urls]),
+        find_links=unique([*find_links, *plan.find_links]),
+        build_constraints=unique([*build_constraints, *plan.build_constraints]),
+        post_install=unique([*post_install, *plan.post_install]),
+        env=env,
+    )
+
+
+def interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
