@@ -112,7 +112,9 @@ def test_plan_text_of_a_real_plan_and_of_every_optional_line() -> None:
     plan = planning.make_plan("pytorch", MACHINES["rtx4090-580"], Request("pytorch", accelerator="gpu"))
     assert isinstance(plan, Plan)
     text = render.plan_text(plan)
-    assert text.startswith(f"Plan: pytorch {plan.version} ({plan.variant}, cuda)")
+    assert text.startswith(f"Plan: pytorch {plan.version} ({plan.variant} build for CUDA)")
+    cpu = planning.make_plan("jax", MACHINES["rtx4090-580"], Request("jax", accelerator="cpu"))
+    assert isinstance(cpu, Plan) and render.plan_text(cpu).startswith(f"Plan: jax {cpu.version} (CPU build)")
     assert all(f"    - {r}" in text for r in plan.reasons)
     assert f"  packages      {' '.join(plan.packages)}" in text
     full = records.replace(

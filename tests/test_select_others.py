@@ -209,3 +209,17 @@ def test_recipe_requires_python_must_name_a_pinned_package(tmp_path: object) -> 
     raw["variant"][0]["requires_python"] = {"six": ">=three"}  # type: ignore[index]
     with pytest.raises(RecipeError, match="not a version specifier"):
         recipes.parse_recipe(raw, "x.toml")
+
+
+def test_plans_show_no_maintainer_measurements() -> None:
+    """Recipe `evidence` (how pins were checked, measured times) is for maintainers; a plan's
+    reasons carry only what the user should know (issue 11: "why" lines held measurement notes)."""
+    from fwsetup.plan import recipes as recipe_set
+
+    for name, recipe in recipe_set.load_all().items():
+        for variant in recipe.variants or [None]:
+            request = Request(name, accelerator=variant.accelerator if variant else "cpu",
+                              variant=variant.name if variant else None)
+            outcome = select(recipe, base_report(), request, recipe_set.load_all())
+            if isinstance(outcome, Plan):
+                assert not any(r.startswith(("measured on", "how the build constraint")) for r in outcome.reasons), name

@@ -224,10 +224,18 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _build_words(plan: Any) -> str:
+    """`cu126 build for CUDA`, `CPU build`: the variant, and the accelerator only when it adds something."""
+    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
+    if plan.variant in ("", "cpu") or plan.variant.lower() == str(plan.accelerator).lower():
+        return f"{accel} build"
+    return f"{plan.variant} build for {accel}"
+
+
 def plan_text(plan: Any, color: bool = False) -> str:
     plan = clean(plan)
     lines = [
-        paint(f"Plan: {plan.framework} {plan.version} ({plan.variant}, {plan.accelerator})", "bold", color),
+        paint(f"Plan: {plan.framework} {plan.version} ({_build_words(plan)})", "bold", color),
         f"  python        {plan.python or 'system'}"
         + (
             f"  ({plan.interpreter})"

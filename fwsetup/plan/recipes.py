@@ -40,6 +40,7 @@ _RECIPE_KEYS: dict[str, tuple[type, bool]] = {
     "backends": (list, False),
     "default_backend": (str, False),
     "notes": (list, False),
+    "evidence": (list, False),
     "variant": (list, False),
 }
 _VARIANT_KEYS: dict[str, tuple[type, bool]] = {
@@ -65,6 +66,7 @@ _VARIANT_KEYS: dict[str, tuple[type, bool]] = {
     "smoke": (str, False),
     "post_install": (list, False),
     "notes": (list, False),
+    "evidence": (list, False),
     "source": (str, False),
 }
 _POST_INSTALL_KEYS: dict[str, tuple[type, bool]] = {
