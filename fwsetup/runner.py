@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
@@ -25,6 +24,7 @@ from fwsetup.redact import redact
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import subprocess
     from pathlib import Path
     from typing import Optional
 
@@ -115,6 +115,8 @@ def _spawn(
     merge_stderr: bool,
 ) -> tuple[int, bytes, bytes]:
     """Run in a new session; on timeout or any interruption kill the group, then re-raise."""
+    import subprocess  # only when a program runs: doctor's start-up skips it
+
     proc = subprocess.Popen(
         list(argv),
         stdout=subprocess.PIPE,
@@ -139,6 +141,7 @@ def _spawn(
 def kill_group(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
     """Kill the child and everything it started; return what it had printed."""
     import signal
+    import subprocess  # only when a program runs: doctor's start-up skips it
 
     with contextlib.suppress(ProcessLookupError, PermissionError):
         if os.name == "posix":
@@ -159,6 +162,8 @@ def probe(
     cwd: Optional[str] = None,
 ) -> ProcResult:
     """Run argv with a timeout; never raises for a missing tool, a hang or bad bytes."""
+    import subprocess  # only when a program runs: doctor's start-up skips it
+
     args = tuple(argv)
     exe = which(args[0], environ) if os.sep not in args[0] else args[0]
     if exe is None:
@@ -235,6 +240,8 @@ def step(
     that matter, the fix names the network when that is what failed. Output is appended to
     `log` (redacted) when given.
     """
+    import subprocess  # only when a program runs: doctor's start-up skips it
+
     args = [str(a) for a in argv]
     started = time.perf_counter()
     shown = _shown(args)

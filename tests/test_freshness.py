@@ -244,3 +244,19 @@ def test_a_table_older_than_120_days_is_an_info_finding() -> None:
     assert finding.level == "info" and finding.code == "data-stale"
     assert "pytorch (checked 2026-11-25, 121 days ago)" in finding.message and "jax" not in finding.message
     assert finding.fix and "update fwsetup" in finding.fix
+
+
+def test_day_numbers_agree_with_datetime_and_refuse_impossible_dates() -> None:
+    """doctor ages its tables with dates.day_number (no datetime import): it must agree with datetime."""
+    epoch = datetime.date(1970, 1, 1)
+    day = datetime.date(1899, 12, 25)
+    while day < datetime.date(2101, 3, 2):
+        assert dates.day_number(day.isoformat()) == (day - epoch).days
+        day += datetime.timedelta(days=37)
+    for leap in ("2000-02-29", "2024-02-29"):
+        assert dates.day_number(leap) is not None
+    for bad in ("1900-02-29", "2026-02-30", "2026-13-01", "2026-00-10", "2026-4-1", "yesterday"):
+        assert dates.day_number(bad) is None
+    assert dates.today() == datetime.date.today().isoformat()
+    assert stale_data({"pytorch": "2026-11-25"}, "2027-03-25") == []  # 120 days
+    assert stale_data({"pytorch": "2026-11-25"}, "2027-03-26")[0].code == "data-stale"  # 121

@@ -177,3 +177,48 @@ def test_cpu_model_without_proc_runs_no_hidden_tool(
     make_tool(bindir, "uname", "must not be run\n", rc=1)
     environ = path_env(bindir, PROCESSOR_IDENTIFIER="Intel64 Family 6 Model 85")
     assert resources.cpu_model_and_flags(ProbeEnv(root=tmp_path, environ=environ)) == (model, [])
+
+
+def test_a_pyenv_shim_on_path_is_read_as_the_version_pyenv_would_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No bash start for the shim (100 ms): PYENV_VERSION, else .python-version, else the global file."""
+    from fwsetup.probe import frameworks
+
+    root = tmp_path / "pyenv"
+    (root / "shims").mkdir(parents=True)
+    shim = root / "shims" / "python3"
+    shim.write_text("#!/usr/bin/env bash\nexit 99\n")
+    shim.chmod(0o755)
+    for version in ("3.11.7", "3.12.1"):
+        bindir = root / "versions" / version / "bin"
+        bindir.mkdir(parents=True)
+        exe = bindir / "python3"
+        exe.write_text("")
+        exe.chmod(0o755)
+    (root / "version").write_text("# global\n3.11.7\n")
+    work = tmp_path / "project" / "src"
+    work.mkdir(parents=True)
+    monkeypatch.chdir(work)
+    env = {"PYENV_ROOT": str(root)}
+    assert frameworks.pyenv_shim_target(str(shim), env) == str(root / "versions/3.11.7/bin/python3")
+    (tmp_path / "project" / ".python-version").write_text("3.12.1\n")
+    assert frameworks.pyenv_shim_target(str(shim), env) == str(root / "versions/3.12.1/bin/python3")
+    assert frameworks.pyenv_shim_target(str(shim), {**env, "PYENV_VERSION": "3.11.7"}).endswith("3.11.7/bin/python3")
+    assert frameworks.pyenv_shim_target(str(shim), {**env, "PYENV_VERSION": "system"}) is None
+    assert frameworks.pyenv_shim_target(str(tmp_path / "bin" / "python3"), env) is None  # not a shim
+
+
+def test_a_plain_install_is_read_from_disk_without_running_it(tmp_path: Path) -> None:
+    from fwsetup.probe import frameworks
+
+    prefix = tmp_path / "versions" / "3.12.1"
+    (prefix / "bin").mkdir(parents=True)
+    real = prefix / "bin" / "python3.12"
+    real.write_text("#!/bin/sh\nexit 99\n")  # running it would fail the read
+    real.chmod(0o755)
+    (prefix / "bin" / "python3").symlink_to("python3.12")
+    site = prefix / "lib" / "python3.12" / "site-packages"
+    (site / "torch-2.9.1+cu128.dist-info").mkdir(parents=True)
+    version, paths = frameworks.read_layout(str(prefix / "bin" / "python3")) or (None, [])
+    assert version == "3.12" and str(site) in paths

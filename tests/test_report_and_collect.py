@@ -104,6 +104,27 @@ def test_collect_survives_crashing_and_hanging_probes() -> None:
     assert rep.python.version  # filled in even without the python probe
 
 
+def test_a_hanging_driver_probe_does_not_hold_up_the_others_nor_a_hanging_file_probe() -> None:
+    """Driver-touching probes have a thread each; file probes share one: a hang in either costs
+    only what is stuck (and the file probes after a stuck one), never the report."""
+    from fwsetup.probe import ISOLATED
+
+    def hang(env: ProbeEnv) -> Probed:
+        time.sleep(30)
+        return Probed()
+
+    def os_probe(env: ProbeEnv) -> Probed:
+        return Probed(fields={"os": OSInfo(system="Linux", distro_id="x")})
+
+    assert "nvidia" in ISOLATED and "osinfo" not in ISOLATED
+    started = time.perf_counter()
+    rep = system.collect(ProbeEnv(timeout=0.2), probes={"nvidia": hang, "osinfo": os_probe, "tools": hang})
+    assert time.perf_counter() - started < 5
+    assert rep.os.distro_id == "x"  # ran beside the stuck driver probe, before the stuck file probe
+    timed_out = {p.source for p in rep.problems if p.code == "probe-timeout"}
+    assert timed_out == {"nvidia", "tools"}
+
+
 def test_full_collect_on_this_machine_round_trips() -> None:
     rep = system.collect(ProbeEnv())
     assert not [p for p in rep.problems if p.code == "probe-crashed"], rep.problems

@@ -6,7 +6,6 @@ the modules that do the work are imported inside the command that needs them, so
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -747,6 +746,8 @@ def smoke(
         payload = {"framework": recipe.name, "env": where, "python": where, **result.to_dict()}
     else:
         result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
+        import contextlib
+
         with contextlib.suppress(FwsetupError):
             held = registry.frameworks_of(envs.read_metadata(env_dir))
             build = next(

@@ -21,8 +21,6 @@ SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "doctor.schema.json")
 
 
 def run_doctor(json_output: bool, strict: bool, timeout: float, python: Optional[str] = None) -> int:
-    import datetime
-
     from fwsetup import probe as system
     from fwsetup import records
     from fwsetup.cli import render
@@ -31,10 +29,9 @@ def run_doctor(json_output: bool, strict: bool, timeout: float, python: Optional
     from fwsetup.probe.diagnose import diagnose, stale_data
 
     report = system.collect(ProbeEnv(timeout=timeout, python=python))
-    checked = dates.all_checked()
-    found = diagnose(report) + stale_data(checked, datetime.date.today(), dates.STALE_AFTER_DAYS)
-    shown = {name: day.isoformat() if day else None for name, day in checked.items()}
-    report = records.replace(report, findings=found, data_checked=shown)
+    checked = dates.all_checked_days()
+    found = diagnose(report) + stale_data(checked, dates.today(), dates.STALE_AFTER_DAYS)
+    report = records.replace(report, findings=found, data_checked=checked)
     if json_output:
         render.dump_json(report.to_dict())
     else:

@@ -7,14 +7,14 @@ a driver, a toolkit or a framework to check: a plain machine's doctor never load
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator, Mapping
 
 from fwsetup.report import Finding, SystemReport
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional
+    import datetime
+    from typing import Optional, Union
 
 LOW_DISK_WARN_MIB = 20 * 1024  # one CUDA framework environment takes 5-10 GiB
 LOW_DISK_ERROR_MIB = 5 * 1024
@@ -286,17 +286,27 @@ RULES = (
 
 
 def stale_data(
-    checked: Mapping[str, Optional[datetime.date]], today: datetime.date, max_days: int = 120
+    checked: Mapping[str, Optional[Union[datetime.date, str]]],
+    today: Union[datetime.date, str],
+    max_days: int = 120,
 ) -> list[Finding]:
     """fwsetup's own tables, not the machine: one info finding per table not checked for `max_days`.
 
     Not one of RULES: a saved report from another machine is diagnosed the same whatever the date,
-    while this depends on the clock and on the fwsetup that runs (`doctor` adds it).
+    while this depends on the clock and on the fwsetup that runs (`doctor` adds it). Dates may be
+    `datetime.date`s or "YYYY-MM-DD" strings (doctor passes strings: no datetime import).
     """
-    old = {name: day for name, day in checked.items() if day is not None and (today - day).days > max_days}
+    from fwsetup.facts.dates import day_number
+
+    now = day_number(str(today))
+    old: dict[str, tuple[str, int]] = {}
+    for name, day in checked.items():
+        then = day_number(str(day)) if day is not None else None
+        if now is not None and then is not None and now - then > max_days:
+            old[name] = (str(day), now - then)
     if not old:
         return []
-    listed = ", ".join(f"{name} (checked {day.isoformat()}, {(today - day).days} days ago)" for name, day in old.items())
+    listed = ", ".join(f"{name} (checked {day}, {age} days ago)" for name, (day, age) in old.items())
     return [
         Finding(
             "data-stale",

@@ -4,7 +4,6 @@ importing those parsers there. The paths are the probes' own (nvidia/ imports th
 
 from __future__ import annotations
 
-import glob
 import os
 
 from fwsetup.probe import host
@@ -32,7 +31,7 @@ def jetson(env: ProbeEnv) -> bool:
 def rocm(env: ProbeEnv) -> bool:
     if env.environ.get("ROCM_PATH") or env.which("rocminfo") or env.which("rocm-smi"):
         return True
-    return env.exists("/opt/rocm") or bool(glob.glob(os.path.join(str(env.path("/opt")), "rocm-*")))
+    return env.exists("/opt/rocm") or any(n.startswith("rocm-") for n in _listdir(env.path("/opt")))
 
 
 def apple(env: ProbeEnv) -> bool:
@@ -40,3 +39,10 @@ def apple(env: ProbeEnv) -> bool:
 
 
 GATES = {"nvidia": nvidia, "jetson": jetson, "rocm": rocm, "apple": apple}
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []

@@ -22,6 +22,7 @@ from fwsetup.report import Framework, FrameworksSource
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Optional
 
 # Distribution names (normalised) that are ML frameworks, or their GPU plugins, and the
@@ -108,16 +109,59 @@ def target(env: ProbeEnv) -> tuple[str, str]:
                 return sys.executable, "fwsetup"
             return _interpreter(prefix), variable
     on_path = env.which("python3") or env.which("python")
+    if on_path:
+        on_path = pyenv_shim_target(on_path, env.environ) or on_path
     if on_path and not _same_prefix(_prefix_of(on_path)):
         return on_path, "PATH"
     return sys.executable, "fwsetup"
 
 
+def pyenv_shim_target(shim: str, environ: Mapping[str, str]) -> Optional[str]:
+    """The interpreter a pyenv shim runs, chosen as pyenv chooses it (PYENV_VERSION, else a
+    .python-version file in the working directory or above, else $PYENV_ROOT/version), found
+    without starting the shim: a bash script that costs doctor 100 ms. None for the "system"
+    version or anything unusual (then the shim is what is asked)."""
+    shims = os.path.dirname(shim)
+    if os.path.basename(shims) != "shims":
+        return None
+    root = environ.get("PYENV_ROOT") or os.path.dirname(shims)
+    names = (environ.get("PYENV_VERSION") or "").replace(":", " ").split()
+    if not names:
+        names = _version_file_names(_nearest_version_file() or os.path.join(root, "version"))
+    for name in names:
+        candidate = os.path.join(root, "versions", name, "bin", os.path.basename(shim))
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _nearest_version_file() -> Optional[str]:
+    try:
+        here = os.getcwd()
+    except OSError:
+        return None
+    while True:
+        found = os.path.join(here, ".python-version")
+        if os.path.isfile(found):
+            return found
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _version_file_names(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read(4096).splitlines()
+    except OSError:
+        return []
+    return [w for ln in lines if not ln.lstrip().startswith("#") for w in ln.split()[:1]]
+
+
 def read_layout(python: str) -> Optional[tuple[Optional[str], list[str]]]:
     """A venv's or conda env's Python version and site-packages, read from disk (no child
     process: a pyenv shim alone costs 100 ms); None when only the interpreter can say."""
-    import glob
-
     prefix = _prefix_of(python)
     cfg = os.path.join(prefix, "pyvenv.cfg")
     version: Optional[str] = None
@@ -132,7 +176,9 @@ def read_layout(python: str) -> Optional[tuple[Optional[str], list[str]]]:
         full = settings.get("version_info") or settings.get("version") or ""
         version = ".".join(full.split(".")[:2]) or None
     elif not os.path.isdir(os.path.join(prefix, "conda-meta")):
-        return None
+        return _plain_install_layout(python, prefix)
+    import glob
+
     sites = sorted(glob.glob(os.path.join(prefix, "lib", "python*", "site-packages")))
     sites += [p for p in (os.path.join(prefix, "Lib", "site-packages"),) if os.path.isdir(p)]
     if not sites:
@@ -141,6 +187,21 @@ def read_layout(python: str) -> Optional[tuple[Optional[str], list[str]]]:
         m = re.search(r"python(\d+\.\d+)", sites[0])
         version = m.group(1) if m else None
     return version, sites
+
+
+def _plain_install_layout(python: str, prefix: str) -> Optional[tuple[Optional[str], list[str]]]:
+    """A self-contained install (pyenv, python.org, uv): X.Y from the binary's name, its
+    site-packages under the prefix, and the user site pip --user writes to. None for layouts
+    only the interpreter knows (Debian's dist-packages under /usr): then it is asked."""
+    found = re.fullmatch(r"python(\d+\.\d+)", os.path.basename(os.path.realpath(python)))
+    if found is None or prefix in ("/usr", "/"):
+        return None
+    version = found.group(1)
+    site = os.path.join(prefix, "lib", f"python{version}", "site-packages")
+    if not os.path.isdir(site):
+        return None
+    user = os.path.join(os.path.expanduser("~"), ".local", "lib", f"python{version}", "site-packages")
+    return version, [site, *([user] if os.path.isdir(user) else [])]
 
 
 def _interpreter(path: str) -> str:

@@ -8,7 +8,6 @@ executable name, the headers' patchlevel.h).
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import sys
@@ -62,7 +61,7 @@ def _sort_key(interp: Interpreter) -> tuple[tuple[int, ...], str]:
 def pyenv_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
     root = env.environ.get("PYENV_ROOT") or os.path.join(env.environ.get("HOME", ""), ".pyenv")
     result = []
-    for vdir in sorted(glob.glob(os.path.join(root, "versions", "*"))):
+    for vdir in _children(os.path.join(root, "versions")):
         name = os.path.basename(vdir)
         m = re.match(r"^(\d+\.\d+\.\d+)$", name)
         if not m:
@@ -83,7 +82,7 @@ def uv_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
         "python",
     )
     result = []
-    for pdir in sorted(glob.glob(os.path.join(base, "cpython-*"))):
+    for pdir in _children(base, "cpython-"):
         m = _CPYTHON_DIR.match(os.path.basename(pdir))
         exe = os.path.join(pdir, "bin", "python3")
         if m and os.path.exists(exe):
@@ -98,11 +97,15 @@ def conda_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
         root = os.path.join(home, base)
         if os.path.isdir(root):
             prefixes.append(root)
-            prefixes.extend(sorted(glob.glob(os.path.join(root, "envs", "*"))))
+            prefixes.extend(_children(os.path.join(root, "envs")))
     result = []
     for prefix in prefixes:
         exe = os.path.join(prefix, "bin", "python")
-        metas = glob.glob(os.path.join(prefix, "conda-meta", "python-[0-9]*.json"))
+        metas = [
+            m
+            for m in _children(os.path.join(prefix, "conda-meta"), "python-")
+            if m.endswith(".json") and os.path.basename(m)[len("python-") : len("python-") + 1].isdigit()
+        ]
         m = _CONDA_PY.match(os.path.basename(metas[0])) if metas else None
         if m and os.path.exists(exe):
             result.append((exe, m.group("v")))
@@ -147,3 +150,13 @@ def exact_version(exe: str, minor: str) -> str:
         if m:
             return m.group("v")
     return minor
+
+
+def _children(directory: str, prefix: str = "") -> list[str]:
+    """Sorted paths of the entries of `directory` whose names start with `prefix` (glob's `*`
+    without its import: doctor's start-up counts every module)."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return [os.path.join(directory, n) for n in sorted(names) if n.startswith(prefix) and not n.startswith(".")]
