@@ -27,7 +27,6 @@ class TfRelease:
     platforms: tuple[str, ...]
     source: str
     numpy: Optional[str] = None
-    keras_requirement: Optional[str] = None
     tf_keras: Optional[str] = None
     note: Optional[str] = None
 
