@@ -160,7 +160,13 @@ def interrupted_at_smoke(home: Path, marker: Path, *args: str) -> subprocess.Com
 
     full = dict(os.environ, **tiny_env(home, TINY_SMOKE_SLEEP="60", TINY_SMOKE_MARKER=str(marker)))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fwsetup", *args], env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "fwsetup", *args],
+        env=full,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a test run started in the background inherits SIGINT ignored: give the child Ctrl-C back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 120
     while not marker.exists() and time.time() < deadline and proc.poll() is None:
