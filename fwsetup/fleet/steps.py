@@ -29,7 +29,11 @@ def pip_from_bundle(python: str, wheelhouse: str, spec: str = SPEC) -> str:
 PROVISION = f"""\
 set -eu
 prefix="${{FWSETUP_PREFIX:-/opt/fwsetup}}"
-py="$(command -v "python${{FWSETUP_PYTHON:-3}}" || command -v python3)"
+# the lock's Python if one answers (a pyenv shim of an inactive version exits 127), else python3
+py=python3
+for candidate in "python${{FWSETUP_PYTHON:-3}}" python3; do
+  if "$candidate" -c "" >/dev/null 2>&1; then py="$candidate"; break; fi
+done
 [ -x "$prefix/bin/python" ] || "$py" -m venv "$prefix"
 {pip_from_bundle('"$prefix/bin/python"', '"$FWSETUP_WHEELHOUSE"', '"${FWSETUP_SPEC:-' + SPEC + '}"')} || {{
   echo "fwsetup: cannot install fwsetup from the bundle $FWSETUP_WHEELHOUSE" >&2
