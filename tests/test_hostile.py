@@ -711,3 +711,15 @@ def test_hostile_lock_in_engine_formats_stays_data(fmt: str, payload: str, tmp_p
             maps = [i for i in items if i.get("kind") == "ConfigMap"]
             assert lock.read_text(encoding="utf-8") in [v for m in maps for v in m["data"].values()]
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.parametrize(
+    "wheelhouse",
+    ["", "wh\nRUN touch x", "wh\u2028x", "--index-url=https://evil.example/simple", "${{ secrets.X }}", "ftp://h/wh"],
+)
+def test_hostile_export_wheelhouse_is_refused(wheelhouse: str, tmp_path: Path) -> None:
+    lock = _write_lock(tmp_path / "l.lock", _target())
+    for fmt in EMBEDDING:
+        out = cli("export", "--lock", str(lock), "--format", fmt, "--wheelhouse", wheelhouse, "--json")
+        assert out.returncode == 2 and one_json(out)["error"]["code"] == "usage", out.stdout
+        assert "--wheelhouse" in one_json(out)["error"]["message"]
