@@ -10,7 +10,7 @@ import os
 import sys
 
 from fwsetup import __version__
-from fwsetup.cli.errors import debug_enabled, emit_error, report_internal_error
+from fwsetup.cli.errors import debug_traceback, emit_error, report_internal_error
 from fwsetup.cli.spec import (
     HELP_FLAGS,
     TRUE,
@@ -56,6 +56,9 @@ ALLOW_INSECURE = Option(
     ("--allow-insecure",), "allow_insecure", "Let a lock name http:// package sources (default: https only)."
 )
 BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or torch.", kind="text")
+VERSION = Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text")
+VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text")
+GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
 
 
 def command(
@@ -135,11 +138,11 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     ),
     GPU,
     CPU,
-    Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text"),
+    VERSION,
     PYTHON,
     BACKEND,
-    Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text"),
-    Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text"),
+    VARIANT,
+    GPUS,
     SYSTEM,
     Option(
         ("--wheelhouse", "--find-links"),
@@ -403,13 +406,13 @@ def install(
     "lock",
     "Resolve a plan to exact versions and hashes, for this machine or a set of machine reports.",
     Argument("framework", "The framework to lock."),
-    Option(("--gpu",), "gpu", "GPU builds; refuse machines without a usable GPU."),
-    Option(("--cpu",), "cpu", "CPU-only builds."),
-    Option(("--version",), "version", "Framework version or prefix.", kind="text"),
-    Option(("--python",), "python", "Python X.Y.", kind="text", envvar="FWSETUP_PYTHON"),
-    Option(("--backend",), "backend", "Keras backend.", kind="text"),
-    Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text"),
-    Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text"),
+    GPU,
+    CPU,
+    VERSION,
+    PYTHON,
+    BACKEND,
+    VARIANT,
+    GPUS,
     Option(
         ("--wheelhouse", "--find-links"),
         "wheelhouse",
@@ -781,14 +784,13 @@ def smoke(
     JSON,
 )
 def rollback(env: str, to: Optional[str], json_output: bool) -> None:
-    from pathlib import Path
 
     from fwsetup.cli import render
     from fwsetup.install import envs
 
     if to is not None and not to.isdigit():
         raise UsageError(f"--to {to!r} is not a generation number", "see `fwsetup envs ENV` for the numbers")
-    layout = envs.EnvLayout(Path(os.path.abspath(os.path.expanduser(env))))
+    layout = envs.EnvLayout(Path_(env))
     from fwsetup.install import into as into_venv
 
     if not layout.path.is_symlink() and into_venv.is_recorded(layout.path):
@@ -987,7 +989,7 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
     if args[0] == "--version":
         from fwsetup.facts import dates
 
-        sys.stdout.write(f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked())}\n")
+        sys.stdout.write(f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked_days())}\n")
         return int(ExitCode.OK)
     wants_json = environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
     cmd = COMMANDS.get(args[0])
@@ -1031,10 +1033,7 @@ def _call(cmd: Command, values: dict[str, Any], json_output: bool) -> int:
     try:
         return int(cmd.run(**values) or 0)
     except FwsetupError as exc:
-        if debug_enabled():
-            import traceback
-
-            traceback.print_exc()
+        debug_traceback(exc)
         emit_error(exc, json_output)
         return int(exc.exit_code)
     except KeyboardInterrupt:

@@ -22,11 +22,16 @@ def emit_error(exc: FwsetupError, json_output: bool) -> None:
         sys.stderr.write(render.error_text(exc.message, exc.fix, render.use_color(sys.stderr)))
 
 
-def report_internal_error(exc: BaseException, json_output: bool) -> int:
+def debug_traceback(exc: BaseException) -> None:
+    """With FWSETUP_DEBUG=1, the traceback behind a message (stderr; stdout stays one document)."""
     if debug_enabled():
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__)
+
+
+def report_internal_error(exc: BaseException, json_output: bool) -> int:
+    debug_traceback(exc)
     emit_error(
         FwsetupError(
             f"internal error: {type(exc).__name__}: {exc}",
