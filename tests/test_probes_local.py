@@ -176,7 +176,7 @@ def test_cpu_model_without_proc_runs_no_hidden_tool(
     make_tool(bindir, "sysctl", "Apple M2 Pro\n")  # the only tool it may ask, through ProbeEnv.run
     make_tool(bindir, "uname", "must not be run\n", rc=1)
     environ = path_env(bindir, PROCESSOR_IDENTIFIER="Intel64 Family 6 Model 85")
-    assert resources.cpu_model_and_flags(ProbeEnv(root=tmp_path, environ=environ)) == (model, [])
+    assert resources.cpu_model_and_flags(ProbeEnv(root=tmp_path, environ=environ), None) == (model, [])
 
 
 def test_a_pyenv_shim_on_path_is_read_as_the_version_pyenv_would_run(

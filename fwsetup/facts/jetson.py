@@ -71,14 +71,9 @@ class JetsonTable:
     checked: datetime.date  # the day the table was last checked against its sources
 
 
-# Jetson Linux (L4T) release lines. A desktop driver version is >= 300, so a "driver version" in one of
-# these lines is an L4T release (what /proc/driver/nvidia/version reports on a Jetson).
-L4T_MAJORS = (28, 31, 32, 34, 35, 36, 38, 39)
+from fwsetup.facts.l4t import L4T_MAJORS, is_l4t_version  # noqa: E402 - re-exported for the table's users
 
-
-def is_l4t_version(version: Optional[str]) -> bool:
-    major = versions.release(version, 1)
-    return bool(major) and major[0] in L4T_MAJORS
+__all__ = ["L4T_MAJORS", "is_l4t_version", "table"]
 
 
 @functools.lru_cache(maxsize=1)

@@ -177,9 +177,13 @@ def read_layout(python: str) -> Optional[tuple[Optional[str], list[str]]]:
         version = ".".join(full.split(".")[:2]) or None
     elif not os.path.isdir(os.path.join(prefix, "conda-meta")):
         return _plain_install_layout(python, prefix)
-    import glob
+    from fwsetup.probe.interpreters import dir_entries
 
-    sites = sorted(glob.glob(os.path.join(prefix, "lib", "python*", "site-packages")))
+    sites = [
+        os.path.join(d, "site-packages")
+        for d in dir_entries(os.path.join(prefix, "lib"), "python")
+        if os.path.isdir(os.path.join(d, "site-packages"))
+    ]
     sites += [p for p in (os.path.join(prefix, "Lib", "site-packages"),) if os.path.isdir(p)]
     if not sites:
         return None

@@ -61,7 +61,7 @@ def _sort_key(interp: Interpreter) -> tuple[tuple[int, ...], str]:
 def pyenv_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
     root = env.environ.get("PYENV_ROOT") or os.path.join(env.environ.get("HOME", ""), ".pyenv")
     result = []
-    for vdir in _children(os.path.join(root, "versions")):
+    for vdir in dir_entries(os.path.join(root, "versions")):
         name = os.path.basename(vdir)
         m = re.match(r"^(\d+\.\d+\.\d+)$", name)
         if not m:
@@ -82,7 +82,7 @@ def uv_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
         "python",
     )
     result = []
-    for pdir in _children(base, "cpython-"):
+    for pdir in dir_entries(base, "cpython-"):
         m = _CPYTHON_DIR.match(os.path.basename(pdir))
         exe = os.path.join(pdir, "bin", "python3")
         if m and os.path.exists(exe):
@@ -97,13 +97,13 @@ def conda_interpreters(env: ProbeEnv) -> list[tuple[str, str]]:
         root = os.path.join(home, base)
         if os.path.isdir(root):
             prefixes.append(root)
-            prefixes.extend(_children(os.path.join(root, "envs")))
+            prefixes.extend(dir_entries(os.path.join(root, "envs")))
     result = []
     for prefix in prefixes:
         exe = os.path.join(prefix, "bin", "python")
         metas = [
             m
-            for m in _children(os.path.join(prefix, "conda-meta"), "python-")
+            for m in dir_entries(os.path.join(prefix, "conda-meta"), "python-")
             if m.endswith(".json") and os.path.basename(m)[len("python-") : len("python-") + 1].isdigit()
         ]
         m = _CONDA_PY.match(os.path.basename(metas[0])) if metas else None
@@ -152,7 +152,7 @@ def exact_version(exe: str, minor: str) -> str:
     return minor
 
 
-def _children(directory: str, prefix: str = "") -> list[str]:
+def dir_entries(directory: str, prefix: str = "") -> list[str]:
     """Sorted paths of the entries of `directory` whose names start with `prefix` (glob's `*`
     without its import: doctor's start-up counts every module)."""
     try:

@@ -34,7 +34,7 @@ def _l4t_from_proc(env: ProbeEnv) -> Optional[str]:
     text = env.read_text(PROC_VERSION)
     if not text:
         return None
-    from fwsetup.facts.jetson import is_l4t_version
+    from fwsetup.facts.l4t import is_l4t_version
     from fwsetup.probe.nvidia import parse_proc_version
 
     version = parse_proc_version(text)

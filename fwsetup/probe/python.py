@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def probe(env: ProbeEnv) -> Probed:
     out = Probed()
     in_venv = sys.prefix != getattr(sys, "base_prefix", sys.prefix)
-    pip = dists.scan().get("pip")
+    installed = dists.scan()  # one walk of sys.path for pip and uv
+    pip = installed.get("pip")
     out.fields["python"] = PythonInfo(
         version=host.python_version(),
         implementation=host.python_implementation(),
@@ -27,7 +28,7 @@ def probe(env: ProbeEnv) -> Probed:
         in_venv=in_venv,
         conda=conda_prefix(env),
         pip_version=pip.version if pip else None,
-        uv_version=uv_version(env, out, dists.scan().get("uv")),
+        uv_version=uv_version(env, out, installed.get("uv")),
     )
     return out
 

@@ -18,13 +18,14 @@ INTERESTING_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "
 
 def probe(env: ProbeEnv) -> Probed:
     out = Probed()
-    model, flags = cpu_model_and_flags(env)
+    cpuinfo = env.read_text("/proc/cpuinfo")  # read once: hundreds of KB on many-core machines
+    model, flags = cpu_model_and_flags(env, cpuinfo)
     logical = physical = mem_total = mem_avail = None
     meminfo = env.read_text("/proc/meminfo")
     if meminfo is not None:  # Linux: two file reads, no psutil import (doctor's budget is tight)
         mem_total, mem_avail = parse_meminfo(meminfo)
         logical = os.cpu_count()
-        physical = physical_cores(env.read_text("/proc/cpuinfo") or "")
+        physical = physical_cores(cpuinfo or "")
     elif host.system() == "Linux":  # no /proc here (or a recorded root without it): unknown
         logical = os.cpu_count()
     else:  # macOS, Windows, BSD: no /proc, so psutil, the one place fwsetup uses it
@@ -83,10 +84,9 @@ def physical_cores(cpuinfo: str) -> Optional[int]:
     return len(cores) or None
 
 
-def cpu_model_and_flags(env: ProbeEnv) -> tuple[Optional[str], list[str]]:
-    """From /proc/cpuinfo; elsewhere the model only. Not `platform.processor()`: it runs
+def cpu_model_and_flags(env: ProbeEnv, text: Optional[str]) -> tuple[Optional[str], list[str]]:
+    """From /proc/cpuinfo's `text`; elsewhere the model only. Not `platform.processor()`: it runs
     `uname -p` or `sysctl` itself, without a timeout."""
-    text = env.read_text("/proc/cpuinfo")
     if text is not None:
         return parse_cpuinfo(text)
     system = host.system()

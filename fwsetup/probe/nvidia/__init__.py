@@ -160,10 +160,10 @@ def describe(
 ) -> tuple[NvidiaDriver, list[GPU]]:
     """The driver record and GPUs as the report holds them: what the driver did not report
     (its CUDA version, a GPU's compute capability) filled in from the data tables."""
-    from fwsetup.probe.nvidia import tables
-
     cuda_source = "reported" if cuda_version else None
     if cuda_version is None and driver_version is not None:
+        from fwsetup.probe.nvidia import tables  # only what the driver did not say is looked up
+
         system = "windows" if windows_driver else "linux"
         cuda_version = tables.max_cuda_for_driver(driver_version, system=system)
         cuda_source = "table" if cuda_version else None
@@ -176,6 +176,8 @@ def describe(
     finished = []
     for gpu in gpus:
         if gpu.compute_capability is None:
+            from fwsetup.probe.nvidia import tables
+
             cc = tables.compute_capability_for_name(gpu.name)
             if cc is not None:
                 gpu = replace(gpu, compute_capability=cc, compute_capability_source="table")
