@@ -20,12 +20,15 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
 from fwsetup import paths
 from fwsetup.redact import redact
+
+if TYPE_CHECKING:
+    from fwsetup.install.pipconfig import PipSettings
 
 PYPI_SIMPLE = "https://pypi.org/simple"
 TIMEOUT_S = 2.0  # the whole question, DNS included
@@ -56,13 +59,17 @@ def known_versions(framework: str) -> list[str]:
     return []
 
 
-def configured_index(index_url: Optional[str], environ: Mapping[str, str]) -> Optional[str]:
-    """The index pip would ask first: --index-url, else pip's configuration, else PyPI; None with no-index."""
+def configured_index(
+    index_url: Optional[str], environ: Mapping[str, str], settings: Optional[PipSettings] = None
+) -> Optional[str]:
+    """The index pip would ask first: --index-url, else pip's configuration (`settings` when the
+    caller has read it already), else PyPI; None with no-index."""
     if index_url:
         return index_url
-    from fwsetup.install import pipconfig
+    if settings is None:
+        from fwsetup.install import pipconfig
 
-    settings = pipconfig.read(environ)
+        settings = pipconfig.read(environ)
     if settings.no_index:
         return None
     return settings.index_url or PYPI_SIMPLE
@@ -226,12 +233,13 @@ def check(
         "false",
     ):
         return None
-    index = configured_index(index_url, env)
-    if index is None:
-        return None
     from fwsetup.install import pipconfig
 
-    cafile = pipconfig.read(env).cert
+    settings = pipconfig.read(env)  # once: the index and the certificate come from it
+    index = configured_index(index_url, env, settings)
+    if index is None:
+        return None
+    cafile = settings.cert
     offered = cached_versions(index, PROJECTS[framework], timeout, cafile)
     newest = newer_than_data(offered or [], known_versions(framework))
     if newest is None:

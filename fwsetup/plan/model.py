@@ -11,8 +11,6 @@ from typing import Any, Optional
 from fwsetup import records
 from fwsetup.records import dataclass, field
 
-ACCELERATORS = ("cuda", "rocm", "mps", "cpu")
-
 
 @dataclass(frozen=True)
 class LocalWheel:

@@ -24,8 +24,7 @@ from fwsetup.report import SystemReport
 if TYPE_CHECKING:
     from packaging.tags import Tag
 
-# PEP 600: the glibc each legacy manylinux name stands for. Kept only for fleet/bundle.py's
-# download tags until it builds them with packaging.tags too.
+# PEP 600: the glibc each legacy manylinux name stands for (the tags a report's glibc accepts).
 MANYLINUX_LEGACY = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
 _LEGACY_ARCHS = {
     "manylinux2014": ("x86_64", "i686", "aarch64", "armv7l", "ppc64", "ppc64le", "s390x"),

@@ -27,11 +27,10 @@ from fwsetup.plan.pythons import local_pythons
 from fwsetup.plan.recipes import Recipe
 from fwsetup.plan.select.common import Hook, Outcome
 from fwsetup.plan.select.registry import MATRIX, OTHER
-from fwsetup.plan.wheels import MANYLINUX_LEGACY, wheel_fits
+from fwsetup.plan.wheels import wheel_fits
 from fwsetup.report import SystemReport
 
 __all__ = [
-    "MANYLINUX_LEGACY",
     "Outcome",
     "hook",
     "local_pythons",

@@ -139,8 +139,8 @@ def choose(walk: Walk, found: Jetson, framework: str) -> Union[Picked, Refusal]:
     for allow_missing in (False, True):
         for build in fitting:
             need = PythonNeed.of(f"=={build.python}.*")
-            choices = pythons.candidates(need, walk.report, request, allow_missing)
-            if choices:
+            chosen = pythons.choose(need, walk.report, request, allow_missing)
+            if chosen is not None:
                 cuda = f" {found.release.cuda}" if found.release else ""
                 reasons = [
                     f"{found.describe()}: a Jetson ({found.how}); its CUDA{cuda} comes with JetPack, "
@@ -148,8 +148,9 @@ def choose(walk: Walk, found: Jetson, framework: str) -> Union[Picked, Refusal]:
                     f"{display} {build.version}: NVIDIA's build for JetPack {build.jetpack}+ (L4T "
                     f"{build.l4t_min} to below {build.l4t_below}), built for Python {build.python}",
                 ]
-                return Picked(build, choices[0], reasons)
-            needs.append(need)
+                return Picked(build, chosen, reasons)
+            if need not in needs:
+                needs.append(need)
     return python_refusal(f"NVIDIA's {display} for JetPack {found.jetpack}", request, needs)
 
 
