@@ -7,7 +7,7 @@ from pathlib import Path
 from machines import base_report
 
 from fwsetup import records
-from fwsetup.install import backends, pipconfig
+from fwsetup.install import backends, pipconfig, sources
 from fwsetup.plan.select import wheel_fits
 from fwsetup.redact import redact
 from fwsetup.report import Libc, OSInfo
@@ -57,11 +57,10 @@ def test_uv_gets_the_pip_configuration_translated(tmp_path: Path) -> None:
         cert="/ca.pem",
         proxy="http://proxy:3128",
     )
-    uv = backends.UvBackend("uv")
     src = backends.Sources(
         extra_index_urls=("https://download.pytorch.org/whl/cu126",), settings=settings, offline=True
     )
-    args = uv.source_args(src)
+    args = sources.for_uv(src).args
     assert args[:2] == ["--index-url", "https://user:secret@private.example/simple"]
     assert args.count("--extra-index-url") == 2 and args.index(
         "https://download.pytorch.org/whl/cu126"
@@ -71,9 +70,9 @@ def test_uv_gets_the_pip_configuration_translated(tmp_path: Path) -> None:
         "/opt/wheels",
     ]
     assert "--constraint" in args and "--allow-insecure-host" in args and "--offline" in args
-    env = uv._env(src)
+    env = sources.for_uv(src).env
     assert env["SSL_CERT_FILE"] == "/ca.pem" and env["HTTPS_PROXY"] == "http://proxy:3128"
-    override = uv.source_args(backends.Sources(index_url="https://mirror.example/simple", settings=settings))
+    override = sources.for_uv(backends.Sources(index_url="https://mirror.example/simple", settings=settings)).args
     assert override[:2] == ["--index-url", "https://mirror.example/simple"]
 
 

@@ -17,12 +17,6 @@ from fwsetup import versions
 from fwsetup.facts import cuda_drivers
 
 
-def vtuple(version: Optional[str]) -> tuple[int, ...]:
-    """Deprecated: the numeric release only ('2.0.0rc1' and '2.0.0' are both (2, 0, 0)).
-    Kept for probe/interpreters.py and fleet/lockfile.py; use fwsetup.versions."""
-    return versions.release(version)
-
-
 def cc_covered(cc: str, archs: Iterable[str], ptx: Iterable[str] = ()) -> bool:
     """Whether a GPU of capability `cc` has kernels in a build with these SASS/PTX archs."""
     gpu = versions.release(cc)

@@ -17,10 +17,8 @@ from packaging.utils import canonicalize_name
 
 from fwsetup.errors import FwsetupError
 from fwsetup.install import envs, smoke
+from fwsetup.install.sources import LOCK_REQUIREMENTS_FILE as LOCK_REQUIREMENTS  # written by execute
 from fwsetup.plan.model import Plan
-
-# Where execute keeps the lock's requirements in each generation it installs from a lock.
-LOCK_REQUIREMENTS = ".fwsetup-lock-requirements.txt"
 
 
 def pins(locked: tuple[str, ...]) -> dict[str, str]:

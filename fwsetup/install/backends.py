@@ -123,12 +123,6 @@ class UvBackend:
             env=translated.env,
         )
 
-    def source_args(self, sources: Sources) -> list[str]:
-        return for_uv(sources).args
-
-    def _env(self, sources: Sources) -> dict[str, str]:
-        return for_uv(sources).env
-
 
 class PipBackend:
     """pip inside the new environment; reads the user's pip configuration itself."""

@@ -410,7 +410,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             progress.step(f"installing {what or 'nothing from PyPI'}")
             requirements_file: Optional[Path] = None
             if options.locked_requirements:
-                requirements_file = gen / ".fwsetup-lock-requirements.txt"
+                requirements_file = gen / installer_sources.LOCK_REQUIREMENTS_FILE
                 requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
             if full.packages or requirements_file is not None:
                 sources = installer_sources.of(

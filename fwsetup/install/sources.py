@@ -18,6 +18,8 @@ from fwsetup.install import pipconfig
 from fwsetup.records import dataclass, field
 
 BUILD_CONSTRAINTS_FILE = ".fwsetup-build-constraints.txt"
+# The hash-pinned requirements an install from a lock used, kept in the generation (fleet/current.py).
+LOCK_REQUIREMENTS_FILE = ".fwsetup-lock-requirements.txt"
 
 
 @dataclass(frozen=True)
