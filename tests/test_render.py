@@ -196,3 +196,16 @@ def test_progress_quiet_writes_nothing_and_live_ends_its_line() -> None:
     text = tty.getvalue()
     assert "\r\033[K" in text and "✓ [1/1] build (" in text and text.endswith(": ok\n")
     assert live._ticker is None  # the ticker thread was stopped and joined
+
+
+def test_doctor_says_whose_frameworks_it_read_with_the_path_cleaned() -> None:
+    from fwsetup.report import FrameworksSource
+
+    report = next(iter(machines().values()))
+    shown = records.replace(
+        report, frameworks_from=FrameworksSource(python="/venv\x1b[2J/bin/python", source="VIRTUAL_ENV", python_version="3.12")
+    )
+    text = render.report_text(shown)
+    line = next(ln for ln in text.splitlines() if "read from" in ln)
+    assert line.strip() == "read from /venv[2J/bin/python (Python 3.12, the active virtual environment)"
+    assert text.index("Frameworks") < text.index("read from")

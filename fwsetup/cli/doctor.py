@@ -14,7 +14,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
-    from fwsetup.report import SystemReport
 
 # The published JSON Schema of `doctor --json` (shipped in the wheel; README "Machine-readable output").
 SCHEMA_FILE = os.path.join(os.path.dirname(__file__), "doctor.schema.json")
@@ -35,29 +34,9 @@ def run_doctor(json_output: bool, strict: bool, timeout: float, python: Optional
     if json_output:
         render.dump_json(report.to_dict())
     else:
-        sys.stdout.write(with_source(render.report_text(report, render.use_color(sys.stdout)), report))
+        sys.stdout.write(render.report_text(report, render.use_color(sys.stdout)))
         sys.stdout.write(f"data checked on: {dates.summary(checked)}\n")
     if strict and any(f.level == "error" for f in report.findings):
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)
 
-
-WHY = {
-    "--python": "--python",
-    "VIRTUAL_ENV": "the active virtual environment",
-    "CONDA_PREFIX": "the active conda environment",
-    "PATH": "the python on PATH",
-    "fwsetup": "the interpreter running fwsetup",
-}
-
-
-def with_source(text: str, report: SystemReport) -> str:
-    """Say under the Frameworks row whose frameworks they are."""
-    src = report.frameworks_from
-    if src is None:
-        return text
-    lines = text.splitlines(keepends=True)
-    at = next((i for i, line in enumerate(lines) if "Frameworks" in line), len(lines) - 1)
-    version = f"Python {src.python_version}, " if src.python_version else ""
-    lines.insert(at + 1, f"{'':14}read from {src.python} ({version}{WHY.get(src.source, src.source)})\n")
-    return "".join(lines)

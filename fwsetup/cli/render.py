@@ -72,6 +72,16 @@ def _or_dash(value: object) -> str:
     return "—" if value is None or value == "" else str(value)
 
 
+# Why doctor read the frameworks of the interpreter it read (SystemReport.frameworks_from.source).
+FRAMEWORKS_FROM = {
+    "--python": "--python",
+    "VIRTUAL_ENV": "the active virtual environment",
+    "CONDA_PREFIX": "the active conda environment",
+    "PATH": "the python on PATH",
+    "fwsetup": "the interpreter running fwsetup",
+}
+
+
 def report_text(report: SystemReport, color: bool = False) -> str:
     report = clean(report)
     o = report.os
@@ -174,6 +184,10 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         )
     else:
         row("Frameworks", "none in this interpreter")
+    src = report.frameworks_from
+    if src is not None:  # whose frameworks those are (cleaned like every other value here)
+        version = f"Python {src.python_version}, " if src.python_version else ""
+        lines.append(f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})")
     if report.problems:
         lines.append("")
         lines.append(paint("Probe problems (facts that could not be read):", "bold", color))
