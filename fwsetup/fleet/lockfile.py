@@ -90,19 +90,24 @@ class LockTarget:
         return f"{self.name}: {self.framework} {self.version} {self.variant} on {self.platform}, Python {self.python}{gpus}"
 
 
+def uv_platform_for(key: str, musl: bool) -> Optional[str]:
+    """uv's --python-platform for a platform key ("linux-x86_64", …) and C library; None if uv has none."""
+    if musl and key.startswith("linux-"):
+        return f"{key.split('-', 1)[1]}-unknown-linux-musl"
+    return UV_PLATFORMS.get(key)
+
+
 def uv_platform(report: SystemReport) -> str:
     key = platform_key(report)
     libc = report.os.libc
-    if key.startswith("linux-") and libc is not None and libc.name == "musl":
-        return f"{key.split('-', 1)[1]}-unknown-linux-musl"
-    try:
-        return UV_PLATFORMS[key]
-    except KeyError:
+    found = uv_platform_for(key, libc is not None and libc.name == "musl")
+    if found is None:
         raise Refusal(
             f"fwsetup cannot lock for platform {key}",
             "lock on a supported platform",
             code="unsupported-platform",
-        ) from None
+        )
+    return found
 
 
 def resolve(

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 from fwsetup import __version__, runner
 from fwsetup.errors import FwsetupError, UsageError
-from fwsetup.fleet.lockfile import UV_PLATFORMS, LockTarget
+from fwsetup.fleet.lockfile import LockTarget, uv_platform_for
 from fwsetup.install import pipconfig, sources
 from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
@@ -151,14 +151,10 @@ def pylock(target: LockTarget, timeout: float = 900.0) -> str:
 
 def uv_platform_of(target: LockTarget) -> str:
     """uv's --python-platform for the machine kind the target was locked for."""
-    if target.musl and target.platform.startswith("linux-"):
-        return f"{target.platform.split('-', 1)[1]}-unknown-linux-musl"
-    try:
-        return UV_PLATFORMS[target.platform]
-    except KeyError:
-        raise UsageError(
-            f"cannot export a pylock for platform {target.platform}", "use --format requirements"
-        ) from None
+    found = uv_platform_for(target.platform, bool(target.musl))
+    if found is None:
+        raise UsageError(f"cannot export a pylock for platform {target.platform}", "use --format requirements")
+    return found
 
 
 def _allowed(hashes: dict[str, str], pinned: dict[str, set[str]]) -> bool:
