@@ -257,6 +257,8 @@ def install(
     from fwsetup.plan import requested
 
     version, python = requested.check_version(version), requested.check_python(python)
+    if installer not in ("auto", "uv", "pip"):  # before any planning, for --into too
+        raise UsageError(f"--installer {installer!r} is not one of auto, uv, pip", "pass --installer auto")
     if lock is not None:
         if system_report is not None or dry_run:
             raise UsageError(
@@ -345,8 +347,6 @@ def install(
                 + f"\nundo with: {done['rollback']}\n"
             )
         return
-    if installer not in ("auto", "uv", "pip"):
-        raise UsageError(f"--installer {installer!r} is not one of auto, uv, pip", "pass --installer auto")
     options = InstallOptions(
         env_path=env,
         index_url=index_url,
