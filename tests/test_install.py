@@ -328,7 +328,7 @@ def test_yes_answers_the_system_package_prompt_too(
     import io
 
     from fwsetup.install import execute
-    from fwsetup.install.progress import Progress
+    from fwsetup.progress import Progress
     from fwsetup.plan.model import Plan
 
     bindir, record = tmp_path / "bin", tmp_path / "calls"
@@ -357,7 +357,7 @@ def test_system_packages_on_a_system_without_apt(tmp_path: Path, monkeypatch: py
     import io
 
     from fwsetup.install import execute
-    from fwsetup.install.progress import Progress
+    from fwsetup.progress import Progress
     from fwsetup.plan.model import Plan
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no apt-get, no dpkg-query

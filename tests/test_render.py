@@ -12,7 +12,7 @@ from machines import machines
 from fwsetup import records
 from fwsetup.cli import render
 from fwsetup.install.execute import InstallResult
-from fwsetup.install.progress import Progress
+from fwsetup.progress import Progress
 from fwsetup.install.smoke import SmokeResult
 from fwsetup.plan import planning
 from fwsetup.plan.model import Plan, Request, Step
