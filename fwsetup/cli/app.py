@@ -1,10 +1,7 @@
-"""The `fwsetup` command line: the command table, the questions, and the dispatch.
-
-cli/spec.py is the grammar; the table below declares each command's options once, and `MODULES`
-names the module of fwsetup/commands/ that does its work, imported only when the command runs (the
-one place start-up laziness lives: `--help` or `doctor` never pays for planning, installing or the
-fleet tools). A command never prints or prompts: its questions are asked here before it runs, its
-progress goes to the reporter made here, and cli/render.py shows its result as text or JSON."""
+"""The `fwsetup` command line: the command table and the dispatch. Each command's options are declared
+once below (cli/spec.py parses them); MODULES names its module in fwsetup/commands/, imported only
+when it runs: the one place start-up laziness lives. Commands never print or prompt: cli/ask.py
+asks their questions first, and cli/render.py shows their results as text or JSON."""
 
 from __future__ import annotations
 
@@ -33,7 +30,6 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any, Optional, Union
 
-
     Param = Union[Option, Argument]
 
 PROG = "fwsetup"
@@ -45,19 +41,13 @@ COMMANDS: dict[str, Command] = {}
 PASSTHROUGH = ("run",)  # commands whose arguments after `--` are a command line to run
 # The command table's lazy half: the module of fwsetup/commands/ that runs each command.
 MODULES = {
-    "doctor": "fwsetup.commands.doctor",
-    "list": "fwsetup.commands.list",
-    "install": "fwsetup.commands.install",
-    "lock": "fwsetup.commands.lock",
-    "bundle": "fwsetup.commands.bundle",
-    "export": "fwsetup.commands.export",
-    "fleet": "fwsetup.commands.fleet",
-    "smoke": "fwsetup.commands.smoke",
-    "rollback": "fwsetup.commands.rollback",
-    "envs": "fwsetup.commands.envs",
-    "remove": "fwsetup.commands.remove",
-    "run": "fwsetup.commands.run",
-}
+    "doctor": "fwsetup.commands.doctor", "list": "fwsetup.commands.list",
+    "install": "fwsetup.commands.install", "lock": "fwsetup.commands.lock",
+    "bundle": "fwsetup.commands.bundle", "export": "fwsetup.commands.export",
+    "fleet": "fwsetup.commands.fleet", "smoke": "fwsetup.commands.smoke",
+    "rollback": "fwsetup.commands.rollback", "envs": "fwsetup.commands.envs",
+    "remove": "fwsetup.commands.remove", "run": "fwsetup.commands.run",
+}  # fmt: skip
 
 JSON = Option(("--json",), "json_output", "Print exactly one JSON document on stdout.", envvar="FWSETUP_JSON")
 SYSTEM = Option(
@@ -94,15 +84,9 @@ command(
     JSON,
     Option(("--strict",), "strict", "Exit 1 when any finding is an error (for CI).", envvar="FWSETUP_STRICT"),
     Option(
-        ("--timeout",),
-        "timeout",
-        "Seconds each probe may take.",
-        kind="float",
-        default=5.0,
-        min=0.1,
-        max=120.0,
+        ("--timeout",), "timeout", "Seconds each probe may take.", kind="float", default=5.0, min=0.1, max=120.0,
         envvar="FWSETUP_PROBE_TIMEOUT",
-    ),
+    ),  # fmt: skip
     Option(
         ("--python",),
         "python",
