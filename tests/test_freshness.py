@@ -21,8 +21,8 @@ from helpers import json_out
 from machines import base_report
 
 from fwsetup import records
-from fwsetup.facts import dates, pytorch, schema
 from fwsetup.commands import freshness, plans
+from fwsetup.facts import dates, pytorch, schema
 from fwsetup.plan.model import Plan, Request
 from fwsetup.probe.diagnose import stale_data
 

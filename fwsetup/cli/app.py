@@ -86,7 +86,7 @@ command(
     Option(
         ("--timeout",), "timeout", "Seconds each probe may take.", kind="float", default=5.0, min=0.1, max=120.0,
         envvar="FWSETUP_PROBE_TIMEOUT",
-    ),  # fmt: skip
+    ),
     Option(
         ("--python",),
         "python",

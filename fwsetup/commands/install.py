@@ -215,18 +215,10 @@ def execute(
 
 def _install_options(options: Options, locked: tuple[str, ...], gpu_smoke: bool) -> InstallOptions:
     return InstallOptions(
-        env_path=options.env,
-        index_url=options.index_url,
-        wheelhouses=tuple(options.wheelhouse),
-        offline=options.offline,
-        system_packages=options.system_packages,
-        assume_yes=options.yes,
-        quiet=options.quiet,
-        installer=options.installer,
-        timeout=options.timeout,
-        gpu_smoke=gpu_smoke,
-        locked_requirements=locked,
-        log_file=options.log_file,
+        env_path=options.env, log_file=options.log_file, force=options.force,
+        index_url=options.index_url, wheelhouses=tuple(options.wheelhouse), offline=options.offline,
+        installer=options.installer, timeout=options.timeout, quiet=options.quiet,
+        system_packages=options.system_packages, assume_yes=options.yes,  # may apt-get run?
+        gpu_smoke=gpu_smoke, locked_requirements=locked,
         mode="replace" if options.replace else "add" if options.add else "",
-        force=options.force,
-    )
+    )  # fmt: skip
