@@ -123,3 +123,23 @@ def test_envs_prune_without_yes_is_refused_by_the_command_too(tmp_path: Path, mo
     assert orphan.exists()
     done = envs.execute(envs.Options(prune=True, yes=True))
     assert not orphan.exists() and done.to_dict()["removed"]
+
+
+def test_in_a_terminal_the_env_question_is_asked_before_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An env holding another framework: the command line asks (once, before anything is built) and
+    the answer is `--replace`; the same install without a terminal is refused (exit 2)."""
+    from helpers import fwsetup
+
+    home, env = tmp_path / "home", tmp_path / "mixed"
+    assert fwsetup("install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home)).returncode == 0
+    refused = cli("install", "tinyb", "--cpu", "--env", str(env), "--json", env=tiny_env(home))
+    assert refused.returncode == 2 and json_out(refused)["error"]["code"] == "env-holds-another"
+    prompts: list[str] = []
+    monkeypatch.setattr(ask, "interactive", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or "r")
+    replaced = cli("install", "tinyb", "--cpu", "--env", str(env), "--json", env=tiny_env(home))
+    assert replaced.returncode == 0, replaced.stderr
+    assert json_out(replaced)["frameworks"] == ["tinyb"]
+    assert len(prompts) == 1 and "holds tiny 1.16.0" in prompts[0] and "[a] add to it" in prompts[0]

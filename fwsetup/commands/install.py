@@ -15,19 +15,18 @@ from fwsetup import records
 from fwsetup.commands import plans
 from fwsetup.commands.common import absolute
 from fwsetup.errors import FwsetupError, Refusal, UsageError
-from fwsetup.fleet import current
-from fwsetup.fleet.fromlock import plan_from_lock
 from fwsetup.install import combine, envs
 from fwsetup.install import execute as executing
-from fwsetup.install import into as into_venv
 from fwsetup.install.execute import InstallOptions, InstallResult, target_path
-from fwsetup.install.guards import preflight
 from fwsetup.plan import planning, recipes
 from fwsetup.plan.model import Plan
 from fwsetup.progress import Progress
 from fwsetup.records import dataclass, field
 
 INSTALLERS = ("auto", "uv", "pip")
+# fwsetup.fleet (a lock), install.into (--into) and install.guards are imported where they are
+# used: `install --dry-run` is held to 10x a bare interpreter start (bench/bench_cli.py), and they
+# bring subprocess, tempfile and packaging.tags with them.
 
 
 @dataclass(frozen=True)
@@ -110,6 +109,8 @@ def plan(options: Options) -> Planned:
                 "--lock installs on this machine; it cannot be combined with --system or --dry-run",
                 "use `fwsetup lock --system …` to plan for other machines",
             )
+        from fwsetup.fleet.fromlock import plan_from_lock
+
         outcome, recipe_name, locked = plan_from_lock(
             options.lock, options.framework, allow_insecure=options.allow_insecure, allow_paths=bool(options.wheelhouse)
         )
@@ -126,6 +127,8 @@ def _plan(options: Options, choice: plans.Choice) -> Plan:
         raise UsageError("--replace and --add exclude each other", "pass one of them")
     python = choice.python
     if options.into is not None:
+        from fwsetup.install import into as into_venv
+
         if options.env is not None or options.replace or options.add:
             raise UsageError("--into names the environment itself", "drop --env/--replace/--add")
         python = python or into_venv.python_of(absolute(options.into))  # refuses what is not a project venv
@@ -144,28 +147,25 @@ def _plan(options: Options, choice: plans.Choice) -> Plan:
     return planned
 
 
-def _env_python_version(env: Path) -> Optional[str]:
-    """The Python X.Y of the generation an env path points at, if it is an fwsetup env."""
-    found = envs.EnvLayout(absolute(env)).current()
-    if found is None:
-        return None
+def _held(path: Path) -> Optional[dict[str, Any]]:
+    """What the generation an env path points at says about itself; None for a new or broken env."""
+    found = envs.EnvLayout(path).current()
     try:
-        return str(envs.read_metadata(found).get("python") or "") or None
+        return envs.read_metadata(found) if found is not None else None
     except FwsetupError:
         return None
+
+
+def _env_python_version(env: Path) -> Optional[str]:
+    """The Python X.Y of the generation an env path points at, if it is an fwsetup env."""
+    return str((_held(absolute(env)) or {}).get("python") or "") or None
 
 
 def conflict(planned: Planned, options: Options) -> Optional[combine.Conflict]:
     """What the env holds that needs --replace or --add (a question for a terminal), if anything."""
     if options.dry_run or options.into is not None or options.replace or options.add:
         return None
-    layout = envs.EnvLayout(Path(planned.env_path))
-    found = layout.current()
-    try:
-        meta = envs.read_metadata(found) if found is not None else None
-    except FwsetupError:
-        return None
-    return combine.conflict(planned.plan, meta, planned.env_path)
+    return combine.conflict(planned.plan, _held(Path(planned.env_path)), planned.env_path)
 
 
 def apt_command(planned: Planned) -> Optional[list[str]]:
@@ -186,6 +186,8 @@ def execute(
     recipe = recipes.find(planned.recipe)
     gpu_smoke = outcome.accelerator in ("cuda", "rocm", "mps")
     if options.into is not None:
+        from fwsetup.install import into as into_venv
+
         if options.lock is not None:
             raise UsageError("--into cannot take a --lock", "export it instead: `fwsetup export --format requirements`")
         done = into_venv.install(
@@ -202,6 +204,8 @@ def execute(
         return IntoResult(outcome, done)
     install = _install_options(options, planned.locked, gpu_smoke)
     if options.lock is not None:  # an environment already holding this lock target: prove it, change nothing
+        from fwsetup.fleet import current
+
         env_dir = target_path(outcome, install)
         same = current.matching_generation(env_dir, outcome, planned.locked)
         if same is not None:
@@ -209,6 +213,8 @@ def execute(
             return Unchanged(str(env_dir), str(options.lock), kept)
         # The lock check looked at what is installed, not only at the plan: it found a difference.
         install = records.replace(install, force=True)
+    from fwsetup.install.guards import preflight
+
     preflight(outcome, target_path(outcome, install), options.log_file)  # nothing is created when it refuses
     return Installed(outcome, executing.execute(outcome, recipe, install, progress))
 
