@@ -400,7 +400,7 @@ def _execute(name: str, values: dict[str, Any]) -> int:
     options = _options(module, COMMANDS[name], values)
     if name in ("envs", "remove"):
         options = ask.confirm(module.question(options), options)
-    result = ask.install(module, options, progress) if name == "install" else module.execute(options, progress)
+    result = ask.install(options, progress) if name == "install" else module.execute(options, progress)
     if name == "run":
         module.launch(result)  # this process becomes the user's command
     render.show(result, json_output)

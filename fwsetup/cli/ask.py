@@ -14,9 +14,9 @@ from fwsetup.errors import UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import ModuleType
     from typing import Any, Optional
 
+    from fwsetup.commands import install as installing
     from fwsetup.install.combine import Conflict
     from fwsetup.progress import Progress
 
@@ -52,20 +52,22 @@ def mode(found: Conflict) -> str:
     return "add" if answer in ("a", "add") and found.can_add else ""
 
 
-def install(module: ModuleType, options: Any, progress: Progress) -> Any:
+def install(options: installing.Options, progress: Progress) -> Any:
     """Plan, ask what the plan raises (in a terminal), then install with the answers."""
-    planned = module.plan(options)
+    from fwsetup.commands import install as installing  # imported here: doctor's path loads this module
+
+    planned = installing.plan(options)
     if options.dry_run or options.into is not None:
-        return module.execute(options, progress, planned)
-    found = module.conflict(planned, options)
+        return installing.execute(options, progress, planned)
+    found = installing.conflict(planned, options)
     if found is not None and interactive():
         chosen = mode(found)
         options = records.replace(options, replace=chosen == "replace", add=chosen == "add")
     if not (options.system_packages or options.yes) and sys.stdin.isatty():
-        command = module.apt_command(planned)
+        command = installing.apt_command(planned)
         if command is not None:
             import shlex
 
             yes = _answer(f"fwsetup would run: {shlex.join(command)}\nInstall these system packages now? [y/N] ")
             options = records.replace(options, system_packages=yes in ("y", "yes"))  # no: skipped, and said
-    return module.execute(options, progress, planned)
+    return installing.execute(options, progress, planned)
