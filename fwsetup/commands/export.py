@@ -47,6 +47,7 @@ def execute(options: Options, progress: Progress) -> ExportResult:
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
         lockfile.check_form(t)  # the recipe checks are made where it is installed
+    lockfile.check_names(targets)  # one script, Job or row per target
     if fmt in ("requirements", "pylock"):
         chosen = pipexport.choose_target(targets, options.target)
         text = pipexport.requirements(chosen, lock.name) if fmt == "requirements" else pipexport.pylock(chosen)

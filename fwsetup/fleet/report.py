@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+from fwsetup.fleet.names import machine_names
 from fwsetup.report import SystemReport
 
 DEFAULT_FRAMEWORKS = ("pytorch", "tensorflow", "jax")
@@ -56,7 +57,8 @@ def machine_row(name: str, report: SystemReport, frameworks: tuple[str, ...]) ->
 
 def build(paths: list[Path], frameworks: tuple[str, ...] = DEFAULT_FRAMEWORKS) -> dict[str, Any]:
     """The fleet table as data (what `--json` prints)."""
-    rows = [machine_row(p.stem, _diagnosed(SystemReport.from_file(p)), frameworks) for p in paths]
+    named = zip(machine_names(paths), paths)
+    rows = [machine_row(name, _diagnosed(SystemReport.from_file(p)), frameworks) for name, p in named]
     return {
         "frameworks": list(frameworks),
         "machines": rows,
