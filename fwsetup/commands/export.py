@@ -52,7 +52,12 @@ def execute(options: Options, progress: Progress) -> ExportResult:
         chosen = pipexport.choose_target(targets, options.target)
         text = pipexport.requirements(chosen, lock.name) if fmt == "requirements" else pipexport.pylock(chosen)
     elif output is not None and fmt in engines.ENGINES:
-        written = engines.write(fmt, lock, output, options.fwsetup_spec, options.wheelhouse)
+        try:
+            written = engines.write(fmt, lock, output, options.fwsetup_spec, options.wheelhouse)
+        except OSError as exc:  # a file where a directory belongs, a read-only mount, a full disk
+            raise UsageError(
+                f"cannot write the export to {output}: {exc.strerror or exc}", "pass a writable path with -o"
+            ) from None
         return ExportResult(fmt, output=[str(path) for path in written])
     else:
         text = exporting.render(fmt, lock.read_text(encoding="utf-8"), options.fwsetup_spec, options.wheelhouse)

@@ -46,6 +46,7 @@ def write(fmt: str, lock: Path, output: Path, fwsetup_spec: str, wheelhouse: str
             path.chmod(0o755)
             written.append(path)
         return [*written, _lock_beside(lock, output)]
+    output.parent.mkdir(parents=True, exist_ok=True)  # `-o play/site.yml`, as the README writes it
     output.write_text(render(fmt, lock_text, fwsetup_spec, wheelhouse), encoding="utf-8")
     if fmt == "ansible":
         return [output, _lock_beside(lock, output.parent)]
