@@ -67,7 +67,7 @@ TORCH_RELEASE_KEYS = [
     "source",
 ]
 TORCH_VARIANT_KEYS = [
-    "name", "cuda", "rocm", "archs", "ptx", "gfx", "platforms", "index_url", "verified", "note", "source",
+    "name", "cuda", "rocm", "archs", "ptx", "gfx", "xpu", "platforms", "index_url", "verified", "note", "source",
 ]  # fmt: skip
 
 

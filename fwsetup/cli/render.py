@@ -240,7 +240,7 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
 
 def _build_words(plan: Any) -> str:
     """`cu126 build for CUDA`, `CPU build`: the variant, and the accelerator only when it adds something."""
-    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
+    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "xpu": "Intel XPU", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
     if plan.variant in ("", "cpu") or plan.variant.lower() == str(plan.accelerator).lower():
         return f"{accel} build"
     return f"{plan.variant} build for {accel}"

@@ -13,7 +13,7 @@ from fwsetup.plan.model import Request
 from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
 
-GPU_ACCELERATORS = ("cuda", "rocm", "mps")
+GPU_ACCELERATORS = ("cuda", "rocm", "mps", "xpu")
 
 
 def platform_key(report: SystemReport) -> str:
@@ -68,7 +68,7 @@ def package_manager(report: SystemReport) -> Optional[str]:
 
 @dataclass(frozen=True)
 class GpuSituation:
-    accelerator: Optional[str]  # cuda, rocm, mps, or None when no usable GPU
+    accelerator: Optional[str]  # cuda, rocm, mps, xpu, or None when no usable GPU
     gpus: tuple[GPU, ...] = ()
     why_none: str = ""
     fix: str = ""
@@ -84,6 +84,9 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
     apple = [g for g in report.gpus if g.vendor == "apple"]
     if apple:
         return GpuSituation("mps", tuple(apple))
+    intel = intel_situation(report, gpu_indices)
+    if intel is not None and intel.accelerator:
+        return intel
     codes = {p.code: p.message for p in report.problems}
     if "nvidia-driver-library-mismatch" in codes:
         return GpuSituation(
@@ -110,11 +113,33 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
             why_none="an AMD GPU is present but ROCm is not installed",
             fix="install ROCm (https://rocm.docs.amd.com), or use --cpu",
         )
+    if intel is not None:
+        return intel
     return GpuSituation(
         None,
         why_none="no GPU with a working driver was found on this machine",
         fix="install a GPU driver (NVIDIA: your distribution's nvidia-driver package), or use --cpu",
     )
+
+
+def intel_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = None) -> Optional[GpuSituation]:
+    """Intel GPUs on Linux (plan/intel.py): "xpu" with the ones PyTorch's XPU builds serve, or why
+    none can be used; None when there is no Intel display device."""
+    if os_name(report) != "linux" or not any(
+        d.vendor == "intel" or d.vendor_id.lower() == "0x8086" for d in report.pci_display_devices
+    ):
+        return None
+    from fwsetup.plan import intel
+
+    found = [g for g in intel.intel_gpus(report) if gpu_indices is None or g.gpu.index in gpu_indices]
+    usable = [g for g in found if g.runs_xpu]
+    if not usable:
+        why, fix = intel.unsupported_why(found)
+        return GpuSituation(None, why_none=why, fix=fix) if found else None
+    gap = intel.stack_gaps(report, usable)
+    if gap is not None:
+        return GpuSituation(None, why_none=gap[0], fix=gap[1])
+    return GpuSituation("xpu", tuple(g.gpu for g in usable))
 
 
 def resolve_accelerator(request: Request, report: SystemReport) -> tuple[str, GpuSituation, list[str]]:

@@ -12,7 +12,9 @@ from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.model import LocalWheel, MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select import jetson
+from fwsetup.errors import Refusal
+from fwsetup.plan.select import apple, jetson, xpu
+from fwsetup.plan.select.floors import release_misfit
 from fwsetup.plan.select.common import (
     Build,
     CudaBuild,
@@ -50,6 +52,9 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
     def variant_names(self, recipe: Recipe) -> list[str]:
         return facts.variant_names()
 
+    def narrow(self, walk: Walk) -> Optional[Refusal]:
+        return apple.rosetta_refusal(walk)
+
     def jetson(self, walk: Walk) -> Optional[Outcome]:
         found = jetson.board(walk)
         return jetson.pytorch(walk, found) if found is not None else None
@@ -66,10 +71,14 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         if not variants:
             walk.rej.add(f"{label}: no {walk.accel} build for {walk.platform}")
             return None
-        chosen = self._choose(walk, variants, label)
+        misfit = release_misfit(walk.report, walk.platform, release.version, walk.accel)
+        if misfit is not None:
+            walk.rej.add(f"{label}: {misfit}")
+            return None
+        chosen = self._choose(walk, variants, label, release.version)
         return Build(PythonNeed.of(release.python), chosen) if chosen is not None else None
 
-    def _choose(self, walk: Walk, variants: list[TorchVariant], label: str) -> Optional[Chosen]:
+    def _choose(self, walk: Walk, variants: list[TorchVariant], label: str, version: str) -> Optional[Chosen]:
         if walk.accel == "cuda":
             builds = [CudaBuild(v.name, v.cuda or "0", v.archs, v.ptx, v.verified, v.note) for v in variants]
             pick = pick_cuda(builds, walk.situation, walk.report, label, walk.rej)
@@ -79,6 +88,9 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             return Chosen(variant, list(pick.reasons), list(pick.warnings))
         if walk.accel == "rocm":
             return _pick_rocm(walk, variants, label)
+        if walk.accel == "xpu":
+            found = xpu.pick(walk, label, version)
+            return Chosen(variants[0], *found) if found is not None else None
         if walk.accel == "mps":
             return Chosen(variants[0], ["macOS arm64 wheels from PyPI include the Metal (MPS) backend"])
         return Chosen(variants[0], [f"{variants[0].name} build for {walk.platform}"])

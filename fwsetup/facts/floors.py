@@ -1,0 +1,73 @@
+"""What a PyTorch release needs of the OS and CPU (floors.toml): glibc and macOS floors from its
+wheels' platform tags, the macOS its MPS backend needs, CPU features its binaries assume."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from typing import Optional
+
+from packaging.specifiers import SpecifierSet
+
+from fwsetup.facts import schema
+from fwsetup.records import dataclass
+
+
+@dataclass(frozen=True)
+class WheelFloor:
+    platform: str  # linux-aarch64, macos-arm64, …
+    versions: str  # PEP 440 specifier over torch versions
+    source: str
+    glibc: Optional[str] = None
+    macos: Optional[str] = None
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class MpsFloor:
+    versions: str
+    macos: str
+    source: str
+
+
+@dataclass(frozen=True)
+class IsaNeed:
+    arch: str  # aarch64, x86_64
+    versions: str
+    feature: str  # the /proc/cpuinfo flag ("atomics")
+    what: str  # its name for people ("Armv8.1 LSE atomics")
+    source: str
+
+
+@dataclass(frozen=True)
+class FloorsTable:
+    wheel: tuple[WheelFloor, ...]
+    mps: tuple[MpsFloor, ...]
+    isa: tuple[IsaNeed, ...]
+    checked: datetime.date
+
+
+@functools.lru_cache(maxsize=1)
+def table() -> FloorsTable:
+    return schema.read(FloorsTable, "floors")
+
+
+@functools.lru_cache(maxsize=64)
+def _spec(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+def _within(version: str, spec: str) -> bool:
+    return _spec(spec).contains(version, prereleases=True)
+
+
+def wheel_floor(version: str, platform: str) -> Optional[WheelFloor]:
+    return next((f for f in table().wheel if f.platform == platform and _within(version, f.versions)), None)
+
+
+def mps_floor(version: str) -> Optional[MpsFloor]:
+    return next((f for f in table().mps if _within(version, f.versions)), None)
+
+
+def isa_needs(version: str, arch: str) -> list[IsaNeed]:
+    return [n for n in table().isa if n.arch == arch and _within(version, n.versions)]
