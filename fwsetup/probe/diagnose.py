@@ -273,12 +273,19 @@ def resources_state(report: SystemReport) -> Iterator[Finding]:
         )
 
 
+def intel_state(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_intel import intel_state as rule
+
+    return rule(report)
+
+
 RULES = (
     driver_state,
     jetson_state,
     toolkit_without_driver,
     toolkit_newer_than_driver,
     framework_builds,
+    intel_state,
     unknown_capability,
     python_state,
     resources_state,
