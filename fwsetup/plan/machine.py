@@ -14,6 +14,10 @@ from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
 
 GPU_ACCELERATORS = ("cuda", "rocm", "mps", "xpu")
+ARM64_PYTHON = (
+    "use an arm64 Python: python.org's universal2 installer, Homebrew's /opt/homebrew/bin/python3, "
+    "or `uv python install 3.12` from an arm64 shell (`arch -arm64 zsh`); then run fwsetup with it"
+)
 
 
 def platform_key(report: SystemReport) -> str:
@@ -94,6 +98,12 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
             why_none="the NVIDIA driver libraries do not match the loaded kernel module "
             f"({codes['nvidia-driver-library-mismatch']})",
             fix="reboot so the kernel module matches the driver libraries, or use --cpu",
+        )
+    if "rosetta-python" in codes:
+        return GpuSituation(
+            None,
+            why_none="this Python is x86_64, running under Rosetta 2 on Apple Silicon: it cannot use the GPU (MPS)",
+            fix=ARM64_PYTHON,
         )
     if "nvidia-driver-unreachable" in codes:
         return GpuSituation(

@@ -7,13 +7,10 @@ from __future__ import annotations
 from typing import Optional
 
 from fwsetup.errors import Refusal
+from fwsetup.plan.machine import ARM64_PYTHON
 from fwsetup.plan.select.common import Walk
 
 ROSETTA_CODE = "rosetta-python"
-ARM64_PYTHON = (
-    "use an arm64 Python: python.org's universal2 installer, Homebrew's /opt/homebrew/bin/python3, "
-    "or `uv python install 3.12` from an arm64 shell (`arch -arm64 zsh`); then run fwsetup with it"
-)
 
 
 def under_rosetta(walk: Walk) -> bool:

@@ -6,15 +6,14 @@ from collections.abc import Sequence
 from typing import Optional
 
 from fwsetup import versions
+from fwsetup.errors import Refusal
 from fwsetup.facts import pytorch as facts
 from fwsetup.facts.pytorch import TorchRelease, TorchVariant
 from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.model import LocalWheel, MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.errors import Refusal
 from fwsetup.plan.select import apple, jetson, xpu
-from fwsetup.plan.select.floors import release_misfit
 from fwsetup.plan.select.common import (
     Build,
     CudaBuild,
@@ -25,6 +24,7 @@ from fwsetup.plan.select.common import (
     pinned_version,
     version_matches,
 )
+from fwsetup.plan.select.floors import release_misfit
 from fwsetup.plan.wheels import wheel_fits
 from fwsetup.records import dataclass, field
 from fwsetup.report import SystemReport
