@@ -40,6 +40,6 @@ def release_misfit(report: SystemReport, platform: str, version: str, accel: str
         if flags and need.feature not in flags:
             return (
                 f"its {need.arch} binaries use {need.what}, which this CPU lacks (no '{need.feature}' in "
-                "/proc/cpuinfo): it dies with SIGILL at import"
+                "/proc/cpuinfo): it dies with SIGILL at import; leave --version out for a release that runs here"
             )
     return None

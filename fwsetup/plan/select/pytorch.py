@@ -71,7 +71,8 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         if not variants:
             walk.rej.add(f"{label}: no {walk.accel} build for {walk.platform}")
             return None
-        misfit = release_misfit(walk.report, walk.platform, release.version, walk.accel)
+        version = pinned_version(release.version, walk.request.version)
+        misfit = release_misfit(walk.report, walk.platform, version, walk.accel)
         if misfit is not None:
             walk.rej.add(f"{label}: {misfit}")
             return None
