@@ -1,4 +1,4 @@
-"""Intel GPUs as selection sees them: which PyTorch's XPU builds serve (facts/xpu.toml, by PCI
+"""Intel GPUs as selection (and doctor's findings) see them: which PyTorch's XPU builds serve (facts/xpu.toml, by PCI
 device id) and whether the machine's driver stack can run them.
 
 Read from the report's `pci_display_devices`, which every Linux report has, so a report saved by
@@ -9,12 +9,15 @@ an Alder Lake UHD 770 gets no XPU build (pytorch/pytorch#131799).
 
 from __future__ import annotations
 
-from typing import Optional
-
 from fwsetup.facts import xpu
-from fwsetup.facts.xpu import IntelFamily
 from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
+
+TYPE_CHECKING = False  # doctor's findings read this module: no typing import at run time
+if TYPE_CHECKING:
+    from typing import Optional
+
+    from fwsetup.facts.xpu import IntelFamily
 
 INTEL_VENDOR_ID = "0x8086"
 DRIVER_GUIDE = "https://dgpu-docs.intel.com/driver/client/overview.html"
