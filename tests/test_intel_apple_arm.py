@@ -284,3 +284,42 @@ def test_the_floors_agree_with_the_recorded_pypi_wheels() -> None:
             elif m := re.fullmatch(r"macosx_(\d+)_(\d+)_arm64", tag):
                 floor = floors.wheel_floor(version, "macos-arm64")
                 assert floor is not None and floor.macos == f"{m.group(1)}.{m.group(2)}", (version, tag)
+
+
+def test_doctors_quick_reading_of_the_xpu_table_is_the_typed_one() -> None:
+    assert xpu.families() == xpu.table().family
+    assert {f.status for f in xpu.families()} <= set(xpu.STATUSES)
+
+
+def test_doctor_text_shows_the_intel_stack() -> None:
+    from fwsetup.cli import render
+
+    report = records.replace(
+        base_report(),
+        pci_display_devices=[PciDevice("intel", "0x8086", "0x56a0", "0000:03:00.0")],
+        intel=IntelInfo({"0000:03:00.0": "i915"}, level_zero=STACK["level_zero"]),
+    )
+    text = render.report_text(report)
+    assert "0000:03:00.0 i915; Level Zero yes, compute runtime missing" in text
+
+
+def test_update_data_lists_a_release_whose_wheels_outgrow_floors_toml() -> None:
+    bin_dir = Path(__file__).parent.parent / "bin"
+    sys.path.insert(0, str(bin_dir))
+    import registry
+    import wheelfloors
+
+    data = json.loads((FIXTURES / "registry/pypi/torch.json").read_text(encoding="utf-8"))
+
+    def files(version: str, rename: tuple[str, str] = ("", "")) -> list[registry.File]:
+        return [
+            registry.File(f["filename"].replace(*rename), "", 0, None, False, False)
+            for f in data["releases"][version]
+        ]
+
+    assert wheelfloors.drift("2.15.0", files("2.15.0")) == []
+    assert wheelfloors.release_floors(files("2.15.0"))[("macos-arm64", "macos")] == "14.0"
+    moved = files("2.15.0", ("manylinux_2_28_aarch64", "manylinux_2_34_aarch64"))
+    assert wheelfloors.drift("2.15.0", moved) == [
+        "torch 2.15.0 linux-aarch64: its wheels need glibc 2.34; floors.toml says 2.28"
+    ]

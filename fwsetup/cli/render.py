@@ -163,6 +163,14 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     if report.rocm is not None:
         r = report.rocm
         row("ROCm", f"{_or_dash(r.version)} ({r.source}) {' '.join(r.gfx_targets)}".rstrip())
+    if report.intel is not None:
+        i = report.intel
+        drivers = ", ".join(f"{bus} {drv or 'no driver'}" for bus, drv in i.kernel_drivers.items())
+        row(
+            "Intel GPU stack",
+            f"{drivers or 'no device'}; Level Zero {'yes' if i.level_zero else 'missing'}, "
+            f"compute runtime {'yes' if i.compute_runtime else 'missing'}",
+        )
     res = report.resources
     mem = f"{res.memory_total_mib / 1024:.1f} GiB" if res.memory_total_mib else "?"
     disk = (

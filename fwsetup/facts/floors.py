@@ -15,6 +15,8 @@ from fwsetup.records import dataclass
 
 @dataclass(frozen=True)
 class WheelFloor:
+    """The oldest glibc or macOS the platform tag of a release's wheels accepts there."""
+
     platform: str  # linux-aarch64, macos-arm64, …
     versions: str  # PEP 440 specifier over torch versions
     source: str
@@ -25,6 +27,9 @@ class WheelFloor:
 
 @dataclass(frozen=True)
 class MpsFloor:
+    """The oldest macOS on which a release's Metal backend is available (the wheel may install
+    on older ones and run on the CPU only)."""
+
     versions: str
     macos: str
     source: str
@@ -32,6 +37,8 @@ class MpsFloor:
 
 @dataclass(frozen=True)
 class IsaNeed:
+    """A CPU feature a release's binaries use unconditionally: without it, SIGILL at import."""
+
     arch: str  # aarch64, x86_64
     versions: str
     feature: str  # the /proc/cpuinfo flag ("atomics")
@@ -41,6 +48,8 @@ class IsaNeed:
 
 @dataclass(frozen=True)
 class FloorsTable:
+    """floors.toml: one list per kind of floor."""
+
     wheel: tuple[WheelFloor, ...]
     mps: tuple[MpsFloor, ...]
     isa: tuple[IsaNeed, ...]
