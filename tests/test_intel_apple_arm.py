@@ -323,3 +323,60 @@ def test_update_data_lists_a_release_whose_wheels_outgrow_floors_toml() -> None:
     assert wheelfloors.drift("2.15.0", moved) == [
         "torch 2.15.0 linux-aarch64: its wheels need glibc 2.34; floors.toml says 2.28"
     ]
+
+
+def issue_machines(tmp: Path) -> dict[str, SystemReport]:
+    """The Intel, Apple and Arm machines of issue 19 as saved reports (through the JSON form)."""
+    lunar = lspci_device(fixture("intel/lspci-nnk-lunar-lake-258v-xe.txt"))
+    uhd = lspci_device(fixture("intel/lspci-uhd770-alder-lake-s.txt"))
+    m13 = re.search(r"OS: macOS (\S+) \(arm64\)", fixture("apple/collect-env-m2max-macos-13.7.4.txt"))
+    m26 = re.search(r"OS: `macOS (\S+)`", fixture("apple/sw-vers-m2max-macos-26.3.1.txt"))
+    assert m13 and m26
+    make_tool(tmp / "bin", "sysctl", by_args={"sysctl.proc_translated": "1\n", "hw.optional.arm64": "1\n"})
+    rosetta = apple.probe_darwin(ProbeEnv(root=str(tmp), environ={"PATH": str(tmp / "bin")}), "x86_64")
+    return {
+        "m2-macos-26": mac(m26.group(1)),
+        "intel-mac": mac("13.6", arch="x86_64"),
+        "x86_64-python-on-m1": records.replace(mac("14.4", arch="x86_64"), problems=rosetta.problems),
+        "arc-a770": probed_report(sysfs_root(tmp / "a770", *lspci_device(a770_line()), libs=True)),
+        "core-ultra-7-258v": probed_report(sysfs_root(tmp / "lnl", *lunar, libs=True)),
+        "alder-lake-uhd-770": probed_report(sysfs_root(tmp / "uhd", *uhd, libs=True)),
+        "m2-macos-13": mac(m13.group(1)),
+        "graviton2-al2": arm_report(fixture("arm/cpuinfo-graviton2-neoverse-n1.txt"), "2.26", ("amzn", "2")),
+        "cortex-a72": arm_report(fixture("arm/cpuinfo-cortex-a72-raspberry-pi-4.txt")),
+    }
+
+
+EXPECTED = {  # machine -> (--gpu, --cpu): "version variant" or "exit 3"
+    "arc-a770": ("2.15.0 xpu", "2.15.0 cpu"),
+    "core-ultra-7-258v": ("2.15.0 xpu", "2.15.0 cpu"),
+    "alder-lake-uhd-770": ("exit 3", "2.15.0 cpu"),
+    "m2-macos-13": ("2.9.1 mps", "2.11.0 cpu"),
+    "m2-macos-26": ("2.15.0 mps", "2.15.0 cpu"),
+    "intel-mac": ("exit 3", "2.2.2 cpu"),
+    "x86_64-python-on-m1": ("exit 3", "2.2.2 cpu"),
+    "graviton2-al2": ("exit 3", "2.5.1 cpu"),
+    "cortex-a72": ("exit 3", "2.15.0 cpu"),
+}
+
+
+def test_saved_reports_plan_through_the_command_line(tmp_path: Path) -> None:
+    import jsonschema
+    from helpers import cli
+
+    from fwsetup.cli.doctor import SCHEMA_FILE
+
+    schema = json.loads(Path(SCHEMA_FILE).read_text(encoding="utf-8"))
+    for name, report in issue_machines(tmp_path).items():
+        path = tmp_path / f"{name}.json"
+        data = report.to_dict()
+        jsonschema.validate(data, schema)
+        path.write_text(json.dumps(data), encoding="utf-8")
+        for flag, want in zip(("--gpu", "--cpu"), EXPECTED[name]):
+            proc = cli("install", "pytorch", flag, "--dry-run", "--json", "--system", str(path))
+            out = json.loads(proc.stdout)
+            if want == "exit 3":
+                assert proc.returncode == 3 and out["error"]["fix"], (name, flag, out)
+            else:
+                assert proc.returncode == 0, (name, flag, proc.stdout, proc.stderr)
+                assert f"{out['version']} {out['variant']}" == want, (name, flag)
