@@ -70,13 +70,16 @@ def _within(version: str, spec: str) -> bool:
     return _spec(spec).contains(version, prereleases=True)
 
 
+@functools.lru_cache(maxsize=256)
 def wheel_floor(version: str, platform: str) -> Optional[WheelFloor]:
     return next((f for f in table().wheel if f.platform == platform and _within(version, f.versions)), None)
 
 
+@functools.lru_cache(maxsize=64)
 def mps_floor(version: str) -> Optional[MpsFloor]:
     return next((f for f in table().mps if _within(version, f.versions)), None)
 
 
-def isa_needs(version: str, arch: str) -> list[IsaNeed]:
-    return [n for n in table().isa if n.arch == arch and _within(version, n.versions)]
+@functools.lru_cache(maxsize=256)
+def isa_needs(version: str, arch: str) -> tuple[IsaNeed, ...]:
+    return tuple(n for n in table().isa if n.arch == arch and _within(version, n.versions))
