@@ -380,3 +380,16 @@ def test_saved_reports_plan_through_the_command_line(tmp_path: Path) -> None:
             else:
                 assert proc.returncode == 0, (name, flag, proc.stdout, proc.stderr)
                 assert f"{out['version']} {out['variant']}" == want, (name, flag)
+
+
+def test_a_locked_xpu_target_matches_only_a_machine_whose_intel_gpu_runs_it(tmp_path: Path) -> None:
+    from fwsetup.fleet import fromlock
+    from fwsetup.fleet.lockfile import LockTarget
+
+    target = LockTarget("a770", "pytorch", "2.15.0", "xpu", "xpu", "3.11", "linux-x86_64", ["torch==2.15.0+xpu"])
+    machines = issue_machines(tmp_path)
+    assert fromlock.why_not(target, machines["arc-a770"], ["3.11"]) is None
+    uhd = fromlock.why_not(target, machines["alder-lake-uhd-770"], ["3.11"])
+    assert uhd is not None and "not one PyTorch's XPU builds support" in uhd
+    plain = fromlock.why_not(target, base_report(), ["3.11"])
+    assert plain == "a770: an Intel GPU (XPU) build; this machine has no Intel GPU"
