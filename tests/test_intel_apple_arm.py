@@ -393,3 +393,28 @@ def test_a_locked_xpu_target_matches_only_a_machine_whose_intel_gpu_runs_it(tmp_
     assert uhd is not None and "not one PyTorch's XPU builds support" in uhd
     plain = fromlock.why_not(target, base_report(), ["3.11"])
     assert plain == "a770: an Intel GPU (XPU) build; this machine has no Intel GPU"
+
+
+def test_doctors_intel_path_imports_nothing_costly(tmp_path: Path) -> None:
+    """doctor on an Intel GPU machine: the probe and the findings read the table without typing,
+    pathlib, packaging or a TOML parser (doctor's start-up budget, bench/bench_cli.py)."""
+    import subprocess
+
+    bus, cls, device, driver = lspci_device(fixture("intel/lspci-nnk-lunar-lake-258v-xe.txt"))
+    root = sysfs_root(tmp_path, bus, cls, device, driver, libs=False)
+    code = (
+        "import sys\n"
+        "from fwsetup.probe import intel\n"
+        "from fwsetup.probe.base import ProbeEnv\n"
+        "from fwsetup.probe.diagnose import diagnose\n"
+        "from fwsetup.report import OSInfo, PciDevice, PythonInfo, SystemReport\n"
+        f"out = intel.probe(ProbeEnv(root={str(root)!r}, environ={{}}))\n"
+        f"pci = [PciDevice('intel', '0x8086', '0x{device}', {bus!r})]\n"
+        "report = SystemReport(OSInfo('Linux'), PythonInfo('3.11', 'CPython', 'python'), gpus=out.gpus,"
+        " pci_display_devices=pci, **out.fields)\n"
+        "codes = [f.code for f in diagnose(report)]\n"
+        "costly = sorted({'typing', 'pathlib', 'packaging', 'tomllib', 'tomli'} & set(sys.modules))\n"
+        "print(codes, costly)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert proc.stdout.strip() == "['intel-gpu-stack-missing'] []", proc.stdout + proc.stderr
