@@ -76,7 +76,7 @@ def probed_report(root: Path) -> SystemReport:
     """A saved report of the recorded machine: the probe's findings on a fake root, on a base report."""
     out = intel.probe(ProbeEnv(root=str(root), environ={}))
     devices = intel.intel_display_devices(ProbeEnv(root=str(root), environ={}))
-    pci = [PciDevice("intel", "0x8086", f"0x{dev}", bus) for bus, dev in devices]
+    pci = [PciDevice("intel", "0x8086", dev, bus) for bus, dev in devices]
     report = records.replace(base_report(("ubuntu", "24.04")), gpus=out.gpus, pci_display_devices=pci, **out.fields)
     return SystemReport.from_dict(json.loads(report.to_json()))  # through the saved JSON form
 
@@ -236,6 +236,8 @@ def test_an_x86_64_python_under_rosetta_is_refused_naming_an_arm64_python(tmp_pa
         assert "arm64 Python" in (refused.fix or "")
     cpu = plan(report, "cpu")
     assert isinstance(cpu, Plan) and cpu.version == "2.2.2"
+    tensorflow = select(recipes.find("tensorflow"), report, Request(framework="tensorflow"))
+    assert isinstance(tensorflow, Refusal) and "arm64 Python" in (tensorflow.fix or "")
 
 
 # ---------------------------------------------------------------- Arm

@@ -1,5 +1,6 @@
 """Apple Silicon running an x86_64 Python under Rosetta 2: such a Python installs Intel-Mac wheels
-(torch stopped shipping them after 2.2.2) and can never reach the GPU (MPS). The probe reports it
+(torch stopped shipping them after 2.2.2) and can never reach the GPU (MPS), whatever the
+framework: every build matrix's walk asks here first (common.py). The probe reports it
 (probe/apple.py, `sysctl.proc_translated` = 1); the fix is an arm64 Python, not a build."""
 
 from __future__ import annotations
@@ -8,7 +9,10 @@ from typing import Optional
 
 from fwsetup.errors import Refusal
 from fwsetup.plan.machine import ARM64_PYTHON
-from fwsetup.plan.select.common import Walk
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fwsetup.plan.select.common import Walk  # which imports this module
 
 ROSETTA_CODE = "rosetta-python"
 

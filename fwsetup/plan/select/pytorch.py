@@ -6,14 +6,13 @@ from collections.abc import Sequence
 from typing import Optional
 
 from fwsetup import versions
-from fwsetup.errors import Refusal
 from fwsetup.facts import pytorch as facts
 from fwsetup.facts.pytorch import TorchRelease, TorchVariant
 from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.model import LocalWheel, MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select import apple, jetson, xpu
+from fwsetup.plan.select import jetson, xpu
 from fwsetup.plan.select.common import (
     Build,
     CudaBuild,
@@ -51,9 +50,6 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
 
     def variant_names(self, recipe: Recipe) -> list[str]:
         return facts.variant_names()
-
-    def narrow(self, walk: Walk) -> Optional[Refusal]:
-        return apple.rosetta_refusal(walk)
 
     def jetson(self, walk: Walk) -> Optional[Outcome]:
         found = jetson.board(walk)
