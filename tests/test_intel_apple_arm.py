@@ -420,3 +420,12 @@ def test_doctors_intel_path_imports_nothing_costly(tmp_path: Path) -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert proc.stdout.strip() == "['intel-gpu-stack-missing'] []", proc.stdout + proc.stderr
+
+
+def test_doctor_names_an_installed_torch_that_dies_of_sigill_here() -> None:
+    a72 = arm_report(fixture("arm/cpuinfo-cortex-a72-raspberry-pi-4.txt"))
+    with_torch = records.replace(a72, frameworks=[Framework("torch", "2.10.0", variant=None)])
+    assert [f.code for f in diagnose(with_torch)] == ["torch-needs-missing-cpu-feature"]
+    assert diagnose(records.replace(a72, frameworks=[Framework("torch", "2.11.0")])) == []
+    graviton = arm_report(fixture("arm/cpuinfo-graviton2-neoverse-n1.txt"))
+    assert diagnose(records.replace(graviton, frameworks=[Framework("torch", "2.10.0")])) == []

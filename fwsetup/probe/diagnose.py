@@ -279,6 +279,12 @@ def intel_state(report: SystemReport) -> Iterator[Finding]:
     return rule(report)
 
 
+def cpu_features(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_floors import cpu_features as rule
+
+    return rule(report)
+
+
 RULES = (
     driver_state,
     jetson_state,
@@ -286,6 +292,7 @@ RULES = (
     toolkit_newer_than_driver,
     framework_builds,
     intel_state,
+    cpu_features,
     unknown_capability,
     python_state,
     resources_state,
