@@ -82,6 +82,7 @@ def probed_report(root: Path) -> SystemReport:
 
 
 def a770_line() -> str:
+    """The A770's device id as xpu-smi recorded it; bus address and driver as its .source.md says."""
     found = re.search(r"PCI Device ID: 0x([0-9a-f]{4})", fixture("intel/xpu-smi-discovery-arc-a770.txt"))
     assert found
     return f"03:00.0 VGA compatible controller [0300]: Intel Corporation Device [8086:{found.group(1)}]\n\tKernel driver in use: i915"
