@@ -153,7 +153,7 @@ def intel_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] =
 
 
 def resolve_accelerator(request: Request, report: SystemReport) -> tuple[str, GpuSituation, list[str]]:
-    """cpu / cuda / rocm / mps for this request on this machine, or a Refusal raised."""
+    """cpu / cuda / rocm / mps / xpu for this request on this machine, or a Refusal raised."""
     situation = gpu_situation(report, request.gpu_indices)
     if request.accelerator == "cpu":
         return "cpu", situation, ["--cpu asked: CPU-only build, no CUDA packages"]
