@@ -25,7 +25,7 @@ from fwsetup.probe import apple, intel
 from fwsetup.probe.base import ProbeEnv
 from fwsetup.probe.diagnose import diagnose
 from fwsetup.probe.resources import parse_cpuinfo
-from fwsetup.report import GPU, Framework, IntelInfo, Libc, OSInfo, PciDevice, SystemReport
+from fwsetup.report import GPU, Framework, IntelInfo, Libc, OSInfo, PciDevice, PythonInfo, SystemReport
 
 LIBDIR = "/usr/lib/x86_64-linux-gnu"
 STACK = {"level_zero": f"{LIBDIR}/libze_loader.so.1", "compute_runtime": f"{LIBDIR}/libze_intel_gpu.so.1"}
@@ -214,6 +214,10 @@ def test_m2_on_a_current_macos_gets_the_newest() -> None:
     assert isinstance(got, Plan) and (got.version, got.variant) == ("2.15.0", "mps")
 
 
+def got_python() -> PythonInfo:
+    return base_report().python
+
+
 def test_an_intel_mac_gets_the_last_x86_64_release(tmp_path: Path) -> None:
     bindir = tmp_path / "bin"
     answer = fixture("apple/sysctl-proc-translated-intel-mac.txt").splitlines()[1] + "\n"
@@ -222,6 +226,13 @@ def test_an_intel_mac_gets_the_last_x86_64_release(tmp_path: Path) -> None:
     assert out.problems == [] and out.gpus == []
     got = plan(mac("13.6", arch="x86_64"))
     assert isinstance(got, Plan) and (got.version, got.variant, got.python) == ("2.2.2", "cpu", "3.11")
+    refused = plan(mac("13.6", arch="x86_64"), "gpu")
+    assert isinstance(refused, Refusal) and "Intel Mac" in refused.message and refused.fix == "use --cpu"
+    python_313 = records.replace(got_python(), version="3.13.1")
+    only_313 = records.replace(mac("13.6", arch="x86_64"), interpreters=[], python=python_313)
+    inside_window = plan(only_313)  # 2.2.2 has wheels for 3.8-3.12: a Python of its window is planned
+    assert isinstance(inside_window, Plan) and inside_window.python == "3.12", inside_window
+    assert inside_window.interpreter is None and inside_window.interpreter_hint == "uv python install 3.12"
 
 
 def test_an_x86_64_python_under_rosetta_is_refused_naming_an_arm64_python(tmp_path: Path) -> None:

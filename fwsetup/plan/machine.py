@@ -125,6 +125,13 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
         )
     if intel is not None:
         return intel
+    if os_name(report) == "macos" and arch_name(report) == "x86_64":
+        return GpuSituation(
+            None,
+            why_none="this is an Intel Mac: fwsetup plans GPU (MPS) builds for Apple Silicon only, and "
+            "PyTorch's last x86_64 macOS release is 2.2.2",
+            fix="use --cpu",
+        )
     return GpuSituation(
         None,
         why_none="no GPU with a working driver was found on this machine",
