@@ -441,3 +441,13 @@ def test_doctor_names_an_installed_torch_that_dies_of_sigill_here() -> None:
     assert diagnose(records.replace(a72, frameworks=[Framework("torch", "2.11.0")])) == []
     graviton = arm_report(fixture("arm/cpuinfo-graviton2-neoverse-n1.txt"))
     assert diagnose(records.replace(graviton, frameworks=[Framework("torch", "2.10.0")])) == []
+
+
+def test_doctor_says_when_the_installed_torchs_mps_needs_a_newer_macos() -> None:
+    version = re.search(r"OS: macOS (\S+) \(arm64\)", fixture("apple/collect-env-m2max-macos-13.7.4.txt"))
+    assert version
+    m2 = mac(version.group(1))
+    findings = diagnose(records.replace(m2, frameworks=[Framework("torch", "2.10.0")]))
+    assert [f.code for f in findings] == ["torch-mps-needs-newer-macos"]
+    assert "macOS 14.0" in findings[0].message
+    assert diagnose(records.replace(m2, frameworks=[Framework("torch", "2.9.1")])) == []

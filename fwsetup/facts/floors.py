@@ -9,6 +9,7 @@ from typing import Optional
 
 from packaging.specifiers import SpecifierSet
 
+from fwsetup import versions
 from fwsetup.facts import schema
 from fwsetup.records import dataclass
 
@@ -83,3 +84,11 @@ def mps_floor(version: str) -> Optional[MpsFloor]:
 @functools.lru_cache(maxsize=256)
 def isa_needs(version: str, arch: str) -> tuple[IsaNeed, ...]:
     return tuple(n for n in table().isa if n.arch == arch and _within(version, n.versions))
+
+
+def below(have: Optional[str], need: Optional[str]) -> bool:
+    """True only when both are known and `have` is older: an unknown version is never a refusal."""
+    if not have or not need:
+        return False
+    have_key, need_key = versions.release(have), versions.release(need)
+    return bool(have_key) and bool(need_key) and have_key < need_key

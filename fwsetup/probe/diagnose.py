@@ -285,6 +285,12 @@ def cpu_features(report: SystemReport) -> Iterator[Finding]:
     return rule(report)
 
 
+def mps_floor(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_floors import mps_floor as rule
+
+    return rule(report)
+
+
 RULES = (
     driver_state,
     jetson_state,
@@ -293,6 +299,7 @@ RULES = (
     framework_builds,
     intel_state,
     cpu_features,
+    mps_floor,
     unknown_capability,
     python_state,
     resources_state,

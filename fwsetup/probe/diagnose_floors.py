@@ -1,6 +1,7 @@
-"""Findings about an installed torch that cannot run on this CPU or OS (facts/floors.toml): an
-aarch64 build that uses Armv8.1 atomics on a CPU without them dies with SIGILL at `import torch`.
-Read only when torch is installed on an aarch64 CPU that does not list `atomics`."""
+"""Findings about an installed torch that cannot run, or cannot reach the GPU, on this CPU or OS
+(facts/floors.toml): an aarch64 build that uses Armv8.1 atomics on a CPU without them dies with
+SIGILL at `import torch`; an MPS backend newer than the Mac's macOS is unavailable. The table is
+read only when torch is installed on such a machine."""
 
 from __future__ import annotations
 
@@ -28,3 +29,25 @@ def cpu_features(report: SystemReport) -> Iterator[Finding]:
                     "/proc/cpuinfo): `import torch` dies with 'Illegal instruction'",
                     "reinstall with `fwsetup install pytorch --cpu` (it skips the builds that need it)",
                 )
+
+
+def mps_floor(report: SystemReport) -> Iterator[Finding]:
+    """An installed torch whose MPS backend needs a newer macOS than this Mac runs: it imports
+    and computes on the CPU, and `torch.backends.mps.is_available()` is False."""
+    if report.os.system != "Darwin" or not any(g.vendor == "apple" for g in report.gpus):
+        return
+    for fw in report.frameworks:
+        if fw.name != "torch":
+            continue
+        from fwsetup.facts import floors
+
+        floor = floors.mps_floor(fw.version.split("+")[0])
+        if floor is not None and floors.below(report.os.distro_version, floor.macos):
+            yield Finding(
+                "torch-mps-needs-newer-macos",
+                "warning",
+                f"torch {fw.version}'s MPS (Metal) backend needs macOS {floor.macos}; this Mac runs macOS "
+                f"{report.os.distro_version}: it computes on the CPU only",
+                "run `fwsetup install pytorch --gpu` (it picks the newest release whose MPS runs here), "
+                f"or upgrade macOS to {floor.macos} or newer",
+            )

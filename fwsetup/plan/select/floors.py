@@ -6,18 +6,10 @@ from __future__ import annotations
 
 from typing import Optional
 
-from fwsetup import versions
 from fwsetup.facts import floors
+from fwsetup.facts.floors import below
 from fwsetup.plan.machine import arch_name
 from fwsetup.report import SystemReport
-
-
-def _below(have: Optional[str], need: Optional[str]) -> bool:
-    """True only when both are known and `have` is older: an unknown version is never a refusal."""
-    if not have or not need:
-        return False
-    have_key, need_key = versions.release(have), versions.release(need)
-    return bool(have_key) and bool(need_key) and have_key < need_key
 
 
 def release_misfit(report: SystemReport, platform: str, version: str, accel: str) -> Optional[str]:
@@ -25,15 +17,15 @@ def release_misfit(report: SystemReport, platform: str, version: str, accel: str
     floor = floors.wheel_floor(version, platform)
     if floor is not None:
         libc = report.os.libc
-        if floor.glibc and libc is not None and libc.name == "glibc" and _below(libc.version, floor.glibc):
+        if floor.glibc and libc is not None and libc.name == "glibc" and below(libc.version, floor.glibc):
             return f"its {platform} wheels need glibc {floor.glibc}; this machine has glibc {libc.version}"
         macos = report.os.distro_version if platform.startswith("macos") else None
-        if floor.macos and _below(macos, floor.macos):
+        if floor.macos and below(macos, floor.macos):
             return f"its {platform} wheels need macOS {floor.macos}; this Mac runs macOS {macos}"
     if accel == "mps":
         mps = floors.mps_floor(version)
         macos = report.os.distro_version
-        if mps is not None and _below(macos, mps.macos):
+        if mps is not None and below(macos, mps.macos):
             return f"its MPS (Metal) backend needs macOS {mps.macos}; this Mac runs macOS {macos}"
     flags = report.resources.cpu_flags
     for need in floors.isa_needs(version, arch_name(report)):
