@@ -451,3 +451,14 @@ def test_doctor_says_when_the_installed_torchs_mps_needs_a_newer_macos() -> None
     assert [f.code for f in findings] == ["torch-mps-needs-newer-macos"]
     assert "macOS 14.0" in findings[0].message
     assert diagnose(records.replace(m2, frameworks=[Framework("torch", "2.9.1")])) == []
+
+
+def test_fleet_report_does_not_flag_a_machine_whose_only_gpu_no_build_serves(tmp_path: Path) -> None:
+    from fwsetup.fleet.report import machine_row
+
+    machines = issue_machines(tmp_path)
+    uhd = machine_row("uhd", machines["alder-lake-uhd-770"], ("pytorch",))
+    assert uhd["frameworks"]["pytorch"]["variant"] == "cpu" and uhd["served"] is True
+    assert uhd["gpus"] == ["Intel UHD/Iris Xe Graphics (Alder Lake, Raptor Lake)"]
+    arc = machine_row("arc", machines["arc-a770"], ("pytorch",))
+    assert arc["frameworks"]["pytorch"]["variant"] == "xpu" and arc["served"] is True
