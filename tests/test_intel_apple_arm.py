@@ -248,6 +248,10 @@ def test_an_x86_64_python_under_rosetta_is_refused_naming_an_arm64_python(tmp_pa
         assert "arm64 Python" in (refused.fix or "")
     cpu = plan(report, "cpu")
     assert isinstance(cpu, Plan) and cpu.version == "2.2.2"
+    only_hw = tmp_path / "hw"  # a sysctl that does not answer proc_translated: the hardware key tells
+    make_tool(only_hw, "sysctl", by_args={"hw.optional.arm64": "1\n"}, rc_by_args={"proc_translated": 1})
+    hw = apple.probe_darwin(ProbeEnv(root=str(tmp_path), environ={"PATH": str(only_hw)}), "x86_64")
+    assert [p.code for p in hw.problems] == ["rosetta-python"]
     tensorflow = select(recipes.find("tensorflow"), report, Request(framework="tensorflow"))
     assert isinstance(tensorflow, Refusal) and "arm64 Python" in (tensorflow.fix or "")
 
