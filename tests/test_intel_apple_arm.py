@@ -272,6 +272,7 @@ def test_graviton2_on_amazon_linux_2_gets_the_last_release_for_glibc_2_26() -> N
     assert "atomics" in report.resources.cpu_flags
     got = plan(report, "cpu")
     assert isinstance(got, Plan) and got.version == "2.5.1"
+    assert "not 2.6.0 … 2.15.0: its linux-aarch64 wheels need glibc 2.28; this machine has glibc 2.26" in got.reasons
     refused = plan(report, "cpu", version="2.6")
     assert isinstance(refused, Refusal) and "glibc 2.28" in refused.message
 

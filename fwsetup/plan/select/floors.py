@@ -4,6 +4,7 @@ binaries use unconditionally (Armv8.1 LSE atomics in some aarch64 releases)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional
 
 from fwsetup.facts import floors
@@ -35,3 +36,18 @@ def release_misfit(report: SystemReport, platform: str, version: str, accel: str
                 "/proc/cpuinfo): it dies with SIGILL at import; leave --version out for a release that runs here"
             )
     return None
+
+
+def skipped_newer(report: SystemReport, platform: str, accel: str, newer: Sequence[str]) -> list[str]:
+    """Why the releases newer than the chosen one do not run here, one line per cause (for the
+    plan's reasons: "why not 2.15?" is the first question on Amazon Linux 2 or macOS 13)."""
+    causes: dict[str, list[str]] = {}
+    for version in newer:
+        misfit = release_misfit(report, platform, version, accel)
+        if misfit is not None:
+            causes.setdefault(misfit, []).append(version)
+    lines = []
+    for misfit, found in causes.items():
+        span = ", ".join(found) if len(found) <= 2 else f"{found[-1]} … {found[0]}"
+        lines.append(f"not {span}: {misfit}")
+    return lines

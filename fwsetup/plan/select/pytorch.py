@@ -23,7 +23,7 @@ from fwsetup.plan.select.common import (
     pinned_version,
     version_matches,
 )
-from fwsetup.plan.select.floors import release_misfit
+from fwsetup.plan.select.floors import release_misfit, skipped_newer
 from fwsetup.plan.wheels import wheel_fits
 from fwsetup.records import dataclass, field
 from fwsetup.report import SystemReport
@@ -102,7 +102,13 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         )
         if local_only and local is None:
             return None
-        reasons = list(chosen.reasons)
+        newer = [
+            r.version
+            for r in self.releases()
+            if versions.key(r.version) > versions.key(release.version)
+            and version_matches(r.version, walk.request.version)
+        ]
+        reasons = [*chosen.reasons, *skipped_newer(walk.report, walk.platform, walk.accel, newer)]
         version = (
             local.version.split("+")[0] if local else pinned_version(release.version, walk.request.version)
         )
