@@ -467,3 +467,28 @@ def test_fleet_report_does_not_flag_a_machine_whose_only_gpu_no_build_serves(tmp
     assert uhd["gpus"] == ["Intel UHD/Iris Xe Graphics (Alder Lake, Raptor Lake)"]
     arc = machine_row("arc", machines["arc-a770"], ("pytorch",))
     assert arc["frameworks"]["pytorch"]["variant"] == "xpu" and arc["served"] is True
+
+
+def test_the_pytorch_smoke_script_runs_the_work_on_an_intel_gpu() -> None:
+    """The device choice of recipes/smoke/pytorch.py, over what a torch build reports (no GPU here:
+    the answers of torch.cuda/torch.xpu/torch.backends.mps are given)."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    path = Path(__file__).parent.parent / "recipes" / "smoke" / "pytorch.py"
+    spec = importlib.util.spec_from_file_location("smoke_pytorch", path)
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    def torch(cuda: bool, xpu: Optional[bool], mps: bool) -> SimpleNamespace:
+        answers = {"cuda": SimpleNamespace(is_available=lambda: cuda)}
+        if xpu is not None:  # torch before 2.4 has no torch.xpu
+            answers["xpu"] = SimpleNamespace(is_available=lambda: xpu)
+        return SimpleNamespace(**answers, backends=SimpleNamespace(mps=SimpleNamespace(is_available=lambda: mps)))
+
+    assert script.pick_device(torch(False, True, False), "gpu") == "xpu:0"
+    assert script.pick_device(torch(True, True, False), "gpu") == "cuda:0"
+    assert script.pick_device(torch(False, None, True), "gpu") == "mps"
+    assert script.pick_device(torch(False, False, False), "gpu") == "cpu"
+    assert script.pick_device(torch(False, True, False), "cpu") == "cpu"
