@@ -23,7 +23,7 @@ from typing import Any, Optional, Union
 
 from fwsetup import __version__, paths, runner
 from fwsetup.errors import ExitCode, FwsetupError, InstallError, Refusal, SmokeError, UsageError
-from fwsetup.install import backends, envs, hooks, pipconfig, registry, smoke
+from fwsetup.install import backends, builds, envs, hooks, pipconfig, registry, smoke
 from fwsetup.install import combine as combining
 from fwsetup.install import sources as installer_sources
 from fwsetup.install.progress import Progress
@@ -476,7 +476,11 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             if scripts and not options.skip_smoke:
                 for entry, script in scripts:
                     outcome = smoke.run(
-                        envs.env_python(gen), script, gpu=options.gpu_smoke and entry is entries[0], env=fixes
+                        envs.env_python(gen),
+                        script,
+                        gpu=options.gpu_smoke and entry is entries[0],
+                        env=fixes,
+                        planned=builds.planned(entry.get("variant"), entry.get("accelerator")),
                     )
                     smoke.verdict(
                         outcome,
