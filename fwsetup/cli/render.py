@@ -179,7 +179,10 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         row(
             "Frameworks",
             ", ".join(
-                f"{f.name} {f.version}" + (f" (CUDA {f.cuda})" if f.cuda else "") for f in report.frameworks
+                f"{f.name} {f.version}"
+                + (f" (CUDA {f.cuda})" if f.cuda else "")
+                + (f" via {f.origin}" if f.origin in ("PYTHONPATH", ".pth") else "")
+                for f in report.frameworks
             ),
         )
     else:
