@@ -472,17 +472,15 @@ def test_orin_on_jetpack_5_0_gets_nvidias_jetpack_5_0_wheels(tmp_path: Path) -> 
     report = probed_report(tmp_path, "orin-agx-jp50")
     torch = plan(report, "pytorch", accelerator="gpu")
     assert isinstance(torch, Plan), torch
-    assert (torch.version, torch.variant, torch.python, torch.accelerator) == (
-        "1.13.0a0+340c4120.nv22.06",
+    wheel = "jp/v50/pytorch/torch-1.13.0a0+340c4120.nv22.06-cp38-cp38-linux_aarch64.whl"
+    url = f"https://developer.download.nvidia.com/compute/redist/{wheel}"
+    assert (torch.variant, torch.python, torch.accelerator, torch.interpreter) == (
         "jp50",
         "3.8",
         "cuda",
+        "/usr/bin/python3.8",
     )
-    assert torch.packages == [
-        "torch @ https://developer.download.nvidia.com/compute/redist/jp/v50/pytorch/"
-        "torch-1.13.0a0+340c4120.nv22.06-cp38-cp38-linux_aarch64.whl"
-    ]
-    assert torch.interpreter == "/usr/bin/python3.8"
+    assert (torch.version, torch.packages) == ("1.13.0a0+340c4120.nv22.06", [f"torch @ {url}"])
     assert any("L4T 34.1.0" in r and "JetPack 5.0 DP" in r for r in torch.reasons)
     first = plan(report, "pytorch", version="1.12")
     assert isinstance(first, Plan) and first.version == "1.12.0a0+2c916ef.nv22.3"
