@@ -44,8 +44,10 @@ def test_a_cpu_build_where_cuda_was_planned_names_both() -> None:
     assert builds.mismatch(Build("rocm", "6.1"), Build("cuda", "12.6")) is not None  # wrong vendor
     assert builds.mismatch(Build("cuda", "12.6"), Build("cuda", "12.8")) is not None  # another CUDA
     assert builds.mismatch(Build("cuda", "12"), Build("cuda", "12.9")) is None  # JAX's cuda12 extra
+    assert builds.mismatch(Build("cuda", "13"), Build("cuda", "12")) is not None  # jax-cuda12-plugin found
     assert builds.mismatch(Build("cuda", "12.6"), Build("cuda", "12.6")) is None
     assert builds.mismatch(Build("cuda", None), Build("cuda", "11.4")) is None  # a JetPack build
+    assert builds.mismatch(Build("cuda", "11.2"), Build("cuda", "64_112")) is None  # TF on Windows: not a version
     # torch.version.hip as ROCm 3.0 reported it (ROCm/pytorch#513): HIP's own numbering, so only
     # the backend is compared for ROCm
     assert builds.mismatch(Build("rocm", "3.0"), Build("rocm", "3.0.19493-36529b1")) is None

@@ -104,15 +104,16 @@ def mismatch(want: Optional[Build], got: Optional[Build]) -> Optional[str]:
         return f"the plan chose the {want.describe()}, but the environment holds the {got.describe()}"
     # versions are compared for CUDA only: HIP's version is not always the ROCm tag of the wheel
     # (ROCm/TheRock#1025: 7.0 release candidates reported HIP 6.5)
-    if want.backend == "cuda" and want.version and got.version:
+    have = _dotted_release(got.version)
+    if want.backend == "cuda" and want.version and have:
         planned_release = versions.release(want.version)
-        have = versions.release(_leading_release(got.version))
         if have[: len(planned_release)] != planned_release:
             return f"the plan chose the {want.describe()}, but the environment holds the {got.describe()}"
     return None
 
 
-def _leading_release(text: str) -> str:
-    """'12.6' of '12.6' or of a longer build string: the numbers a version comparison can read."""
-    m = re.match(r"\d+(?:\.\d+)*", text.strip())
-    return m.group(0) if m else ""
+def _dotted_release(text: Optional[str]) -> tuple[int, ...]:
+    """(12, 6) of '12.6' or '12.6.77'; () for anything else, which is then not compared (TensorFlow's
+    Windows builds report their CUDA as '64_112')."""
+    m = re.match(r"(\d+(?:\.\d+)+)(?:$|[^\d_])", (text or "").strip())
+    return versions.release(m.group(1)) if m else ()
