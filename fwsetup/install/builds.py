@@ -113,7 +113,7 @@ def mismatch(want: Optional[Build], got: Optional[Build]) -> Optional[str]:
 
 
 def _dotted_release(text: Optional[str]) -> tuple[int, ...]:
-    """(12, 6) of '12.6' or '12.6.77'; () for anything else, which is then not compared (TensorFlow's
-    Windows builds report their CUDA as '64_112')."""
-    m = re.match(r"(\d+(?:\.\d+)+)(?:$|[^\d_])", (text or "").strip())
+    """(12, 6) of '12.6' or '12.6.77', (12,) of JAX's '12'; () for anything else, which is then not
+    compared (TensorFlow's Windows builds report their CUDA as '64_112')."""
+    m = re.match(r"(\d+(?:\.\d+)*)(?:$|[^\d_])", (text or "").strip())
     return versions.release(m.group(1)) if m else ()
