@@ -50,6 +50,9 @@ def test_a_cpu_wheel_where_the_cuda_build_was_planned_is_exit_5_naming_both(
     assert data["smoke"]["planned_build"] == {"backend": "cuda", "version": "12.6"}
     assert data["smoke"]["found_build"] == {"backend": "cpu", "version": None}
     assert data["smoke"]["checks"] and all(data["smoke"]["checks"].values())  # it computed: still refused
+    text = fwsetup("smoke", "pytorch", "--env", str(env), env={"FWSETUP_HOME": str(home)})
+    assert text.returncode == 5 and "build: cpu (planned: cuda 12.6)" in text.stdout
+    assert "CUDA 12.6 build" in text.stderr and "CPU build" in text.stderr
 
 
 def test_smoke_python_reports_the_build_found(torch_env: tuple[Path, Path]) -> None:

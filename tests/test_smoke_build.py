@@ -47,7 +47,9 @@ def test_a_cpu_build_where_cuda_was_planned_names_both() -> None:
     assert builds.mismatch(Build("cuda", "13"), Build("cuda", "12")) is not None  # jax-cuda12-plugin found
     assert builds.mismatch(Build("cuda", "12.6"), Build("cuda", "12.6")) is None
     assert builds.mismatch(Build("cuda", None), Build("cuda", "11.4")) is None  # a JetPack build
-    assert builds.mismatch(Build("cuda", "11.2"), Build("cuda", "64_112")) is None  # TF on Windows: not a version
+    assert (
+        builds.mismatch(Build("cuda", "11.2"), Build("cuda", "64_112")) is None
+    )  # TF on Windows: not a version
     # torch.version.hip as ROCm 3.0 reported it (ROCm/pytorch#513): HIP's own numbering, so only
     # the backend is compared for ROCm
     assert builds.mismatch(Build("rocm", "3.0"), Build("rocm", "3.0.19493-36529b1")) is None
@@ -123,3 +125,17 @@ def test_smoke_json_carries_the_planned_and_found_build(tmp_path: Path) -> None:
     assert data["found_build"] is None  # the tiny script reports no build: nothing to compare
     python = cli("smoke", "tiny", "--python", str(env / "bin" / "python"), "--json", env=tiny_env(home))
     assert json_out(python)["planned_build"] is None  # no plan and no --gpu: report only
+
+
+def test_the_smoke_text_shows_the_build_found_beside_the_planned_one() -> None:
+    from fwsetup.cli import render
+
+    result = smoke.SmokeResult(
+        True, "cpu", "2.13.0+cpu", 0.1, planned_build=Build("cuda", "12.6"), found_build=Build("cpu")
+    )
+    text = render.smoke_text({"framework": "pytorch", "env": "/e", **result.to_dict()})
+    assert "  build: cpu (planned: cuda 12.6)\n" in text
+    quiet = render.smoke_text(
+        {"framework": "tiny", "env": "/e", **smoke.SmokeResult(True, "cpu", "1", 0.1).to_dict()}
+    )
+    assert "build:" not in quiet  # a script that reports no build

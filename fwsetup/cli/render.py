@@ -319,5 +319,11 @@ def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
         lines.append(f"  {'✓' if passed else '✗'} {name}")
     if payload.get("error"):
         lines.append(f"  error: {payload['error']}")
+    found, planned = payload.get("found_build"), payload.get("planned_build")
+    if isinstance(found, dict):  # the build the script imported, beside the one planned
+        words = " ".join(str(v) for v in (found.get("backend"), found.get("version")) if v)
+        if isinstance(planned, dict):
+            words += " (planned: " + " ".join(str(v) for v in (planned.get("backend"), planned.get("version")) if v) + ")"
+        lines.append(f"  build: {words}")
     lines.append(f"  env: {payload['env']}")
     return "\n".join(lines) + "\n"
