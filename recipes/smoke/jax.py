@@ -32,7 +32,7 @@ def main(device_arg):
         "device": _name(next(iter(out.devices()))),
         "build": _build(jax),
         "checks": checks,
-        "details": {"devices": [str(d) for d in devices]},
+        "details": {"devices": [str(d) for d in devices], "default_backend": jax.default_backend()},
         "seconds": round(time.time() - started, 3),
     }
 
