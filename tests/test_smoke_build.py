@@ -139,3 +139,15 @@ def test_the_smoke_text_shows_the_build_found_beside_the_planned_one() -> None:
         {"framework": "tiny", "env": "/e", **smoke.SmokeResult(True, "cpu", "1", 0.1).to_dict()}
     )
     assert "build:" not in quiet  # a script that reports no build
+
+
+def test_install_into_a_project_venv_carries_the_planned_build(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    home, venv = tmp_path / "home", tmp_path / "proj"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    done = fwsetup("install", "tiny", "--cpu", "--into", str(venv), "--json", env=tiny_env(home))
+    assert done.returncode == 0, done.stderr
+    smoked = json_out(done)["smoke"]
+    assert set(smoked) == SMOKE_KEYS and smoked["planned_build"] == {"backend": "cpu", "version": None}
