@@ -100,15 +100,15 @@ def mismatch(want: Optional[Build], got: Optional[Build]) -> Optional[str]:
     plan accepts any build (PyPI's Linux TensorFlow is built with CUDA and runs on the CPU)."""
     if want is None or got is None or want.backend not in GPU_BACKENDS:
         return None
-    if got.backend != want.backend:
-        return f"the plan chose the {want.describe()}, but the environment holds the {got.describe()}"
+    differs = got.backend != want.backend
     # versions are compared for CUDA only: HIP's version is not always the ROCm tag of the wheel
     # (ROCm/TheRock#1025: 7.0 release candidates reported HIP 6.5)
     have = _dotted_release(got.version)
-    if want.backend == "cuda" and want.version and have:
+    if not differs and want.backend == "cuda" and want.version and have:
         planned_release = versions.release(want.version)
-        if have[: len(planned_release)] != planned_release:
-            return f"the plan chose the {want.describe()}, but the environment holds the {got.describe()}"
+        differs = have[: len(planned_release)] != planned_release
+    if differs:
+        return f"the plan chose the {want.describe()}, but the environment holds the {got.describe()}"
     return None
 
 
