@@ -151,3 +151,23 @@ def test_install_into_a_project_venv_carries_the_planned_build(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     smoked = json_out(done)["smoke"]
     assert set(smoked) == SMOKE_KEYS and smoked["planned_build"] == {"backend": "cpu", "version": None}
+
+
+@pytest.mark.parametrize(
+    ("nodes", "expected"),
+    [
+        (["nvidia0", "nvidiactl"], Build("cuda")),
+        (["nvhost-ctrl-gpu"], Build("cuda")),  # a Jetson on JetPack 4/5: nvgpu, no /dev/nvidia0
+        (["kfd", "dri"], Build("rocm")),
+        (["nvidia0", "kfd"], None),  # both vendors: --python names no single build
+        ([], None),
+    ],
+)
+def test_smoke_python_gpu_expects_the_build_of_the_machines_gpu_vendor(
+    tmp_path: Path, nodes: list[str], expected: object
+) -> None:
+    (tmp_path / "dev").mkdir()
+    for name in nodes:
+        (tmp_path / "dev" / name).touch()
+    assert builds.for_machine(str(tmp_path), system="linux") == expected
+    assert builds.for_machine(str(tmp_path), system="darwin") == Build("mps")

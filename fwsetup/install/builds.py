@@ -66,20 +66,26 @@ def of_metadata(meta: Mapping[str, Any], framework: str) -> Optional[Build]:
     return None
 
 
-def for_machine() -> Optional[Build]:
+def for_machine(root: str = "/", system: Optional[str] = None) -> Optional[Build]:
     """`smoke --python --gpu` has no plan: a GPU build of the vendor whose device nodes this machine
-    has (NVIDIA -> CUDA, AMD's /dev/kfd -> ROCm, macOS -> MPS); None when none or several say."""
+    has (NVIDIA's /dev/nvidiaN, a Jetson's /dev/nvhost-ctrl-gpu -> CUDA; AMD's /dev/kfd -> ROCm;
+    macOS -> MPS); None when none or several say."""
     import glob
     import os
     import sys
 
-    if sys.platform == "darwin":
+    if (system or sys.platform) == "darwin":
         return Build("mps")
+    dev = os.path.join(root, "dev")
     found = [
         backend
         for backend, present in (
-            ("cuda", bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/dev/nvhost-ctrl-gpu")),
-            ("rocm", os.path.exists("/dev/kfd")),
+            (
+                "cuda",
+                bool(glob.glob(os.path.join(dev, "nvidia[0-9]*")))
+                or os.path.exists(f"{dev}/nvhost-ctrl-gpu"),
+            ),
+            ("rocm", os.path.exists(os.path.join(dev, "kfd"))),
         )
         if present
     ]
