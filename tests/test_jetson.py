@@ -472,7 +472,7 @@ def test_orin_on_jetpack_5_0_gets_nvidias_jetpack_5_0_wheels(tmp_path: Path) -> 
     report = probed_report(tmp_path, "orin-agx-jp50")
     torch = plan(report, "pytorch", accelerator="gpu")
     assert isinstance(torch, Plan), torch
-    wheel = "jp/v50/pytorch/torch-1.13.0a0+340c4120.nv22.06-cp38-cp38-linux_aarch64.whl"
+    wheel = "jp/v50/pytorch/torch-1.12.0a0+2c916ef.nv22.3-cp38-cp38-linux_aarch64.whl"
     url = f"https://developer.download.nvidia.com/compute/redist/{wheel}"
     assert (torch.variant, torch.python, torch.accelerator, torch.interpreter) == (
         "jp50",
@@ -480,11 +480,14 @@ def test_orin_on_jetpack_5_0_gets_nvidias_jetpack_5_0_wheels(tmp_path: Path) -> 
         "cuda",
         "/usr/bin/python3.8",
     )
-    assert (torch.version, torch.packages) == ("1.13.0a0+340c4120.nv22.06", [f"torch @ {url}"])
+    assert (torch.version, torch.packages) == ("1.12.0a0+2c916ef.nv22.3", [f"torch @ {url}"])
     assert any("L4T 34.1.0" in r and "JetPack 5.0 DP" in r for r in torch.reasons)
-    first = plan(report, "pytorch", version="1.12")
-    assert isinstance(first, Plan) and first.version == "1.12.0a0+2c916ef.nv22.3"
-    assert any("torchvision 0.13.0" in w for w in first.warnings)
+    assert any("torchvision 0.13.0" in w for w in torch.warnings)
+    # the June 2022 build came with JetPack 5.0.1 DP (L4T 34.1.1): not planned on 5.0 DP's L4T 34.1.0
+    later = plan(report, "pytorch", version="1.13")
+    assert isinstance(later, Refusal) and "1.12.0a0+2c916ef.nv22.3" in later.message
+    dp1 = plan(records.replace(report, jetson=records.replace(report.jetson, l4t="34.1.1")), "pytorch")
+    assert isinstance(dp1, Plan) and dp1.version == "1.13.0a0+340c4120.nv22.06"
     tf = plan(report, "tensorflow")
     assert isinstance(tf, Plan), tf
     assert (tf.packages, tf.variant) == (["tensorflow==2.8.0+nv22.4"], "jp50")
