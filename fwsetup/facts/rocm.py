@@ -112,9 +112,13 @@ def user_space(module_version: Optional[str], driver_source: Optional[str]) -> U
         )
     if driver_source == "inbox":
         return UserSpace(
-            None, None, "the kernel's own amdgpu driver (no amdgpu-dkms): AMD supports it on the distribution kernels it lists"
+            None,
+            None,
+            "the kernel's own amdgpu driver (no amdgpu-dkms): AMD supports it on the distribution kernels it lists",
         )
-    return UserSpace(None, None, "the amdgpu driver version is unknown: the user-space window cannot be checked")
+    return UserSpace(
+        None, None, "the amdgpu driver version is unknown: the user-space window cannot be checked"
+    )
 
 
 def override_for(gfx: Optional[str]) -> Optional[Override]:
