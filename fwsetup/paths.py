@@ -46,4 +46,3 @@ def env_root() -> Path:
 
 def default_env_path(framework: str, variant: str) -> Path:
     return env_root() / f"{framework}-{variant}"
-

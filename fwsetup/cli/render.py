@@ -187,7 +187,9 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     src = report.frameworks_from
     if src is not None:  # whose frameworks those are (cleaned like every other value here)
         version = f"Python {src.python_version}, " if src.python_version else ""
-        lines.append(f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})")
+        lines.append(
+            f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})"
+        )
     if report.problems:
         lines.append("")
         lines.append(paint("Probe problems (facts that could not be read):", "bold", color))
@@ -240,7 +242,9 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
 
 def _build_words(plan: Any) -> str:
     """`cu126 build for CUDA`, `CPU build`: the variant, and the accelerator only when it adds something."""
-    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
+    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(
+        plan.accelerator, plan.accelerator
+    )
     if plan.variant in ("", "cpu") or plan.variant.lower() == str(plan.accelerator).lower():
         return f"{accel} build"
     return f"{plan.variant} build for {accel}"

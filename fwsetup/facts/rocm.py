@@ -36,6 +36,13 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Route:
+    framework: str  # a recipe name fwsetup does not plan on ROCm
+    route: str  # AMD's own way to it
+    source: str
+
+
+@dataclass(frozen=True)
 class RocmTable:
     checked: datetime.date
     releases: tuple[str, ...]
@@ -44,6 +51,7 @@ class RocmTable:
     override: tuple[Override, ...]
     apu: tuple[str, ...]
     apu_source: str
+    route: tuple[Route, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,3 +135,7 @@ def override_for(gfx: Optional[str]) -> Optional[Override]:
 
 def is_apu(gfx: Optional[str]) -> bool:
     return gfx in table().apu if gfx else False
+
+
+def route_for(framework: str) -> Optional[Route]:
+    return next((r for r in table().route if r.framework == framework), None)

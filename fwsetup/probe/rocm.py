@@ -110,10 +110,11 @@ def _parse_agent(lines: list[str]) -> Optional[RocmAgent]:
             size = _SIZE_KB.match(value.replace(" ", "")) if "GLOBAL" in segment else None
             if size and "COARSE" in segment:
                 vram_kb = int(size.group(1))
-    if top.get("device type", "").strip().upper() != "GPU":
-        return None
     name = top.get("name", "").strip()
-    if not name:
+    kind = top.get("device type", "").strip().upper()
+    # A pasted block cut before "Device Type" is still a GPU when named by a gfx target (CPU agents
+    # are named by the CPU's model).
+    if not name or not (kind == "GPU" or (not kind and _GFX.match(name))):
         return None
     node = top.get("node", "").strip()
     marketing = top.get("marketing name", "").strip()
@@ -124,6 +125,13 @@ def _parse_agent(lines: list[str]) -> Optional[RocmAgent]:
         node=int(node) if node.isdigit() else None,
         vram_mib=vram_kb // 1024 if vram_kb else None,
     )
+
+
+def parse_agent_block(text: str) -> Optional[RocmAgent]:
+    """One agent's block of `rocminfo` output (the lines under an `Agent N` heading), or None when it
+    is not a GPU agent."""
+    lines = [ln for ln in _ANSI.sub("", text).splitlines() if not _AGENT.match(ln) and ln.strip("* \t")]
+    return _parse_agent(lines)
 
 
 def parse_rocm_smi(text: str) -> Optional[list[int]]:

@@ -69,6 +69,18 @@ WINDOWS_FIX = (
 )
 
 
+def framework_refusal(display: str, framework: str) -> Optional[Refusal]:
+    """A framework fwsetup does not plan on ROCm: refused, naming AMD's own route (facts/rocm.toml)."""
+    route = facts.route_for(framework)
+    if route is None:
+        return None
+    return Refusal(
+        f"fwsetup does not plan {display} on AMD GPUs: {route.route}",
+        "follow AMD's route above, or use --cpu",
+        code="rocm-framework-route",
+    )
+
+
 def pick(
     builds: Sequence[RocmBuild],
     situation: GpuSituation,
