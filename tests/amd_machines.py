@@ -37,7 +37,9 @@ def _machine(
     info = rocm.assemble(version, "rocm-info-version" if version else "rocminfo", gpus, kernel, rock)
     report = base_report(distro)
     if wsl:
-        report = records.replace(report, os=records.replace(report.os, wsl=wsl, kernel="5.15.167.4-microsoft-standard-WSL2"))
+        report = records.replace(
+            report, os=records.replace(report.os, wsl=wsl, kernel="5.15.167.4-microsoft-standard-WSL2")
+        )
     return records.replace(report, rocm=info, gpus=gpus)
 
 

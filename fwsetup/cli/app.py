@@ -59,6 +59,12 @@ BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or t
 VERSION = Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text")
 VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text")
 GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
+HSA_OVERRIDE = Option(
+    ("--hsa-override",),
+    "hsa_override",
+    "AMD: serve a GPU no ROCm build lists through the community-documented HSA_OVERRIDE_GFX_VERSION "
+    "(set in the environment; not supported by AMD).",
+)
 
 
 def command(
@@ -143,6 +149,7 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     BACKEND,
     VARIANT,
     GPUS,
+    HSA_OVERRIDE,
     SYSTEM,
     Option(
         ("--wheelhouse", "--find-links"),
@@ -234,6 +241,7 @@ def install(
     backend: Optional[str],
     variant: Optional[str],
     gpus: Optional[str],
+    hsa_override: bool,
     system_report: Optional[Path],
     wheelhouse: list[Union[Path, str]],
     allow_insecure: bool,
@@ -298,6 +306,7 @@ def install(
             backend=backend,
             variant=variant,
             gpu_indices=planning.parse_gpus(gpus),
+            hsa_override=hsa_override,
             local_wheels=planning.local_wheels(
                 [w for w in wheelhouse if not isinstance(w, str)], use_pip_config=system_report is None
             ),
@@ -413,6 +422,7 @@ def install(
     BACKEND,
     VARIANT,
     GPUS,
+    HSA_OVERRIDE,
     Option(
         ("--wheelhouse", "--find-links"),
         "wheelhouse",
@@ -456,6 +466,7 @@ def lock_command(
     backend: Optional[str],
     variant: Optional[str],
     gpus: Optional[str],
+    hsa_override: bool,
     wheelhouse: list[Path],
     system_reports: list[Path],
     output: Path,
@@ -485,6 +496,7 @@ def lock_command(
             backend=backend,
             variant=variant,
             gpu_indices=planning.parse_gpus(gpus),
+            hsa_override=hsa_override,
             local_wheels=planning.local_wheels(wheelhouse, use_pip_config=path is None),
         )
         outcome = planning.make_plan(recipe.name, report, request)

@@ -343,7 +343,9 @@ def _target_fields(raw: Any) -> dict[str, Any]:
 # --------------------------------------------------------------- what a lock may make fwsetup do
 
 # Environment variables select's hooks set (beyond the recipes' own `env`), with inert values.
-INERT_ENV = frozenset({"KERAS_BACKEND", "XLA_PYTHON_CLIENT_PREALLOCATE", "TF_CPP_MIN_LOG_LEVEL"})
+INERT_ENV = frozenset(
+    {"KERAS_BACKEND", "XLA_PYTHON_CLIENT_PREALLOCATE", "TF_CPP_MIN_LOG_LEVEL", "HSA_OVERRIDE_GFX_VERSION"}
+)  # HSA_OVERRIDE_GFX_VERSION: select/rocm.py with --hsa-override (which kernels load, not what code runs)
 _INERT_VALUE = re.compile(r"[A-Za-z0-9_.-]{0,32}\Z")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SMOKE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.py\Z")
