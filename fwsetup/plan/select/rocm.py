@@ -95,7 +95,10 @@ def pick(
     fitting: list[tuple[RocmBuild, dict[str, str]]] = []
     for b in builds:
         if not b.gfx:  # coverage cannot be checked: never bet a GPU on it
-            rej.add(f"{label} {b.name}: fwsetup does not know which gfx targets it ships")
+            rej.add(
+                f"{label} {b.name}: fwsetup does not know which gfx targets it ships"
+                + (f" ({b.note})" if b.note else "")
+            )
             continue
         missing, env = _coverage(b, situation.gpus, allow_override)
         rej.covered.update(g.index for g in situation.gpus if g not in missing)
