@@ -139,12 +139,10 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
 
 
 def _pick_rocm(walk: Walk, variants: list[TorchVariant], label: str) -> Optional[Chosen]:
-    builds = [rocm.RocmBuild(v.name, v.rocm or "0", v.gfx, v.verified, v.note) for v in variants]
-    pick = rocm.pick(builds, walk.situation, walk.report, label, walk.rej, walk.request.hsa_override)
+    pick = rocm.pick(variants, walk.situation, walk.report, label, walk.rej, walk.request.hsa_override)
     if pick is None:
         return None
-    variant = next(v for v in variants if v.name == pick.build.name)
-    return Chosen(variant, list(pick.reasons), list(pick.warnings), dict(pick.env))
+    return Chosen(pick.build, list(pick.reasons), list(pick.warnings), dict(pick.env))
 
 
 def _local_wheel(

@@ -10,7 +10,7 @@ that window kernels fail at run time after an install that looked fine.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Optional
+from typing import Generic, Optional, Protocol, TypeVar
 
 from fwsetup import versions
 from fwsetup.errors import Refusal
@@ -25,20 +25,31 @@ WSL_GUIDE = "https://rocm.docs.amd.com/projects/radeon/en/latest/docs/install/ws
 WINDOWS_GUIDE = "https://rocm.docs.amd.com/projects/radeon-ryzen/en/latest/docs/install/installrad/windows/install-pytorch.html"
 
 
+class RocmBuild(Protocol):
+    """One ROCm flavour of a release, as the GPU and driver checks see it (a TorchVariant is one)."""
+
+    @property
+    def name(self) -> str: ...  # rocm6.1
+
+    @property
+    def rocm(self) -> Optional[str]: ...  # the ROCm user space it bundles
+
+    @property
+    def gfx(self) -> tuple[str, ...]: ...
+
+    @property
+    def verified(self) -> bool: ...
+
+    @property
+    def note(self) -> Optional[str]: ...
+
+
+B = TypeVar("B", bound=RocmBuild)
+
+
 @dataclass(frozen=True)
-class RocmBuild:
-    """One ROCm flavour of a release, as the GPU and driver checks see it."""
-
-    name: str  # rocm6.1
-    rocm: str  # the ROCm user space it bundles
-    gfx: tuple[str, ...]
-    verified: bool = True
-    note: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class RocmPick:
-    build: RocmBuild
+class RocmPick(Generic[B]):
+    build: B
     reasons: list[str]
     warnings: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
@@ -82,17 +93,17 @@ def framework_refusal(display: str, framework: str) -> Optional[Refusal]:
 
 
 def pick(
-    builds: Sequence[RocmBuild],
+    builds: Sequence[B],
     situation: GpuSituation,
     report: SystemReport,
     label: str,
     rej: Rejections,
     allow_override: bool = False,
-) -> Optional[RocmPick]:
+) -> Optional[RocmPick[B]]:
     """The newest build covering every AMD GPU (through the documented override only when asked)
     whose ROCm user space the amdgpu driver runs; reasons for each build turned down go to rej."""
     space = driver_space(report)
-    fitting: list[tuple[RocmBuild, dict[str, str]]] = []
+    fitting: list[tuple[B, dict[str, str]]] = []
     for b in builds:
         if not b.gfx:  # coverage cannot be checked: never bet a GPU on it
             rej.add(
@@ -107,21 +118,21 @@ def pick(
                 rej.arch_misses[g.index] = g
             rej.add(f"{label} {b.name}: no kernels for {_gpus(missing)} (ships {' '.join(b.gfx)})")
             continue
-        if space.allowed is not None and facts.series(b.rocm) not in space.allowed:
+        if space.allowed is not None and facts.series(b.rocm or "0") not in space.allowed:
             rej.add(f"{label} {b.name}: bundles ROCm {b.rocm}, but {space.how}")
-            rej.driver_misses.append(b.rocm)
+            rej.driver_misses.append(b.rocm or "0")
             continue
         fitting.append((b, env))
     if not fitting:
         return None
-    b, env = max(fitting, key=lambda item: versions.key(item[0].rocm))
+    b, env = max(fitting, key=lambda item: versions.key(item[0].rocm or "0"))
     reasons = [f"{b.name}: the newest ROCm build with kernels for {_gpus(situation.gpus)}"]
     warnings: list[str] = []
     if space.allowed is not None:
         reasons.append(space.how)
     else:
         warnings.append(f"{space.how}: make sure the amdgpu driver supports ROCm {b.rocm} user space")
-    blocked = [v for v in rej.driver_misses if versions.key(v) > versions.key(b.rocm)]
+    blocked = [v for v in rej.driver_misses if versions.key(v) > versions.key(b.rocm or "0")]
     if blocked:
         newest = max(blocked, key=versions.key)
         warnings.append(
