@@ -413,3 +413,23 @@ def test_a_fitting_report_file_with_the_old_rocm_keys_still_reads(tmp_path: Path
     assert old.rocm is not None and old.rocm.driver_version is None
     plan = select(R["pytorch"], old, Request("pytorch", accelerator="gpu"), R)
     assert isinstance(plan, Plan) and any("unknown" in w for w in plan.warnings)
+
+
+def test_an_integrated_gpu_beside_a_discrete_one_is_left_out_and_hidden() -> None:
+    """The RX 7900 XTX of ROCm/ROCm#3072 with a Ryzen 7000 iGPU beside it (gfx1036, an APU target
+    in LLVM's table that no PyTorch ROCm build lists): the iGPU does not decide the build, and the
+    runtime is kept off it (HIP stops when any visible GPU has no kernels)."""
+    base = M["rx7900xtx-rocm6.1"]
+    assert base.rocm is not None
+    igpu = GPU("amd", 1, "AMD Radeon Graphics", None, "gfx1036", "reported")
+    report = records.replace(
+        base,
+        gpus=[*base.gpus, igpu],
+        rocm=records.replace(base.rocm, gfx_targets=["gfx1100", "gfx1036"], integrated=[1]),
+    )
+    plan = select(R["pytorch"], report, Request("pytorch", accelerator="gpu"), R)
+    assert isinstance(plan, Plan) and plan.variant == "rocm6.3"
+    assert plan.env == {"HIP_VISIBLE_DEVICES": "0"}
+    assert any("integrated GPU" in w and "gfx1036" in w for w in plan.warnings)
+    lock_env_ok = __import__("fwsetup.fleet.lockfile", fromlist=["INERT_ENV"])
+    assert "HIP_VISIBLE_DEVICES" in lock_env_ok.INERT_ENV

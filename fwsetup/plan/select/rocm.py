@@ -103,6 +103,7 @@ def pick(
     """The newest build covering every AMD GPU (through the documented override only when asked)
     whose ROCm user space the amdgpu driver runs; reasons for each build turned down go to rej."""
     space = driver_space(report)
+    gpus, integrated = _served(situation.gpus, report)
     fitting: list[tuple[B, dict[str, str]]] = []
     for b in builds:
         if not b.gfx:  # coverage cannot be checked: never bet a GPU on it
@@ -111,8 +112,8 @@ def pick(
                 + (f" ({b.note})" if b.note else "")
             )
             continue
-        missing, env = _coverage(b, situation.gpus, allow_override)
-        rej.covered.update(g.index for g in situation.gpus if g not in missing)
+        missing, env = _coverage(b, gpus, allow_override)
+        rej.covered.update(g.index for g in gpus if g not in missing)
         if missing:
             for g in missing:
                 rej.arch_misses[g.index] = g
@@ -126,8 +127,16 @@ def pick(
     if not fitting:
         return None
     b, env = max(fitting, key=lambda item: versions.key(item[0].rocm or "0"))
-    reasons = [f"{b.name}: the newest ROCm build with kernels for {_gpus(situation.gpus)}"]
+    reasons = [f"{b.name}: the newest ROCm build with kernels for {_gpus(gpus)}"]
     warnings: list[str] = []
+    lacking = [g for g in integrated if g.compute_capability not in b.gfx]
+    if lacking:  # HIP stops with hipErrorNoBinaryForGpu when any visible GPU has no kernels
+        visible = ",".join(str(g.index) for g in gpus)
+        env = {**env, "HIP_VISIBLE_DEVICES": visible}
+        warnings.append(
+            f"{_gpus(lacking)} is an integrated GPU this build has no kernels for: it is left out "
+            f"(HIP_VISIBLE_DEVICES={visible} in the environment keeps the ROCm runtime off it)"
+        )
     if space.allowed is not None:
         reasons.append(space.how)
     else:
@@ -139,7 +148,7 @@ def pick(
             f"a newer build (ROCm {newest}) needs a newer amdgpu kernel driver: {space.how}; the amdgpu "
             f"driver of ROCm {facts.series(newest)} (`amdgpu-install --usecase=dkms` from that release) would allow it"
         )
-    if env:
+    if OVERRIDE_VAR in env:
         warnings.append(
             f"{OVERRIDE_VAR}={env[OVERRIDE_VAR]} is set (--hsa-override): the GPU runs kernels built for "
             "another target of its family; AMD does not support this, and some operations may fail or be wrong"
@@ -149,6 +158,15 @@ def pick(
             f"{label} {b.name}: fwsetup's data for this build is not verified ({b.note or 'no primary source'})"
         )
     return RocmPick(b, reasons, warnings, env)
+
+
+def _served(gpus: Sequence[GPU], report: SystemReport) -> tuple[list[GPU], list[GPU]]:
+    """(the GPUs a build must cover, integrated GPUs left out): an APU beside a discrete AMD GPU is
+    not what the user computes on, and must not decide the build."""
+    marked = set(report.rocm.integrated) if report.rocm else set()
+    apus = [g for g in gpus if g.index in marked or facts.is_apu(g.compute_capability)]
+    discrete = [g for g in gpus if g not in apus]
+    return (discrete, apus) if discrete and apus else (list(gpus), [])
 
 
 def _coverage(b: RocmBuild, gpus: Sequence[GPU], allow_override: bool) -> tuple[list[GPU], dict[str, str]]:
