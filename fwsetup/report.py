@@ -145,7 +145,7 @@ class RocmInfo:
     source: str
     gfx_targets: list[str] = field(default_factory=list)
     driver_version: Optional[str] = None  # the amdgpu-dkms module ("6.7.0"); None for the kernel's own
-    driver_source: Optional[str] = None  # sysfs-module | rocminfo | inbox (the kernel's amdgpu)
+    driver_source: Optional[str] = None  # sysfs-module | rocminfo | amd-smi | inbox (the kernel's amdgpu)
     wsl: bool = False  # /dev/dxg: ROCm reaches the GPU through WSL's DirectX bridge
     integrated: list[int] = field(default_factory=list)  # indices of AMD GPUs that are APUs
 

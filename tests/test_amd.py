@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -433,3 +434,41 @@ def test_an_integrated_gpu_beside_a_discrete_one_is_left_out_and_hidden() -> Non
     assert any("integrated GPU" in w and "gfx1036" in w for w in plan.warnings)
     lock_env_ok = __import__("fwsetup.fleet.lockfile", fromlist=["INERT_ENV"])
     assert "HIP_VISIBLE_DEVICES" in lock_env_ok.INERT_ENV
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("amd-smi-version-rocm6.4.0-amdgpu6.10.5-MI300A.txt", ("6.4.0", "6.10.5")),
+        ("amd-smi-version-rocm6.4.1-amdgpu6.12.12-MI300X.txt", ("6.4.1", "6.12.12")),
+        ("amd-smi-version-rocm6.3.3-no-amdgpu-field.txt", ("6.3.3", None)),
+    ],
+)
+def test_amd_smi_version_lines(name: str, expected: tuple[Optional[str], Optional[str]]) -> None:
+    assert amdgpu.parse_amd_smi_version(text(name)) == expected
+
+
+def test_amd_smi_fills_the_driver_only_where_sys_module_is_not_visible(tmp_path: Path) -> None:
+    """A container with KFD passed in but no /sys/module/amdgpu: amd-smi names the module version;
+    on the host, where the kernel already said, amd-smi is never started."""
+    bindir = tmp_path / "bin"
+    make_tool(bindir, "amd-smi", text("amd-smi-version-rocm6.4.1-amdgpu6.12.12-MI300X.txt"))
+    info = rocm.probe(probe_env(kfd_root(tmp_path, amdgpu_dir=False), bindir)).fields["rocm"]
+    assert (info.version, info.source, info.driver_version, info.driver_source) == (
+        "6.4.1",
+        "amd-smi",
+        "6.12.12",
+        "amd-smi",
+    )
+    host = tmp_path / "host"
+    host.mkdir()
+    never = tmp_path / "never-bin"
+    never.mkdir()
+    marker = tmp_path / "amd-smi-ran"
+    (never / "amd-smi").write_text(f"#!{sys.executable}\nopen({str(marker)!r}, 'w').close()\n")
+    (never / "amd-smi").chmod(0o755)
+    root = kfd_root(host, module="6.12.12")
+    (root / "opt/rocm/.info").mkdir(parents=True)
+    (root / "opt/rocm/.info/version").write_text("6.4.1-120\n")
+    out = rocm.probe(probe_env(root, never))
+    assert out.fields["rocm"].driver_source == "sysfs-module" and not marker.exists()

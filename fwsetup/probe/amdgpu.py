@@ -21,6 +21,7 @@ MODULE_DIR = "/sys/module/amdgpu"
 DXG = "/dev/dxg"
 _ROCK_LINE = re.compile(r"ROCk module version\s+(\d+(?:\.\d+)+)\s+is loaded")
 _MODULE_VERSION = re.compile(r"^\d+(?:\.\d+){1,3}$")
+_SMI_FIELD = re.compile(r"(ROCm|amdgpu) version:\s*(\d+(?:\.\d+)+)")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,13 @@ def parse_rock_line(rocminfo: str) -> Optional[str]:
     """rocminfo's first line names the loaded amdgpu-dkms module: "ROCk module version 6.10.5 is loaded"."""
     m = _ROCK_LINE.search(rocminfo[:2000])
     return m.group(1) if m else None
+
+
+def parse_amd_smi_version(text: str) -> tuple[Optional[str], Optional[str]]:
+    """`amd-smi version`: (the ROCm version, the amdgpu module version); amd-smi before ROCm 6.4
+    prints no amdgpu field."""
+    found: dict[str, str] = {m.group(1): m.group(2) for m in _SMI_FIELD.finditer(text[:2000])}
+    return found.get("ROCm"), found.get("amdgpu")
 
 
 def read(env: ProbeEnv) -> Kernel:

@@ -254,12 +254,25 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
     agents: list[RocmAgent] = []
     timed_out = False
     rock: Optional[str] = None
+    rock_source = "rocminfo"
     if rocminfo is not None:
         parsed, timed_out = _run_parsed(env, out, rocminfo, _parse_with_rock, "no HSA agents")
         if parsed is not None:
             agents, rock = parsed
             source = source or "rocminfo"
 
+    # amd-smi (a Python program: slow) only for what neither the files nor rocminfo said: no ROCm
+    # version, or no driver version where /sys/module is not visible (a container). For the kernel's
+    # own amdgpu it has no module version to tell either.
+    amd_smi = _tool(env, "amd-smi", base)
+    driver_unknown = not (kernel.driver_version or rock or kernel.driver_source)
+    if amd_smi is not None and not timed_out and (version is None or driver_unknown):
+        result = env.run([amd_smi, "version"])
+        smi_rocm, smi_driver = amdgpu.parse_amd_smi_version(result.output) if result.ok else (None, None)
+        if smi_rocm and version is None:
+            version, source = smi_rocm, "amd-smi"
+        if smi_driver and driver_unknown:
+            rock, rock_source = smi_driver, "amd-smi"  # the module version rocminfo's first line names
     gpus = describe(agents, kernel.nodes)
     # rocm-smi only to count devices neither rocminfo nor KFD could show; not after a hang, which
     # would most likely hang again on the same wedged driver.
@@ -275,6 +288,7 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
         gpus,
         kernel,
         rock,
+        rock_source,
     )
 
 
@@ -322,6 +336,7 @@ def assemble(
     gpus: Sequence[GPU],
     kernel: amdgpu.Kernel,
     rock: Optional[str] = None,
+    rock_source: str = "rocminfo",
 ) -> RocmInfo:
     """The report's rocm section from what the probe (or a saved machine's recorded files) found."""
     targets: list[str] = []
@@ -330,7 +345,7 @@ def assemble(
             targets.append(g.compute_capability)
     driver, driver_source = kernel.driver_version, kernel.driver_source
     if driver is None and rock is not None:
-        driver, driver_source = rock, "rocminfo"
+        driver, driver_source = rock, rock_source
     return RocmInfo(
         version=version,
         source=source,
