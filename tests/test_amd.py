@@ -472,3 +472,11 @@ def test_amd_smi_fills_the_driver_only_where_sys_module_is_not_visible(tmp_path:
     (root / "opt/rocm/.info/version").write_text("6.4.1-120\n")
     out = rocm.probe(probe_env(root, never))
     assert out.fields["rocm"].driver_source == "sysfs-module" and not marker.exists()
+
+
+def test_a_recorded_rocm_6_4_on_the_rocm_6_3_driver_is_inside_the_window() -> None:
+    rocm_version, module = amdgpu.parse_amd_smi_version(
+        text("amd-smi-version-rocm6.4.0-amdgpu6.10.5-MI300A.txt")
+    )
+    space = facts.user_space(module, "amd-smi")
+    assert space.allowed is not None and facts.series(rocm_version or "") in space.allowed
