@@ -480,3 +480,19 @@ def test_a_recorded_rocm_6_4_on_the_rocm_6_3_driver_is_inside_the_window() -> No
     )
     space = facts.user_space(module, "amd-smi")
     assert space.allowed is not None and facts.series(rocm_version or "") in space.allowed
+
+
+@pytest.mark.parametrize(
+    ("version", "variant", "arch_list"),
+    [  # torch.cuda.get_arch_list() as run in https://github.com/astral-sh/uv/issues/14086
+        ("2.5.1", "rocm6.2", "gfx900 gfx906 gfx908 gfx90a gfx1030 gfx1100 gfx942"),
+        (
+            "2.7.1",
+            "rocm6.3",
+            "gfx900 gfx906 gfx908 gfx90a gfx942 gfx1030 gfx1100 gfx1101 gfx1102 gfx1200 gfx1201",
+        ),
+    ],
+)
+def test_gfx_lists_match_recorded_get_arch_list_runs(version: str, variant: str, arch_list: str) -> None:
+    found = torch_facts.variant(version, variant)
+    assert found is not None and set(found.gfx) == set(arch_list.split())
