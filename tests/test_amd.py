@@ -19,6 +19,7 @@ from fwsetup import records
 from fwsetup.errors import Refusal
 from fwsetup.facts import pytorch as torch_facts
 from fwsetup.facts import rocm as facts
+from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.plan import recipes
 from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.model import Plan, Request
@@ -496,3 +497,32 @@ def test_a_recorded_rocm_6_4_on_the_rocm_6_3_driver_is_inside_the_window() -> No
 def test_gfx_lists_match_recorded_get_arch_list_runs(version: str, variant: str, arch_list: str) -> None:
     found = torch_facts.variant(version, variant)
     assert found is not None and set(found.gfx) == set(arch_list.split())
+
+
+# ---------------------------------------------------------------- install --lock: a ROCm target is matched like select
+
+
+def locked_rocm(machine: str) -> LockTarget:
+    from fwsetup.fleet import lockfile
+    from fwsetup.plan import planning
+
+    plan = planning.make_plan("pytorch", M[machine], Request("pytorch", accelerator="gpu"))
+    assert isinstance(plan, Plan), plan
+    return lockfile.target_of(plan, M[machine], machine, ["six==1.16.0 --hash=sha256:" + "a" * 64])
+
+
+def test_a_rocm_lock_target_runs_only_where_select_would_plan_it() -> None:
+    from fwsetup.fleet import fromlock
+
+    target = locked_rocm("rx7900xtx-rocm6.1")
+    assert target.accelerator == "rocm" and "gfx1100" in target.archs  # the gfx targets travel in `archs`
+    assert fromlock.why_not(target, M["mi300x-rocm6.1"], ["3.11"]) is None  # gfx942 is in rocm6.3 too
+    assert "ROCm 6.3, but amdgpu 5.18.13 is the ROCm 5.4 driver" in str(
+        fromlock.why_not(target, M["mi250x-rocm5.4"], ["3.11"])
+    )
+    assert "does not run under WSL" in str(fromlock.why_not(target, M["rx7900xtx-wsl"], ["3.11"]))
+    from machines import base_report
+
+    assert "no AMD GPU" in str(fromlock.why_not(target, base_report(), ["3.11"]))  # a CPU-only Linux box
+    gfx1031 = fromlock.why_not(target, _rx6700xt(), ["3.11"])
+    assert "no kernels for GPU 0 AMD Radeon RX 6700 XT (gfx1031)" in str(gfx1031)

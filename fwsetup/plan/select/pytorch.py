@@ -134,6 +134,8 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             env=dict(chosen.env),
             needs=MachineNeeds(chosen.variant.cuda, chosen.variant.archs, chosen.variant.ptx)
             if walk.accel == "cuda"
+            else MachineNeeds(archs=chosen.variant.gfx)  # ROCm: the gfx targets with kernels
+            if walk.accel == "rocm"
             else MachineNeeds(),
         )
 

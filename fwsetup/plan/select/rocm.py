@@ -247,3 +247,30 @@ def no_rocm_situation(report: SystemReport) -> GpuSituation:
         fix="load the amdgpu kernel driver (the distribution kernel's own, or `amdgpu-install --usecase=dkms`) "
         "and reboot; a ROCm wheel brings its own user space, so installing ROCm itself is optional; or use --cpu",
     )
+
+
+def lock_reason(variant: str, gfx: Sequence[str], env: dict[str, str], report: SystemReport) -> Optional[str]:
+    """Why a locked ROCm build (`install --lock`) cannot run on this machine, with the checks select
+    makes: AMD GPUs reachable on Linux outside WSL, kernels for each (or the override the lock sets),
+    and the bundled ROCm inside the amdgpu driver's window. None when it can."""
+    r = report.rocm
+    gpus = [g for g in report.gpus if g.vendor == "amd"]
+    if r is None or not gpus:
+        return f"{variant} is a ROCm build, and this machine has no AMD GPU reachable through ROCm"
+    if r.wsl or report.os.wsl:
+        return f"{variant} is a Linux ROCm wheel, which does not run under WSL (AMD's WSL route is its own)"
+    served, _ = _served(gpus, report)
+    override = env.get(OVERRIDE_VAR)
+    missing = [
+        g
+        for g in served
+        if g.compute_capability not in gfx
+        and not ((o := facts.override_for(g.compute_capability)) and o.value == override and o.runs_as in gfx)
+    ]
+    if gfx and missing:
+        return f"{variant} has no kernels for {_gpus(missing)} (ships {' '.join(gfx)})"
+    space = driver_space(report)
+    bundled = variant[len("rocm") :] if variant.startswith("rocm") else ""
+    if bundled and space.allowed is not None and facts.series(bundled) not in space.allowed:
+        return f"{variant} bundles ROCm {bundled}, but {space.how}"
+    return None
