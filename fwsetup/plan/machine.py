@@ -125,7 +125,8 @@ def resolve_accelerator(request: Request, report: SystemReport) -> tuple[str, Gp
             raise Refusal(f"--gpu asked but {situation.why_none}", situation.fix, code="no-usable-gpu")
         return "cpu", situation, [f"no GPU build: {situation.why_none}; using the CPU build"]
     names = ", ".join(f"#{g.index} {g.name}" for g in situation.gpus)
-    return situation.accelerator, situation, [f"{situation.accelerator.upper()} GPU(s): {names}"]
+    label = "ROCm" if situation.accelerator == "rocm" else situation.accelerator.upper()
+    return situation.accelerator, situation, [f"{label} GPU(s): {names}"]
 
 
 def describe_gpu(gpu: GPU) -> str:
