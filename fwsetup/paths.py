@@ -46,3 +46,4 @@ def env_root() -> Path:
 
 def default_env_path(framework: str, variant: str) -> Path:
     return env_root() / f"{framework}-{variant}"
+

@@ -29,7 +29,6 @@ else:
     def overload(function: object) -> object:  # ruff takes the defs below for redefinitions: noqa F811
         return function
 
-
 _FIELDS = "__record_fields__"
 
 
@@ -57,9 +56,7 @@ class Field:
         self.default_factory = default_factory
 
     def __repr__(self) -> str:
-        return (
-            f"Field(name={self.name!r}, default={self.default!r}, default_factory={self.default_factory!r})"
-        )
+        return f"Field(name={self.name!r}, default={self.default!r}, default_factory={self.default_factory!r})"
 
 
 @overload
@@ -117,9 +114,7 @@ def _process(cls: C, frozen: bool) -> C:
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         if len(args) > len(specs):
-            raise TypeError(
-                f"{cls.__name__}() takes {len(specs)} positional arguments but {len(args)} were given"
-            )
+            raise TypeError(f"{cls.__name__}() takes {len(specs)} positional arguments but {len(args)} were given")
         for i, spec in enumerate(specs):
             if i < len(args):
                 if spec.name in kwargs:

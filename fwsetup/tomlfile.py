@@ -43,9 +43,7 @@ def _nesting(data: Any) -> int:
     deepest, stack = 0, [(data, 0)]
     while stack:
         value, depth = stack.pop()
-        items = (
-            list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else None
-        )
+        items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else None
         if items is not None:
             deepest = max(deepest, depth + 1)
             if deepest > MAX_NESTING:

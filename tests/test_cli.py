@@ -67,9 +67,7 @@ def test_unknown_command_and_option_are_usage_errors() -> None:
 
 
 def test_fwsetup_lock_names_install_lock_and_nothing_else(reports: dict[str, Path], tmp_path: Path) -> None:
-    users = [
-        (c.name, o.flags[0]) for c in app.COMMANDS.values() for o in c.options() if o.envvar == "FWSETUP_LOCK"
-    ]
+    users = [(c.name, o.flags[0]) for c in app.COMMANDS.values() for o in c.options() if o.envvar == "FWSETUP_LOCK"]
     assert users == [("install", "--lock")]
     lock = tmp_path / "fleet.lock"
     env = {"FWSETUP_LOCK": str(lock)}
@@ -119,11 +117,7 @@ def test_option_forms_and_precedence() -> None:
     assert v["wheelhouse"] == [Path("a"), Path("b")]
     assert _parse([])["timeout"] == 3600.0 and _parse([])["installer"] == "auto"
     assert _parse(["--", "--odd-name"])["framework"] == "--odd-name"
-    env = {
-        "FWSETUP_PYTHON": "3.10",
-        "FWSETUP_WHEELHOUSE": os.pathsep.join(["x", "y"]),
-        "FWSETUP_QUIET": "off",
-    }
+    env = {"FWSETUP_PYTHON": "3.10", "FWSETUP_WHEELHOUSE": os.pathsep.join(["x", "y"]), "FWSETUP_QUIET": "off"}
     v = _parse(["--python", "3.12"], env)
     assert v["python"] == "3.12" and v["wheelhouse"] == [Path("x"), Path("y")] and v["quiet"] is False
     assert _parse([], {"FWSETUP_QUIET": ""})["quiet"] is False  # empty is unset
@@ -167,9 +161,7 @@ def test_entry_point_runs_bare_and_with_a_usage_error() -> None:
     assert bare.returncode == 0 and "Commands:" in bare.stdout
     script = Path(sys.executable).parent / "fwsetup"
     if script.exists():  # the console script pip wrote
-        typo = subprocess.run(
-            [str(script), "doctor", "--jsn"], capture_output=True, text=True, timeout=60, check=False
-        )
+        typo = subprocess.run([str(script), "doctor", "--jsn"], capture_output=True, text=True, timeout=60, check=False)
         assert typo.returncode == 2 and "No such option: --jsn" in typo.stderr
 
 
@@ -192,9 +184,7 @@ def test_a_command_imports_only_what_it_needs(argv: list[str], forbidden: tuple[
         f"    run({argv!r})\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     loaded = json.loads(out.stdout)
     bad = [m for m in loaded if m.split(".")[0] in HEAVY or m.startswith(forbidden)]
     assert not bad, bad

@@ -446,6 +446,8 @@ def test_a_wrong_type_fails() -> None:
     assert err.value.key == "release[0].needs_avx"
 
 
+
+
 @pytest.mark.parametrize("name", ["clouds", "cuda_drivers", "gpus", "jax", "jetson", "pytorch", "tensorflow"])
 def test_the_quick_checked_date_is_the_one_the_toml_holds(name: str) -> None:
     """doctor reads `checked` with a regex (no TOML parser at start-up): it must agree with TOML."""

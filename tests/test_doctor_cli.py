@@ -110,9 +110,7 @@ def test_doctor_env_vars_and_usage_errors() -> None:
     off = cli("doctor", env={"FWSETUP_JSON": "0"})
     assert off.returncode == 0 and "System" in off.stdout
     bad = cli("doctor", "--timeout", "nope")
-    assert (
-        bad.returncode == 2 and "Traceback" not in bad.stderr and "'nope' is not a valid float" in bad.stderr
-    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "'nope' is not a valid float" in bad.stderr
     low = cli("doctor", env={"FWSETUP_PROBE_TIMEOUT": "0.01"})
     assert low.returncode == 2 and "FWSETUP_PROBE_TIMEOUT" in low.stderr and "0.1<=x<=120.0" in low.stderr
     notbool = cli("doctor", env={"FWSETUP_STRICT": "maybe"})

@@ -57,7 +57,9 @@ def test_jax_cuda12_target_is_refused_on_an_r470_machine() -> None:
 
 
 def test_jax_driver_floor_beyond_the_cuda_check() -> None:
-    target = records.replace(locked_for("jax", gpu_machine("550.54.14", "12.4", "8.9")), min_driver="999.1")
+    target = records.replace(
+        locked_for("jax", gpu_machine("550.54.14", "12.4", "8.9")), min_driver="999.1"
+    )
     reason = fromlock.why_not(target, gpu_machine("550.54.14", "12.4", "8.9"), ["3.11", "3.12", "3.13"])
     assert reason is not None and "needs driver >= 999.1" in reason
 

@@ -98,9 +98,7 @@ def test_a_bundle_is_served_by_a_static_server_without_directory_listings(tmp_pa
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(FilesOnly, directory=str(wh))
-    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(FilesOnly, directory=str(wh)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
@@ -272,9 +270,7 @@ def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_p
     hosts["gamma"] = dict(
         hosts["alpha"],
         fwsetup_prefix=str(tmp_path / "gamma"),
-        fwsetup_environment={
-            k: v for k, v in hosts["alpha"]["fwsetup_environment"].items() if k != "FWSETUP_RECIPES_DIR"
-        },
+        fwsetup_environment={k: v for k, v in hosts["alpha"]["fwsetup_environment"].items() if k != "FWSETUP_RECIPES_DIR"},
     )
     inventory = tmp_path / "inventory.yml"
     inventory.write_text(
@@ -308,9 +304,7 @@ def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_p
     assert all(two[h]["failed"] == 0 and two[h]["changed"] == 0 for h in ("alpha", "beta")), second[-6000:]
     assert one["gamma"]["failed"] == 1 and two["gamma"]["failed"] == 1
     failure = re.search(r"fatal: \[gamma\]: FAILED! => .*", first)
-    assert failure and "fwsetup install exited 2: " in failure.group() and "fix: " in failure.group(), first[
-        -6000:
-    ]
+    assert failure and "fwsetup install exited 2: " in failure.group() and "fix: " in failure.group(), first[-6000:]
     assert second.count("tiny 1.16.0 on cpu: unchanged") == 2, second[-6000:]
     for host in ("alpha", "beta"):  # each host's own environment computes
         smoked = fwsetup(
@@ -321,9 +315,7 @@ def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_p
         report = json.loads((tmp_path / "reports" / f"{host}.json").read_text())
         assert report["os"]["system"] == "Linux"
     # The reports the run collected make the fleet's table.
-    table = json_out(
-        fwsetup("fleet", "report", *sorted(str(p) for p in (tmp_path / "reports").glob("*.json")), "--json")
-    )
+    table = json_out(fwsetup("fleet", "report", *sorted(str(p) for p in (tmp_path / "reports").glob("*.json")), "--json"))
     assert [r["machine"] for r in table["machines"]] == ["alpha", "beta", "gamma"]
     seconds = {r: float((results / f"{r}.seconds").read_text()) for r in ("first", "second")}
     size = sum(f.stat().st_size for f in wh.iterdir())
@@ -410,16 +402,11 @@ def test_kubernetes_jobs_validate_against_the_api_models() -> None:
     assert a100.containers[0].resources.limits == {"nvidia.com/gpu": "2"}
     assert a100.restart_policy == "Never" and a100.containers[0].image == "python:3.11-slim"
     env = {e.name: e.value for e in a100.containers[0].env}
-    assert (
-        env["FWSETUP_WHEELHOUSE"] == "http://bundle.example:8000/wh/"
-        and env["FWSETUP_SMOKE_FLAGS"] == "--gpu"
-    )
+    assert env["FWSETUP_WHEELHOUSE"] == "http://bundle.example:8000/wh/" and env["FWSETUP_SMOKE_FLAGS"] == "--gpu"
     script = a100.containers[0].command[2]
     assert "--no-index --find-links" in script and "smoke" in script and "--offline" in script
     assert cpu.containers[0].resources is None and "nvidia.com/gpu.product" not in cpu.node_selector
-    terms = (
-        mixed.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
-    )
+    terms = mixed.affinity.node_affinity.required_during_scheduling_ignored_during_execution.node_selector_terms
     assert terms[0].match_expressions[0].values == ["NVIDIA-GeForce-RTX-4090", "NVIDIA-RTX-A6000"]
     names = [j.metadata.name for j in jobs]
     assert len(set(names)) == 3 and all(re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", n) for n in names)
@@ -483,9 +470,7 @@ def test_slurm_scripts_ask_for_the_gpus_and_parse() -> None:
     )  # fmt: skip
     assert printed.stdout == hostile + "|/shared/fwsetup bundle"
     for odd in ("a\tb\x7f'c\\", "plain", "e\u2028f", ""):
-        said = subprocess.run(
-            ["bash", "-c", f"printf %s {slurm.bash_quote(odd)}"], capture_output=True, check=False
-        )
+        said = subprocess.run(["bash", "-c", f"printf %s {slurm.bash_quote(odd)}"], capture_output=True, check=False)
         assert said.stdout.decode() == odd
     cpu = slurm.script(_target("cpu", accelerator="cpu", gpus=[], gpu_names=[]), "wh")
     assert "--gres" not in cpu and "FWSETUP_SMOKE_FLAGS=''" in cpu
@@ -523,9 +508,7 @@ def test_slurm_script_runs_under_a_fake_sbatch_and_srun(tmp_path: Path) -> None:
     wh = tmp_path / "bundle"
     assert fwsetup("bundle", "--lock", str(lock), "-o", str(wh), "--json", env=env).returncode == 0
     jobs = tmp_path / "jobs"
-    out = fwsetup(
-        "export", "--lock", str(lock), "--format", "slurm", "--wheelhouse", str(wh), "-o", str(jobs)
-    )
+    out = fwsetup("export", "--lock", str(lock), "--format", "slurm", "--wheelhouse", str(wh), "-o", str(jobs))
     assert out.returncode == 0, out.stderr
     fake = tmp_path / "fakebin"
     fake.mkdir()
@@ -542,13 +525,7 @@ def test_slurm_script_runs_under_a_fake_sbatch_and_srun(tmp_path: Path) -> None:
         **env,
     )
     done = subprocess.run(
-        ["sbatch", str(script)],
-        cwd=jobs,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=run_env,
-        check=False,
+        ["sbatch", str(script)], cwd=jobs, capture_output=True, text=True, timeout=900, env=run_env, check=False
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "srun ran: " in (jobs / "steps.log").read_text()
@@ -603,10 +580,7 @@ def test_fleet_report_planning_matches_fwsetup_list(tmp_path: Path) -> None:
     from machines import write_all
 
     path = write_all(tmp_path / "r")["t4-470"]
-    listed = {
-        r["name"]: r["this_machine"]
-        for r in json_out(cli("list", "--system", str(path), "--json"))["frameworks"]
-    }
+    listed = {r["name"]: r["this_machine"] for r in json_out(cli("list", "--system", str(path), "--json"))["frameworks"]}
     row = json_out(cli("fleet", "report", str(path), "--json"))["machines"][0]
     for fw, got in row["frameworks"].items():
         assert got["ok"] == listed[fw]["ok"] and got.get("variant") == listed[fw].get("variant")

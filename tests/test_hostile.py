@@ -134,12 +134,8 @@ def _execute_export(fmt: str, text: str, root: Path) -> None:
         for argv in doc["runcmd"]:
             if "-c" in argv and argv[argv.index("-c") - 1] == "sh":  # [env VAR=…] sh -c CMD
                 i = argv.index("-c")
-                cmd = (
-                    argv[i + 1]
-                    .replace("/opt/fwsetup-work", str(work))
-                    .replace("/opt/fwsetup/bin", str(prefix / "bin"))
-                )
-                scripts.append([*argv[: i + 1], cmd])
+                cmd = argv[i + 1].replace("/opt/fwsetup-work", str(work)).replace("/opt/fwsetup/bin", str(prefix / "bin"))
+                scripts.append([*argv[:i + 1], cmd])
     else:
         doc = yaml.safe_load(text)
         for step in doc["jobs"]["provision"]["steps"]:
@@ -177,14 +173,11 @@ def test_hostile_lock_exports_run_offline_and_execute_nothing(fmt: str, payload:
 
 @needs_offline
 @pytest.mark.parametrize("fmt", EMBEDDING)
-def test_hand_written_lock_with_the_old_terminator_and_an_indented_first_line(
-    fmt: str, tmp_path: Path
-) -> None:
+def test_hand_written_lock_with_the_old_terminator_and_an_indented_first_line(fmt: str, tmp_path: Path) -> None:
     canary = tmp_path / "PWNED"
     good = lockfile.dumps("tiny", [_target()])
     text = "   " + good.replace(
-        'name = "t"',
-        f'name = """t\nFWSETUP_LOCK_EOF\nFWSETUP_LOCK_B64\ntouch {canary}\n${{{{ secrets.X }}}}"""',
+        'name = "t"', f'name = """t\nFWSETUP_LOCK_EOF\nFWSETUP_LOCK_B64\ntouch {canary}\n${{{{ secrets.X }}}}"""'
     )
     lock = tmp_path / "hand.lock"
     lock.write_text(text, encoding="utf-8")
@@ -215,39 +208,21 @@ def test_hostile_fwsetup_spec_is_refused(spec: str, tmp_path: Path) -> None:
     lock = _write_lock(tmp_path / "l.lock", _target())
     for fmt in export.FORMATS:
         out = cli(
-            "export",
-            "--lock",
-            str(lock),
-            "--format",
-            fmt,
-            "--fwsetup-spec",
-            spec,
-            "--wheelhouse",
-            BUNDLE_URL,
-            "--json",
+            "export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec, "--wheelhouse", BUNDLE_URL, "--json"
         )
         assert out.returncode == 2 and one_json(out)["error"]["code"] == "usage", out.stdout
         assert "--fwsetup-spec" in one_json(out)["error"]["message"]
 
 
 @pytest.mark.parametrize(
-    "spec",
-    [
-        "fwsetup==0.1.0",
-        "./dist/fwsetup-0.1.0-py3-none-any.whl",
-        "https://h.example/fwsetup.whl",
-        "fwsetup @ https://h.example/f.whl",
-        "/src/it's here",
-    ],
+    "spec", ["fwsetup==0.1.0", "./dist/fwsetup-0.1.0-py3-none-any.whl", "https://h.example/fwsetup.whl", "fwsetup @ https://h.example/f.whl", "/src/it's here"]
 )
 def test_good_fwsetup_specs_are_quoted_by_each_format(spec: str, tmp_path: Path) -> None:
     import shlex
 
     lock = _write_lock(tmp_path / "l.lock", _target())
     for fmt in export.FORMATS:
-        out = cli(
-            "export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec, "--wheelhouse", BUNDLE_URL
-        )
+        out = cli("export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec, "--wheelhouse", BUNDLE_URL)
         assert out.returncode == 0, out.stderr
         if fmt == "shell":
             line = next(ln for ln in out.stdout.splitlines() if "pip install" in ln)
@@ -275,16 +250,9 @@ def test_export_and_lock_into_a_read_only_mount_are_exit_2(tmp_path: Path) -> No
     ro.mkdir()
     env = {**os.environ, **tiny_env(tmp_path / "home")}
     for command in (f"export --lock {lock} -o {ro}/x.sh", f"lock tiny --cpu -o {ro}/fwsetup.lock"):
-        script = (
-            f"mount -t tmpfs -o ro tmpfs {ro} && {sys.executable} -m fwsetup {command} --json; echo rc=$?"
-        )
+        script = f"mount -t tmpfs -o ro tmpfs {ro} && {sys.executable} -m fwsetup {command} --json; echo rc=$?"
         done = subprocess.run(
-            ["unshare", "-m", "sh", "-c", script],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env=env,
-            check=False,
+            ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=300, env=env, check=False
         )
         body, rc = done.stdout.rsplit("rc=", 1)
         assert rc.strip() == "2" and json.loads(body)["error"]["code"] == "usage", done.stdout + done.stderr
@@ -327,10 +295,7 @@ def test_a_lock_that_could_run_code_is_refused_before_anything_is_installed(
     canary = tmp_path / "PWNED"
     evil = tmp_path / "evil.py"
     evil.write_text(f"open({str(canary)!r}, 'w').write('ran')\n")
-    changes = {
-        k: (v.replace("/abs/path/evil.py", str(evil)) if isinstance(v, str) else v)
-        for k, v in changes.items()
-    }
+    changes = {k: (v.replace("/abs/path/evil.py", str(evil)) if isinstance(v, str) else v) for k, v in changes.items()}
     lock = _write_lock(tmp_path / "evil.lock", _target(**changes))
     home = tmp_path / "home"
     out = fwsetup("install", "--lock", str(lock), "--env", str(tmp_path / "e"), "--json", env=tiny_env(home))
@@ -339,9 +304,7 @@ def test_a_lock_that_could_run_code_is_refused_before_anything_is_installed(
     assert not canary.exists() and not (tmp_path / "e").exists() and not (tmp_path / ".e.fwsetup").exists()
 
 
-def test_http_sources_need_allow_insecure_and_paths_need_a_wheelhouse(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_http_sources_need_allow_insecure_and_paths_need_a_wheelhouse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FWSETUP_RECIPES_DIR", tiny_env(Path("/nonexistent"))["FWSETUP_RECIPES_DIR"])
     t = _target(index_urls=["http://mirror.example/simple"], find_links=["/srv/wheels"])
     with pytest.raises(UsageError):
@@ -350,9 +313,7 @@ def test_http_sources_need_allow_insecure_and_paths_need_a_wheelhouse(
         lockfile.check_form(t, allow_insecure=True)
     lockfile.check_form(t, allow_insecure=True, allow_paths=True)
     with pytest.raises(UsageError, match="not one the tiny recipe sets"):
-        lockfile.check_installable(
-            records.replace(t, env={"LD_LIBRARY_PATH": "/tmp"}), allow_insecure=True, allow_paths=True
-        )
+        lockfile.check_installable(records.replace(t, env={"LD_LIBRARY_PATH": "/tmp"}), allow_insecure=True, allow_paths=True)
 
 
 @pytest.mark.parametrize(
@@ -434,9 +395,7 @@ def test_lock_sources_with_credentials_are_redacted_in_errors(tmp_path: Path) ->
 # ------------------------------------------------------------------ 4. validated inputs and limits
 
 
-@pytest.mark.parametrize(
-    "version", ["garbage", "-1", ">=2,<1", "$(touch CANARY)", "v2", "", "==1.0,!=1.0,<0.5"]
-)
+@pytest.mark.parametrize("version", ["garbage", "-1", ">=2,<1", "$(touch CANARY)", "v2", "", "==1.0,!=1.0,<0.5"])
 def test_garbage_version_is_exit_2_with_the_fix(version: str, tmp_path: Path) -> None:
     version = version.replace("CANARY", str(tmp_path / "PWNED"))
     for cmd in (["install", "pytorch", "--dry-run"], ["lock", "pytorch"]):
@@ -506,11 +465,7 @@ def _w(path: Path, text: str) -> Path:
 )
 def test_hostile_locks_are_exit_2(text: str, tmp_path: Path) -> None:
     lock = _w(tmp_path / "h.lock", text) if text != "/dev/zero" else Path(text)
-    for argv in (
-        ["install", "--lock", str(lock)],
-        ["export", "--lock", str(lock)],
-        ["bundle", "--lock", str(lock), "-o", str(tmp_path / "w")],
-    ):
+    for argv in (["install", "--lock", str(lock)], ["export", "--lock", str(lock)], ["bundle", "--lock", str(lock), "-o", str(tmp_path / "w")]):
         out = fwsetup(*argv, "--json", timeout=60)
         assert out.returncode == 2 and one_json(out)["error"]["code"] == "usage", out.stdout + out.stderr
 
@@ -622,10 +577,7 @@ def test_unwritable_places_are_documented_exits_and_leave_nothing(
     extra: dict[str, str], code: int, tmp_path: Path
 ) -> None:
     (tmp_path / "DIR").mkdir()
-    env = {
-        **tiny_env(tmp_path / "home"),
-        **{k: v.replace("DIR", str(tmp_path / "DIR")) for k, v in extra.items()},
-    }
+    env = {**tiny_env(tmp_path / "home"), **{k: v.replace("DIR", str(tmp_path / "DIR")) for k, v in extra.items()}}
     argv = ["install", "tiny", "--cpu", "--json"]
     if "FWSETUP_ENV" not in extra:
         argv += ["--env", str(tmp_path / "e")]
@@ -644,9 +596,7 @@ def test_a_full_disk_before_the_install_is_exit_4_and_leaves_nothing(tmp_path: P
         f"FWSETUP_HOME={full}/home FWSETUP_RECIPES_DIR={tiny_env(tmp_path)['FWSETUP_RECIPES_DIR']} "
         f"{sys.executable} -m fwsetup install tiny --cpu --env {full}/e --json; echo rc=$?; ls -A {full}"
     )
-    done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120, check=False
-    )
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120, check=False)
     body, rest = done.stdout.rsplit("rc=", 1)
     rc, *listing = rest.split()
     assert rc == "4" and json.loads(body)["error"]["code"] == "no-space", done.stdout + done.stderr
@@ -749,12 +699,7 @@ def test_hostile_lock_in_engine_formats_stays_data(fmt: str, payload: str, tmp_p
     if fmt == "slurm":
         script = tmp_path / "job.sbatch"
         script.write_text(out.stdout, encoding="utf-8")
-        assert (
-            subprocess.run(
-                ["bash", "-n", str(script)], capture_output=True, timeout=30, check=False
-            ).returncode
-            == 0
-        )
+        assert subprocess.run(["bash", "-n", str(script)], capture_output=True, timeout=30, check=False).returncode == 0
         assert not any(ln.startswith("#SBATCH") and "PWNED" in ln for ln in out.stdout.splitlines())
     else:
         docs = list(yaml.safe_load_all(out.stdout))
@@ -770,14 +715,7 @@ def test_hostile_lock_in_engine_formats_stays_data(fmt: str, payload: str, tmp_p
 
 @pytest.mark.parametrize(
     "wheelhouse",
-    [
-        "",
-        "wh\nRUN touch x",
-        "wh\u2028x",
-        "--index-url=https://evil.example/simple",
-        "${{ secrets.X }}",
-        "ftp://h/wh",
-    ],
+    ["", "wh\nRUN touch x", "wh\u2028x", "--index-url=https://evil.example/simple", "${{ secrets.X }}", "ftp://h/wh"],
 )
 def test_hostile_export_wheelhouse_is_refused(wheelhouse: str, tmp_path: Path) -> None:
     lock = _write_lock(tmp_path / "l.lock", _target())

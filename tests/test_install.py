@@ -130,9 +130,7 @@ def test_sigkill_mid_install_leaves_previous_environment_working(home: Path, tmp
 
 def test_interrupt_exits_130_and_cleans_up(home: Path, tmp_path: Path) -> None:
     env = tmp_path / "tiny"
-    proc = interrupted_at_smoke(
-        home, tmp_path / "smoke-started", "install", "tiny", "--cpu", "--env", str(env), "--quiet"
-    )
+    proc = interrupted_at_smoke(home, tmp_path / "smoke-started", "install", "tiny", "--cpu", "--env", str(env), "--quiet")
     assert proc.returncode == 130, proc.stderr
     assert not env.exists() and not env.is_symlink()
     assert not any((p / envs.INCOMPLETE_MARKER).exists() for p in envs.EnvLayout(env).store.glob("gen-*"))

@@ -111,7 +111,6 @@ def test_export_of_a_fleet_lock_needs_a_target(tmp_path: Path, lock: Path) -> No
     _, targets = lockfile.load(lock)
     two = tmp_path / "two.lock"
     from fwsetup import records
-
     two.write_text(lockfile.dumps("tiny", [targets[0], records.replace(targets[0], name="other")]))
     out = cli("export", "--lock", str(two), "--format", "requirements")
     assert out.returncode == 2 and "--target" in out.stderr

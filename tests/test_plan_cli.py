@@ -52,9 +52,7 @@ def test_list_shows_every_framework() -> None:
 def test_dry_run_plan_or_reasoned_refusal_for_every_framework(reports: dict[str, Path], machine: str) -> None:
     for framework in sorted(recipes.load_all()):
         for accel in ([], ["--gpu"], ["--cpu"]):
-            result = cli(
-                "install", framework, *accel, "--dry-run", "--json", "--system", str(reports[machine])
-            )
+            result = cli("install", framework, *accel, "--dry-run", "--json", "--system", str(reports[machine]))
             data = json.loads(result.stdout)
             if result.returncode == 0:
                 assert set(data) == PLAN_KEYS, (machine, framework)

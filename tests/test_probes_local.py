@@ -204,9 +204,7 @@ def test_a_pyenv_shim_on_path_is_read_as_the_version_pyenv_would_run(
     assert frameworks.pyenv_shim_target(str(shim), env) == str(root / "versions/3.11.7/bin/python3")
     (tmp_path / "project" / ".python-version").write_text("3.12.1\n")
     assert frameworks.pyenv_shim_target(str(shim), env) == str(root / "versions/3.12.1/bin/python3")
-    assert frameworks.pyenv_shim_target(str(shim), {**env, "PYENV_VERSION": "3.11.7"}).endswith(
-        "3.11.7/bin/python3"
-    )
+    assert frameworks.pyenv_shim_target(str(shim), {**env, "PYENV_VERSION": "3.11.7"}).endswith("3.11.7/bin/python3")
     assert frameworks.pyenv_shim_target(str(shim), {**env, "PYENV_VERSION": "system"}) is None
     assert frameworks.pyenv_shim_target(str(tmp_path / "bin" / "python3"), env) is None  # not a shim
 

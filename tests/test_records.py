@@ -111,25 +111,13 @@ def test_no_fwsetup_module_uses_the_standard_dataclasses() -> None:
 
 def test_doctor_imports_none_of_the_costly_modules() -> None:
     """bench/bench_cli.py holds doctor to 5x a bare interpreter start; these imports alone broke it."""
-    heavy = (
-        "dataclasses",
-        "inspect",
-        "typer",
-        "tomllib",
-        "typing",
-        "packaging",
-        "pathlib",
-        "datetime",
-        "glob",
-    )
+    heavy = ("dataclasses", "inspect", "typer", "tomllib", "typing", "packaging", "pathlib", "datetime", "glob")
     code = (
         "import sys, io; from fwsetup.cli.app import run\n"
         "out, sys.stdout = sys.stdout, io.StringIO(); run(['doctor', '--json']); sys.stdout = out\n"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]", out.stderr
 
 

@@ -77,9 +77,7 @@ def test_disk_full_fails_cleanly(tmp_path: Path) -> None:
     small = tmp_path / "small"
     small.mkdir()
     if (
-        subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], check=False
-        ).returncode
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], check=False).returncode
         != 0
     ):
         pytest.skip("cannot mount tmpfs here")

@@ -149,9 +149,7 @@ def test_plan_text_of_a_real_plan_and_of_every_optional_line() -> None:
 
 def test_install_and_smoke_text() -> None:
     smoke = SmokeResult(True, "cuda:0", "2.7.1", 1.5, {"matmul": True, "grad": True, "skipped": False})
-    result = InstallResult(
-        "pytorch", "/e/pt", "3.11", "gen-2", "uv", {"torch": "2.7.1"}, smoke, 12.34, ["apt: not root"]
-    )
+    result = InstallResult("pytorch", "/e/pt", "3.11", "gen-2", "uv", {"torch": "2.7.1"}, smoke, 12.34, ["apt: not root"])
     text = render.install_text(result)
     assert text.splitlines() == [
         "Installed pytorch into /e/pt",
@@ -160,16 +158,10 @@ def test_install_and_smoke_text() -> None:
         "  skipped: apt: not root",
         "  activate   source /e/pt/bin/activate",
     ]
-    payload = {
-        "framework": "pytorch",
-        "env": "/e/pt",
-        **records.replace(smoke, ok=False, error="boom").to_dict(),
-    }
+    payload = {"framework": "pytorch", "env": "/e/pt", **records.replace(smoke, ok=False, error="boom").to_dict()}
     text = render.smoke_text(payload)
     assert text.startswith("smoke test FAILED: pytorch 2.7.1 on cuda:0 (1.5 s)")
-    assert (
-        "  ✓ matmul" in text and "  ✗ skipped" in text and "  error: boom" in text and "  env: /e/pt" in text
-    )
+    assert "  ✓ matmul" in text and "  ✗ skipped" in text and "  error: boom" in text and "  env: /e/pt" in text
 
 
 def test_progress_in_a_log_is_plain_lines_with_redaction() -> None:
@@ -211,10 +203,7 @@ def test_doctor_says_whose_frameworks_it_read_with_the_path_cleaned() -> None:
 
     report = next(iter(machines().values()))
     shown = records.replace(
-        report,
-        frameworks_from=FrameworksSource(
-            python="/venv\x1b[2J/bin/python", source="VIRTUAL_ENV", python_version="3.12"
-        ),
+        report, frameworks_from=FrameworksSource(python="/venv\x1b[2J/bin/python", source="VIRTUAL_ENV", python_version="3.12")
     )
     text = render.report_text(shown)
     line = next(ln for ln in text.splitlines() if "read from" in ln)

@@ -218,13 +218,8 @@ def test_plans_show_no_maintainer_measurements() -> None:
 
     for name, recipe in recipe_set.load_all().items():
         for variant in recipe.variants or [None]:
-            request = Request(
-                name,
-                accelerator=variant.accelerator if variant else "cpu",
-                variant=variant.name if variant else None,
-            )
+            request = Request(name, accelerator=variant.accelerator if variant else "cpu",
+                              variant=variant.name if variant else None)
             outcome = select(recipe, base_report(), request, recipe_set.load_all())
             if isinstance(outcome, Plan):
-                assert not any(
-                    r.startswith(("measured on", "how the build constraint")) for r in outcome.reasons
-                ), name
+                assert not any(r.startswith(("measured on", "how the build constraint")) for r in outcome.reasons), name

@@ -72,9 +72,7 @@ def test_uv_gets_the_pip_configuration_translated(tmp_path: Path) -> None:
     assert "--constraint" in args and "--allow-insecure-host" in args and "--offline" in args
     env = sources.for_uv(src).env
     assert env["SSL_CERT_FILE"] == "/ca.pem" and env["HTTPS_PROXY"] == "http://proxy:3128"
-    override = sources.for_uv(
-        backends.Sources(index_url="https://mirror.example/simple", settings=settings)
-    ).args
+    override = sources.for_uv(backends.Sources(index_url="https://mirror.example/simple", settings=settings)).args
     assert override[:2] == ["--index-url", "https://mirror.example/simple"]
 
 

@@ -39,3 +39,4 @@ def run_doctor(json_output: bool, strict: bool, timeout: float, python: Optional
     if strict and any(f.level == "error" for f in report.findings):
         return int(ExitCode.INTERNAL)
     return int(ExitCode.OK)
+

@@ -58,12 +58,7 @@ class Option:
         env_yields_to: tuple[str, ...] = (),
     ):
         self.flags, self.dest, self.help, self.kind = flags, dest, help, kind
-        self.default, self.envvar, self.required, self.env_yields_to = (
-            default,
-            envvar,
-            required,
-            env_yields_to,
-        )
+        self.default, self.envvar, self.required, self.env_yields_to = default, envvar, required, env_yields_to
         self.min, self.max = min, max
 
     def default_value(self) -> Any:
@@ -294,10 +289,7 @@ def _paragraph(text: str) -> list[str]:
 def command_help(prog: str, command: Command) -> str:
     lines = [usage(prog, command), "", *_paragraph(command.help)]
     lines += _rows("Arguments", [(a.metavar, a.help) for a in command.arguments()])
-    rows = [
-        (", ".join(o.flags) + (f" {o.metavar}" if o.metavar else ""), _option_help(o))
-        for o in command.options()
-    ]
+    rows = [(", ".join(o.flags) + (f" {o.metavar}" if o.metavar else ""), _option_help(o)) for o in command.options()]
     rows.append(("-h, --help", "Show this message and exit."))
     lines += _rows("Options", rows)
     return "\n".join(lines) + "\n"
@@ -305,9 +297,6 @@ def command_help(prog: str, command: Command) -> str:
 
 def root_help(prog: str, summary: str, commands: Sequence[Command]) -> str:
     lines = [usage(prog, None), "", *_paragraph(summary)]
-    lines += _rows(
-        "Options",
-        [("--version", "Show the version and exit."), ("-h, --help", "Show this message and exit.")],
-    )
+    lines += _rows("Options", [("--version", "Show the version and exit."), ("-h, --help", "Show this message and exit.")])
     lines += _rows("Commands", [(c.name, c.help) for c in commands])
     return "\n".join(lines) + "\n"

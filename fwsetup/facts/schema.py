@@ -48,12 +48,7 @@ def _converter(tp: Any) -> Convert:
         return as_tuple
     if records.is_dataclass(tp):
         return lambda value, file, where: build(tp, value, file, where)
-    if tp not in (
-        str,
-        bool,
-        int,
-        datetime.date,
-    ):  # pragma: no cover - a schema bug, caught by the loader tests
+    if tp not in (str, bool, int, datetime.date):  # pragma: no cover - a schema bug, caught by the loader tests
         raise TypeError(f"unsupported facts field type {tp!r}")
 
     def scalar(value: Any, file: str, where: str) -> Any:
@@ -70,7 +65,9 @@ def _fields(cls: type) -> tuple[dict[str, Convert], frozenset[str], str]:
         hints = typing.get_type_hints(cls)
         fields = records.fields(cls)
         required = frozenset(
-            f.name for f in fields if f.default is records.MISSING and f.default_factory is records.MISSING
+            f.name
+            for f in fields
+            if f.default is records.MISSING and f.default_factory is records.MISSING
         )
         _FIELDS[cls] = (
             {f.name: _converter(hints[f.name]) for f in fields},

@@ -23,9 +23,7 @@ from fwsetup.fleet.document import yaml_text
 
 LOCK_NAME = "fwsetup.lock"  # beside the playbook
 PREFIX = "{{ fwsetup_prefix | default('/opt/fwsetup') }}"
-WHEELHOUSE = (
-    "{{ fwsetup_wheelhouse | mandatory('set fwsetup_wheelhouse: the bundle, a path or an http(s) URL') }}"
-)
+WHEELHOUSE = "{{ fwsetup_wheelhouse | mandatory('set fwsetup_wheelhouse: the bundle, a path or an http(s) URL') }}"
 FWSETUP = "{{ _fwsetup_prefix }}/bin/fwsetup"
 INSTALL_JSON = "(fwsetup_install.stdout | from_json)"
 

@@ -99,14 +99,7 @@ def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) ->
         reqs = Path(tmp) / "requirements.txt"
         reqs.write_text("\n".join(target.requirements) + "\n", encoding="utf-8")
         translated = for_pip(sources.of(target, Path(tmp), requirements_file=reqs))
-        args = [
-            *pip_download(target, dest),
-            "--no-deps",
-            "--require-hashes",
-            "-r",
-            str(reqs),
-            *translated.args,
-        ]
+        args = [*pip_download(target, dest), "--no-deps", "--require-hashes", "-r", str(reqs), *translated.args]
         before = {p.name for p in dest.iterdir()}
         result = runner.step(
             args,
@@ -133,14 +126,7 @@ def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) ->
 # dependencies (uv included) for each target's platform and Python.
 
 WHEEL_DATE = (1980, 1, 1, 0, 0, 0)
-FWSETUP_PYTHONS = (
-    "3.9",
-    "3.10",
-    "3.11",
-    "3.12",
-    "3.13",
-    "3.14",
-)  # requires-python >= 3.9  # fixed: the same install always makes the same wheel bytes
+FWSETUP_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")  # requires-python >= 3.9  # fixed: the same install always makes the same wheel bytes
 
 
 def self_wheel(dest: Path) -> str:
@@ -248,9 +234,7 @@ def add_fwsetup(targets: list[LockTarget], dest: Path, timeout: float = BUNDLE_T
     return sorted(added)
 
 
-def _download_requirements(
-    target: LockTarget, requirements: list[str], dest: Path, timeout: float
-) -> list[str]:
+def _download_requirements(target: LockTarget, requirements: list[str], dest: Path, timeout: float) -> list[str]:
     what = f"downloading fwsetup's dependencies for {target.platform}, Python {target.python} (pip download)"
     before = {p.name for p in dest.iterdir()}
     translated = for_pip(sources.Sources())
@@ -261,9 +245,7 @@ def _download_requirements(
         env=runner.installer_env(translated.env),
         check=False,
     )
-    runner.require_ok(
-        result, what=what, fix="check that the package index pip is configured for can be reached"
-    )
+    runner.require_ok(result, what=what, fix="check that the package index pip is configured for can be reached")
     return sorted({p.name for p in dest.iterdir()} - before)
 
 

@@ -35,8 +35,7 @@ def job(t: LockTarget, wheelhouse: str, configmap: str, spec: str = SPEC) -> dic
     """The Job for one target (a plain dict in the Kubernetes API's shape)."""
     if not re.fullmatch(r"[0-9]+\.[0-9]+", t.python):  # it names the image: never anything but X.Y
         raise UsageError(
-            f"lock target {t.name!r} has Python {t.python!r}, not X.Y",
-            "regenerate the lock with `fwsetup lock`",
+            f"lock target {t.name!r} has Python {t.python!r}, not X.Y", "regenerate the lock with `fwsetup lock`"
         )
     gpu = t.accelerator == "cuda"
     count = max(len(t.gpu_names), len(t.gpus), 1) if gpu else 0

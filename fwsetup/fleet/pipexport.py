@@ -153,9 +153,7 @@ def uv_platform_of(target: LockTarget) -> str:
     """uv's --python-platform for the machine kind the target was locked for."""
     found = uv_platform_for(target.platform, bool(target.musl))
     if found is None:
-        raise UsageError(
-            f"cannot export a pylock for platform {target.platform}", "use --format requirements"
-        )
+        raise UsageError(f"cannot export a pylock for platform {target.platform}", "use --format requirements")
     return found
 
 

@@ -43,9 +43,7 @@ done
 "$prefix/bin/fwsetup" install --lock "$FWSETUP_LOCK" --wheelhouse "$FWSETUP_WHEELHOUSE" --offline --yes --json --env "$prefix/env"
 """
 
-SMOKE = (
-    '"$prefix/bin/fwsetup" smoke "$FWSETUP_FRAMEWORK" --env "$prefix/env" ${FWSETUP_SMOKE_FLAGS:-} --json\n'
-)
+SMOKE = '"$prefix/bin/fwsetup" smoke "$FWSETUP_FRAMEWORK" --env "$prefix/env" ${FWSETUP_SMOKE_FLAGS:-} --json\n'
 
 
 def dns_label(name: str, prefix: str = "fwsetup-") -> str:

@@ -40,11 +40,7 @@ def check_smoke(plan: Plan) -> None:
     """An install is proved by its smoke test before the switch, or refused: never switched untested."""
     if plan.route not in ("pip", "apt"):
         return
-    if (
-        not plan.smoke
-        or not _SMOKE_NAME.match(plan.smoke)
-        or not (recipes_dir() / "smoke" / plan.smoke).is_file()
-    ):
+    if not plan.smoke or not _SMOKE_NAME.match(plan.smoke) or not (recipes_dir() / "smoke" / plan.smoke).is_file():
         raise UsageError(
             f"{plan.framework} {plan.variant}: smoke test {plan.smoke or '(none)'!r} is not one of fwsetup's "
             f"smoke scripts in {recipes_dir() / 'smoke'}; fwsetup never switches to an untested environment",

@@ -45,6 +45,7 @@ PROBES: tuple[str, ...] = (
 ISOLATED = frozenset({"nvidia", "jetson", "pci", "cuda", "rocm", "apple"})
 
 
+
 def load_probe(name: str) -> ProbeFn:
     __import__(f"fwsetup.probe.{name}")  # importlib.import_module would load importlib and warnings
     module = sys.modules[f"fwsetup.probe.{name}"]

@@ -159,6 +159,4 @@ def dir_entries(directory: str, prefix: str = "") -> list[str]:
         names = os.listdir(directory)
     except OSError:
         return []
-    return [
-        os.path.join(directory, n) for n in sorted(names) if n.startswith(prefix) and not n.startswith(".")
-    ]
+    return [os.path.join(directory, n) for n in sorted(names) if n.startswith(prefix) and not n.startswith(".")]

@@ -16,6 +16,7 @@ from fwsetup.facts.cuda_drivers import max_cuda_for_driver
 __all__ = ["compute_capability_for_name", "max_cuda_for_driver"]
 
 
+
 @functools.lru_cache(maxsize=1)
 def _gpu_table() -> tuple[tuple[str, str], ...]:
     """(lower-cased match, capability) rows, longest match first."""
