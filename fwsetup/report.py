@@ -279,11 +279,7 @@ class SystemReport:
                 f"system report {p} is not valid JSON ({exc.msg} at line {exc.lineno})", fix
             ) from None
         except (ValueError, RecursionError) as exc:  # a 5,000-digit number; nesting past the stack
-            what = (
-                "is nested too deeply"
-                if isinstance(exc, RecursionError)
-                else f"has a value fwsetup refuses ({exc})"
-            )
+            what = "is nested too deeply" if isinstance(exc, RecursionError) else f"has a value fwsetup refuses ({exc})"
             raise ReportFileError(f"system report {p} {what}", fix) from None
         if nesting(data) > MAX_NESTING:
             raise ReportFileError(f"system report {p} is nested deeper than {MAX_NESTING} levels", fix)

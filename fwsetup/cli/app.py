@@ -712,9 +712,7 @@ def fleet(action: str, reports: list[str], frameworks: str, json_output: bool) -
 
     if action != "report":
         raise UsageError(f"no fleet action {action!r}", "use `fwsetup fleet report REPORT.json…`")
-    table = report.build(
-        [Path(p) for p in reports], tuple(f.strip() for f in frameworks.split(",") if f.strip())
-    )
+    table = report.build([Path(p) for p in reports], tuple(f.strip() for f in frameworks.split(",") if f.strip()))
     if json_output:
         render.dump_json(table)
     else:
@@ -824,8 +822,7 @@ def rollback(env: str, to: Optional[str], json_output: bool) -> None:
         return
     if layout.current() is None and not layout.store.exists():  # refuse before taking the lock:
         raise UsageError(  # nothing is created beside a wrong path
-            f"{layout.path} is not an fwsetup environment",
-            "pass the --env path used at install (`fwsetup envs`)",
+            f"{layout.path} is not an fwsetup environment", "pass the --env path used at install (`fwsetup envs`)"
         )
     with envs.locked(layout):
         gen = envs.rollback(layout, int(to) if to is not None else None)
@@ -1004,9 +1001,7 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
     if args[0] == "--version":
         from fwsetup.facts import dates
 
-        sys.stdout.write(
-            f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked_days())}\n"
-        )
+        sys.stdout.write(f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked_days())}\n")
         return int(ExitCode.OK)
     wants_json = environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
     cmd = COMMANDS.get(args[0])

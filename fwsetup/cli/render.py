@@ -165,9 +165,8 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         row("ROCm", f"{_or_dash(r.version)} ({r.source}) {' '.join(r.gfx_targets)}".rstrip())
         driver = f"amdgpu {r.driver_version} ({r.driver_source})" if r.driver_version else r.driver_source
         if driver or r.wsl:
-            row(
-                "", f"driver: {driver or 'WSL (/dev/dxg)'}" + (", WSL (/dev/dxg)" if r.wsl and driver else "")
-            )
+            where = f"{driver or 'WSL (/dev/dxg)'}" + (", WSL (/dev/dxg)" if r.wsl and driver else "")
+            row("", f"driver: {where}")
     res = report.resources
     mem = f"{res.memory_total_mib / 1024:.1f} GiB" if res.memory_total_mib else "?"
     disk = (
@@ -192,9 +191,7 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     src = report.frameworks_from
     if src is not None:  # whose frameworks those are (cleaned like every other value here)
         version = f"Python {src.python_version}, " if src.python_version else ""
-        lines.append(
-            f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})"
-        )
+        lines.append(f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})")
     if report.problems:
         lines.append("")
         lines.append(paint("Probe problems (facts that could not be read):", "bold", color))
@@ -247,9 +244,7 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
 
 def _build_words(plan: Any) -> str:
     """`cu126 build for CUDA`, `CPU build`: the variant, and the accelerator only when it adds something."""
-    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(
-        plan.accelerator, plan.accelerator
-    )
+    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
     if plan.variant in ("", "cpu") or plan.variant.lower() == str(plan.accelerator).lower():
         return f"{accel} build"
     return f"{plan.variant} build for {accel}"

@@ -79,9 +79,7 @@ class LockTarget:
     min_driver: Optional[str] = None
     # A Jetson: the L4T release its JetPack build is made for (its CUDA comes with L4T, not a driver).
     l4t: Optional[str] = None
-    gpu_names: list[str] = field(
-        default_factory=list
-    )  # as the driver names them (fleet exports select nodes by it)
+    gpu_names: list[str] = field(default_factory=list)  # as the driver names them (fleet exports select nodes by it)
 
     @property
     def needs(self) -> MachineNeeds:
@@ -277,18 +275,10 @@ def load(path: Path) -> tuple[str, list[LockTarget]]:
             "regenerate it with this fwsetup: `fwsetup lock …`",
         )
     unknown = set(data) - _TOP_KEYS
-    if (
-        unknown
-        or not isinstance(data.get("framework", ""), str)
-        or not isinstance(data.get("target", []), list)
-    ):
+    if unknown or not isinstance(data.get("framework", ""), str) or not isinstance(data.get("target", []), list):
         raise UsageError(
             f"lock file {path} does not fit the lock format"
-            + (
-                f" (unknown keys {sorted(unknown)})"
-                if unknown
-                else " (framework must be a string, target a list)"
-            ),
+            + (f" (unknown keys {sorted(unknown)})" if unknown else " (framework must be a string, target a list)"),
             "regenerate it with `fwsetup lock`",
         )
     targets = []
@@ -407,10 +397,7 @@ def check_installable(t: LockTarget, *, allow_insecure: bool = False, allow_path
         raise bad(f"smoke script {_short(t.smoke)} is not in {shipped}")
     if t.env:  # a dependent (keras on a backend) carries its backend recipe's env: any recipe's pair
         declared = {
-            (k, v)
-            for r in recipes.load_all().values()
-            for variant in r.variants
-            for k, v in variant.env.items()
+            (k, v) for r in recipes.load_all().values() for variant in r.variants for k, v in variant.env.items()
         }
         for key, value in t.env.items():
             if (key, value) not in declared and not (key in INERT_ENV and _INERT_VALUE.match(value)):

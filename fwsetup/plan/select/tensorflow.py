@@ -54,9 +54,8 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
                 "Windows GPU release, with CUDA 11.2 and cuDNN 8.1 installed system-wide; or --cpu",
                 code="no-compatible-build",
             )
-        if (
-            walk.accel == "rocm"
-        ):  # AMD's tensorflow-rocm is not planned: refused with --gpu, else the CPU build
+        # AMD's tensorflow-rocm is not planned: refused with --gpu, else the CPU build
+        if walk.accel == "rocm":
             if walk.request.accelerator == "gpu":
                 return rocm.framework_refusal(walk.display, "tensorflow")
             walk.accel = "cpu"
