@@ -86,6 +86,7 @@ def isa_needs(version: str, arch: str) -> tuple[IsaNeed, ...]:
     return tuple(n for n in table().isa if n.arch == arch and _within(version, n.versions))
 
 
+@functools.lru_cache(maxsize=256)
 def below(have: Optional[str], need: Optional[str]) -> bool:
     """True only when both are known and `have` is older: an unknown version is never a refusal."""
     if not have or not need:

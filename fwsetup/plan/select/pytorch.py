@@ -106,12 +106,12 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         )
         if local_only and local is None:
             return None
-        newer = [
-            r.version
-            for r in self.releases()
-            if versions.key(r.version) > versions.key(release.version)
-            and version_matches(r.version, walk.request.version)
-        ]
+        newer = []  # the releases tried before this one (newest first), for "why not the newest?"
+        for r in self.releases():
+            if r is release:
+                break
+            if version_matches(r.version, walk.request.version):
+                newer.append(r.version)
         reasons = [*chosen.reasons, *skipped_newer(walk.report, walk.platform, walk.accel, newer)]
         version = (
             local.version.split("+")[0] if local else pinned_version(release.version, walk.request.version)
