@@ -13,14 +13,15 @@ from fwsetup import __version__
 from fwsetup.cli.errors import debug_traceback, emit_error, report_internal_error
 from fwsetup.cli.spec import (
     HELP_FLAGS,
-    TRUE,
     Argument,
     Command,
     Option,
     ParseError,
     command_help,
+    json_requested,
     parse,
     root_help,
+    unknown,
     usage,
 )
 from fwsetup.errors import ExitCode, FwsetupError, UsageError
@@ -59,6 +60,18 @@ BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or t
 VERSION = Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text")
 VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text")
 GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
+# fleet/export.py's ALL_FORMATS, spelled here so that parsing imports no fleet code (a test compares them)
+EXPORT_FORMATS = (
+    "shell",
+    "dockerfile",
+    "cloud-init",
+    "github-actions",
+    "ansible",
+    "kubernetes",
+    "slurm",
+    "requirements",
+    "pylock",
+)
 
 
 def command(
@@ -203,6 +216,7 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
         "auto, uv or pip.",
         kind="text",
         default="auto",
+        choices=("auto", "uv", "pip"),
         envvar="FWSETUP_INSTALLER",
     ),
     Option(("--quiet", "-q"), "quiet", "No progress output.", envvar="FWSETUP_QUIET"),
@@ -590,14 +604,16 @@ def bundle(
         "(pip install --require-hashes -r) or pylock (PEP 751: uv pip install -r pylock.toml).",
         kind="text",
         default="shell",
+        choices=EXPORT_FORMATS,
     ),
     Option(("--target",), "target", "requirements/pylock: the lock's target to write.", kind="text"),
     Option(
-        ("--wheelhouse",),
+        ("--bundle",),
         "wheelhouse",
         "The bundle (`fwsetup bundle`) the machines install from: a path or an http(s) URL.",
         kind="text",
         default="wheelhouse",
+        aliases=("--wheelhouse",),  # its name until 0.x: --wheelhouse elsewhere is a find-links source
     ),
     Option(
         ("--fwsetup-spec",),
@@ -681,7 +697,7 @@ def write_output(path: Path, text: str, what: str, mode: Optional[int] = None) -
 @command(
     "fleet",
     "Fleet views: `fleet report REPORT.json…` is one table from `doctor --json` reports of many machines.",
-    Argument("action", "report"),
+    Argument("action", "report", choices=("report",)),
     Argument("reports", "`doctor --json` reports, one per machine (named by file name).", many=True),
     Option(
         ("--frameworks",),
@@ -976,6 +992,17 @@ def run_command(env: str, argv: Optional[list[str]] = None, json_output: bool = 
         ) from None
 
 
+@command(
+    "completion",
+    "Print a completion script for bash, zsh or fish (see README: Shell completion).",
+    Argument("shell", "bash, zsh or fish.", choices=("bash", "zsh", "fish")),
+)
+def completion(shell: str) -> None:
+    from fwsetup.cli import completion as scripts
+
+    sys.stdout.write(scripts.script(shell, PROG, list(COMMANDS.values())))
+
+
 # --- dispatch ------------------------------------------------------------------------------
 
 
@@ -991,17 +1018,18 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
 
         sys.stdout.write(f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked_days())}\n")
         return int(ExitCode.OK)
-    wants_json = environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
+    wants_json = json_requested(args, environ)
     cmd = COMMANDS.get(args[0])
     if cmd is None:
         what = "option" if args[0].startswith("-") else "command"
-        return _usage_error(ParseError(f"No such {what}: {args[0]}"), wants_json or "--json" in args)
+        known = (*HELP_FLAGS, "--version") if what == "option" else COMMANDS
+        return _usage_error(unknown(what, args[0], known), wants_json)
     rest = args[1:]
     before_separator = rest[: rest.index("--")] if "--" in rest else rest
     if any(a in HELP_FLAGS for a in before_separator):
         sys.stdout.write(command_help(PROG, cmd))
         return int(ExitCode.OK)
-    json_output = cmd.json_output and ("--json" in before_separator or wants_json)
+    json_output = cmd.json_output and wants_json
     trailing: list[str] = []
     if cmd.name in PASSTHROUGH and "--" in rest:  # `run ENV -- CMD …`: CMD is not ours to parse
         trailing, rest = rest[rest.index("--") + 1 :], rest[: rest.index("--")]
@@ -1018,12 +1046,14 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
 def _usage_error(exc: ParseError, json_output: bool) -> int:
     name = f" {exc.command.name}" if exc.command else ""
     if json_output:
-        emit_error(UsageError(exc.message, f"see `{PROG}{name} --help`"), True)
+        emit_error(UsageError(exc.message, exc.fix(PROG)), True)
     else:
         from fwsetup.cli.render import terminal
 
+        hint = f"Did you mean {exc.suggestion}?\n" if exc.suggestion else ""
         sys.stderr.write(
             f"{usage(PROG, exc.command)}\nTry '{PROG}{name} --help' for help.\n\nError: {terminal(exc.message)}\n"
+            + terminal(hint)
         )
     return int(ExitCode.USAGE)
 
