@@ -73,6 +73,37 @@ def _words(words: Sequence[str]) -> str:
     return " ".join(w for w in words if _WORD.match(w.lstrip("-")))
 
 
+# How each shell offers each kind of value; {words}: the choices, or the framework names.
+OFFERS = {
+    "bash": {
+        "choices": 'COMPREPLY=($(compgen -W "{words}" -- "$cur"))',
+        "framework": 'COMPREPLY=($(compgen -W "{words}" -- "$cur"))',
+        "path": '_{fn}_files "$cur"',
+        "command": 'COMPREPLY=($(compgen -c -- "$cur"))',
+        "text": ":",
+    },
+    "zsh": {
+        "choices": "({words})",
+        "framework": "({words})",
+        "path": "_files",
+        "command": "_normal",
+        "text": " ",
+    },
+    "fish": {
+        "choices": "-x -a '{words}'",
+        "framework": "-x -a '{words}'",
+        "path": "-r -F",
+        "command": "-x -a '(__fish_complete_command)'",
+        "text": "-x",
+    },
+}
+
+
+def offer(shell: str, kind: str, choices: Sequence[str] = (), frameworks: Sequence[str] = ()) -> str:
+    """The shell's words for completing a value of this kind (see OFFERS)."""
+    return OFFERS[shell][kind].replace("{words}", _words(frameworks if kind == "framework" else choices))
+
+
 # --- bash ------------------------------------------------------------------------------------
 
 _BASH = """\
@@ -126,15 +157,6 @@ complete -F _{fn} {prog}
 """
 
 
-def _bash_offer(kind: str, choices: Sequence[str], frameworks: Sequence[str]) -> str:
-    if kind == "path":
-        return '_{fn}_files "$cur"'
-    if kind == "command":
-        return 'COMPREPLY=($(compgen -c -- "$cur"))'
-    words = _words(frameworks if kind == "framework" else choices)
-    return f'COMPREPLY=($(compgen -W "{words}" -- "$cur"))' if kind in ("choices", "framework") else ":"
-
-
 def bash(prog: str, commands: Sequence[Command], frameworks: Sequence[str]) -> str:
     tables, values, positionals = [], [], []
     for cmd in commands:
@@ -145,15 +167,13 @@ def bash(prog: str, commands: Sequence[Command], frameworks: Sequence[str]) -> s
         for opt in opts:
             if value_kind(opt) in ("choices", "path"):  # free text: nothing to offer
                 arms = "|".join(f'"{cmd.name} {f}"' for f in (*opt.flags, *opt.aliases))
-                values.append(
-                    f"            {arms}) {_bash_offer(value_kind(opt), opt.choices, frameworks)} ;;"
-                )
+                values.append(f"            {arms}) {offer('bash', value_kind(opt), opt.choices)} ;;")
         for i, arg in enumerate(cmd.arguments()):
             kind = argument_kind(arg)
-            offer = _bash_offer(kind, arg.choices, frameworks)
-            positionals.append(f'        "{cmd.name} {i}") {offer} ;;')
+            this = offer("bash", kind, arg.choices, frameworks)
+            positionals.append(f'        "{cmd.name} {i}") {this} ;;')
             if arg.many or kind == "command":  # every word after it: more of the same, or the command's files
-                rest = offer if arg.many else _bash_offer("path", (), ())
+                rest = this if arg.many else offer("bash", "path")
                 positionals.append(f'        "{cmd.name} "*) {rest} ;;')
     fn = prog.replace("-", "_")
     top = [c.name for c in commands] + [*HELP_FLAGS, "--version"]
@@ -205,15 +225,6 @@ fi
 """
 
 
-def _zsh_action(kind: str, choices: Sequence[str], frameworks: Sequence[str]) -> str:
-    return {
-        "choices": f"({_words(choices)})",
-        "framework": f"({_words(frameworks)})",
-        "path": "_files",
-        "command": "_normal",
-    }.get(kind, " ")
-
-
 def _zsh_option(opt: Option) -> list[str]:
     """`'(--yes -y)'{--yes,-y}'[help]'`: one _arguments spec (two with `--no-X`)."""
     names = [f for f in opt.flags if _WORD.match(f.lstrip("-"))]
@@ -225,7 +236,7 @@ def _zsh_option(opt: Option) -> list[str]:
         suffix = f"[{plain(opt.help)}]"
     else:
         label = opt.metavar.lower() or "value"
-        suffix = f"=[{plain(opt.help)}]:{label}:{_zsh_action(value_kind(opt), opt.choices, ())}"
+        suffix = f"=[{plain(opt.help)}]:{label}:{offer('zsh', value_kind(opt), opt.choices)}"
     said = names[0] if len(names) == 1 else "'{" + ",".join(names) + "}'"
     lines = [f"'{prefix}{said}{suffix}'"]
     if opt.negation:
@@ -241,7 +252,7 @@ def zsh(prog: str, commands: Sequence[Command], frameworks: Sequence[str]) -> st
         specs.append(f"'(- *)'{{-h,--help}}'[{HELP_TEXT}]'")
         for i, arg in enumerate(cmd.arguments(), start=1):
             kind = argument_kind(arg)
-            action = _zsh_action(kind, arg.choices, frameworks)
+            action = offer("zsh", kind, arg.choices, frameworks)
             if kind == "command":
                 specs.append(f"'*::{arg.dest}:{action}'")
             else:
@@ -265,15 +276,6 @@ def _fish_flags(opt: Option) -> str:
     return " ".join(parts)
 
 
-def _fish_value(kind: str, choices: Sequence[str], frameworks: Sequence[str]) -> str:
-    return {
-        "choices": f"-x -a '{_words(choices)}'",
-        "framework": f"-x -a '{_words(frameworks)}'",
-        "path": "-r -F",
-        "command": "-x -a '(__fish_complete_command)'",
-    }.get(kind, "-x")
-
-
 def fish(prog: str, commands: Sequence[Command], frameworks: Sequence[str]) -> str:
     head = f"complete -c {prog}"
     lines = [
@@ -287,7 +289,7 @@ def fish(prog: str, commands: Sequence[Command], frameworks: Sequence[str]) -> s
         seen = f"{head} -n '__fish_seen_subcommand_from {cmd.name}'"
         lines.append(f"{seen} -s h -l help -d '{HELP_TEXT}'")
         for opt in cmd.options():
-            value = "" if opt.kind == "flag" else " " + _fish_value(value_kind(opt), opt.choices, ())
+            value = "" if opt.kind == "flag" else " " + offer("fish", value_kind(opt), opt.choices)
             lines.append(f"{seen} {_fish_flags(opt)}{value} -d '{plain(opt.help)}'")
             if opt.negation:
                 lines.append(
@@ -296,5 +298,5 @@ def fish(prog: str, commands: Sequence[Command], frameworks: Sequence[str]) -> s
         for arg in cmd.arguments():
             kind = argument_kind(arg)
             if kind != "text":
-                lines.append(f"{seen} {_fish_value(kind, arg.choices, frameworks)} -d '{plain(arg.help)}'")
+                lines.append(f"{seen} {offer('fish', kind, arg.choices, frameworks)} -d '{plain(arg.help)}'")
     return "\n".join(lines) + "\n"
