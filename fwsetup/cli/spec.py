@@ -25,6 +25,7 @@ TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH", "locations": "PATH"}
 REPEATED = ("paths", "locations")
+COMMAND_LINE = "from the command line"  # where a value came from, as errors name it
 
 
 class ParseError(Exception):
@@ -128,7 +129,7 @@ class Option:
                 return text in TRUE
             raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid boolean.")
         if self.choices and raw not in self.choices:
-            raise not_one_of(self.flags[0], raw, self.choices, f" ({source})")
+            raise not_one_of(self.flags[0], raw, self.choices, "" if source == COMMAND_LINE else f" ({source})")
         if self.kind == "locations" and _URL.match(raw):
             return raw
         if self.kind in ("path", "paths", "locations"):
@@ -224,6 +225,8 @@ def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> 
             name, attached = arg.split("=", 1)
         elif not arg.startswith("--") and len(arg) > 2:
             name, attached = arg[:2], arg[2:]
+        if name in HELP_FLAGS:  # only in a cluster: `-h` alone was answered before parsing
+            raise ParseError(f"Option '{name}' goes alone, not in a cluster.", command)
         if name not in table:
             raise unknown("option", name, [*table, *HELP_FLAGS], command)
         opt, on = table[name]
@@ -241,7 +244,7 @@ def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> 
                 raise ParseError(f"Option '{name}' requires an argument.", command)
             attached = rest.pop(0)
         try:
-            value = opt.convert(attached, "from the command line")
+            value = opt.convert(attached, COMMAND_LINE)
         except ParseError as exc:
             exc.command = command
             raise
