@@ -208,6 +208,12 @@ def _script(shell: str, tmp_path: Path) -> Path:
     return path
 
 
+def test_completion_json_is_the_script_in_one_document() -> None:
+    out = json_out(cli("completion", "fish", "--json", env={"FWSETUP_RECIPES_DIR": str(TINY_RECIPES)}))
+    assert set(out) == {"shell", "script"} and out["shell"] == "fish"
+    assert out["script"] == cli("completion", "fish", env={"FWSETUP_RECIPES_DIR": str(TINY_RECIPES)}).stdout
+
+
 def test_every_argument_has_a_completion_kind() -> None:
     for cmd in app.COMMANDS.values():
         for arg in cmd.arguments():

@@ -996,11 +996,17 @@ def run_command(env: str, argv: Optional[list[str]] = None, json_output: bool = 
     "completion",
     "Print a completion script for bash, zsh or fish (see README: Shell completion).",
     Argument("shell", "bash, zsh or fish.", choices=("bash", "zsh", "fish")),
+    JSON,
 )
-def completion(shell: str) -> None:
+def completion(shell: str, json_output: bool) -> None:
     from fwsetup.cli import completion as scripts
+    from fwsetup.cli import render
 
-    sys.stdout.write(scripts.script(shell, PROG, list(COMMANDS.values())))
+    text = scripts.script(shell, PROG, list(COMMANDS.values()))
+    if json_output:
+        render.dump_json({"shell": shell, "script": text})
+    else:
+        sys.stdout.write(text)
 
 
 # --- dispatch ------------------------------------------------------------------------------
