@@ -214,6 +214,10 @@ def test_completion_json_is_the_script_in_one_document() -> None:
     assert out["script"] == cli("completion", "fish", env={"FWSETUP_RECIPES_DIR": str(TINY_RECIPES)}).stdout
 
 
+def test_the_shells_declared_are_the_shells_written() -> None:
+    assert app.COMMANDS["completion"].arguments()[0].choices == completion.SHELLS
+
+
 def test_every_argument_has_a_completion_kind() -> None:
     for cmd in app.COMMANDS.values():
         for arg in cmd.arguments():
