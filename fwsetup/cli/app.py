@@ -994,7 +994,7 @@ def run_command(env: str, argv: Optional[list[str]] = None, json_output: bool = 
 
 @command(
     "completion",
-    "Print a completion script for bash, zsh or fish (see README: Shell completion).",
+    "Print a shell completion script: `source <(fwsetup completion bash)`; README: where each shell loads it.",
     Argument("shell", "bash, zsh or fish.", choices=("bash", "zsh", "fish")),
     JSON,
 )
