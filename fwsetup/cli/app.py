@@ -650,7 +650,7 @@ def export(
     exporting.check_spec(fwsetup_spec)
     if fmt == "kubernetes" and not wheelhouse.startswith(("http://", "https://")):
         raise UsageError(
-            "--format kubernetes needs the bundle's URL: pods fetch it", "pass --wheelhouse http(s)://…"
+            "--format kubernetes needs the bundle's URL: pods fetch it", "pass --bundle http(s)://…"
         )
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
