@@ -191,6 +191,13 @@ def test_export_names_the_bundle_bundle_and_still_takes_wheelhouse() -> None:
     assert "--wheelhouse TEXT" not in text
 
 
+def test_export_bundle_through_the_command_line() -> None:
+    for flag in ("--bundle", "--wheelhouse"):  # checked before any lock is read
+        out = cli("export", "--format", "kubernetes", flag, "/srv/wh", "--json")
+        error = json_out(out)["error"]
+        assert out.returncode == 2 and "URL" in error["message"] and "--bundle http" in error["fix"]
+
+
 def test_export_formats_are_the_fleet_formats() -> None:
     from fwsetup.fleet.export import ALL_FORMATS
 
@@ -377,6 +384,8 @@ def test_the_entry_point_suggests_and_prints_a_working_script(tmp_path: Path) ->
         and "No such command: instal" in typo.stderr
         and "Did you mean 'install'?" in typo.stderr
     )
+    text = fwsetup("doctor", "--no-json", env={"FWSETUP_JSON": "1"})
+    assert text.returncode == 0 and not text.stdout.startswith("{") and "Traceback" not in text.stderr
     script = fwsetup("completion", "bash", env={"FWSETUP_RECIPES_DIR": str(TINY_RECIPES)})
     assert script.returncode == 0 and script.stdout.startswith("# bash completion for fwsetup")
     path = tmp_path / "fwsetup.bash"

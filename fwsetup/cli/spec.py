@@ -64,7 +64,8 @@ def unknown(what: str, name: str, known: Iterable[str], command: Optional[Comman
 
 def not_one_of(label: str, raw: str, choices: Sequence[str], note: str = "") -> ParseError:
     """`--format 'dockerfil' is not one of …`, with the close choice when there is one."""
-    return ParseError(f"{label} {raw!r} is not one of {', '.join(choices)}{note}", None, closest(raw, choices))
+    message = f"{label} {raw!r} is not one of {', '.join(choices)}{note}"
+    return ParseError(message, None, closest(raw, choices))
 
 
 class Option:
@@ -129,7 +130,8 @@ class Option:
                 return text in TRUE
             raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid boolean.")
         if self.choices and raw not in self.choices:
-            raise not_one_of(self.flags[0], raw, self.choices, "" if source == COMMAND_LINE else f" ({source})")
+            note = "" if source == COMMAND_LINE else f" ({source})"
+            raise not_one_of(self.flags[0], raw, self.choices, note)
         if self.kind == "locations" and _URL.match(raw):
             return raw
         if self.kind in ("path", "paths", "locations"):
