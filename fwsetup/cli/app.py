@@ -613,7 +613,7 @@ def bundle(
         "The bundle (`fwsetup bundle`) the machines install from: a path or an http(s) URL.",
         kind="text",
         default="wheelhouse",
-        aliases=("--wheelhouse",),  # its name until 0.x: --wheelhouse elsewhere is a find-links source
+        aliases=("--wheelhouse",),  # its old name; elsewhere --wheelhouse is wheels to install from
     ),
     Option(
         ("--fwsetup-spec",),
