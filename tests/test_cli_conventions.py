@@ -298,20 +298,26 @@ ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|[\x08\r]")
 
 
 def _zsh_complete(zsh: str, script: Path, line: str) -> str:
-    """What an interactive zsh shows after typing `line` and <TAB> (through a pseudo-terminal)."""
+    """What an interactive zsh shows after typing `line` and <TAB> (through a pseudo-terminal):
+    wait for the prompt (compinit done), type, then read until the terminal is quiet."""
     driver = f"""
 zmodload zsh/zpty
 zpty z {zsh} -f -i
-zpty -w z 'autoload -U compinit; compinit -u -D; source {script}; PS1="READY> "'
+zpty -w z 'autoload -U compinit; compinit -u -D; source {script}; PS1="RE""ADY> "'
+zpty -r z ready '*READY> '
 zpty -w -n z {json.dumps(line)}$'\\t'
-sleep 1
-out=""
-while zpty -r -t z chunk; do out+=$chunk; done
+out="" quiet=0
+for i in {{1..40}}; do
+    sleep 0.25
+    if zpty -r -t z chunk; then out+=$chunk; quiet=0; else quiet=$((quiet + 1)); fi
+    while zpty -r -t z chunk; do out+=$chunk; done
+    (( quiet >= 4 )) && [[ -n $out ]] && break
+done
 print -r -- "$out"
 zpty -d z
 """
     out = subprocess.run([zsh, "-f", "-c", driver], capture_output=True, text=True, timeout=60, check=False)
-    return ESCAPES.sub("", out.stdout).split("READY> ")[-1]
+    return ESCAPES.sub("", out.stdout)
 
 
 def test_zsh_script_parses_registers_and_completes(tmp_path: Path) -> None:
@@ -336,7 +342,8 @@ def test_zsh_script_parses_registers_and_completes(tmp_path: Path) -> None:
     assert "fwsetup install" in _zsh_complete(zsh, script, "fwsetup insta")
     assert "--dry-run" in _zsh_complete(zsh, script, "fwsetup install --dry-")
     assert "dockerfile" in _zsh_complete(zsh, script, "fwsetup export --format dockerf")
-    assert "tinyb" in _zsh_complete(zsh, script, "fwsetup install tinyb")
+    assert "fwsetup install tiny" in _zsh_complete(zsh, script, "fwsetup install ti")  # tiny, tinyb
+    assert "auto  pip   uv" in _zsh_complete(zsh, script, "fwsetup install --installer ")  # listed
 
 
 def _fish_complete(fish: str, script: Path, line: str) -> list[str]:
