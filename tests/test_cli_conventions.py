@@ -77,7 +77,7 @@ def test_a_cluster_is_its_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     """`install -qy` reaches the installer as --quiet --yes, through the real command line."""
     seen: list[tuple[bool, bool]] = []
 
-    def capture(plan: object, recipe: object, options: execute.InstallOptions) -> None:
+    def capture(plan: object, recipe: object, options: execute.InstallOptions, *progress: object) -> None:
         seen.append((options.quiet, options.assume_yes))
         raise KeyboardInterrupt  # stop before anything is built
 

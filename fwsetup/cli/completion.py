@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any, Optional
 
 from fwsetup.cli.spec import HELP_FLAGS, Argument, Command, Option
 from fwsetup.errors import FwsetupError, UsageError
+from fwsetup.progress import Progress
+from fwsetup.records import dataclass
 
 SHELLS = ("bash", "zsh", "fish")
 # What a positional argument takes, by its dest: a framework name, a path or a command line.
@@ -24,6 +27,28 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]*\Z")  # what may go into a scrip
 _NOT_PLAIN = re.compile(r"[^A-Za-z0-9 ,.:;()/+=_<>@#%&*?!~-]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(])")
 HELP_TEXT = "Show this message and exit."
+
+
+@dataclass(frozen=True)
+class Options:
+    shell: str  # one of SHELLS
+
+
+@dataclass(frozen=True)
+class CompletionScript:
+    shell: str
+    script: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shell": self.shell, "script": self.script}
+
+
+def execute(options: Options, progress: Optional[Progress] = None) -> CompletionScript:
+    """`fwsetup completion SHELL`, in the commands' shape (cli/app.py runs it like any other), kept
+    in cli/ because it is written from the command table itself."""
+    from fwsetup.cli.app import COMMANDS, PROG
+
+    return CompletionScript(options.shell, script(options.shell, PROG, list(COMMANDS.values())))
 
 
 def script(shell: str, prog: str, commands: Sequence[Command]) -> str:
