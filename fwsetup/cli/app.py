@@ -9,7 +9,7 @@ import os
 import sys
 
 from fwsetup import __version__
-from fwsetup.cli.errors import debug_traceback, emit_error, report_internal_error
+from fwsetup.cli.errors import debug_traceback, emit_error, report_internal_error, usage_error
 from fwsetup.cli.spec import (
     HELP_FLAGS,
     Argument,
@@ -20,10 +20,9 @@ from fwsetup.cli.spec import (
     json_requested,
     parse,
     root_help,
-    unknown,
-    usage,
+    unknown_word,
 )
-from fwsetup.errors import ExitCode, FwsetupError, UsageError
+from fwsetup.errors import ExitCode, FwsetupError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -73,16 +72,8 @@ VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu
 GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
 # fleet/export.py's ALL_FORMATS, spelled here so that parsing imports no fleet code (a test compares them)
 EXPORT_FORMATS = (
-    "shell",
-    "dockerfile",
-    "cloud-init",
-    "github-actions",
-    "ansible",
-    "kubernetes",
-    "slurm",
-    "requirements",
-    "pylock",
-)
+    "shell", "dockerfile", "cloud-init", "github-actions", "ansible", "kubernetes", "slurm", "requirements", "pylock"
+)  # fmt: skip
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
 PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS)
 
@@ -462,9 +453,7 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
     wants_json = json_requested(args, environ)
     cmd = COMMANDS.get(args[0])
     if cmd is None:
-        what = "option" if args[0].startswith("-") else "command"
-        known = (*HELP_FLAGS, "--version") if what == "option" else COMMANDS
-        return _usage_error(unknown(what, args[0], known), wants_json)
+        return usage_error(unknown_word(args[0], COMMANDS), PROG, wants_json)
     rest = args[1:]
     before_separator = rest[: rest.index("--")] if "--" in rest else rest
     if any(a in HELP_FLAGS for a in before_separator):
@@ -478,25 +467,10 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
         values = parse(cmd, rest, environ)
     except ParseError as exc:
         exc.command = cmd
-        return _usage_error(exc, json_output)
+        return usage_error(exc, PROG, json_output)
     if cmd.name in PASSTHROUGH:
         values["argv"] = trailing
     return _call(cmd, values, bool(values.get("json_output", False)))
-
-
-def _usage_error(exc: ParseError, json_output: bool) -> int:
-    name = f" {exc.command.name}" if exc.command else ""
-    if json_output:
-        emit_error(UsageError(exc.message, exc.fix(PROG)), True)
-    else:
-        from fwsetup.cli.render import terminal
-
-        hint = f"Did you mean {exc.suggestion}?\n" if exc.suggestion else ""
-        sys.stderr.write(
-            f"{usage(PROG, exc.command)}\nTry '{PROG}{name} --help' for help.\n\nError: {terminal(exc.message)}\n"
-            + terminal(hint)
-        )
-    return int(ExitCode.USAGE)
 
 
 def _call(cmd: Command, values: dict[str, Any], json_output: bool) -> int:

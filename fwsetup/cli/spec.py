@@ -41,9 +41,16 @@ class ParseError(Exception):
         self.suggestion = suggestion
 
     def fix(self, prog: str) -> str:
+        """The JSON envelope's fix: the close spelling, then where the help is."""
         name = f" {self.command.name}" if self.command else ""
         see = f"see `{prog}{name} --help`"
         return f"did you mean {self.suggestion}? {see}" if self.suggestion else see
+
+    def text(self, prog: str) -> str:
+        """What a terminal is shown: the usage line, where the help is, the error, the close spelling."""
+        name = f" {self.command.name}" if self.command else ""
+        hint = f"Did you mean {self.suggestion}?\n" if self.suggestion else ""
+        return f"{usage(prog, self.command)}\nTry '{prog}{name} --help' for help.\n\nError: {self.message}\n{hint}"
 
 
 def closest(name: str, known: Iterable[str], renamed: Optional[Mapping[str, str]] = None) -> Optional[str]:
@@ -60,6 +67,13 @@ def unknown(what: str, name: str, known: Iterable[str], command: Optional[Comman
     """`No such WHAT: NAME`, with the closest of `known` when one is close."""
     renamed = {alias: opt.flags[0] for opt in command.options() for alias in opt.aliases} if command else {}
     return ParseError(f"No such {what}: {name}", command, closest(name, known, renamed))
+
+
+def unknown_word(word: str, commands: Iterable[str]) -> ParseError:
+    """`fwsetup WORD` where WORD is no command (or, with a dash, no option of fwsetup itself)."""
+    if word.startswith("-"):
+        return unknown("option", word, (*HELP_FLAGS, "--version"))
+    return unknown("command", word, commands)
 
 
 def not_one_of(label: str, raw: str, choices: Sequence[str], note: str = "") -> ParseError:
