@@ -70,12 +70,17 @@ BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or t
 VERSION = Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text")
 VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text")
 GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
-# fleet/export.py's ALL_FORMATS, spelled here so that parsing imports no fleet code (a test compares them)
-EXPORT_FORMATS = (
+HSA_OVERRIDE = Option(
+    ("--hsa-override",),
+    "hsa_override",
+    "AMD: serve a GPU no ROCm build lists through the community-documented HSA_OVERRIDE_GFX_VERSION "
+    "(set in the environment; not supported by AMD).",
+)
+EXPORT_FORMATS = (  # fleet/export.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
     "shell", "dockerfile", "cloud-init", "github-actions", "ansible", "kubernetes", "slurm", "requirements", "pylock"
 )  # fmt: skip
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
-PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS)
+PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, HSA_OVERRIDE)
 
 
 def command(name: str, help: str, *params: Param) -> None:
@@ -398,11 +403,9 @@ command(
 
 
 command(
-    "completion",
-    "Print a shell completion script: `source <(fwsetup completion bash)`; README: where each shell loads it.",
-    Argument("shell", "bash, zsh or fish.", choices=("bash", "zsh", "fish")),
-    JSON,
-)
+    "completion", "Print a shell completion script: `source <(fwsetup completion bash)`; README: where each shell loads it.",
+    Argument("shell", "bash, zsh or fish.", choices=("bash", "zsh", "fish")), JSON,
+)  # fmt: skip
 
 
 def _execute(name: str, values: dict[str, Any]) -> int:
