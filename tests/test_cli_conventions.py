@@ -198,6 +198,23 @@ def test_export_bundle_through_the_command_line() -> None:
         assert out.returncode == 2 and "URL" in error["message"] and "--bundle http" in error["fix"]
 
 
+# A name whose kind of value differs between commands, known and left as it is: `install/lock
+# --python X.Y` is a version for the new environment, `doctor/smoke --python PATH` an interpreter.
+TWO_MEANINGS = {"--python"}
+
+
+def test_an_option_name_takes_one_kind_of_value_everywhere() -> None:
+    """A new option reusing a name with another kind of value fails here (as export's --wheelhouse,
+    a URL or path of the bundle beside install's wheels to install from, did before --bundle)."""
+    family = {"paths": "path", "locations": "path"}
+    kinds: dict[str, set[str]] = {}
+    for cmd in app.COMMANDS.values():
+        for opt in cmd.options():
+            for flag in opt.flags:
+                kinds.setdefault(flag, set()).add(family.get(opt.kind, opt.kind))
+    assert {flag for flag, seen in kinds.items() if len(seen) > 1} == TWO_MEANINGS
+
+
 def test_export_formats_are_the_fleet_formats() -> None:
     from fwsetup.fleet.export import ALL_FORMATS
 
