@@ -77,6 +77,41 @@ def test_install_keeps_a_wheelhouse_url_as_a_url(tmp_path: Path) -> None:
     assert paths["wheelhouse"] == [Path("a"), Path("b")]
 
 
+def test_pip_takes_fwsetup_from_a_bundle_served_over_plain_http(tmp_path: Path) -> None:
+    """pip ignores an http find-links URL whose host is not localhost ("not a trusted or secure
+    host"): the README's `http://bundle:8000/` failed on every machine. The line installing
+    fwsetup trusts the bundle's own host, and nothing for https or a path."""
+    from fwsetup.fleet import steps
+
+    line = steps.pip_from_bundle(sys.executable, '"$FWSETUP_WHEELHOUSE"', "no-such-package-fwsetup")
+    for wheelhouse, trusted in (
+        ("http://user:pw@bundle.invalid:8000/wh/?x", "bundle.invalid:8000"),
+        ("HTTP://bundle.invalid/wh", "bundle.invalid"),
+        ("https://bundle.invalid/wh/", ""),
+        (str(tmp_path / "wh"), ""),
+    ):
+        shown = subprocess.run(
+            ["bash", "-c", line.replace(" -m pip install", " -c 'import os; print(os.environ[\"PIP_TRUSTED_HOST\"])' #")],
+            capture_output=True, text=True, env=dict(os.environ, FWSETUP_WHEELHOUSE=wheelhouse), check=False,
+        )  # fmt: skip
+        assert shown.stdout == trusted + "\n", (wheelhouse, shown.stdout, shown.stderr)
+        assert steps.http_host(wheelhouse) == trusted
+    said = dict(os.environ, PIP_CONFIG_FILE=os.devnull, PIP_RETRIES="0", PIP_TIMEOUT="2", PIP_VERBOSE="1",
+                FWSETUP_WHEELHOUSE="http://bundle.invalid:8000/wh/")  # fmt: skip
+    for pip_line, ignored in ((line, False), (line[line.index(sys.executable) :], True)):  # with, without the trust
+        pip = subprocess.run(["bash", "-c", pip_line], capture_output=True, text=True, env=said, timeout=300, check=False)
+        assert "http://bundle.invalid:8000/wh/" in pip.stdout + pip.stderr, pip.stdout + pip.stderr
+        assert ("not a trusted or secure host" in pip.stderr) is ignored, pip.stderr
+    # Every export that installs fwsetup with pip carries it (the playbook: its own, tested above).
+    lock = tmp_path / "fwsetup.lock"
+    lock.write_text(lockfile.dumps("pytorch", [_target()]))
+    for fmt in ("shell", "dockerfile", "github-actions", "kubernetes", "slurm", "cloud-init"):
+        out = cli("export", "--lock", str(lock), "--format", fmt, "--wheelhouse", "http://bundle:8000/")
+        assert out.returncode == 0, (fmt, out.stderr)
+        text = out.stdout.replace('\\"', '"')  # the YAML forms write JSON strings
+        assert ("PIP_TRUSTED_HOST=bundle:8000" if fmt == "cloud-init" else 'PIP_TRUSTED_HOST="$(printf') in text, fmt
+
+
 # ------------------------------------------------------------------ the bundle carries fwsetup
 
 
