@@ -19,13 +19,13 @@ from helpers import fwsetup, json_out, tiny_env
 
 HERE = Path(__file__).parent
 SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
-DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo")
+DAEMONS = ("munged", "slurmctld", "slurmd", "sbatch", "scontrol", "sinfo", "scancel")
 
 
 def _missing() -> str:
     """Why this machine cannot run a Slurm of its own ('' when it can)."""
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        return "needs root and unshare -n"
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip", path=SBIN):
+        return "needs root, unshare -n and ip"
     absent = [d for d in DAEMONS if not shutil.which(d, path=SBIN)]
     if absent:
         return f"no {', '.join(absent)}: apt-get install slurm-wlm munge (.ci/run does, as root with apt-get)"
