@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from packaging.utils import canonicalize_name
 
-from fwsetup.errors import FwsetupError
+from fwsetup.errors import FwsetupError, SmokeError
 from fwsetup.install import envs, smoke
 from fwsetup.install.sources import LOCK_REQUIREMENTS_FILE as LOCK_REQUIREMENTS  # written by execute
 from fwsetup.plan.model import Plan
@@ -66,7 +66,11 @@ def reprove(env: Path, gen: Path, *, gpu: bool, timeout: float, display_name: st
     if meta.get("smoke") and script.is_file():
         fixes = {str(k): str(v) for k, v in dict(meta.get("env") or {}).items()}
         result = smoke.run(envs.env_python(gen), script, gpu=gpu, env=fixes, timeout=timeout)
-        smoke.verdict(result, gpu, display_name)
+        try:
+            smoke.verdict(result, gpu, display_name)
+        except SmokeError as exc:
+            exc.fix = (exc.fix + "; " if exc.fix else "") + f"{env} was not changed"
+            raise
     return {
         "framework": meta.get("framework"),
         "env": str(env),

@@ -3,6 +3,12 @@
 The script prints one JSON object on its last stdout line: ok, framework_version, the
 device actually used, the checks against known answers, seconds. Running it as a
 child process with a timeout keeps a crashing or hanging framework from taking fwsetup down.
+
+A script is named like its framework (jax.py) and Python puts a script's own folder first on
+sys.path, so run in place `import jax` would import the script itself. Every route therefore runs
+a copy under a name no import statement can spell, alone in a private folder that is also its
+working directory: nothing beside it can shadow a package, on any interpreter (2.7 included,
+which has no `-P`).
 """
 
 from __future__ import annotations
@@ -10,8 +16,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -54,16 +62,21 @@ def run(
     timeout: float = SMOKE_TIMEOUT,
 ) -> SmokeResult:
     full_env = runner.installer_env(env)
-    script = Path(os.path.abspath(script))  # it runs from its own directory
     started = time.perf_counter()
-    # The runner gives the script its own process group: a timeout or Ctrl-C stops it and every
-    # worker it spawned (data loaders, compilers) at once, and fwsetup never waits on them.
-    proc = runner.probe(
-        [str(python), str(script), "--device", "gpu" if gpu else "cpu"],
-        timeout=timeout,
-        environ=full_env,
-        cwd=str(script.parent),
-    )
+    try:
+        with _alone(script) as staged:
+            # The runner gives the script its own process group: a timeout or Ctrl-C stops it and
+            # every worker it spawned (data loaders, compilers) at once; fwsetup never waits on them.
+            proc = runner.probe(
+                [str(python), staged, "--device", "gpu" if gpu else "cpu"],
+                timeout=timeout,
+                environ=full_env,
+                cwd=os.path.dirname(staged),
+            )
+    except OSError as exc:  # no temporary folder, or the disk is full
+        return SmokeResult(
+            False, None, None, 0.0, error=f"cannot copy the smoke script {script}: {exc.strerror or exc}"
+        )
     if proc.error == "timeout":
         return SmokeResult(
             False,
@@ -97,6 +110,24 @@ def run(
     )
 
 
+@contextlib.contextmanager
+def _alone(script: Path) -> Iterator[str]:
+    """A copy of the script, named so that no import reaches it, alone in a new private folder."""
+    private = tempfile.mkdtemp(prefix="fwsetup-smoke-")
+    try:
+        staged = os.path.join(private, staged_name(script.name))
+        shutil.copyfile(script, staged)
+        yield staged
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def staged_name(name: str) -> str:
+    """The script's file name made unimportable (a '-' is not allowed in a module name), still
+    naming the framework in a traceback: jax.py runs as fwsetup-smoke-jax.py."""
+    return name if name.startswith("fwsetup-smoke") else f"fwsetup-smoke-{name}"
+
+
 def _last_json(stdout: str) -> Optional[dict[str, Any]]:
     for line in reversed(stdout.strip().splitlines()):
         line = line.strip()
@@ -112,14 +143,13 @@ def _last_json(stdout: str) -> Optional[dict[str, Any]]:
 
 def verdict(result: SmokeResult, gpu: bool, framework: str, *, build: str = "") -> None:
     """Raise SmokeError (exit 5) when the smoke test failed or ran on the wrong device; a CPU run
-    under --gpu says which is true: the env holds a CPU build, or the machine shows no GPU."""
+    under --gpu says which is true: the env holds a CPU build, or the machine shows no GPU.
+    What became of an environment depends on the route, so each caller adds it to the fix:
+    `smoke` changes none, an install keeps the previous one, `--into` restores the venv."""
     if not result.ok:
         failed = [k for k, v in result.checks.items() if not v]
         why = result.error or ("checks failed: " + ", ".join(failed) if failed else "not ok")
-        raise SmokeError(
-            f"{framework} smoke test failed: {why}",
-            "see the output above; the previous environment (if any) is untouched",
-        )
+        raise SmokeError(f"{framework} smoke test failed: {why}", "see the output above")
     if gpu and (result.device or "cpu").startswith("cpu"):
         if build == "cpu":
             raise SmokeError(
@@ -162,8 +192,10 @@ def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> 
         raise UsageError(
             f"{exe} is not a Python interpreter", "pass --python PATH/TO/bin/python (or a venv directory)"
         )
-    script = recipes_dir() / "smoke" / str(recipe.smoke)
-    if not recipe.smoke or not script.is_file():
+    # The recipe's script, or the one script its variants name (Deeplearning4j's jvm variant).
+    names = {recipe.smoke} if recipe.smoke else {v.smoke for v in recipe.variants if v.smoke}
+    script = recipes_dir() / "smoke" / str(next(iter(names), ""))
+    if len(names) != 1 or not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test", None)
     return run(exe, script, gpu=gpu, timeout=timeout)
 
