@@ -327,12 +327,16 @@ def _load_dir(directory: str) -> dict[str, Recipe]:
     return {r.name: r for r in (load_file(p) for p in sorted(base.glob("*.toml")))}
 
 
+_LONGEST_NAME = 64  # longer names are not looked up as files, compared or printed whole
+
+
 def find(name: str, directory: Optional[str] = None) -> Recipe:
     """A recipe by name or alias, case-insensitively. A name reads only its own file; an alias
     or an unknown name reads them all."""
     wanted = name.strip().lower()
     own = Path(directory or recipes_dir()) / f"{wanted}.toml"
-    if wanted and Path(wanted).name == wanted and own.is_file():
+    # No recipe name is long: a name longer than a file name may be is no file (ENAMETOOLONG).
+    if wanted and len(wanted) <= _LONGEST_NAME and Path(wanted).name == wanted and own.is_file():
         return load_file(own)
     recipes = load_all(directory)
     for recipe in recipes.values():
@@ -343,8 +347,15 @@ def find(name: str, directory: Optional[str] = None) -> Recipe:
 
     names = {r.name: r.name for r in recipes.values()}
     names.update({a.lower(): r.name for r in recipes.values() for a in r.aliases})
-    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
+    close = (
+        difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
+        if len(wanted) <= _LONGEST_NAME
+        else []
+    )
+    shown = (
+        repr(name) if len(name) <= _LONGEST_NAME else f"{name[:_LONGEST_NAME]!r}… ({len(name)} characters)"
+    )
     raise UnknownFrameworkError(
-        f"unknown framework {name!r}" + (f"; did you mean {names[close[0]]!r}?" if close else ""),
+        f"unknown framework {shown}" + (f"; did you mean {names[close[0]]!r}?" if close else ""),
         f"choose one of: {known} (see `fwsetup list`)",
     )
