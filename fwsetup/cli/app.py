@@ -482,6 +482,16 @@ def _call(cmd: Command, values: dict[str, Any], json_output: bool) -> int:
     except KeyboardInterrupt:
         emit_error(FwsetupError("interrupted", None, code="interrupted"), json_output)
         return int(ExitCode.INTERRUPTED)
+    except OSError as exc:
+        import errno
+
+        if exc.errno != errno.ENAMETOOLONG:
+            return report_internal_error(exc, json_output)
+        # A path given on the command line (or made from one) longer than the file system takes.
+        name = str(exc.filename or "")
+        shown = name if len(name) <= 80 else f"{name[:80]}… ({len(name)} characters)"
+        emit_error(UsageError(f"path too long for the file system: {shown}", "use a shorter path"), json_output)
+        return int(ExitCode.USAGE)
     except Exception as exc:
         return report_internal_error(exc, json_output)
 

@@ -396,7 +396,7 @@ def _envs_text(result: Any, color: bool) -> str:
             mark = "*" if r["active"] else ("<" if r["rollback_target"] else " ")
             lines.append(f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {_frameworks(r)}\n")
         lines.append("* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n")
-        return "".join(lines)
+        return terminal("".join(lines))
     lines = [] if result.envs else ["no environments; make one with `fwsetup install FRAMEWORK`\n"]
     for r in result.envs:
         held = _frameworks(r) or "-"
@@ -411,14 +411,14 @@ def _envs_text(result: Any, color: bool) -> str:
         if r["fix"]:
             lines.append(f"    fix: {r['fix']}\n")
     lines += [f"removed {p}\n" for p in result.removed]
-    return "".join(lines)
+    return terminal("".join(lines))  # registered paths are whatever a user (or envs.json) named
 
 
 def _rollback_text(result: Any, color: bool) -> str:
     undone = result.undone
     if undone is None:
         return terminal(f"{result.env} now points to {result.generation}\n")
-    return (
+    return terminal(
         f"{result.env}: restored the packages of {undone['restored']} "
         f"(removed {len(undone['removed'])}, reinstalled {len(undone['reinstalled'])})\n"
     )
@@ -430,7 +430,7 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "ListResult": lambda result, color: framework_table(result.frameworks, color),
     "Planned": _planned_text,
     "IntoResult": _into_text,
-    "Unchanged": lambda result, color: f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n",
+    "Unchanged": lambda result, color: terminal(f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n"),
     "Installed": _installed_text,
     "LockResult": _lock_text,
     "BundleResult": _bundle_text,
@@ -439,5 +439,5 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "SmokeTestResult": lambda result, color: smoke_text(result.payload, color),
     "RollbackResult": _rollback_text,
     "EnvsResult": _envs_text,
-    "RemoveResult": lambda result, color: f"removed {result.env}\n",
+    "RemoveResult": lambda result, color: terminal(f"removed {result.env}\n"),
 }

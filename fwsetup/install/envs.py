@@ -47,7 +47,7 @@ class EnvLayout:
         """Complete generations, oldest first."""
         if not self.store.is_dir():
             return []
-        gens = [p for p in self.store.iterdir() if p.name.startswith("gen-") and p.name[4:].isdigit()]
+        gens = [p for p in self.store.iterdir() if is_generation_name(p.name)]
         return sorted((g for g in gens if not (g / INCOMPLETE_MARKER).exists()), key=_gen_number)
 
     def current(self) -> Optional[Path]:
@@ -60,13 +60,17 @@ class EnvLayout:
 
     def new_generation(self) -> Path:
         self.store.mkdir(parents=True, exist_ok=True)
-        existing = [
-            _gen_number(p) for p in self.store.iterdir() if p.name.startswith("gen-") and p.name[4:].isdigit()
-        ]
+        existing = [_gen_number(p) for p in self.store.iterdir() if is_generation_name(p.name)]
         gen = self.store / f"gen-{max(existing, default=0) + 1}"
         gen.mkdir()
         (gen / INCOMPLETE_MARKER).write_text(str(os.getpid()))
         return gen
+
+
+def is_generation_name(name: str) -> bool:
+    """gen-N, N in ASCII digits: a stray `gen-²` (isdigit, but no int) in a store is not one."""
+    number = name[4:]
+    return name.startswith("gen-") and number.isascii() and number.isdigit() and len(number) <= 9
 
 
 def _gen_number(p: Path) -> int:
