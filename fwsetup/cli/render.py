@@ -164,6 +164,10 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     if report.rocm is not None:
         r = report.rocm
         row("ROCm", f"{_or_dash(r.version)} ({r.source}) {' '.join(r.gfx_targets)}".rstrip())
+        driver = f"amdgpu {r.driver_version} ({r.driver_source})" if r.driver_version else r.driver_source
+        if driver or r.wsl:
+            where = f"{driver or 'WSL (/dev/dxg)'}" + (", WSL (/dev/dxg)" if r.wsl and driver else "")
+            row("", f"driver: {where}")
     res = report.resources
     mem = f"{res.memory_total_mib / 1024:.1f} GiB" if res.memory_total_mib else "?"
     disk = (
@@ -180,7 +184,10 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         row(
             "Frameworks",
             ", ".join(
-                f"{f.name} {f.version}" + (f" (CUDA {f.cuda})" if f.cuda else "") for f in report.frameworks
+                f"{f.name} {f.version}"
+                + (f" (CUDA {f.cuda})" if f.cuda else "")
+                + (f" via {f.origin}" if f.origin in ("PYTHONPATH", ".pth") else "")
+                for f in report.frameworks
             ),
         )
     else:
@@ -317,6 +324,12 @@ def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
         lines.append(f"  {'✓' if passed else '✗'} {name}")
     if payload.get("error"):
         lines.append(f"  error: {payload['error']}")
+    found, planned = payload.get("found_build"), payload.get("planned_build")
+    if isinstance(found, dict):  # the build the script imported, beside the one planned
+        words = " ".join(str(v) for v in (found.get("backend"), found.get("version")) if v)
+        if isinstance(planned, dict):
+            words += " (planned: " + " ".join(str(v) for v in (planned.get("backend"), planned.get("version")) if v) + ")"
+        lines.append(f"  build: {words}")
     lines.append(f"  env: {payload['env']}")
     return "\n".join(lines) + "\n"
 
