@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from helpers import cli, tiny_env
 
-from fwsetup.install.hooks import sh_replace
+from fwsetup.install.hooks import point_scripts_at, sh_replace
 
 NAMES = ["it's my env", 'say "hi" $HOME `id` \\z']
 POSIX_SHELLS = [s for s in ("bash", "sh", "zsh") if shutil.which(s)]
@@ -82,3 +83,38 @@ def test_sh_replace_quotes_each_occurrence_for_where_it_stands() -> None:
     assert sh_replace('V="/a/.x.fwsetup/gen-1"', quoted) == 'V="/a/\\$\\"\\`\\\\"'
     spelled = {"/a/.it's.fwsetup/gen-1": "/a/it's"}  # the path as uv spells it inside '…'
     assert sh_replace("V='/a/.it'\"'\"'s.fwsetup/gen-1'", spelled) == "V='/a/it'\"'\"'s'"
+    # virtualenv < 20.26.6 (Python 2.7's) writes the path raw inside '…': read whole, written quoted
+    assert sh_replace("V='/a/.it's.fwsetup/gen-1'", spelled) == "V='/a/it'\"'\"'s'"
+
+
+def _cpythons() -> list[str]:
+    """This interpreter and every CPython 3 pyenv holds here: each one's own venv templates."""
+    found = {sys.executable, *map(str, Path.home().glob(".pyenv/versions/3.*/bin/python3"))}
+    return sorted(found)
+
+
+@pytest.mark.parametrize("python", _cpythons())
+def test_every_cpython_venv_template_activates_at_a_path_that_needs_quoting(
+    python: str, tmp_path: Path
+) -> None:
+    """`python -m venv` (the pip route) at a generation path, rewritten to the stable one."""
+    name = 'it\'s $x "q" `y`'
+    gen, stable = tmp_path / f".{name}.fwsetup" / "gen-1", tmp_path / name
+    subprocess.run([python, "-m", "venv", "--without-pip", str(gen)], check=True, capture_output=True)
+    stable.symlink_to(gen)
+    point_scripts_at(gen, stable)
+    for shell in POSIX_SHELLS:
+        sourced = subprocess.run(
+            [shell, "-c", '. "$A" && [ "$VIRTUAL_ENV" = "$E" ] && printf "%s" "$PS1"'],
+            capture_output=True,
+            text=True,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PS1": "$ ",
+                "A": str(stable / "bin" / "activate"),
+                "E": str(stable),
+            },
+            check=False,
+        )
+        assert sourced.returncode == 0 and not sourced.stderr, f"{python} {shell}: {sourced.stderr}"
+        assert sourced.stdout.startswith(f"({name}) "), f"{python} {shell}: {sourced.stdout}"

@@ -183,9 +183,10 @@ def sh_replace(text: str, words: Mapping[str, str]) -> str:
     (gen-1 is not in gen-10)."""
     out: list[str] = []
     quote = ""  # the quote we are inside: "", "'" or '"'
-    spellings = {
-        q: [(_sh_quoted(k, q) if q == "'" else k, v) for k, v in words.items()] for q in ("", "'", '"')
-    }
+    # Inside '…' a key is spelled with `'"'"'`, or raw where its creator did not quote it (virtualenv
+    # before 20.26.6, the last for Python 2.7): either way it is read whole and written quoted.
+    inside = [(_sh_quoted(k, "'"), v) for k, v in words.items()]
+    spellings = {"": list(words.items()), '"': list(words.items()), "'": [*inside, *words.items()]}
     i, n = 0, len(text)
     while i < n:
         c = text[i]
