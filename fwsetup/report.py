@@ -226,6 +226,21 @@ class SystemReport:
     def nvidia_gpus(self) -> list[GPU]:
         return [g for g in self.gpus if g.vendor == "nvidia"]
 
+    def platform_key(self) -> str:
+        """The platform the facts tables name: 'linux-x86_64', 'linux-aarch64', 'macos-arm64',
+        'macos-x86_64', 'windows-amd64', 'windows-arm64'."""
+        system = self.os.system.lower()
+        arch = (self.os.arch or "").lower()
+        if system == "darwin":
+            return "macos-arm64" if arch in ("arm64", "aarch64") else "macos-x86_64"
+        if system == "windows":
+            return "windows-arm64" if arch in ("arm64", "aarch64") else "windows-amd64"
+        if arch in ("amd64", "x86_64"):
+            arch = "x86_64"
+        elif arch in ("arm64", "aarch64"):
+            arch = "aarch64"
+        return f"{system}-{arch}"
+
     def to_dict(self) -> dict[str, Any]:
         data = records.asdict(self)
         ordered: dict[str, Any] = {"schema_version": data.pop("schema_version")}

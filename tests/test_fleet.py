@@ -12,10 +12,9 @@ import pytest
 import yaml
 from machines import base_report, with_nvidia
 
-from fwsetup import records
+from fwsetup import pipconfig, records
 from fwsetup.errors import Refusal
 from fwsetup.fleet import bundle, export, fromlock, lockfile
-from fwsetup.install import pipconfig
 from fwsetup.install.sources import Sources, for_pip, for_uv
 from fwsetup.plan import planning
 from fwsetup.plan.model import Plan, Request

@@ -15,7 +15,6 @@ from fwsetup.errors import Refusal, UsageError
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.fleet.lockfile import LockTarget, check_installable, load
 from fwsetup.plan.model import Plan
-from fwsetup.plan.select import platform_key
 from fwsetup.report import SystemReport
 from fwsetup.versions import parse, release
 
@@ -25,7 +24,7 @@ WHEEL_GLIBC = "2.28"
 
 def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Optional[str]:
     """Why target `t` cannot run on this machine, or None when it can."""
-    plat = platform_key(report)
+    plat = report.platform_key()
     if t.platform != plat:
         return f"{t.name}: for {t.platform}, this is {plat}"
     if t.python not in python_minors:

@@ -29,13 +29,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import __version__, runner
+from fwsetup import __version__, pipconfig, runner
 from fwsetup.errors import FwsetupError, Refusal, UsageError
-from fwsetup.install import pipconfig, sources
+from fwsetup.install import sources
 from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
 from fwsetup.plan.model import MachineNeeds, Plan
-from fwsetup.plan.select import platform_key
 from fwsetup.records import dataclass, field, fields
 from fwsetup.redact import redact
 from fwsetup.report import SystemReport
@@ -98,7 +97,7 @@ def uv_platform_for(key: str, musl: bool) -> Optional[str]:
 
 
 def uv_platform(report: SystemReport) -> str:
-    key = platform_key(report)
+    key = report.platform_key()
     libc = report.os.libc
     found = uv_platform_for(key, libc is not None and libc.name == "musl")
     if found is None:
@@ -128,7 +127,7 @@ def resolve(
     uv = find_uv()
     if uv is None:
         raise FwsetupError("locking needs uv", "pip install uv (it is a dependency of fwsetup)")
-    platform = platform_key(report)
+    platform = report.platform_key()
     with tempfile.TemporaryDirectory(prefix="fwsetup-lock-") as tmp:
         translated = for_uv(
             sources.of(plan, Path(tmp), settings=settings if settings is not None else pipconfig.read())
@@ -161,7 +160,7 @@ def resolve(
 
 def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[str]) -> LockTarget:
     """A lock target: the plan, the machine it was made for and what the build needs of one."""
-    platform = platform_key(report)
+    platform = report.platform_key()
     needs = plan.needs
     libc = report.os.libc
     cuda = plan.accelerator == "cuda"

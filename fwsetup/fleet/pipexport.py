@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import __version__, runner
+from fwsetup import __version__, pipconfig, runner
 from fwsetup.errors import FwsetupError, UsageError
 from fwsetup.fleet.lockfile import LockTarget, uv_platform_for
-from fwsetup.install import pipconfig, sources
+from fwsetup.install import sources
 from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
 

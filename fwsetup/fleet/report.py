@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+from fwsetup.ansi import paint
 from fwsetup.report import SystemReport
 
 DEFAULT_FRAMEWORKS = ("pytorch", "tensorflow", "jax")
@@ -82,8 +83,6 @@ def _cell(got: dict[str, Any]) -> str:
 
 def text(table: dict[str, Any], color: bool = False) -> str:
     """The table for people: one line per machine, unserved ones marked `!!` (red on a terminal)."""
-    from fwsetup.cli.render import paint
-
     head = ["", "machine", "OS", "GPUs", "driver", "problems", *table["frameworks"]]
     lines: list[list[str]] = []
     for r in table["machines"]:

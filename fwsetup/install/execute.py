@@ -21,9 +21,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Optional, Union
 
-from fwsetup import __version__, paths, runner
+from fwsetup import __version__, paths, pipconfig, runner
 from fwsetup.errors import ExitCode, FwsetupError, InstallError, Refusal, SmokeError, UsageError
-from fwsetup.install import backends, envs, hooks, pipconfig, registry, smoke
+from fwsetup.install import backends, envs, hooks, registry, smoke
 from fwsetup.install import combine as combining
 from fwsetup.install import sources as installer_sources
 from fwsetup.install.progress import Progress

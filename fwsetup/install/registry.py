@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from fwsetup import paths
 from fwsetup.errors import UsageError
-from fwsetup.install import envs
+from fwsetup.install import envs, projects
 
 
 def _registry_file() -> Path:
@@ -183,10 +183,8 @@ def describe(layout: envs.EnvLayout, sizes: bool = True) -> dict[str, Any]:
 
 def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
     """The venvs `install --into` changed, with what it added; `fwsetup rollback VENV` undoes each."""
-    from fwsetup.install import into
-
     rows = []
-    for venv, entries in into.recorded_venvs():
+    for venv, entries in projects.recorded_venvs():
         rows.append(
             {
                 "env": str(venv),

@@ -28,7 +28,7 @@ from fwsetup import paths
 from fwsetup.redact import redact
 
 if TYPE_CHECKING:
-    from fwsetup.install.pipconfig import PipSettings
+    from fwsetup.pipconfig import PipSettings
 
 PYPI_SIMPLE = "https://pypi.org/simple"
 TIMEOUT_S = 2.0  # the whole question, DNS included
@@ -67,7 +67,7 @@ def configured_index(
     if index_url:
         return index_url
     if settings is None:
-        from fwsetup.install import pipconfig
+        from fwsetup import pipconfig
 
         settings = pipconfig.read(environ)
     if settings.no_index:
@@ -233,7 +233,7 @@ def check(
         "false",
     ):
         return None
-    from fwsetup.install import pipconfig
+    from fwsetup import pipconfig
 
     settings = pipconfig.read(env)  # once: the index and the certificate come from it
     index = configured_index(index_url, env, settings)

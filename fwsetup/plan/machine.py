@@ -1,5 +1,5 @@
-"""What selection needs to know about the machine, read from its SystemReport: the platform
-key the facts tables use, which GPUs can be served (or why none can), and whether it is a Jetson."""
+"""What selection needs to know about the machine, read from its SystemReport: its OS and
+arch names, which GPUs can be served (or why none can), and whether it is a Jetson."""
 
 from __future__ import annotations
 
@@ -14,21 +14,6 @@ from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
 
 GPU_ACCELERATORS = ("cuda", "rocm", "mps")
-
-
-def platform_key(report: SystemReport) -> str:
-    """'linux-x86_64', 'linux-aarch64', 'macos-arm64', 'macos-x86_64', 'windows-amd64'."""
-    system = report.os.system.lower()
-    arch = (report.os.arch or "").lower()
-    if system == "darwin":
-        return "macos-arm64" if arch in ("arm64", "aarch64") else "macos-x86_64"
-    if system == "windows":
-        return "windows-arm64" if arch in ("arm64", "aarch64") else "windows-amd64"
-    if arch in ("amd64", "x86_64"):
-        arch = "x86_64"
-    elif arch in ("arm64", "aarch64"):
-        arch = "aarch64"
-    return f"{system}-{arch}"
 
 
 def with_driver_cuda(report: SystemReport) -> SystemReport:
@@ -54,7 +39,7 @@ def os_name(report: SystemReport) -> str:
 
 
 def arch_name(report: SystemReport) -> str:
-    return platform_key(report).split("-", 1)[1]
+    return report.platform_key().split("-", 1)[1]
 
 
 def package_manager(report: SystemReport) -> Optional[str]:

@@ -50,7 +50,7 @@ def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
 def local_wheels(wheelhouses: Sequence[Path], use_pip_config: bool) -> tuple[Any, ...]:
     dirs = list(wheelhouses)
     if use_pip_config:
-        from fwsetup.install import pipconfig
+        from fwsetup import pipconfig
 
         dirs += pipconfig.read().local_find_links_dirs()
     return wheels.scan(dirs)

@@ -21,7 +21,6 @@ import importlib
 from typing import Optional
 
 from fwsetup.errors import Refusal
-from fwsetup.plan.machine import platform_key
 from fwsetup.plan.model import Request
 from fwsetup.plan.pythons import local_pythons
 from fwsetup.plan.recipes import Recipe
@@ -34,7 +33,6 @@ __all__ = [
     "Outcome",
     "hook",
     "local_pythons",
-    "platform_key",
     "select",
     "variant_names",
     "wheel_fits",

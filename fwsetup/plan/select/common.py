@@ -18,7 +18,7 @@ from fwsetup import versions
 from fwsetup.errors import Refusal
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.plan import pythons, requested
-from fwsetup.plan.machine import GpuSituation, describe_gpu, platform_key, resolve_accelerator
+from fwsetup.plan.machine import GpuSituation, describe_gpu, resolve_accelerator
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
@@ -390,7 +390,7 @@ class MatrixHook(Generic[R, B]):
     ) -> Outcome:
         """The walk: the newest release whose build fits, on the best interpreter for it."""
         accel, situation, reasons = resolve_accelerator(request, report)
-        walk = Walk(recipe, report, request, accel, situation, platform_key(report), reasons)
+        walk = Walk(recipe, report, request, accel, situation, report.platform_key(), reasons)
         refused = self.narrow(walk)
         if refused is not None:
             return refused
