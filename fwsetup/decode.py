@@ -52,9 +52,7 @@ class _Shape:
         fields = records.fields(cls)
         self.converters: dict[str, Convert] = {f.name: _converter(hints[f.name]) for f in fields}
         self.required = [
-            f.name
-            for f in fields
-            if f.default is records.MISSING and f.default_factory is records.MISSING
+            f.name for f in fields if f.default is records.MISSING and f.default_factory is records.MISSING
         ]
         self.names = ", ".join(sorted(hints))
 

@@ -127,7 +127,9 @@ def test_layers_cover_every_folder() -> None:
 
 def test_imports_go_down_only() -> None:
     bad = upward(graph())
-    assert not bad, "upward imports:\n" + "\n".join(f"  {src} ({layer_of(src)}) → {dst} ({layer_of(dst)})" for src, dst in bad)
+    assert not bad, "upward imports:\n" + "\n".join(
+        f"  {src} ({layer_of(src)}) → {dst} ({layer_of(dst)})" for src, dst in bad
+    )
 
 
 def test_no_import_cycle() -> None:

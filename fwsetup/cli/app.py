@@ -752,10 +752,8 @@ def smoke(
         import contextlib
 
         with contextlib.suppress(FwsetupError):
-            held = registry.frameworks_of(envs.read_metadata(env_dir))
-            build = next(
-                (str(f.get("accelerator") or "") for f in held if f.get("framework") == recipe.name), ""
-            )
+            held = envs.read_metadata(env_dir).held()
+            build = next((str(f.accelerator or "") for f in held if f.framework == recipe.name), "")
         registry.record_smoke(
             env_dir, result.ok and not (gpu and (result.device or "cpu").startswith("cpu")), result.device
         )
@@ -828,7 +826,7 @@ def _env_python_version(env: Path) -> Optional[str]:
     if current is None:
         return None
     try:
-        return str(envs.read_metadata(current).get("python") or "") or None
+        return str(envs.read_metadata(current).python or "") or None
     except FwsetupError:
         return None
 
@@ -964,7 +962,7 @@ def run_command(env: str, argv: Optional[list[str]] = None, json_output: bool = 
     if current is None:
         raise UsageError(f"{path} is not an fwsetup environment", "see `fwsetup envs`")
     meta = envs.read_metadata(current)
-    environ = envs.activated_environ(path, meta.get("env") or {}, os.environ)
+    environ = envs.activated_environ(path, meta.env, os.environ)
     import shutil
 
     program = shutil.which(argv[0], path=environ["PATH"]) or argv[0]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fwsetup.errors import InstallError, LockedError, UsageError
+from fwsetup.install.generation import GenerationMeta
 from fwsetup.records import dataclass
 
 INCOMPLETE_MARKER = ".fwsetup-incomplete"
@@ -255,19 +256,20 @@ def env_python(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
-def read_metadata(env_dir: Path) -> dict[str, Any]:
+def read_metadata(env_dir: Path) -> GenerationMeta:
+    """What a generation says about itself; any layout fwsetup has written (install/generation.py)."""
+    path = env_dir / METADATA
     try:
-        data: dict[str, Any] = json.loads((env_dir / METADATA).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        return GenerationMeta.from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except (OSError, ValueError) as exc:  # JSONDecodeError and DecodeError are ValueErrors
         raise UsageError(
             f"{env_dir} has no readable fwsetup metadata ({exc})",
             "pass an environment made by `fwsetup install`",
         ) from None
-    return data
 
 
-def write_metadata(env_dir: Path, data: dict[str, Any]) -> None:
-    _write_json(env_dir / METADATA, data)
+def write_metadata(env_dir: Path, meta: GenerationMeta) -> None:
+    _write_json(env_dir / METADATA, meta.to_dict())
 
 
 def site_packages(env_dir: Path) -> list[str]:

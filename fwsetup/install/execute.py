@@ -21,11 +21,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Optional, Union
 
-from fwsetup import __version__, paths, pipconfig, runner
+from fwsetup import __version__, paths, pipconfig, records, runner
 from fwsetup.errors import ExitCode, FwsetupError, InstallError, Refusal, SmokeError, UsageError
 from fwsetup.install import backends, envs, hooks, registry, smoke
 from fwsetup.install import combine as combining
 from fwsetup.install import sources as installer_sources
+from fwsetup.install.generation import GenerationMeta, HeldFramework
 from fwsetup.install.progress import Progress
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
@@ -248,7 +249,7 @@ class InstallInterrupted(FwsetupError):
     code = "interrupted"
 
 
-def _current_metadata(layout: envs.EnvLayout) -> Optional[dict[str, Any]]:
+def _current_metadata(layout: envs.EnvLayout) -> Optional[GenerationMeta]:
     current = layout.current()
     if current is None:
         return None
@@ -295,17 +296,17 @@ def forget_on_failure(layout: envs.EnvLayout, fresh: bool) -> Iterator[None]:
             _forget_new_path(layout)
 
 
-def _up_to_date(plan: Plan, meta: dict[str, Any], layout: envs.EnvLayout, started: float) -> InstallResult:
+def _up_to_date(plan: Plan, meta: GenerationMeta, layout: envs.EnvLayout, started: float) -> InstallResult:
     return InstallResult(
         framework=plan.framework,
         env=str(layout.path),
-        python=str(meta.get("python")),
+        python=str(meta.python),
         generation=str(layout.current()),
-        backend=str(meta.get("backend")),
-        packages=dict(meta.get("packages") or {}),
+        backend=str(meta.backend),
+        packages=dict(meta.packages),
         smoke=None,
         seconds=time.perf_counter() - started,
-        frameworks=[str(f.get("framework")) for f in combining.held_by(meta)],
+        frameworks=[str(f.framework) for f in meta.held()],
         up_to_date=True,
     )
 
@@ -430,7 +431,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                     if decision.kept:
                         exc.message = (
                             f"{plan.framework} {plan.version} cannot be installed together with "
-                            + ", ".join(f"{k.get('framework')} {k.get('version')}" for k in decision.kept)
+                            + ", ".join(f"{k.framework} {k.version}" for k in decision.kept)
                             + f" ({' '.join(full.packages)}): {exc.message}"
                         )
                         exc.fix = "install it into its own environment (another --env path), or use --replace"
@@ -442,37 +443,35 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             hooks.install(gen, target, fixes)
             smoke_copy = _smoke_script(plan.smoke, gen, "")
             entries = [
-                {
-                    "framework": plan.framework,
-                    "version": plan.version,
-                    "variant": plan.variant,
-                    "accelerator": plan.accelerator,
-                    "smoke": smoke_copy.name if smoke_copy else None,
-                    "plan": plan.to_dict(),
-                    "sources": fingerprint,
-                }
+                HeldFramework(
+                    framework=plan.framework,
+                    version=plan.version,
+                    variant=plan.variant,
+                    accelerator=plan.accelerator,
+                    smoke=smoke_copy.name if smoke_copy else None,
+                    plan=plan.to_dict(),
+                    sources=fingerprint,
+                )
             ]
             for kept in decision.kept:
-                old_plan = kept.get("plan") or {}
-                copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.get('framework')}")
-                entries.append({**kept, "smoke": copy.name if copy else None})
+                old_plan = kept.plan or {}
+                copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.framework}")
+                entries.append(records.replace(kept, smoke=copy.name if copy else None))
             packages = envs.installed_packages(gen)
             envs.write_metadata(
                 gen,
-                {
-                    **metadata(
-                        plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None
-                    ),
-                    "interpreter": interpreter,
-                    "frameworks": entries,
-                    "backend": backend.name,
-                    "packages": packages,
-                },
+                records.replace(
+                    metadata(plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None),
+                    interpreter=interpreter,
+                    frameworks=entries,
+                    backend=backend.name,
+                    packages=packages,
+                ),
             )
             progress.done()
             result_smoke: Optional[smoke.SmokeResult] = None
             progress.step("smoke test: a real computation on the " + ("GPU" if options.gpu_smoke else "CPU"))
-            scripts = [(e, gen / str(e["smoke"])) for e in entries if e.get("smoke")]
+            scripts = [(e, gen / str(e.smoke)) for e in entries if e.smoke]
             if scripts and not options.skip_smoke:
                 for entry, script in scripts:
                     outcome = smoke.run(
@@ -481,8 +480,8 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
                     smoke.verdict(
                         outcome,
                         options.gpu_smoke and entry is entries[0],
-                        recipe.display_name if entry is entries[0] else str(entry.get("framework")),
-                        build=str(entry.get("accelerator") or ""),
+                        recipe.display_name if entry is entries[0] else str(entry.framework),
+                        build=str(entry.accelerator or ""),
                     )
                     if entry is entries[0]:
                         result_smoke = outcome
@@ -536,7 +535,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             smoke=result_smoke,
             seconds=time.perf_counter() - started,
             skipped=skipped,
-            frameworks=[str(e["framework"]) for e in entries],
+            frameworks=[str(e.framework) for e in entries],
         )
 
 
@@ -554,21 +553,20 @@ def sources_of(options: InstallOptions) -> dict[str, Any]:
 
 def metadata(
     plan: Plan, python: Optional[str], env: dict[str, str], smoke: Optional[str] = None
-) -> dict[str, Any]:
+) -> GenerationMeta:
     """What a generation says about itself (fwsetup.json): read by smoke, run, envs and rollback."""
-    return {
-        "framework": plan.framework,
-        "version": plan.version,
-        "variant": plan.variant,
-        "accelerator": plan.accelerator,
-        "python": python,
-        "env": env,
-        "smoke": smoke,
-        "plan": plan.to_dict(),
-        "fwsetup_version": __version__,
-        "created": envs.now(),
-        "packages": {},
-    }
+    return GenerationMeta(
+        framework=plan.framework,
+        version=plan.version,
+        variant=plan.variant,
+        accelerator=plan.accelerator,
+        python=python,
+        env=env,
+        smoke=smoke,
+        plan=plan.to_dict(),
+        fwsetup_version=__version__,
+        created=envs.now(),
+    )
 
 
 def _execute_steps(
@@ -601,10 +599,10 @@ def _execute_steps(
             progress.done()
         envs.write_metadata(
             gen,
-            {
-                **metadata(plan, plan.python or None, {k: substitute(v, gen) for k, v in plan.env.items()}),
-                "route": plan.route,
-            },
+            records.replace(
+                metadata(plan, plan.python or None, {k: substitute(v, gen) for k, v in plan.env.items()}),
+                route=plan.route,
+            ),
         )
         envs.swap_in(layout, gen)
     except BaseException:

@@ -195,16 +195,14 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
     if not (env_dir / envs.METADATA).is_file() and envs.env_python(env_dir).is_file():
         return run_with_python(recipe, envs.env_python(env_dir), gpu=gpu, timeout=timeout), env_dir
     meta = envs.read_metadata(env_dir)
-    from fwsetup.install.registry import frameworks_of
-
-    held = {str(f.get("framework")): f for f in frameworks_of(meta)}
+    held = {str(f.framework): f for f in meta.held()}
     if recipe.name not in held:
         raise UsageError(
             f"{env_dir} holds {', '.join(held)}, not {recipe.name}",
             f"run `fwsetup smoke {next(iter(held))} --env {env_dir}`",
         )
-    script = env_dir / str(held[recipe.name].get("smoke") or meta.get("smoke") or "fwsetup-smoke.py")
+    script = env_dir / str(held[recipe.name].smoke or meta.smoke or "fwsetup-smoke.py")
     if not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test in {env_dir}", None)
-    result = run(envs.env_python(env_dir), script, gpu=gpu, env=meta.get("env") or {}, timeout=timeout)
+    result = run(envs.env_python(env_dir), script, gpu=gpu, env=meta.env, timeout=timeout)
     return result, env_dir
