@@ -223,3 +223,12 @@ def test_plans_show_no_maintainer_measurements() -> None:
             outcome = select(recipe, base_report(), request, recipe_set.load_all())
             if isinstance(outcome, Plan):
                 assert not any(r.startswith(("measured on", "how the build constraint")) for r in outcome.reasons), name
+
+
+def test_every_selector_a_recipe_may_name_has_its_hook() -> None:
+    """recipes.py checks a recipe's selector against SELECTORS; registry.py maps each to a hook."""
+    from fwsetup.plan.recipes import SELECTORS, load_all
+    from fwsetup.plan.select.registry import HOOKS
+
+    assert set(HOOKS) == set(SELECTORS)
+    assert {r.selector for r in load_all().values()} <= set(HOOKS)

@@ -22,6 +22,8 @@ STATUSES = ("supported", "legacy", "unavailable")
 ROUTES = ("pip", "apt", "conda", "maven", "cargo", "source", "manual")
 ACCELERATORS = ("cpu", "cuda", "rocm", "mps")
 OSES = ("linux", "macos", "windows")
+# a recipe's `selector`: the hook that chooses its build (plan/select/registry.py maps each)
+SELECTORS = ("pytorch", "tensorflow", "jax", "keras", "static")
 STEP_KINDS = ("apt", "dnf", "pip", "maven", "cargo", "shell", "manual", "conda")
 
 # key: (type, required)
@@ -203,8 +205,6 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
     _check_keys(data, _RECIPE_KEYS, "", file)
     _one_of(data["status"], STATUSES, file, "status")
     _one_of(data["era"], ("modern", "historic"), file, "era")
-    from fwsetup.plan.select.registry import SELECTORS
-
     selector = data.get("selector", "static")
     _one_of(selector, SELECTORS, file, "selector")
     variants = []
