@@ -13,6 +13,7 @@ from fwsetup.errors import FwsetupError
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.install import sources
 from fwsetup.install.sources import for_pip
+from fwsetup.plan.wheels import MANYLINUX_LEGACY
 
 BUNDLE_TIMEOUT = 3600.0
 # What a target records when its machine's libc was not reported: current manylinux wheels' floor.
@@ -43,18 +44,17 @@ def platform_tags(target: LockTarget) -> list[str]:
 
 
 _MACOS_MAJORS = (26, 15, 14, 13, 12, 11)
+_LEGACY_BY_GLIBC = {needs: name for name, needs in MANYLINUX_LEGACY.items()}  # (2, 17) -> manylinux2014
 
 
 def _manylinux(arch: str, glibc_minor: int) -> list[str]:
     """manylinux_2_N for every glibc from the machine's down, each with its legacy alias; the
-    floor is packaging.tags' (glibc 2.5 on x86, 2.17 elsewhere)."""
-    from packaging._manylinux import _LEGACY_MANYLINUX_MAP, _GLibCVersion
-
+    floor is packaging.tags' (glibc 2.5 on x86, 2.17 elsewhere), and so is the order."""
     floor = 5 if arch in ("x86_64", "i686") else 17
     out = []
     for minor in range(glibc_minor, floor - 1, -1):
         out.append(f"manylinux_2_{minor}_{arch}")
-        legacy = _LEGACY_MANYLINUX_MAP.get(_GLibCVersion(2, minor))
+        legacy = _LEGACY_BY_GLIBC.get((2, minor))
         if legacy:
             out.append(f"{legacy}_{arch}")
     return out
