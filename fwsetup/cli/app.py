@@ -624,44 +624,28 @@ def export(
     json_output: bool,
 ) -> None:
     from fwsetup.cli import render
-    from fwsetup.fleet import engines, lockfile
-    from fwsetup.fleet import export as exporting
+    from fwsetup.fleet import formats, lockfile
 
-    if fmt not in exporting.ALL_FORMATS:
-        raise UsageError(
-            f"--format {fmt!r} is not one of {', '.join(exporting.ALL_FORMATS)}", "pick one of those"
-        )
-    exporting.check_spec(fwsetup_spec)
-    if fmt == "kubernetes" and not wheelhouse.startswith(("http://", "https://")):
-        raise UsageError(
-            "--format kubernetes needs the bundle's URL: pods fetch it", "pass --wheelhouse http(s)://…"
-        )
+    chosen = formats.chosen(fmt, fwsetup_spec, wheelhouse)
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
         lockfile.check_form(t)  # the recipe checks are made where it is installed
-    if fmt in ("requirements", "pylock"):
-        from fwsetup.fleet import pipexport
-
-        chosen = pipexport.choose_target(targets, target)
-        text = (
-            pipexport.requirements(chosen, lock.name) if fmt == "requirements" else pipexport.pylock(chosen)
-        )
-    elif output is not None and fmt in engines.ENGINES:
-        written = [str(path) for path in engines.write(fmt, lock, output, fwsetup_spec, wheelhouse)]
+    job = formats.job(chosen, lock, targets, fwsetup_spec, wheelhouse, target)
+    if output is not None and chosen.write is not None:
+        written = [str(path) for path in chosen.write(job, lock, output)]
         if json_output:
             render.dump_json({"format": fmt, "output": written})
         else:
             sys.stderr.write("".join(f"wrote {path}\n" for path in written))
         return
-    else:
-        text = exporting.render(fmt, lock.read_text(encoding="utf-8"), fwsetup_spec, wheelhouse)
+    text = chosen.render(job)
     if output is None:
         if json_output:
             render.dump_json({"format": fmt, "script": text})
         else:
             sys.stdout.write(text)
         return
-    write_output(output, text, "the export", mode=0o755 if fmt == "shell" else None)
+    write_output(output, text, "the export", mode=chosen.mode)
     if json_output:
         render.dump_json({"format": fmt, "output": str(output)})
 

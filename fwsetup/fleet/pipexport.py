@@ -22,7 +22,6 @@ from fwsetup.install import sources
 from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
 
-FORMATS = ("requirements", "pylock")
 _HASH = re.compile(r"--hash=(?P<algo>\w+):(?P<digest>[0-9a-fA-F]+)")
 
 
