@@ -14,7 +14,7 @@ from typing import Any, Optional, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from fwsetup import tomlfile
+from fwsetup import records, tomlfile
 from fwsetup.decode import DecodeError, decode
 from fwsetup.errors import RecipeError, UnknownFrameworkError
 from fwsetup.records import dataclass, field
@@ -30,8 +30,9 @@ POST_INSTALL_KINDS = ("symlink",)
 T = TypeVar("T")
 
 
-# The TOML shape of a recipe file, read by the one decoder (fwsetup/decode.py), strictly: a key
-# these records do not name is refused, as is a value of another type. `evidence` is for readers.
+# A recipe file is read by the one decoder (fwsetup/decode.py), strictly, into Recipe and Variant
+# below and these tables of a variant's steps and post-install actions: a key the record does not
+# name is refused, as is a value of another type.
 @dataclass(frozen=True)
 class _StepTable:
     kind: str
@@ -46,54 +47,6 @@ class _PostInstallTable:
     dir: str
     name: str
     target_glob: list[Any]
-
-
-@dataclass(frozen=True)
-class _VariantTable:
-    name: str
-    accelerator: str
-    route: str = "pip"
-    status: Optional[str] = None  # the recipe's when not given
-    version: Optional[str] = None
-    python: Optional[str] = None
-    requires_python: dict[str, Any] = field(default_factory=dict)
-    os: tuple[str, ...] = ()
-    arch: tuple[str, ...] = ()
-    distros: tuple[str, ...] = ()
-    packages: tuple[str, ...] = ()
-    index_urls: tuple[str, ...] = ()
-    build_constraints: tuple[str, ...] = ()
-    system_packages: dict[str, Any] = field(default_factory=dict)
-    env: dict[str, Any] = field(default_factory=dict)
-    steps: list[dict[str, Any]] = field(default_factory=list)
-    reason: Optional[str] = None
-    cuda: Optional[str] = None
-    archs: tuple[str, ...] = ()
-    smoke: Optional[str] = None
-    post_install: list[dict[str, Any]] = field(default_factory=list)
-    notes: tuple[str, ...] = ()
-    evidence: list[Any] = field(default_factory=list)
-    source: Optional[str] = None
-
-
-@dataclass(frozen=True)
-class _RecipeTable:
-    name: str
-    display_name: str
-    era: str
-    status: str
-    summary: str
-    source: str
-    aliases: tuple[str, ...] = ()
-    selector: str = "static"
-    smoke: Optional[str] = None
-    successor: Optional[str] = None
-    homepage: Optional[str] = None
-    backends: tuple[str, ...] = ()
-    default_backend: Optional[str] = None
-    notes: tuple[str, ...] = ()
-    evidence: list[Any] = field(default_factory=list)
-    variant: list[_VariantTable] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -121,6 +74,7 @@ class Variant:
     smoke: Optional[str] = None
     post_install: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
+    evidence: tuple[Any, ...] = ()  # for readers of the recipe
     source: Optional[str] = None
 
     @property
@@ -145,7 +99,8 @@ class Recipe:
     backends: tuple[str, ...] = ()
     default_backend: Optional[str] = None
     notes: tuple[str, ...] = ()
-    variants: tuple[Variant, ...] = ()
+    evidence: tuple[Any, ...] = ()  # for readers of the recipe
+    variants: tuple[Variant, ...] = ()  # the file's [[variant]] tables
 
     def smoke_path(self, variant: Optional[Variant] = None) -> Optional[Path]:
         name = (variant.smoke if variant and variant.smoke else None) or self.smoke
@@ -201,31 +156,21 @@ def _requirement_name(requirement: str) -> str:
 
 
 def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
-    table = _table(_RecipeTable, data, "", file)
-    _one_of(table.status, STATUSES, file, "status")
-    _one_of(table.era, ("modern", "historic"), file, "era")
-    _one_of(table.selector, SELECTORS, file, "selector")
-    variants = [_variant(raw, table.status, f"variant[{i}].", file) for i, raw in enumerate(table.variant)]
-    if table.selector == "static" and not variants:
+    own = {k: v for k, v in data.items() if k != "variant"}
+    for key in ("path", "variants"):  # set by fwsetup, not by the file
+        if key in own:
+            raise _bad(file, key, "unknown key (fwsetup sets it)")
+    recipe = _table(Recipe, {**own, "path": file}, "", file)
+    _one_of(recipe.status, STATUSES, file, "status")
+    _one_of(recipe.era, ("modern", "historic"), file, "era")
+    _one_of(recipe.selector, SELECTORS, file, "selector")
+    tables = data.get("variant", [])
+    if not isinstance(tables, list):
+        raise _bad(file, "variant", "expected a list of tables ([[variant]])")
+    variants = tuple(_variant(raw, recipe.status, f"variant[{i}]", file) for i, raw in enumerate(tables))
+    if recipe.selector == "static" and not variants:
         raise _bad(file, "variant", "a static recipe needs at least one [[variant]]")
-    recipe = Recipe(
-        name=table.name,
-        display_name=table.display_name,
-        era=table.era,
-        status=table.status,
-        summary=table.summary,
-        source=table.source,
-        path=file,
-        aliases=table.aliases,
-        selector=table.selector,
-        smoke=table.smoke,
-        successor=table.successor,
-        homepage=table.homepage,
-        backends=table.backends,
-        default_backend=table.default_backend,
-        notes=table.notes,
-        variants=tuple(variants),
-    )
+    recipe = records.replace(recipe, variants=variants)
     for variant in (None, *recipe.variants):
         smoke = recipe.smoke_path(variant)
         if smoke is not None and not smoke.is_file():
@@ -233,56 +178,34 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
     return recipe
 
 
-def _variant(raw: _VariantTable, recipe_status: str, where: str, file: str) -> Variant:
+def _variant(raw: Any, recipe_status: str, where: str, file: str) -> Variant:
     """One [[variant]], its values checked against what fwsetup knows (routes, OSes, specifiers)."""
-    status = raw.status or recipe_status
-    _one_of(raw.accelerator, ACCELERATORS, file, where + "accelerator")
-    _one_of(raw.route, ROUTES, file, where + "route")
+    variant = _table(Variant, raw, where, file)
+    status = variant.status if "status" in raw else recipe_status
+    where += "."
+    _one_of(variant.accelerator, ACCELERATORS, file, where + "accelerator")
+    _one_of(variant.route, ROUTES, file, where + "route")
     _one_of(status, STATUSES, file, where + "status")
-    for os_name in raw.os:
+    for os_name in variant.os:
         _one_of(os_name, OSES, file, where + "os")
-    _specifier(raw.python, file, where + "python")
-    for pkg, spec in raw.requires_python.items():
+    _specifier(variant.python, file, where + "python")
+    for pkg, spec in variant.requires_python.items():
         key = f"{where}requires_python.{pkg}"
         if not isinstance(spec, str):
             raise _bad(file, key, "expected a version specifier string")
         _specifier(spec, file, key)
-        if not any(_requirement_name(p) == pkg for p in raw.packages):
+        if not any(_requirement_name(p) == pkg for p in variant.packages):
             raise _bad(file, key, f"{pkg!r} is not one of this variant's packages")
-    for j, step in enumerate(raw.steps):
+    for j, step in enumerate(variant.steps):
         kind = _table(_StepTable, step, f"{where}steps[{j}]", file).kind
         _one_of(kind, STEP_KINDS, file, f"{where}steps[{j}].kind")
-    for j, action in enumerate(raw.post_install):
+    for j, action in enumerate(variant.post_install):
         kind = _table(_PostInstallTable, action, f"{where}post_install[{j}]", file).kind
         _one_of(kind, POST_INSTALL_KINDS, file, f"{where}post_install[{j}].kind")
-    for mgr, pkgs in raw.system_packages.items():
+    for mgr, pkgs in variant.system_packages.items():
         if not isinstance(pkgs, list) or not all(isinstance(p, str) for p in pkgs):
             raise _bad(file, f"{where}system_packages.{mgr}", "expected a list of strings")
-    return Variant(
-        name=raw.name,
-        accelerator=raw.accelerator,
-        route=raw.route,
-        status=status,
-        version=raw.version,
-        python=raw.python,
-        requires_python=dict(raw.requires_python),
-        os=raw.os,
-        arch=raw.arch,
-        distros=raw.distros,
-        packages=raw.packages,
-        index_urls=raw.index_urls,
-        build_constraints=raw.build_constraints,
-        system_packages={k: list(v) for k, v in raw.system_packages.items()},
-        env={str(k): str(v) for k, v in raw.env.items()},
-        steps=tuple(raw.steps),
-        reason=raw.reason,
-        cuda=raw.cuda,
-        archs=raw.archs,
-        smoke=raw.smoke,
-        post_install=tuple(raw.post_install),
-        notes=raw.notes,
-        source=raw.source,
-    )
+    return records.replace(variant, status=status, env={str(k): str(v) for k, v in variant.env.items()})
 
 
 def load_file(path: Path) -> Recipe:
