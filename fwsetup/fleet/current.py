@@ -68,11 +68,7 @@ def reprove(env: Path, gen: Path, *, gpu: bool, timeout: float, display_name: st
         result = smoke.run(envs.env_python(gen), script, gpu=gpu, env=fixes, timeout=timeout)
         smoke.verdict(result, gpu, display_name)
     return {
-        "framework": meta.framework,
-        "env": str(env),
-        "python": meta.python,
-        "packages": envs.installed_packages(gen),
-        "smoke": result.to_dict() if result else None,
+        **envs.install_result(meta.framework, env, meta.python, gen, result.to_dict() if result else None),
         "generation": str(gen),
         "backend": meta.backend,
         "seconds": round(time.perf_counter() - started, 2),

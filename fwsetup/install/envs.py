@@ -279,6 +279,20 @@ def site_packages(env_dir: Path) -> list[str]:
     return found + ([str(win)] if win.is_dir() else [])
 
 
+def install_result(
+    framework: Optional[str], env: Path, python: Optional[str], where: Path, smoke: Optional[dict[str, Any]]
+) -> dict[str, Any]:
+    """The keys an `install --json` result starts with: what is installed, where, and its smoke test
+    (`where`: the directory holding the packages, the generation behind a link or the venv itself)."""
+    return {
+        "framework": framework,
+        "env": str(env),
+        "python": python,
+        "packages": installed_packages(where),
+        "smoke": smoke,
+    }
+
+
 def installed_packages(env_dir: Path) -> dict[str, str]:
     from fwsetup.probe import dists
 

@@ -442,17 +442,7 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             fixes = write_env_fixes(full, gen)
             hooks.install(gen, target, fixes)
             smoke_copy = _smoke_script(plan.smoke, gen, "")
-            entries = [
-                HeldFramework(
-                    framework=plan.framework,
-                    version=plan.version,
-                    variant=plan.variant,
-                    accelerator=plan.accelerator,
-                    smoke=smoke_copy.name if smoke_copy else None,
-                    plan=plan.to_dict(),
-                    sources=fingerprint,
-                )
-            ]
+            entries = [HeldFramework.planned(plan, smoke_copy.name if smoke_copy else None, fingerprint)]
             for kept in decision.kept:
                 old_plan = kept.plan or {}
                 copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.framework}")
@@ -555,17 +545,8 @@ def metadata(
     plan: Plan, python: Optional[str], env: dict[str, str], smoke: Optional[str] = None
 ) -> GenerationMeta:
     """What a generation says about itself (fwsetup.json): read by smoke, run, envs and rollback."""
-    return GenerationMeta(
-        framework=plan.framework,
-        version=plan.version,
-        variant=plan.variant,
-        accelerator=plan.accelerator,
-        python=python,
-        env=env,
-        smoke=smoke,
-        plan=plan.to_dict(),
-        fwsetup_version=__version__,
-        created=envs.now(),
+    return GenerationMeta.first(
+        HeldFramework.planned(plan, smoke), python=python, env=env, fwsetup_version=__version__, created=envs.now()
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from fwsetup import records
 from fwsetup.decode import DecodeError, decode
+from fwsetup.plan.model import Plan
 from fwsetup.records import dataclass, field
 
 SCHEMA_VERSION = 1
@@ -35,9 +36,19 @@ class HeldFramework:
     plan: Optional[dict[str, Any]] = None  # Plan.to_dict() as planned
     sources: Any = None  # what the install was told to install from (index, wheelhouses, a lock)
 
+    @classmethod
+    def planned(cls, plan: Plan, smoke: Optional[str], sources: Any = None) -> HeldFramework:
+        """The entry of a framework installed from `plan`, with the smoke script copied for it."""
+        named = {k: getattr(plan, k) for k in ("framework", "version", "variant", "accelerator")}
+        return cls(**named, smoke=smoke, plan=plan.to_dict(), sources=sources)
+
     def brief(self) -> dict[str, Optional[str]]:
         """What `fwsetup envs` shows of it."""
         return {"framework": self.framework, "version": self.version, "variant": self.variant}
+
+
+# The first framework's keys, repeated at the top of the file (all the oldest layout had).
+_AT_THE_TOP = ("framework", "version", "variant", "accelerator", "smoke", "plan")
 
 
 @dataclass(frozen=True)
@@ -61,20 +72,16 @@ class GenerationMeta:
     route: Optional[str] = None  # a route of steps (cargo, Maven, a source build)
     schema_version: int = SCHEMA_VERSION  # read as 0 from a file written before this record
 
+    @classmethod
+    def first(cls, held: HeldFramework, **rest: Any) -> GenerationMeta:
+        """A new generation's metadata: `held` (its first framework) at the top, then `rest`."""
+        return cls(**{k: getattr(held, k) for k in _AT_THE_TOP}, **rest)
+
     def held(self) -> list[HeldFramework]:
         """The frameworks this generation holds: its `frameworks` list, or the one the top names."""
         if self.frameworks:
             return list(self.frameworks)
-        return [
-            HeldFramework(
-                framework=self.framework,
-                version=self.version,
-                variant=self.variant,
-                accelerator=self.accelerator,
-                smoke=self.smoke,
-                plan=self.plan,
-            )
-        ]
+        return [HeldFramework(**{k: getattr(self, k) for k in _AT_THE_TOP})]
 
     def to_dict(self) -> dict[str, Any]:
         data = records.asdict(self)

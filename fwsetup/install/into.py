@@ -122,11 +122,7 @@ def install(
             exc.fix = (exc.fix + "; " if exc.fix else "") + f"{venv} was restored to its previous packages"
         raise
     return {
-        "framework": plan.framework,
-        "env": str(venv),
-        "python": plan.python,
-        "packages": envs.installed_packages(venv),
-        "smoke": result.to_dict() if result else None,
+        **envs.install_result(plan.framework, venv, plan.python, venv, result.to_dict() if result else None),
         "backend": backend.name,
         "rollback": f"fwsetup rollback {venv}",
     }
