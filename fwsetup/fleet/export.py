@@ -22,6 +22,9 @@ import unicodedata
 from typing import Any
 from urllib.parse import urlsplit
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from fwsetup.errors import UsageError
 from fwsetup.fleet import steps, yamlout
 
@@ -87,8 +90,6 @@ def check_spec(spec: str) -> str:
         if scheme.lower() not in _SPEC_URL_SCHEMES:
             raise bad(f"has URL scheme {scheme!r}; use https")
         return spec
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
 
     try:
         req = Requirement(spec)

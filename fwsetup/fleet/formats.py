@@ -81,12 +81,16 @@ FORMATS: dict[str, Format] = {
         lambda job: kubernetes.render(job.lock_text, job.targets, job.wheelhouse, job.fwsetup_spec),
         needs_url=True,
     ),
-    "slurm": Format(lambda job: slurm.render(job.targets, job.wheelhouse, job.fwsetup_spec), write=_write_slurm),
+    "slurm": Format(
+        lambda job: slurm.render(job.targets, job.wheelhouse, job.fwsetup_spec), write=_write_slurm
+    ),
     "requirements": Format(
         lambda job: pipexport.requirements(pipexport.choose_target(job.targets, job.target), job.lock_name),
         provisions=False,
     ),
-    "pylock": Format(lambda job: pipexport.pylock(pipexport.choose_target(job.targets, job.target)), provisions=False),
+    "pylock": Format(
+        lambda job: pipexport.pylock(pipexport.choose_target(job.targets, job.target)), provisions=False
+    ),
 }
 # The formats that install fwsetup and the locked environment on the machine that runs them.
 PROVISIONING = tuple(name for name, f in FORMATS.items() if f.provisions)
@@ -106,7 +110,12 @@ def chosen(name: str, fwsetup_spec: str, wheelhouse: str) -> Format:
 
 
 def job(
-    found: Format, lock: Path, targets: list[LockTarget], fwsetup_spec: str, wheelhouse: str, target: Optional[str]
+    found: Format,
+    lock: Path,
+    targets: list[LockTarget],
+    fwsetup_spec: str,
+    wheelhouse: str,
+    target: Optional[str],
 ) -> Job:
     """The export of a lock already read and checked (lockfile.load, check_form); `--wheelhouse`
     is checked where the format provisions from it."""

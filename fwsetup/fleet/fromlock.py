@@ -14,7 +14,9 @@ from typing import Optional
 from fwsetup.errors import Refusal, UsageError
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.fleet.lockfile import LockTarget, check_installable, load
+from fwsetup.plan import planning, recipes
 from fwsetup.plan.model import Plan
+from fwsetup.plan.select import local_pythons
 from fwsetup.report import SystemReport
 from fwsetup.versions import parse, release
 
@@ -132,9 +134,6 @@ def plan_from_lock(
 ) -> tuple[Plan, str, tuple[str, ...]]:
     """The locked target this machine matches, as a Plan plus its exact requirements; every
     target is checked first (lockfile.check_installable): a lock is data, never code."""
-    from fwsetup.plan import planning, recipes
-    from fwsetup.plan.select import local_pythons
-
     locked_framework, targets = load(lock)
     for t in targets:
         check_installable(t, allow_insecure=allow_insecure, allow_paths=allow_paths)

@@ -15,7 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import __version__, pipconfig, runner
+import tomli_w
+
+from fwsetup import __version__, pipconfig, runner, tomlfile
 from fwsetup.errors import FwsetupError, UsageError
 from fwsetup.fleet.lockfile import LockTarget, uv_platform_for
 from fwsetup.install import sources
@@ -74,10 +76,6 @@ def requirements(target: LockTarget, lock_name: str) -> str:
 
 def pylock(target: LockTarget, timeout: float = 900.0) -> str:
     """PEP 751 for the target: uv's file URLs for the lock's pins, filtered by the lock's hashes."""
-    import tomli_w
-
-    from fwsetup import tomlfile
-
     uv = find_uv()
     if uv is None:
         raise FwsetupError("exporting a pylock needs uv", "pip install uv (it is a dependency of fwsetup)")

@@ -10,15 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+from fwsetup import records
 from fwsetup.ansi import paint
+from fwsetup.plan import planning
+from fwsetup.probe.diagnose import diagnose
 from fwsetup.report import SystemReport
 
 DEFAULT_FRAMEWORKS = ("pytorch", "tensorflow", "jax")
 
 
 def machine_row(name: str, report: SystemReport, frameworks: tuple[str, ...]) -> dict[str, Any]:
-    from fwsetup.plan import planning
-
     summary = {row["name"]: row["this_machine"] for row in planning.machine_summary(report)}
     gets: dict[str, dict[str, Any]] = {}
     for fw in frameworks:
@@ -69,8 +70,6 @@ def _diagnosed(report: SystemReport) -> SystemReport:
     """A report as doctor writes it carries its findings; one assembled elsewhere gets them here."""
     if report.findings:
         return report
-    from fwsetup import records
-    from fwsetup.probe.diagnose import diagnose
 
     return records.replace(report, findings=diagnose(report))
 

@@ -22,6 +22,7 @@ from typing import Any, Optional
 
 from fwsetup.errors import InstallError, LockedError, UsageError
 from fwsetup.install.generation import GenerationMeta
+from fwsetup.probe import dists
 from fwsetup.records import dataclass
 
 INCOMPLETE_MARKER = ".fwsetup-incomplete"
@@ -294,8 +295,6 @@ def install_result(
 
 
 def installed_packages(env_dir: Path) -> dict[str, str]:
-    from fwsetup.probe import dists
-
     return {
         d.name: d.version for d in sorted(dists.scan(site_packages(env_dir)).values(), key=lambda d: d.name)
     }

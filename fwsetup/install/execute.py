@@ -451,7 +451,9 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             envs.write_metadata(
                 gen,
                 records.replace(
-                    metadata(plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None),
+                    metadata(
+                        plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None
+                    ),
                     interpreter=interpreter,
                     frameworks=entries,
                     backend=backend.name,
@@ -546,7 +548,11 @@ def metadata(
 ) -> GenerationMeta:
     """What a generation says about itself (fwsetup.json): read by smoke, run, envs and rollback."""
     return GenerationMeta.first(
-        HeldFramework.planned(plan, smoke), python=python, env=env, fwsetup_version=__version__, created=envs.now()
+        HeldFramework.planned(plan, smoke),
+        python=python,
+        env=env,
+        fwsetup_version=__version__,
+        created=envs.now(),
     )
 
 

@@ -8,15 +8,19 @@ child process with a timeout keeps a crashing or hanging framework from taking f
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import runner
+from fwsetup import paths, runner
 from fwsetup.errors import SmokeError, UsageError
+from fwsetup.install import envs, registry
+from fwsetup.plan.recipes import recipes_dir
 from fwsetup.records import dataclass, field
 from fwsetup.redact import redact
 
@@ -141,9 +145,6 @@ def verdict(result: SmokeResult, gpu: bool, framework: str, *, build: str = "") 
 
 def gpu_visible() -> bool:
     """Any GPU device node or Apple GPU: cheap, no probe run."""
-    import glob
-    import sys
-
     if sys.platform == "darwin":
         return True
     return bool(glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/kfd") or os.path.exists("/dev/dxg"))
@@ -151,12 +152,8 @@ def gpu_visible() -> bool:
 
 def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> SmokeResult:
     """The recipe's smoke script in any interpreter (a project's venv, a conda env)."""
-    from fwsetup.plan.recipes import recipes_dir
-
     exe = Path(os.path.abspath(os.path.expanduser(str(python))))
     if exe.is_dir():
-        from fwsetup.install import envs
-
         exe = envs.env_python(exe)
     if not exe.is_file():
         raise UsageError(
@@ -170,14 +167,9 @@ def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> 
 
 def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -> tuple[SmokeResult, Path]:
     """Find the environment (the given path, or the framework's only default one) and smoke it."""
-    from fwsetup import paths
-    from fwsetup.install import envs
-
     if env is None:
         candidates = sorted(p for p in paths.env_root().glob(f"{recipe.name}-*") if p.is_symlink())
         if not candidates:  # an --env path, or an env the framework was added to
-            from fwsetup.install import registry
-
             with contextlib.suppress(UsageError):
                 candidates = [registry.resolve(recipe.name)]
         if not candidates:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Optional
 
-from fwsetup import versions
+from fwsetup import records, versions
 from fwsetup.errors import Refusal
 from fwsetup.facts import jetson as jetson_facts
+from fwsetup.facts.cuda_drivers import max_cuda_for_driver
 from fwsetup.plan.model import Request
 from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
@@ -22,8 +23,6 @@ def with_driver_cuda(report: SystemReport) -> SystemReport:
     nv = report.nvidia
     if nv is None or nv.cuda_driver_version or not nv.driver_version:
         return report
-    from fwsetup import records
-    from fwsetup.facts.cuda_drivers import max_cuda_for_driver
 
     system = "windows" if report.os.wsl or report.os.system.lower() == "windows" else "linux"
     cuda = max_cuda_for_driver(nv.driver_version, system)

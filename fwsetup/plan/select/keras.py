@@ -93,4 +93,3 @@ class KerasHook:
                 *outcome.reasons,
             ],
         )
-
