@@ -17,6 +17,6 @@ def fixtures_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _no_index_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Plans made in tests never ask a package index (fwsetup/plan/freshness.py); the tests of
+    """Plans made in tests never ask a package index (fwsetup/commands/freshness.py); the tests of
     that check turn it back on against a loopback index."""
     monkeypatch.setenv("FWSETUP_INDEX_CHECK", "0")

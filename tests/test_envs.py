@@ -485,6 +485,7 @@ def test_smoke_gpu_on_a_machine_without_a_gpu_says_so(home: Path, tmp_path: Path
 
 
 def test_in_a_terminal_install_asks_before_replacing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fwsetup.cli import ask
     from fwsetup.errors import UsageError
     from fwsetup.install import combine
     from fwsetup.install.generation import GenerationMeta
@@ -501,15 +502,21 @@ def test_in_a_terminal_install_asks_before_replacing(monkeypatch: pytest.MonkeyP
     torch = Plan("pytorch", "2.8.0", "cpu", "cpu", "3.11", ["torch==2.8.0"])
     answers = iter(["a", "r", "n"])
     monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
-    added = combine.decide(torch, held, "/e", mode="", force=False, interactive=True)
+
+    def asked() -> combine.Decision:  # the command line asks (cli/ask.py), combine decides with the answer
+        found = combine.conflict(torch, held, "/e")
+        assert found is not None
+        return combine.decide(torch, held, "/e", mode=ask.mode(found), force=False)
+
+    added = asked()
     assert added.plan.packages == ["jax==0.7.0", "torch==2.8.0"] and added.kept
-    replaced = combine.decide(torch, held, "/e", mode="", force=False, interactive=True)
+    replaced = asked()
     assert replaced.plan.packages == ["torch==2.8.0"] and not replaced.kept
     with pytest.raises(UsageError, match=r"holds jax 0\.7\.0"):
-        combine.decide(torch, held, "/e", mode="", force=False, interactive=True)
+        asked()
     other_python = GenerationMeta.from_dict(dict(raw, python="3.10"))
     with pytest.raises(UsageError, match=r"needs Python 3\.11"):
-        combine.decide(torch, other_python, "/e", mode="", force=False, interactive=False)
+        combine.decide(torch, other_python, "/e", mode="", force=False)
 
 
 def test_doctor_asks_an_interpreter_that_is_not_a_venv(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ from helpers import json_out
 from machines import base_report
 
 from fwsetup import records
+from fwsetup.commands import freshness, plans
 from fwsetup.facts import dates, pytorch, schema
-from fwsetup.plan import freshness, planning
 from fwsetup.plan.model import Plan, Request
 from fwsetup.probe.diagnose import stale_data
 
@@ -133,10 +133,10 @@ def test_make_plan_adds_the_warning_unless_offline_or_the_version_is_pinned(
         assert isinstance(plan, Plan)
         return [w for w in plan.warnings if "torch 2.16.0" in w]
 
-    assert warned(planning.make_plan("pytorch", report, request, check_index=True, index_url=url))
-    assert not warned(planning.make_plan("pytorch", report, request, check_index=False, index_url=url))
+    assert warned(plans.make_plan("pytorch", report, request, check_index=True, index_url=url))
+    assert not warned(plans.make_plan("pytorch", report, request, check_index=False, index_url=url))
     pinned = records.replace(request, version="2.15")
-    assert not warned(planning.make_plan("pytorch", report, pinned, check_index=True, index_url=url))
+    assert not warned(plans.make_plan("pytorch", report, pinned, check_index=True, index_url=url))
 
 
 def test_check_is_off_when_disabled_and_silent_when_the_index_does_not_answer(

@@ -328,8 +328,8 @@ def test_yes_answers_the_system_package_prompt_too(
     import io
 
     from fwsetup.install import execute
-    from fwsetup.install.progress import Progress
     from fwsetup.plan.model import Plan
+    from fwsetup.progress import Progress
 
     bindir, record = tmp_path / "bin", tmp_path / "calls"
     _recording_tool(bindir, "apt-get", record, 0)
@@ -357,8 +357,8 @@ def test_system_packages_on_a_system_without_apt(tmp_path: Path, monkeypatch: py
     import io
 
     from fwsetup.install import execute
-    from fwsetup.install.progress import Progress
     from fwsetup.plan.model import Plan
+    from fwsetup.progress import Progress
 
     monkeypatch.setenv("PATH", str(tmp_path))  # no apt-get, no dpkg-query
     skipped: list[str] = []

@@ -12,11 +12,11 @@ from machines import machines
 from fwsetup import records
 from fwsetup.cli import render
 from fwsetup.install.execute import InstallResult
-from fwsetup.install.progress import Progress
 from fwsetup.install.smoke import SmokeResult
 from fwsetup.plan import planning
 from fwsetup.plan.model import Plan, Request, Step
 from fwsetup.probe.diagnose import diagnose
+from fwsetup.progress import Progress
 from fwsetup.report import CudaToolkit, Problem, RocmInfo
 
 ESC = "\033["

@@ -1,8 +1,7 @@
-"""The `fwsetup` command line: parse, call, render. No decisions are made here.
-
-Each command is a plain function registered with its options (cli/spec.py declares the grammar);
-the modules that do the work are imported inside the command that needs them, so `--help` or
-`doctor` never pays for planning, installing or the fleet tools."""
+"""The `fwsetup` command line: the command table and the dispatch. Each command's options are declared
+once below (cli/spec.py parses them); MODULES names its module in fwsetup/commands/, imported only
+when it runs: the one place start-up laziness lives. Commands never print or prompt: cli/ask.py
+asks their questions first, and cli/render.py shows their results as text or JSON."""
 
 from __future__ import annotations
 
@@ -28,8 +27,10 @@ from fwsetup.errors import ExitCode, FwsetupError, UsageError
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-    from pathlib import Path
-    from typing import Any, Callable, Optional, Union
+    from types import ModuleType
+    from typing import Any, Optional, Union
+
+    Param = Union[Option, Argument]
 
 PROG = "fwsetup"
 SUMMARY = (
@@ -38,6 +39,15 @@ SUMMARY = (
 )
 COMMANDS: dict[str, Command] = {}
 PASSTHROUGH = ("run",)  # commands whose arguments after `--` are a command line to run
+# The command table's lazy half: the module of fwsetup/commands/ that runs each command.
+MODULES = {
+    "doctor": "fwsetup.commands.doctor", "list": "fwsetup.commands.list",
+    "install": "fwsetup.commands.install", "lock": "fwsetup.commands.lock",
+    "bundle": "fwsetup.commands.bundle", "export": "fwsetup.commands.export",
+    "fleet": "fwsetup.commands.fleet", "smoke": "fwsetup.commands.smoke",
+    "rollback": "fwsetup.commands.rollback", "envs": "fwsetup.commands.envs",
+    "remove": "fwsetup.commands.remove", "run": "fwsetup.commands.run",
+}  # fmt: skip
 
 JSON = Option(("--json",), "json_output", "Print exactly one JSON document on stdout.", envvar="FWSETUP_JSON")
 SYSTEM = Option(
@@ -59,33 +69,22 @@ BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or t
 VERSION = Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text")
 VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text")
 GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
+# The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
+PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS)
 
 
-def command(
-    name: str, help: str, *params: Any
-) -> Callable[[Callable[..., Optional[int]]], Callable[..., Optional[int]]]:
-    """Register `fn` as `fwsetup NAME`; its keyword parameters are the params' dests."""
-
-    def register(fn: Callable[..., Optional[int]]) -> Callable[..., Optional[int]]:
-        COMMANDS[name] = Command(name, help, tuple(params), fn)
-        return fn
-
-    return register
+def command(name: str, help: str, *params: Param) -> None:
+    """Declare `fwsetup NAME`: its options (parsed by cli/spec.py) go to MODULES[name]."""
+    COMMANDS[name] = Command(name, help, params, lambda **values: _execute(name, values))
 
 
-@command(
+command(
     "doctor",
     "Report what this machine is and what is wrong with it for ML work.",
     JSON,
     Option(("--strict",), "strict", "Exit 1 when any finding is an error (for CI).", envvar="FWSETUP_STRICT"),
     Option(
-        ("--timeout",),
-        "timeout",
-        "Seconds each probe may take.",
-        kind="float",
-        default=5.0,
-        min=0.1,
-        max=120.0,
+        ("--timeout",), "timeout", "Seconds each probe may take.", kind="float", default=5.0, min=0.1, max=120.0,
         envvar="FWSETUP_PROBE_TIMEOUT",
     ),
     Option(
@@ -96,30 +95,12 @@ def command(
         kind="path",
     ),
 )
-def doctor(json_output: bool, strict: bool, timeout: float, python: Optional[Path]) -> int:
-    from fwsetup.cli.doctor import run_doctor
-
-    if python is not None and not os.path.exists(python):
-        raise UsageError(
-            f"--python {python}: no such file or directory", "pass a python executable or a venv directory"
-        )
-    return run_doctor(json_output, strict, timeout, str(python) if python is not None else None)
 
 
-@command("list", "Frameworks fwsetup knows, their variants, and what this machine would get.", JSON, SYSTEM)
-def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
-    from fwsetup.cli import render
-    from fwsetup.plan import planning
-
-    report = planning.machine_report(system_report)
-    rows = planning.machine_summary(report, planning.local_wheels([], use_pip_config=system_report is None))
-    if json_output:
-        render.dump_json({"frameworks": rows})
-    else:
-        sys.stdout.write(render.framework_table(rows, render.use_color(sys.stdout)))
+command("list", "Frameworks fwsetup knows, their variants, and what this machine would get.", JSON, SYSTEM)
 
 
-@command(
+command(
     "install",
     "Choose the right build for this machine and install it in an isolated environment.",
     Argument(
@@ -136,13 +117,7 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
         envvar="FWSETUP_LOCK",
         env_yields_to=("dry_run", "system_report"),
     ),
-    GPU,
-    CPU,
-    VERSION,
-    PYTHON,
-    BACKEND,
-    VARIANT,
-    GPUS,
+    *PLAN,
     SYSTEM,
     Option(
         ("--wheelhouse", "--find-links"),
@@ -224,195 +199,13 @@ def list_frameworks(json_output: bool, system_report: Optional[Path]) -> None:
     ),
     JSON,
 )
-def install(
-    framework: Optional[str],
-    lock: Optional[Path],
-    gpu: bool,
-    cpu: bool,
-    version: Optional[str],
-    python: Optional[str],
-    backend: Optional[str],
-    variant: Optional[str],
-    gpus: Optional[str],
-    system_report: Optional[Path],
-    wheelhouse: list[Union[Path, str]],
-    allow_insecure: bool,
-    dry_run: bool,
-    env: Optional[Path],
-    replace: bool,
-    add: bool,
-    force: bool,
-    into: Optional[Path],
-    index_url: Optional[str],
-    offline: bool,
-    system_packages: bool,
-    yes: bool,
-    installer: str,
-    quiet: bool,
-    timeout: float,
-    log_file: Optional[Path],
-    json_output: bool,
-) -> None:
-    from fwsetup.cli import render
-    from fwsetup.plan import requested
-
-    version, python = requested.check_version(version), requested.check_python(python)
-    if installer not in ("auto", "uv", "pip"):  # before any planning, for --into too
-        raise UsageError(f"--installer {installer!r} is not one of auto, uv, pip", "pass --installer auto")
-    if lock is not None:
-        if system_report is not None or dry_run:
-            raise UsageError(
-                "--lock installs on this machine; it cannot be combined with --system or --dry-run",
-                "use `fwsetup lock --system …` to plan for other machines",
-            )
-        from fwsetup.fleet.fromlock import plan_from_lock
-
-        outcome, recipe_name, locked = plan_from_lock(
-            lock, framework, allow_insecure=allow_insecure, allow_paths=bool(wheelhouse)
-        )
-    elif framework is None:
-        raise UsageError(
-            "install needs a framework name (or --lock FILE)", "e.g. `fwsetup install pytorch --cpu`"
-        )
-    else:
-        from fwsetup.errors import Refusal
-        from fwsetup.plan import planning
-        from fwsetup.plan.model import Request
-
-        if replace and add:
-            raise UsageError("--replace and --add exclude each other", "pass one of them")
-        if into is not None:
-            from fwsetup.install import into as into_venv
-
-            if env is not None or replace or add:
-                raise UsageError("--into names the environment itself", "drop --env/--replace/--add")
-            python = python or into_venv.python_of(Path_(into))  # refuses what is not a project venv
-        if add and python is None and env is not None:
-            python = _env_python_version(env)  # added frameworks share the env's Python
-        report = planning.machine_report(system_report)
-        request = Request(
-            framework=framework,
-            accelerator=planning.accelerator_flag(gpu, cpu),
-            version=version,
-            python=python,
-            backend=backend,
-            variant=variant,
-            gpu_indices=planning.parse_gpus(gpus),
-            local_wheels=planning.local_wheels(
-                [w for w in wheelhouse if not isinstance(w, str)], use_pip_config=system_report is None
-            ),
-        )
-        planned = planning.make_plan(framework, report, request, check_index=not offline, index_url=index_url)
-        if isinstance(planned, Refusal):
-            raise planned
-        outcome, recipe_name, locked = planned, planned.framework, ()
-    if dry_run:
-        from fwsetup.install.execute import InstallOptions, target_path
-
-        where = str(target_path(outcome, InstallOptions(env_path=env)))
-        if json_output:
-            render.dump_json({**outcome.to_dict(), "env_path": where})
-        else:
-            sys.stdout.write(render.plan_text(outcome, render.use_color(sys.stdout)))
-            sys.stdout.write(f"  env path      {where}\n")
-        return
-    from fwsetup.install.execute import InstallOptions, execute
-    from fwsetup.plan import recipes
-
-    if into is not None:
-        from fwsetup.install import into as into_venv
-
-        if lock is not None:
-            raise UsageError(
-                "--into cannot take a --lock", "export it instead: `fwsetup export --format requirements`"
-            )
-        done = into_venv.install(
-            outcome,
-            recipes.find(recipe_name),
-            Path_(into),
-            installer=installer,
-            timeout=timeout,
-            gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
-            wheelhouses=tuple(wheelhouse),
-            index_url=index_url,
-            offline=offline,
-        )
-        if json_output:
-            render.dump_json(done)
-        else:
-            smoked = done["smoke"]
-            sys.stdout.write(
-                f"installed {outcome.framework} {outcome.version} ({outcome.variant}) into {done['env']}"
-                + (f"; smoke test passed on {smoked['device']}" if smoked else "")
-                + f"\nundo with: {done['rollback']}\n"
-            )
-        return
-    options = InstallOptions(
-        env_path=env,
-        index_url=index_url,
-        wheelhouses=tuple(wheelhouse),
-        offline=offline,
-        system_packages=system_packages,
-        assume_yes=yes,
-        quiet=quiet or json_output,
-        installer=installer,
-        timeout=timeout,
-        gpu_smoke=outcome.accelerator in ("cuda", "rocm", "mps"),
-        locked_requirements=locked,
-        log_file=log_file,
-        mode="replace" if replace else "add" if add else "",
-        force=force,
-    )
-    from fwsetup.install.execute import target_path
-
-    if lock is not None:  # an environment already holding this lock target: prove it, change nothing
-        from fwsetup.fleet import current
-
-        env_dir = target_path(outcome, options)
-        same = current.matching_generation(env_dir, outcome, locked)
-        if same is not None:
-            kept = current.reprove(
-                env_dir,
-                same,
-                gpu=options.gpu_smoke,
-                timeout=timeout,
-                display_name=recipes.find(recipe_name).display_name,
-            )
-            if json_output:
-                render.dump_json(kept)
-            else:
-                sys.stdout.write(f"{env_dir} already holds {lock}: unchanged, smoke test passed\n")
-            return
-        from fwsetup import records
-
-        # The lock check looked at what is installed, not only at the plan: it found a difference.
-        options = records.replace(options, force=True)
-    from fwsetup.install.guards import preflight
-
-    preflight(outcome, target_path(outcome, options), log_file)  # nothing is created when it refuses
-    result = execute(outcome, recipes.find(recipe_name), options)
-    if json_output:
-        render.dump_json(result.to_dict())
-    elif result.up_to_date:
-        sys.stdout.write(
-            f"{result.env} already holds {outcome.framework} {outcome.version} ({outcome.variant}) from the same "
-            f"sources: up to date, nothing rebuilt (--force rebuilds it)\n"
-        )
-    else:
-        sys.stdout.write(render.install_text(result, render.use_color(sys.stdout)))
 
 
-@command(
+command(
     "lock",
     "Resolve a plan to exact versions and hashes, for this machine or a set of machine reports.",
     Argument("framework", "The framework to lock."),
-    GPU,
-    CPU,
-    VERSION,
-    PYTHON,
-    BACKEND,
-    VARIANT,
-    GPUS,
+    *PLAN,
     Option(
         ("--wheelhouse", "--find-links"),
         "wheelhouse",
@@ -447,81 +240,9 @@ def install(
     ),
     JSON,
 )
-def lock_command(
-    framework: str,
-    gpu: bool,
-    cpu: bool,
-    version: Optional[str],
-    python: Optional[str],
-    backend: Optional[str],
-    variant: Optional[str],
-    gpus: Optional[str],
-    wheelhouse: list[Path],
-    system_reports: list[Path],
-    output: Path,
-    timeout: float,
-    json_output: bool,
-) -> None:
-    from fwsetup.cli import render
-    from fwsetup.errors import Refusal
-    from fwsetup.fleet import lockfile
-    from fwsetup.plan import planning, recipes
-    from fwsetup.plan.model import Request
-    from fwsetup.plan.requested import check_python, check_version
-
-    version, python = check_version(version), check_python(python)
-    recipe = recipes.find(framework)
-    sources: list[tuple[str, Optional[Path]]] = [(p.stem, p) for p in system_reports] or [
-        ("this-machine", None)
-    ]
-    targets = []
-    for name, path in sources:
-        report = planning.machine_report(path)
-        request = Request(
-            recipe.name,
-            accelerator=planning.accelerator_flag(gpu, cpu),
-            version=version,
-            python=python,
-            backend=backend,
-            variant=variant,
-            gpu_indices=planning.parse_gpus(gpus),
-            local_wheels=planning.local_wheels(wheelhouse, use_pip_config=path is None),
-        )
-        outcome = planning.make_plan(recipe.name, report, request)
-        if isinstance(outcome, Refusal):
-            outcome.message = f"{name}: {outcome.message}"
-            raise outcome
-        if not json_output:
-            sys.stderr.write(
-                render.terminal(
-                    f"locking {name}: {outcome.framework} {outcome.version} {outcome.variant}, Python {outcome.python}\n"
-                )
-            )
-        targets.append(lockfile.resolve(outcome, report, name, timeout=timeout))
-    write_output(output, lockfile.dumps(recipe.name, targets), "the lock")
-    summary = {
-        "lock": str(output),
-        "targets": [
-            {
-                "name": t.name,
-                "version": t.version,
-                "variant": t.variant,
-                "python": t.python,
-                "platform": t.platform,
-                "packages": len(t.requirements),
-            }
-            for t in targets
-        ],
-    }
-    if json_output:
-        render.dump_json(summary)
-    else:
-        for t in targets:
-            sys.stdout.write(render.terminal(f"{t.describe()} — {len(t.requirements)} packages\n"))
-        sys.stdout.write(render.terminal(f"wrote {output}\n"))
 
 
-@command(
+command(
     "bundle",
     "Download everything a lock needs once; then `install --lock … --wheelhouse DIR --offline`.",
     Option(("--lock",), "lock", "The fwsetup.lock whose files to download.", kind="path", required=True),
@@ -546,40 +267,9 @@ def lock_command(
     ALLOW_INSECURE,
     JSON,
 )
-def bundle(
-    lock: Path, output: Path, target: Optional[str], timeout: float, allow_insecure: bool, json_output: bool
-) -> None:
-    from fwsetup.cli import render
-    from fwsetup.fleet import bundle as bundling
-    from fwsetup.fleet import lockfile
-
-    _, targets = lockfile.load(lock)
-    for t in targets:  # downloads only from the sources a lock may name
-        lockfile.check_form(t, allow_insecure=allow_insecure, allow_paths=True)
-    chosen = [t for t in targets if target is None or t.name == target]
-    if not chosen:
-        raise UsageError(f"no target {target!r} in {lock}", "targets: " + ", ".join(t.name for t in targets))
-    files: dict[str, list[str]] = {}
-    for t in chosen:
-        if not json_output:
-            sys.stderr.write(render.terminal(f"downloading {t.describe()}\n"))
-        files[t.name] = bundling.download(t, output, timeout=timeout)
-    if not json_output:
-        sys.stderr.write("adding fwsetup itself and its dependencies\n")
-    itself = bundling.add_fwsetup(chosen, output, timeout=timeout)
-    bundling.write_index(output)  # served by any static server, listings or not
-    if json_output:
-        render.dump_json({"wheelhouse": str(output), "downloaded": files, "fwsetup": itself})
-    else:
-        total = sum(len(v) for v in files.values()) + len(itself)
-        sys.stdout.write(
-            render.terminal(
-                f"{total} files in {output}; install with: fwsetup install --lock {lock} --wheelhouse {output} --offline\n"
-            )
-        )
 
 
-@command(
+command(
     "export",
     "A provisioning script or fleet-engine job that installs fwsetup and the lock from the bundle and smoke-tests it.",
     Option(("--lock",), "lock", "The lock to reproduce.", kind="path", default="fwsetup.lock"),
@@ -614,55 +304,9 @@ def bundle(
     ),
     JSON,
 )
-def export(
-    lock: Path,
-    fmt: str,
-    target: Optional[str],
-    wheelhouse: str,
-    fwsetup_spec: str,
-    output: Optional[Path],
-    json_output: bool,
-) -> None:
-    from fwsetup.cli import render
-    from fwsetup.fleet import formats, lockfile
-
-    chosen = formats.chosen(fmt, fwsetup_spec, wheelhouse)
-    _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
-    for t in targets:
-        lockfile.check_form(t)  # the recipe checks are made where it is installed
-    job = formats.job(chosen, lock, targets, fwsetup_spec, wheelhouse, target)
-    if output is not None and chosen.write is not None:
-        written = [str(path) for path in chosen.write(job, lock, output)]
-        if json_output:
-            render.dump_json({"format": fmt, "output": written})
-        else:
-            sys.stderr.write("".join(f"wrote {path}\n" for path in written))
-        return
-    text = chosen.render(job)
-    if output is None:
-        if json_output:
-            render.dump_json({"format": fmt, "script": text})
-        else:
-            sys.stdout.write(text)
-        return
-    write_output(output, text, "the export", mode=chosen.mode)
-    if json_output:
-        render.dump_json({"format": fmt, "output": str(output)})
 
 
-def write_output(path: Path, text: str, what: str, mode: Optional[int] = None) -> None:
-    """Write a file the user named (-o): a directory, a read-only mount or a full disk is exit 2."""
-    try:
-        path.write_text(text, encoding="utf-8")
-        if mode is not None:
-            path.chmod(mode)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write {what} to {path}: {exc.strerror or exc}", "pass a writable file path with -o"
-        ) from None
-
-
-@command(
+command(
     "fleet",
     "Fleet views: `fleet report REPORT.json…` is one table from `doctor --json` reports of many machines.",
     Argument("action", "report"),
@@ -676,22 +320,9 @@ def write_output(path: Path, text: str, what: str, mode: Optional[int] = None) -
     ),
     JSON,
 )
-def fleet(action: str, reports: list[str], frameworks: str, json_output: bool) -> None:
-    from pathlib import Path
-
-    from fwsetup.cli import render
-    from fwsetup.fleet import report
-
-    if action != "report":
-        raise UsageError(f"no fleet action {action!r}", "use `fwsetup fleet report REPORT.json…`")
-    table = report.build([Path(p) for p in reports], tuple(f.strip() for f in frameworks.split(",") if f.strip()))
-    if json_output:
-        render.dump_json(table)
-    else:
-        sys.stdout.write(report.text(table, render.use_color(sys.stdout)))
 
 
-@command(
+command(
     "smoke",
     "Prove an environment works: a real computation checked against known answers.",
     Argument("framework", "The framework whose environment to test."),
@@ -714,124 +345,18 @@ def fleet(action: str, reports: list[str], frameworks: str, json_output: bool) -
     ),
     JSON,
 )
-def smoke(
-    framework: str, env: Optional[Path], python: Optional[Path], gpu: bool, timeout: float, json_output: bool
-) -> Optional[int]:
-    from fwsetup.cli import render
-    from fwsetup.errors import SmokeError
-    from fwsetup.install import envs, registry
-    from fwsetup.install.smoke import run_in_env, run_with_python, verdict
-    from fwsetup.plan import recipes
-
-    recipe = recipes.find(framework)
-    build = ""
-    if python is not None:
-        if env is not None:
-            raise UsageError("--python and --env exclude each other", "pass one of them")
-        result = run_with_python(recipe, python, gpu=gpu, timeout=timeout)
-        where = str(Path_(python))
-        payload = {"framework": recipe.name, "env": where, "python": where, **result.to_dict()}
-    else:
-        result, env_dir = run_in_env(recipe, env, gpu=gpu, timeout=timeout)
-        import contextlib
-
-        with contextlib.suppress(FwsetupError):
-            held = envs.read_metadata(env_dir).held()
-            build = next((str(f.accelerator or "") for f in held if f.framework == recipe.name), "")
-        registry.record_smoke(
-            env_dir, result.ok and not (gpu and (result.device or "cpu").startswith("cpu")), result.device
-        )
-        payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
-    try:
-        verdict(result, gpu, recipe.display_name, build=build)
-    except SmokeError as exc:
-        payload["ok"] = False  # never print "passed" above the failure
-        if json_output:  # one document: the error, with the result it judged
-            render.dump_json({"error": exc.to_dict(), "smoke": payload})
-            return int(exc.exit_code)
-        sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
-        raise
-    if json_output:
-        render.dump_json(payload)
-    else:
-        sys.stdout.write(render.smoke_text(payload, render.use_color(sys.stdout)))
-    return None
 
 
-@command(
+command(
     "rollback",
     "Return an environment to the generation before the last install.",
     Argument("env", "The environment path to return to its previous generation."),
     Option(("--to",), "to", "Return to generation N (see `fwsetup envs ENV`).", kind="text"),
     JSON,
 )
-def rollback(env: str, to: Optional[str], json_output: bool) -> None:
-
-    from fwsetup.cli import render
-    from fwsetup.install import envs
-
-    if to is not None and not to.isdigit():
-        raise UsageError(f"--to {to!r} is not a generation number", "see `fwsetup envs ENV` for the numbers")
-    layout = envs.EnvLayout(Path_(env))
-    from fwsetup.install import into as into_venv
-
-    if not layout.path.is_symlink() and into_venv.is_recorded(layout.path):
-        if to is not None:
-            raise UsageError(
-                "--to applies to environments fwsetup made",
-                f"`fwsetup rollback {env}` undoes the last --into",
-            )
-        undone = into_venv.rollback(layout.path)
-        if json_output:
-            render.dump_json(undone)
-        else:
-            sys.stdout.write(
-                f"{layout.path}: restored the packages of {undone['restored']} "
-                f"(removed {len(undone['removed'])}, reinstalled {len(undone['reinstalled'])})\n"
-            )
-        return
-    if layout.current() is None and not layout.store.exists():  # refuse before taking the lock:
-        raise UsageError(  # nothing is created beside a wrong path
-            f"{layout.path} is not an fwsetup environment", "pass the --env path used at install (`fwsetup envs`)"
-        )
-    with envs.locked(layout):
-        gen = envs.rollback(layout, int(to) if to is not None else None)
-    if json_output:
-        render.dump_json({"env": str(layout.path), "generation": str(gen)})
-    else:
-        sys.stdout.write(render.terminal(f"{layout.path} now points to {gen}\n"))
 
 
-def _env_python_version(env: Path) -> Optional[str]:
-    """The Python X.Y of the generation an env path points at, if it is an fwsetup env."""
-    from fwsetup.install import envs
-
-    current = envs.EnvLayout(Path_(env)).current()
-    if current is None:
-        return None
-    try:
-        return str(envs.read_metadata(current).python or "") or None
-    except FwsetupError:
-        return None
-
-
-def Path_(value: Any) -> Path:
-    from pathlib import Path
-
-    return Path(os.path.abspath(os.path.expanduser(str(value))))
-
-
-def _confirm(question: str, yes: bool) -> None:
-    """Ask in a terminal; without one, only --yes goes ahead."""
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise UsageError(f"{question} needs a yes, and stdin is not a terminal", "pass --yes")
-    if input(f"{question} [y/N] ").strip().lower() not in ("y", "yes"):
-        raise UsageError("nothing was done", None, code="declined")
-
-
-@command(
+command(
     "envs",
     "The environments fwsetup made (or one environment's generations), their state and size.",
     Argument("env", "An environment path: list its generations.", required=False),
@@ -839,92 +364,18 @@ def _confirm(question: str, yes: bool) -> None:
     Option(("--yes", "-y"), "yes", "Do not ask before --prune deletes."),
     JSON,
 )
-def envs_command(env: Optional[str], prune: bool, yes: bool, json_output: bool) -> None:
-    from fwsetup.cli import render
-    from fwsetup.install import envs, registry
-
-    if env is not None:
-        layout = envs.EnvLayout(Path_(env))
-        rows = registry.generations(layout)
-        if not rows:
-            raise UsageError(
-                f"{layout.path} has no fwsetup generations", "see `fwsetup envs` for the environments"
-            )
-        if json_output:
-            render.dump_json({"env": str(layout.path), "generations": rows})
-            return
-        for r in rows:
-            mark = "*" if r["active"] else ("<" if r["rollback_target"] else " ")
-            held = ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in r["frameworks"])
-            sys.stdout.write(
-                f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {held}\n"
-            )
-        sys.stdout.write(
-            "* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n"
-        )
-        return
-    rows = [registry.describe(layout) for layout in registry.all_layouts()]
-    pruned: list[str] = []
-    if prune:
-        stale = [r for r in rows if r["status"] not in ("ok", "project-venv")]
-        if stale:
-            _confirm(f"remove {len(stale)} orphaned or missing environment(s)", yes)
-        for r in stale:
-            pruned += registry.remove(envs.EnvLayout(Path_(r["env"])))
-        rows = [r for r in rows if r["status"] == "ok"]
-    rows += registry.project_venvs()
-    if json_output:
-        render.dump_json({"envs": rows, "removed": pruned})
-        return
-    if not rows:
-        sys.stdout.write("no environments; make one with `fwsetup install FRAMEWORK`\n")
-    for r in rows:
-        held = ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in r["frameworks"]) or "-"
-        size = f"{(r['size_bytes'] or 0) / 1e6:.0f} MB"
-        smoke = r["last_smoke"]
-        smoked = (
-            f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}"
-            if smoke
-            else "never smoke-tested"
-        )
-        if r["status"] == "project-venv":
-            sys.stdout.write(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}\n")
-            sys.stdout.write(f"    undo: {r['fix']}\n")
-            continue
-        sys.stdout.write(f"{r['env']}\n    {r['status']}: {held}, Python {r['python'] or '?'}, ")
-        sys.stdout.write(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}\n")
-        if r["fix"]:
-            sys.stdout.write(f"    fix: {r['fix']}\n")
-    for p in pruned:
-        sys.stdout.write(f"removed {p}\n")
 
 
-@command(
+command(
     "remove",
     "Delete an environment: its link, every generation, its lock and its registry entry.",
     Argument("env", "The environment path."),
     Option(("--yes", "-y"), "yes", "Do not ask."),
     JSON,
 )
-def remove(env: str, yes: bool, json_output: bool) -> None:
-    from fwsetup.cli import render
-    from fwsetup.install import envs, registry
-
-    layout = envs.EnvLayout(Path_(env))
-    if not layout.path.is_symlink() and not layout.store.is_dir() and layout.path not in registry.known():
-        raise UsageError(f"{layout.path} is not an environment fwsetup made", "see `fwsetup envs`")
-    _confirm(f"delete {layout.path} and all {len(layout.generations())} of its generations", yes)
-    with envs.locked(layout):
-        removed = registry.remove(layout)
-    for extra in (layout.lock_file, layout.lock_file.with_name(layout.lock_file.name + ".pid")):
-        extra.unlink(missing_ok=True)
-    if json_output:
-        render.dump_json({"env": str(layout.path), "removed": removed})
-    else:
-        sys.stdout.write(f"removed {layout.path}\n")
 
 
-@command(
+command(
     "run",
     "Run a command inside an environment, with its settings: `fwsetup run ENV|FRAMEWORK -- CMD …`.",
     Argument("env", "The environment path, or a framework name when one env holds it."),
@@ -936,26 +387,36 @@ def remove(env: str, yes: bool, json_output: bool) -> None:
         envvar="FWSETUP_JSON",
     ),
 )
-def run_command(env: str, argv: Optional[list[str]] = None, json_output: bool = False) -> None:
-    from fwsetup.install import envs, registry
 
-    if not argv:
-        raise UsageError("run needs a command after --", "e.g. `fwsetup run pytorch -- python train.py`")
-    path = registry.resolve(env)
-    current = envs.EnvLayout(path).current()
-    if current is None:
-        raise UsageError(f"{path} is not an fwsetup environment", "see `fwsetup envs`")
-    meta = envs.read_metadata(current)
-    environ = envs.activated_environ(path, meta.env, os.environ)
-    import shutil
 
-    program = shutil.which(argv[0], path=environ["PATH"]) or argv[0]
-    try:
-        os.execvpe(program, argv, environ)  # noqa: S606 - the user's own command, as they typed it
-    except OSError as exc:
-        raise UsageError(
-            f"cannot run {argv[0]}: {exc.strerror or exc}", f"is it installed in {path}?"
-        ) from None
+def _execute(name: str, values: dict[str, Any]) -> int:
+    """One command: its options record, the questions (cli/ask.py), its module, its result shown."""
+    from fwsetup.cli import ask, render
+    from fwsetup.progress import Progress
+
+    module: ModuleType = __import__(MODULES[name], fromlist=["execute"])
+    json_output = bool(values.pop("json_output", False))
+    progress = Progress(0, quiet=json_output or bool(values.get("quiet")), clean=render.terminal)
+    options = _options(module, COMMANDS[name], values)
+    if name in ("envs", "remove"):
+        options = ask.confirm(module.question(options), options)
+    result = ask.install(options, progress) if name == "install" else module.execute(options, progress)
+    if name == "run":
+        module.launch(result)  # this process becomes the user's command
+    render.show(result, json_output)
+    failure = getattr(result, "failure", None)  # shown with the result, then exit with its code
+    if failure is not None and not json_output:
+        raise failure
+    return int(failure.exit_code if failure is not None else getattr(result, "exit_code", 0))
+
+
+def _options(module: ModuleType, cmd: Command, values: dict[str, Any]) -> Any:
+    """The parsed values as the command's options record; the shared plan options as one Choice."""
+    if all(option in cmd.params for option in PLAN):
+        from fwsetup.commands.plans import Choice
+
+        values["choice"] = Choice(**{o.dest: values.pop(o.dest) for o in PLAN})
+    return module.Options(**values)
 
 
 # --- dispatch ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from fwsetup.ansi import COLORS, paint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, Optional, TextIO
 
     from fwsetup.report import SystemReport
@@ -314,3 +315,125 @@ def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
         lines.append(f"  error: {payload['error']}")
     lines.append(f"  env: {payload['env']}")
     return "\n".join(lines) + "\n"
+
+
+# --- one command's result: `--json` is its `to_dict()`, text is written here --------------------
+
+
+def show(result: Any, json_output: bool) -> None:
+    """A command's result (fwsetup/commands/) on stdout: one JSON document, or its text."""
+    if json_output:
+        dump_json(result.to_dict())
+    else:
+        sys.stdout.write(TEXT[type(result).__name__](result, use_color(sys.stdout)))
+
+
+def _doctor_text(result: Any, color: bool) -> str:
+    return report_text(result.report, color) + f"data checked on: {result.checked}\n"
+
+
+def _planned_text(result: Any, color: bool) -> str:
+    return plan_text(result.plan, color) + f"  env path      {result.env_path}\n"
+
+
+def _into_text(result: Any, color: bool) -> str:
+    plan, done = result.plan, result.done
+    smoked = done["smoke"]
+    return (
+        f"installed {plan.framework} {plan.version} ({plan.variant}) into {done['env']}"
+        + (f"; smoke test passed on {smoked['device']}" if smoked else "")
+        + f"\nundo with: {done['rollback']}\n"
+    )
+
+
+def _installed_text(result: Any, color: bool) -> str:
+    plan, done = result.plan, result.result
+    if not done.up_to_date:
+        return install_text(done, color)
+    return (
+        f"{done.env} already holds {plan.framework} {plan.version} ({plan.variant}) from the same "
+        f"sources: up to date, nothing rebuilt (--force rebuilds it)\n"
+    )
+
+
+def _lock_text(result: Any, color: bool) -> str:
+    lines = [f"{t.describe()} — {len(t.requirements)} packages\n" for t in result.targets]
+    return terminal("".join(lines) + f"wrote {result.lock}\n")
+
+
+def _bundle_text(result: Any, color: bool) -> str:
+    total = sum(len(v) for v in result.downloaded.values()) + len(result.fwsetup)
+    return terminal(
+        f"{total} files in {result.wheelhouse}; install with: fwsetup install --lock {result.lock} "
+        f"--wheelhouse {result.wheelhouse} --offline\n"
+    )
+
+
+def _export_text(result: Any, color: bool) -> str:
+    if isinstance(result.output, list):  # an engine's files: named on stderr, stdout stays empty
+        sys.stderr.write("".join(f"wrote {path}\n" for path in result.output))
+    return str(result.script or "")
+
+
+def _fleet_text(result: Any, color: bool) -> str:
+    from fwsetup.fleet import report
+
+    return report.text(result.table, color)
+
+
+def _frameworks(row: dict[str, Any]) -> str:
+    return ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in row["frameworks"])
+
+
+def _envs_text(result: Any, color: bool) -> str:
+    if result.env is not None:
+        lines = []
+        for r in result.generations:
+            mark = "*" if r["active"] else ("<" if r["rollback_target"] else " ")
+            lines.append(f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {_frameworks(r)}\n")
+        lines.append("* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n")
+        return "".join(lines)
+    lines = [] if result.envs else ["no environments; make one with `fwsetup install FRAMEWORK`\n"]
+    for r in result.envs:
+        held = _frameworks(r) or "-"
+        size = f"{(r['size_bytes'] or 0) / 1e6:.0f} MB"
+        smoke = r["last_smoke"]
+        smoked = f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}" if smoke else "never smoke-tested"
+        if r["status"] == "project-venv":
+            lines.append(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}\n    undo: {r['fix']}\n")
+            continue
+        lines.append(f"{r['env']}\n    {r['status']}: {held}, Python {r['python'] or '?'}, ")
+        lines.append(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}\n")
+        if r["fix"]:
+            lines.append(f"    fix: {r['fix']}\n")
+    lines += [f"removed {p}\n" for p in result.removed]
+    return "".join(lines)
+
+
+def _rollback_text(result: Any, color: bool) -> str:
+    undone = result.undone
+    if undone is None:
+        return terminal(f"{result.env} now points to {result.generation}\n")
+    return (
+        f"{result.env}: restored the packages of {undone['restored']} "
+        f"(removed {len(undone['removed'])}, reinstalled {len(undone['reinstalled'])})\n"
+    )
+
+
+# The text of each result record, by its class name (render imports no command module).
+TEXT: dict[str, Callable[[Any, bool], str]] = {
+    "DoctorResult": _doctor_text,
+    "ListResult": lambda result, color: framework_table(result.frameworks, color),
+    "Planned": _planned_text,
+    "IntoResult": _into_text,
+    "Unchanged": lambda result, color: f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n",
+    "Installed": _installed_text,
+    "LockResult": _lock_text,
+    "BundleResult": _bundle_text,
+    "ExportResult": _export_text,
+    "FleetResult": _fleet_text,
+    "SmokeTestResult": lambda result, color: smoke_text(result.payload, color),
+    "RollbackResult": _rollback_text,
+    "EnvsResult": _envs_text,
+    "RemoveResult": lambda result, color: f"removed {result.env}\n",
+}

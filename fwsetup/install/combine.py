@@ -2,13 +2,13 @@
 choice the user must make (--replace / --add) because the env holds something else.
 
 Never a silent replacement: an env holding another framework, or built on another Python, is
-only rebuilt when the user said how (`--replace`, `--add`, or a yes in a terminal).
+only rebuilt when the user said how (`--replace`, `--add`, or an answer in a terminal, which the
+command line asks before the install starts: nothing here prompts).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any, Optional
 
 from fwsetup import records
@@ -39,6 +39,28 @@ def _same_plan(a: Optional[dict[str, Any]], b: dict[str, Any]) -> bool:
     return a is not None and norm(a) == norm(b)
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """The env holds another framework (or another Python): someone must say --replace or --add."""
+
+    what: str  # "ENV holds jax 0.7.0 (cpu) on Python 3.11", and why that is in the way
+    can_add: bool  # the same Python: --add is possible
+
+
+def conflict(plan: Plan, meta: Optional[GenerationMeta], env: str) -> Optional[Conflict]:
+    """The question to settle before installing `plan` into an env holding `meta`, if any: asked in
+    a terminal by the command line, refused (`decide`) otherwise."""
+    if meta is None:
+        return None
+    same_python = str(meta.python) == plan.python
+    if plan.framework in [str(f.framework) for f in meta.held()] and same_python:
+        return None
+    what = f"{env} holds {_describe(meta)}" + (
+        "" if same_python else f"; {plan.framework} {plan.version} needs Python {plan.python}"
+    )
+    return Conflict(what, same_python)
+
+
 def decide(
     plan: Plan,
     meta: Optional[GenerationMeta],
@@ -46,10 +68,10 @@ def decide(
     *,
     mode: str,
     force: bool,
-    interactive: bool,
     sources: Optional[dict[str, Any]] = None,
 ) -> Decision:
-    """`sources`: the install options that change what gets installed (index, wheelhouses, a
+    """`mode`: "", replace or add (the option, or the answer the command line got in a terminal).
+    `sources`: the install options that change what gets installed (index, wheelhouses, a
     lock's list); the same plan from other sources is a rebuild, not "up to date"."""
     if meta is None:
         return Decision("new", plan)
@@ -72,29 +94,9 @@ def decide(
                 f"add it on the env's Python with `--add --python {meta.python}`, or use --replace",
             )
         return Decision("update", merge(plan, others), others)
-    what = f"{env} holds {_describe(meta)}" + (
-        "" if same_python else f"; {plan.framework} {plan.version} needs Python {plan.python}"
-    )
-    if interactive:
-        answer = (
-            input(
-                f"{what}.\n[r] replace it (the old generation stays for `fwsetup rollback`)"
-                + (
-                    "\n[a] add to it (installed together, every framework smoke-tested)"
-                    if same_python
-                    else ""
-                )
-                + "\n[N] do nothing\nChoice: "
-            )
-            .strip()
-            .lower()
-        )
-        if answer in ("r", "replace"):
-            return Decision("update", plan)
-        if answer in ("a", "add") and same_python:
-            return Decision("update", merge(plan, others), others)
+    found = conflict(plan, meta, env)
     raise UsageError(
-        what + ": installing would replace it",
+        (found.what if found else env) + ": installing would replace it",
         "pass --replace (a fresh generation with only "
         + plan.framework
         + "; the old one stays for `fwsetup rollback`)"
@@ -138,7 +140,3 @@ def merge(plan: Plan, kept: list[HeldFramework]) -> Plan:
         post_install=unique([*post_install, *plan.post_install]),
         env=env,
     )
-
-
-def interactive() -> bool:
-    return sys.stdin.isatty() and sys.stdout.isatty()

@@ -12,7 +12,6 @@ import os
 import shlex
 import shutil
 import signal
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,9 +26,9 @@ from fwsetup.install import backends, envs, hooks, registry, smoke
 from fwsetup.install import combine as combining
 from fwsetup.install import sources as installer_sources
 from fwsetup.install.generation import GenerationMeta, HeldFramework
-from fwsetup.install.progress import Progress
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
+from fwsetup.progress import Progress
 from fwsetup.records import dataclass, field
 
 
@@ -49,7 +48,7 @@ class InstallOptions:
     constraints: tuple[str, ...] = ()
     locked_requirements: tuple[str, ...] = ()  # install exactly these (from a lock), hash-checked
     log_file: Optional[Path] = None  # default: $FWSETUP_HOME/logs/<framework>-<time>-<pid>.log
-    mode: str = ""  # "" (ask or refuse when the env holds something else) | replace | add
+    mode: str = ""  # "" (refuse when the env holds something else) | replace | add: asked before
     force: bool = False  # rebuild even when the env already holds exactly this plan
 
 
@@ -157,35 +156,39 @@ def substitute(value: str, env_dir: Path) -> str:
     return value.replace("{env}", str(env_dir))
 
 
+def apt_command(plan: Plan) -> Optional[list[str]]:
+    """The apt-get command that would install what the plan's system packages lack; None when
+    nothing is missing or this is not a Debian-family system. The command line shows it when it
+    asks, in a terminal, before the install starts."""
+    apt, dpkg = shutil.which("apt-get"), shutil.which("dpkg-query")
+    if not plan.system_packages or apt is None or dpkg is None:
+        return None
+    missing = [p for p in plan.system_packages if not _dpkg_installed(dpkg, p)]
+    return [apt, "install", "-y", "--no-install-recommends", *missing] if missing else None
+
+
 def system_package_step(plan: Plan, options: InstallOptions, progress: Progress, skipped: list[str]) -> None:
-    """apt steps with --system-packages, --yes or an interactive yes; announced first, and only
-    as root on a Debian-family system."""
+    """apt steps with --system-packages, --yes or a yes given in a terminal before the install
+    (options.system_packages); announced first, and only as root on a Debian-family system."""
     if not plan.system_packages:
         return
-    apt = shutil.which("apt-get")
-    dpkg = shutil.which("dpkg-query")
-    if apt is None or dpkg is None:
+    if shutil.which("apt-get") is None or shutil.which("dpkg-query") is None:
         skipped.append(
             f"system packages {' '.join(plan.system_packages)}: not a Debian-family system; install them with your package manager"
         )
         progress.info("note: " + skipped[-1])
         return
-    missing = [p for p in plan.system_packages if not _dpkg_installed(dpkg, p)]
-    if not missing:
+    command = apt_command(plan)
+    if command is None:
         return
-    command = [apt, "install", "-y", "--no-install-recommends", *missing]
+    missing = command[4:]
     progress.info(f"fwsetup would run: {shlex.join(command)}")
     if not (options.system_packages or options.assume_yes):
-        if not sys.stdin.isatty():
-            skipped.append(
-                f"system packages {' '.join(missing)}: rerun with --system-packages (or --yes) to let fwsetup run `{shlex.join(command)}`"
-            )
-            progress.info("note: skipped " + skipped[-1])
-            return
-        answer = input("Install these system packages now? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
-            skipped.append(f"system packages {' '.join(missing)} (declined)")
-            return
+        skipped.append(
+            f"system packages {' '.join(missing)}: rerun with --system-packages (or --yes) to let fwsetup run `{shlex.join(command)}`"
+        )
+        progress.info("note: skipped " + skipped[-1])
+        return
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         skipped.append(f"system packages {' '.join(missing)}: not root; run `sudo {shlex.join(command)}`")
         progress.info("note: skipped " + skipped[-1])
@@ -320,7 +323,7 @@ def _forget_new_path(layout: envs.EnvLayout) -> None:
         extra.unlink(missing_ok=True)
 
 
-def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResult:
+def _refuse_what_cannot_run(plan: Plan, recipe: Recipe) -> None:
     blocked = [s for s in plan.steps if not s.can_run_here]
     if (plan.route not in ("pip", "apt") and not plan.steps) or blocked:
         raise Refusal(
@@ -337,198 +340,249 @@ def execute(plan: Plan, recipe: Recipe, options: InstallOptions) -> InstallResul
             + (f", or use {recipe.successor}" if recipe.successor else ""),
             code="not-installable",
         )
+
+
+def execute(
+    plan: Plan, recipe: Recipe, options: InstallOptions, progress: Optional[Progress] = None
+) -> InstallResult:
+    """Prepare, create, install, fix, smoke-test, switch: each phase below, one failure path
+    (`_failure_path`) for them all. `progress`: the reporter (default: stderr)."""
+    _refuse_what_cannot_run(plan, recipe)
     target = target_path(plan, options)
     layout = envs.EnvLayout(target)
     envs.ensure_writable(target.parent)
     envs.check_target(layout)
     fresh = not layout.store.exists() and not target.is_symlink()
+    progress = progress or Progress(STEPS, quiet=options.quiet)
     # Exit order: the lock is released, then a new path's leftovers go, then Ctrl-C is explained.
     with interruption_explained(layout), forget_on_failure(layout, fresh), envs.locked(layout):
         started = time.perf_counter()
-        progress = Progress(5, quiet=options.quiet)
-        skipped: list[str] = []
+        progress.begin(STEPS)
         envs.prune(layout)
         meta = _current_metadata(layout)
         fingerprint = sources_of(options)
         decision = combining.decide(
-            plan,
-            meta,
-            str(target),
-            mode=options.mode,
-            force=options.force,
-            interactive=combining.interactive(),
-            sources=fingerprint,
+            plan, meta, str(target), mode=options.mode, force=options.force, sources=fingerprint
         )
         if decision.kind == "up-to-date" and meta is not None:
             return _up_to_date(plan, meta, layout, started)
         if plan.route not in ("pip", "apt"):
             return _execute_steps(plan, recipe, options, layout, progress, started)
-        full = decision.plan  # the plan, with the frameworks kept by --add
-        interpreter = (
-            "/usr/bin/python3"
-            if plan.route == "apt"
-            else resolve_interpreter(plan, progress, options.timeout)
-        )
-        version = _python_of(plan, interpreter)
-        backend = backends.choose(version, options.installer)
-        system_package_step(full, options, progress, skipped)
-        gen = layout.new_generation()
-        log = options.log_file or (
-            paths.home()
-            / "logs"
-            / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
-        )
-        log.parent.mkdir(parents=True, exist_ok=True)
-        run = backends.run_logged(log, options.timeout)
-        seed_with_install = (
-            backend.name == "uv"
-            and bool(full.packages)
-            and not options.offline
-            and not options.locked_requirements
-        )
-        swapped = False
-        try:
-            progress.step(
-                f"creating the environment (Python {version[0]}.{version[1]}, {backend.name}) at {target}"
-            )
-            if plan.route == "apt":
-                if not Path(interpreter).exists():
-                    raise InstallError("the apt route needs the system /usr/bin/python3", None)
-                run(
-                    [interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(gen)],
-                    what="creating the environment (python -m venv)",
-                )
-            else:
-                # Seeding pip with the framework's own install costs nothing; `uv venv --seed`
-                # costs a third of a small install. A lock's hash-checked list cannot take it.
-                backend.create(interpreter, gen, run, offline=options.offline, seed=not seed_with_install)
-            progress.done()
-            what = (
-                f"{len(options.locked_requirements)} locked packages"
-                if options.locked_requirements
-                else " ".join(full.packages)
-            )
-            progress.step(f"installing {what or 'nothing from PyPI'}")
-            requirements_file: Optional[Path] = None
-            if options.locked_requirements:
-                requirements_file = gen / installer_sources.LOCK_REQUIREMENTS_FILE
-                requirements_file.write_text("\n".join(options.locked_requirements) + "\n", encoding="utf-8")
-            if full.packages or requirements_file is not None:
-                sources = installer_sources.of(
-                    full,
-                    gen,
-                    find_links=tuple(str(w) for w in options.wheelhouses),
-                    index_url=options.index_url,
-                    constraints=options.constraints,
-                    offline=options.offline,
-                    requirements_file=requirements_file,
-                    settings=pipconfig.read(),
-                )
-                seeds = backends.seed_packages(version) if seed_with_install else []
-                try:
-                    backend.install(envs.env_python(gen), [*full.packages, *seeds], sources, run)
-                except InstallError as exc:
-                    if decision.kept:
-                        exc.message = (
-                            f"{plan.framework} {plan.version} cannot be installed together with "
-                            + ", ".join(f"{k.framework} {k.version}" for k in decision.kept)
-                            + f" ({' '.join(full.packages)}): {exc.message}"
-                        )
-                        exc.fix = "install it into its own environment (another --env path), or use --replace"
-                    raise
-            progress.done()
-            progress.step("environment fixes")
-            post_install(full, gen)
-            fixes = write_env_fixes(full, gen)
-            hooks.install(gen, target, fixes)
-            smoke_copy = _smoke_script(plan.smoke, gen, "")
-            entries = [HeldFramework.planned(plan, smoke_copy.name if smoke_copy else None, fingerprint)]
-            for kept in decision.kept:
-                old_plan = kept.plan or {}
-                copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.framework}")
-                entries.append(records.replace(kept, smoke=copy.name if copy else None))
-            packages = envs.installed_packages(gen)
-            envs.write_metadata(
-                gen,
-                records.replace(
-                    metadata(
-                        plan, f"{version[0]}.{version[1]}", fixes, smoke_copy.name if smoke_copy else None
-                    ),
-                    interpreter=interpreter,
-                    frameworks=entries,
-                    backend=backend.name,
-                    packages=packages,
-                ),
-            )
-            progress.done()
-            result_smoke: Optional[smoke.SmokeResult] = None
-            progress.step("smoke test: a real computation on the " + ("GPU" if options.gpu_smoke else "CPU"))
-            scripts = [(e, gen / str(e.smoke)) for e in entries if e.smoke]
-            if scripts and not options.skip_smoke:
-                for entry, script in scripts:
-                    outcome = smoke.run(
-                        envs.env_python(gen), script, gpu=options.gpu_smoke and entry is entries[0], env=fixes
-                    )
-                    smoke.verdict(
-                        outcome,
-                        options.gpu_smoke and entry is entries[0],
-                        recipe.display_name if entry is entries[0] else str(entry.framework),
-                        build=str(entry.accelerator or ""),
-                    )
-                    if entry is entries[0]:
-                        result_smoke = outcome
-                assert result_smoke is not None
-                progress.done(f"{result_smoke.framework_version} on {result_smoke.device}")
-            elif not options.skip_smoke:  # never switched untested (install/guards.py refuses this first)
-                raise SmokeError(f"no smoke script {plan.smoke!r} to prove {target}", "reinstall fwsetup")
-            else:
-                progress.done("skipped")
-            progress.step(f"switching {target} to the new environment")
-            envs.swap_in(layout, gen)
-            swapped = True
-            registry.register(target)
-            if result_smoke is not None:
-                registry.record_smoke(target, result_smoke.ok, result_smoke.device)
-            envs.prune(layout)
-            progress.done()
-        except (FwsetupError, KeyboardInterrupt) as exc:
-            progress.close()
-            if not swapped:
-                shutil.rmtree(gen, ignore_errors=True)
-            if isinstance(exc, (InstallError, SmokeError, Refusal)):
-                previous = layout.current()
-                if previous is not None:
-                    exc.fix = (
-                        exc.fix + "; " if exc.fix else ""
-                    ) + f"the previous environment is untouched: {previous}"
-            raise
-        except OSError as exc:  # the disk filled up, a permission changed under us
-            progress.close()
-            if not swapped:
-                shutil.rmtree(gen, ignore_errors=True)
-            previous = layout.current()
-            raise InstallError(
-                f"writing the environment at {target} failed: {exc.strerror or exc}",
-                "free disk space or choose another location with --env PATH"
-                + (f"; the previous environment is untouched: {previous}" if previous else ""),
-            ) from None
-        except Exception:
-            progress.close()
-            if not swapped:
-                shutil.rmtree(gen, ignore_errors=True)
-            raise
+        build = _prepare(plan, recipe, options, decision, layout, progress, fingerprint)
+        with _failure_path(layout, build.gen, progress):
+            _create(build)
+            _install(build)
+            _fix(build)
+            _smoke(build)
+            _switch(build)
         return InstallResult(
             framework=plan.framework,
             env=str(target),
-            python=f"{version[0]}.{version[1]}",
-            generation=str(gen),
-            backend=backend.name,
-            packages=packages,
-            smoke=result_smoke,
+            python=build.python,
+            generation=str(build.gen),
+            backend=build.backend.name,
+            packages=build.packages,
+            smoke=build.smoked,
             seconds=time.perf_counter() - started,
-            skipped=skipped,
-            frameworks=[str(e.framework) for e in entries],
+            skipped=build.skipped,
+            frameworks=[str(e.framework) for e in build.entries],
         )
+
+
+STEPS = 5  # create, install, fix, smoke, switch: the [i/5] of the progress lines
+
+
+@dataclass
+class _Build:
+    """One install on its way, handed from phase to phase; what each phase adds is below the line."""
+
+    plan: Plan
+    full: Plan  # the plan, with the frameworks kept by --add
+    decision: combining.Decision
+    recipe: Recipe
+    options: InstallOptions
+    layout: envs.EnvLayout
+    progress: Progress
+    fingerprint: dict[str, Any]
+    interpreter: str
+    version: tuple[int, int]
+    backend: backends.Backend
+    gen: Path
+    run: backends.Runner
+    skipped: list[str]
+    # ---
+    fixes: dict[str, str] = field(default_factory=dict)
+    entries: list[HeldFramework] = field(default_factory=list)
+    packages: dict[str, str] = field(default_factory=dict)
+    smoked: Optional[smoke.SmokeResult] = None
+
+    @property
+    def python(self) -> str:
+        return f"{self.version[0]}.{self.version[1]}"
+
+    @property
+    def seed_with_install(self) -> bool:
+        """Seeding pip with the framework's own install costs nothing; `uv venv --seed` costs a
+        third of a small install. A lock's hash-checked list cannot take it."""
+        o = self.options
+        return self.backend.name == "uv" and bool(self.full.packages) and not o.offline and not o.locked_requirements
+
+
+def _prepare(
+    plan: Plan,
+    recipe: Recipe,
+    options: InstallOptions,
+    decision: combining.Decision,
+    layout: envs.EnvLayout,
+    progress: Progress,
+    fingerprint: dict[str, Any],
+) -> _Build:
+    """Everything before the disk changes under the env: the interpreter (fetched by uv if need
+    be), the installer, the system packages, then a new generation and its log."""
+    interpreter = "/usr/bin/python3" if plan.route == "apt" else resolve_interpreter(plan, progress, options.timeout)
+    version = _python_of(plan, interpreter)
+    backend = backends.choose(version, options.installer)
+    skipped: list[str] = []
+    system_package_step(decision.plan, options, progress, skipped)
+    gen = layout.new_generation()
+    log = options.log_file or (
+        paths.home() / "logs" / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    )
+    log.parent.mkdir(parents=True, exist_ok=True)
+    run = backends.run_logged(log, options.timeout)
+    return _Build(
+        plan, decision.plan, decision, recipe, options, layout, progress, fingerprint,
+        interpreter, version, backend, gen, run, skipped,
+    )  # fmt: skip
+
+
+def _create(b: _Build) -> None:
+    b.progress.step(f"creating the environment (Python {b.python}, {b.backend.name}) at {b.layout.path}")
+    if b.plan.route == "apt":
+        if not Path(b.interpreter).exists():
+            raise InstallError("the apt route needs the system /usr/bin/python3", None)
+        b.run(
+            [b.interpreter, "-m", "venv", "--system-site-packages", "--without-pip", str(b.gen)],
+            what="creating the environment (python -m venv)",
+        )
+    else:
+        b.backend.create(b.interpreter, b.gen, b.run, offline=b.options.offline, seed=not b.seed_with_install)
+    b.progress.done()
+
+
+def _install(b: _Build) -> None:
+    o, full = b.options, b.full
+    what = f"{len(o.locked_requirements)} locked packages" if o.locked_requirements else " ".join(full.packages)
+    b.progress.step(f"installing {what or 'nothing from PyPI'}")
+    requirements_file: Optional[Path] = None
+    if o.locked_requirements:
+        requirements_file = b.gen / installer_sources.LOCK_REQUIREMENTS_FILE
+        requirements_file.write_text("\n".join(o.locked_requirements) + "\n", encoding="utf-8")
+    if full.packages or requirements_file is not None:
+        sources = installer_sources.of(
+            full,
+            b.gen,
+            find_links=tuple(str(w) for w in o.wheelhouses),
+            index_url=o.index_url,
+            constraints=o.constraints,
+            offline=o.offline,
+            requirements_file=requirements_file,
+            settings=pipconfig.read(),
+        )
+        seeds = backends.seed_packages(b.version) if b.seed_with_install else []
+        try:
+            b.backend.install(envs.env_python(b.gen), [*full.packages, *seeds], sources, b.run)
+        except InstallError as exc:
+            if b.decision.kept:
+                exc.message = (
+                    f"{b.plan.framework} {b.plan.version} cannot be installed together with "
+                    + ", ".join(f"{k.framework} {k.version}" for k in b.decision.kept)
+                    + f" ({' '.join(full.packages)}): {exc.message}"
+                )
+                exc.fix = "install it into its own environment (another --env path), or use --replace"
+            raise
+    b.progress.done()
+
+
+def _fix(b: _Build) -> None:
+    """The recipe's links and variables, the start-up hook, the smoke scripts and fwsetup.json."""
+    plan, gen = b.plan, b.gen
+    b.progress.step("environment fixes")
+    post_install(b.full, gen)
+    b.fixes = write_env_fixes(b.full, gen)
+    hooks.install(gen, b.layout.path, b.fixes)
+    smoke_copy = _smoke_script(plan.smoke, gen, "")
+    b.entries = [HeldFramework.planned(plan, smoke_copy.name if smoke_copy else None, b.fingerprint)]
+    for kept in b.decision.kept:
+        old_plan = kept.plan or {}
+        copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.framework}")
+        b.entries.append(records.replace(kept, smoke=copy.name if copy else None))
+    b.packages = envs.installed_packages(gen)
+    envs.write_metadata(
+        gen,
+        records.replace(
+            metadata(plan, b.python, b.fixes, smoke_copy.name if smoke_copy else None),
+            interpreter=b.interpreter,
+            frameworks=b.entries,
+            backend=b.backend.name,
+            packages=b.packages,
+        ),
+    )
+    b.progress.done()
+
+
+def _smoke(b: _Build) -> None:
+    """Every framework the env holds computes something real; the first on the GPU when asked."""
+    o, first = b.options, b.entries[0]
+    b.progress.step("smoke test: a real computation on the " + ("GPU" if o.gpu_smoke else "CPU"))
+    scripts = [(e, b.gen / str(e.smoke)) for e in b.entries if e.smoke]
+    if scripts and not o.skip_smoke:
+        for entry, script in scripts:
+            gpu = o.gpu_smoke and entry is first
+            outcome = smoke.run(envs.env_python(b.gen), script, gpu=gpu, env=b.fixes)
+            name = b.recipe.display_name if entry is first else str(entry.framework)
+            smoke.verdict(outcome, gpu, name, build=str(entry.accelerator or ""))
+            if entry is first:
+                b.smoked = outcome
+        assert b.smoked is not None
+        b.progress.done(f"{b.smoked.framework_version} on {b.smoked.device}")
+    elif not o.skip_smoke:  # never switched untested (install/guards.py refuses this first)
+        raise SmokeError(f"no smoke script {b.plan.smoke!r} to prove {b.layout.path}", "reinstall fwsetup")
+    else:
+        b.progress.done("skipped")
+
+
+def _switch(b: _Build) -> None:
+    target = b.layout.path
+    b.progress.step(f"switching {target} to the new environment")
+    envs.swap_in(b.layout, b.gen)
+    registry.register(target)
+    if b.smoked is not None:
+        registry.record_smoke(target, b.smoked.ok, b.smoked.device)
+    envs.prune(b.layout)
+    b.progress.done()
+
+
+@contextmanager
+def _failure_path(layout: envs.EnvLayout, gen: Path, progress: Progress) -> Iterator[None]:
+    """The one way an install fails: the new generation goes unless the env was switched to it,
+    and the message says the previous environment is untouched. A failing disk is exit 4."""
+    try:
+        yield
+    except BaseException as exc:
+        progress.close()
+        previous = layout.current()
+        if previous != gen:
+            shutil.rmtree(gen, ignore_errors=True)
+        untouched = f"the previous environment is untouched: {previous}" if previous is not None else ""
+        if isinstance(exc, OSError):  # the disk filled up, a permission changed under us
+            raise InstallError(
+                f"writing the environment at {layout.path} failed: {exc.strerror or exc}",
+                "free disk space or choose another location with --env PATH" + (f"; {untouched}" if untouched else ""),
+            ) from None
+        if isinstance(exc, (InstallError, SmokeError, Refusal)) and untouched:
+            exc.fix = (exc.fix + "; " if exc.fix else "") + untouched
+        raise
 
 
 def sources_of(options: InstallOptions) -> dict[str, Any]:
@@ -569,7 +623,7 @@ def _execute_steps(
     gen = layout.new_generation()
     log = options.log_file or paths.home() / "logs" / f"{recipe.name}-{os.getpid()}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with _failure_path(layout, gen, progress):
         for step in plan.steps:
             if not step.command:
                 continue
@@ -592,10 +646,6 @@ def _execute_steps(
             ),
         )
         envs.swap_in(layout, gen)
-    except BaseException:
-        progress.close()
-        shutil.rmtree(gen, ignore_errors=True)
-        raise
     registry.register(layout.path)
     envs.prune(layout)
     return InstallResult(

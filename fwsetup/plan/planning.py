@@ -1,4 +1,5 @@
-"""Glue between the CLI and the pure selection: gather the inputs (I/O), call select()."""
+"""Glue between the commands and the pure selection: gather the inputs (the machine report, local
+wheels), call select()."""
 
 from __future__ import annotations
 
@@ -53,23 +54,11 @@ def local_wheels(wheelhouses: Sequence[Path], use_pip_config: bool) -> tuple[Any
     return wheels.scan(dirs)
 
 
-def make_plan(
-    framework: str,
-    report: SystemReport,
-    request: Request,
-    check_index: bool = False,
-    index_url: Optional[str] = None,
-) -> Union[Plan, Refusal]:
-    """The plan; with `check_index` (not --offline), warned when the index has a release the data lacks."""
+def make_plan(framework: str, report: SystemReport, request: Request) -> Union[Plan, Refusal]:
+    """The plan for this report, or why there is none. Pure: the index check that may add a warning
+    is network I/O, made by the command that plans (fwsetup/commands/plans.py)."""
     recipe = recipes.find(framework)
-    planned = select(recipe, report, records.replace(request, framework=recipe.name))
-    if check_index and isinstance(planned, Plan) and request.version is None:
-        from fwsetup.plan import freshness
-
-        newer = freshness.check(planned.framework, planned.version, index_url)
-        if newer is not None:
-            planned = records.replace(planned, warnings=[*planned.warnings, newer])
-    return planned
+    return select(recipe, report, records.replace(request, framework=recipe.name))
 
 
 def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) -> list[dict[str, Any]]:

@@ -1,20 +1,37 @@
-"""Progress for long steps: a live line on a terminal, plain timestamped lines in CI logs."""
+"""Progress for long steps: a live line on a terminal, plain timestamped lines in CI logs.
+
+The reporter a command is given (fwsetup/commands/): commands never write to stderr themselves,
+the command line makes one of these and passes it in. Light imports: doctor's path makes one too."""
 
 from __future__ import annotations
 
 import sys
 import threading
 import time
-from typing import Optional, TextIO
 
 from fwsetup.redact import redact
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs doctor's start-up more than it is worth
+    from collections.abc import Callable
+    from typing import Optional, TextIO
+
 
 class Progress:
-    def __init__(self, total: int, stream: Optional[TextIO] = None, quiet: bool = False) -> None:
+    """`clean`: what every text goes through before it is written (default: credentials redacted;
+    the command line also removes terminal controls)."""
+
+    def __init__(
+        self,
+        total: int,
+        stream: Optional[TextIO] = None,
+        quiet: bool = False,
+        clean: Callable[[str], str] = redact,
+    ) -> None:
         self.total = total
         self.stream = stream or sys.stderr
         self.quiet = quiet
+        self.clean = clean
         self.live = self.stream.isatty() and not quiet
         self.index = 0
         self.started = time.perf_counter()
@@ -22,6 +39,11 @@ class Progress:
         self._label = ""
         self._stop = threading.Event()
         self._ticker: Optional[threading.Thread] = None
+
+    def begin(self, total: int) -> None:
+        """A run of `total` steps starts: they are counted [1/total] …"""
+        self._end_live()
+        self.total, self.index = total, 0
 
     def step(self, label: str) -> None:
         self._end_live()
@@ -35,7 +57,7 @@ class Progress:
             self._ticker = threading.Thread(target=self._tick, daemon=True)
             self._ticker.start()
         else:
-            self.stream.write(f"[{self.index}/{self.total}] {redact(label)} …\n")
+            self.stream.write(f"[{self.index}/{self.total}] {self.clean(label)} …\n")
             self.stream.flush()
 
     def _tick(self) -> None:
@@ -44,7 +66,7 @@ class Progress:
         while not self._stop.wait(0.1):
             elapsed = time.perf_counter() - self._step_started
             self.stream.write(
-                f"\r\033[K{frames[i % len(frames)]} [{self.index}/{self.total}] {redact(self._label)} ({elapsed:.0f} s)"
+                f"\r\033[K{frames[i % len(frames)]} [{self.index}/{self.total}] {self.clean(self._label)} ({elapsed:.0f} s)"
             )
             self.stream.flush()
             i += 1
@@ -62,10 +84,10 @@ class Progress:
         if self.quiet:
             return
         took = f"{elapsed:.2f}" if elapsed < 10 else f"{elapsed:.1f}"  # short steps: their size shows
-        text = f"    done in {took} s" + (f": {redact(note)}" if note else "")
+        text = f"    done in {took} s" + (f": {self.clean(note)}" if note else "")
         if self.live:
-            text = f"✓ [{self.index}/{self.total}] {redact(self._label)} ({took} s)" + (
-                f": {redact(note)}" if note else ""
+            text = f"✓ [{self.index}/{self.total}] {self.clean(self._label)} ({took} s)" + (
+                f": {self.clean(note)}" if note else ""
             )
         self.stream.write(text + "\n")
         self.stream.flush()
@@ -73,7 +95,7 @@ class Progress:
     def info(self, text: str) -> None:
         self._end_live()
         if not self.quiet:
-            self.stream.write(redact(text) + "\n")
+            self.stream.write(self.clean(text) + "\n")
             self.stream.flush()
 
     def close(self) -> None:

@@ -1,4 +1,6 @@
-"""Is the world ahead of fwsetup's data? At plan time, ask the user's package index.
+"""Is the world ahead of fwsetup's data? When `install` makes a plan, ask the user's package index.
+
+Network I/O, so it lives with the command that plans (commands/plans.py calls it), not in plan/.
 
 fwsetup can only choose builds its tables describe; when PyTorch 2.16 appears, a plan would keep
 choosing 2.15 without a word. So a plan asks the index the user configured (`--index-url`, else

@@ -1,0 +1,52 @@
+"""`fwsetup export`: the lock as a provisioning script, a fleet engine's jobs, or a requirements
+or pylock file for the user's own tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from fwsetup import __version__
+from fwsetup.commands.common import write_output
+from fwsetup.fleet import formats, lockfile
+from fwsetup.progress import Progress
+from fwsetup.records import dataclass
+
+
+@dataclass(frozen=True)
+class Options:
+    lock: Path = Path("fwsetup.lock")
+    fmt: str = "shell"
+    target: Optional[str] = None  # requirements/pylock: the lock's target to write
+    wheelhouse: str = "wheelhouse"  # the bundle the machines install from: a path or a URL
+    fwsetup_spec: str = f"fwsetup=={__version__}"
+    output: Optional[Path] = None  # None: stdout
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    format: str
+    script: Optional[str] = None  # the export itself, when it goes to stdout
+    output: Union[str, list[str], None] = None  # the file written, or an engine's files
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.output is None:
+            return {"format": self.format, "script": self.script}
+        return {"format": self.format, "output": self.output}
+
+
+def execute(options: Options, progress: Progress) -> ExportResult:
+    fmt, lock, output = options.fmt, options.lock, options.output
+    chosen = formats.chosen(fmt, options.fwsetup_spec, options.wheelhouse)  # fleet/formats.py: the one table
+    _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
+    for t in targets:
+        lockfile.check_form(t)  # the recipe checks are made where it is installed
+    job = formats.job(chosen, lock, targets, options.fwsetup_spec, options.wheelhouse, options.target)
+    if output is not None and chosen.write is not None:
+        written = chosen.write(job, lock, output)
+        return ExportResult(fmt, output=[str(path) for path in written])
+    text = chosen.render(job)
+    if output is None:
+        return ExportResult(fmt, script=text)
+    write_output(output, text, "the export", mode=chosen.mode)
+    return ExportResult(fmt, output=str(output))

@@ -1,0 +1,65 @@
+"""The plan `install` and `lock` make: the seven plan options they share (cli/app.py declares them
+once, as PLAN) become one `Choice`, and a `Choice` becomes one `Request`. `install` then asks the
+package index whether the world is ahead of the data (network I/O, so here and not in plan/)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional, Union
+
+from fwsetup.commands import freshness
+from fwsetup.errors import Refusal
+from fwsetup.plan import planning, requested
+from fwsetup.plan.model import Plan, Request
+from fwsetup.records import dataclass, replace
+from fwsetup.report import SystemReport
+
+
+@dataclass(frozen=True)
+class Choice:
+    """--gpu/--cpu, --version, --python, --backend, --variant and --gpus, as given."""
+
+    gpu: bool = False
+    cpu: bool = False
+    version: Optional[str] = None
+    python: Optional[str] = None
+    backend: Optional[str] = None
+    variant: Optional[str] = None
+    gpus: Optional[str] = None
+
+    def checked(self) -> Choice:
+        """The same choice, its --version and --python checked (a usage error before any planning)."""
+        return replace(
+            self, version=requested.check_version(self.version), python=requested.check_python(self.python)
+        )
+
+
+def request(framework: str, choice: Choice, wheelhouses: Sequence[Path], use_pip_config: bool) -> Request:
+    """What the user asked for, in the form selection takes."""
+    return Request(
+        framework=framework,
+        accelerator=planning.accelerator_flag(choice.gpu, choice.cpu),
+        version=choice.version,
+        python=choice.python,
+        backend=choice.backend,
+        variant=choice.variant,
+        gpu_indices=planning.parse_gpus(choice.gpus),
+        local_wheels=planning.local_wheels(wheelhouses, use_pip_config=use_pip_config),
+    )
+
+
+def make_plan(
+    framework: str,
+    report: SystemReport,
+    request: Request,
+    check_index: bool = False,
+    index_url: Optional[str] = None,
+) -> Union[Plan, Refusal]:
+    """The plan; with `check_index` (not --offline), warned when the index has a release the data lacks."""
+    planned = planning.make_plan(framework, report, request)
+    if check_index and isinstance(planned, Plan) and request.version is None:
+        newer = freshness.check(planned.framework, planned.version, index_url)
+        if newer is not None:
+            planned = replace(planned, warnings=[*planned.warnings, newer])
+    return planned

@@ -1,0 +1,47 @@
+"""`fwsetup rollback`: return an environment to the generation before the last install (or to
+generation N); for a venv fwsetup installed `--into`, restore its recorded package set."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from fwsetup.commands.common import absolute
+from fwsetup.errors import UsageError
+from fwsetup.install import envs
+from fwsetup.install import into as into_venv
+from fwsetup.progress import Progress
+from fwsetup.records import dataclass
+
+
+@dataclass(frozen=True)
+class Options:
+    env: str
+    to: Optional[str] = None  # a generation number (`fwsetup envs ENV` lists them)
+
+
+@dataclass(frozen=True)
+class RollbackResult:
+    env: str
+    generation: Optional[str] = None  # the generation the env now points to
+    undone: Optional[dict[str, Any]] = None  # --into: what was removed and reinstalled
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.undone if self.undone is not None else {"env": self.env, "generation": self.generation}
+
+
+def execute(options: Options, progress: Optional[Progress] = None) -> RollbackResult:
+    to, env = options.to, options.env
+    if to is not None and not to.isdigit():
+        raise UsageError(f"--to {to!r} is not a generation number", "see `fwsetup envs ENV` for the numbers")
+    layout = envs.EnvLayout(absolute(env))
+    if not layout.path.is_symlink() and into_venv.is_recorded(layout.path):
+        if to is not None:
+            raise UsageError("--to applies to environments fwsetup made", f"`fwsetup rollback {env}` undoes the last --into")
+        return RollbackResult(str(layout.path), undone=into_venv.rollback(layout.path))
+    if layout.current() is None and not layout.store.exists():  # refuse before taking the lock:
+        raise UsageError(  # nothing is created beside a wrong path
+            f"{layout.path} is not an fwsetup environment", "pass the --env path used at install (`fwsetup envs`)"
+        )
+    with envs.locked(layout):
+        gen = envs.rollback(layout, int(to) if to is not None else None)
+    return RollbackResult(str(layout.path), generation=str(gen))
