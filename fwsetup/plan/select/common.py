@@ -334,6 +334,10 @@ class Build(Generic[B]):
     found: B
 
 
+# The recipes a hook may consult (Keras: its backends'), by name; None: load them when needed.
+Recipes = Optional[dict[str, Recipe]]
+
+
 class Hook(Protocol):
     """What registry.py maps a recipe's `selector` to."""
 
@@ -342,9 +346,7 @@ class Hook(Protocol):
     def keras3_floor(self) -> Optional[str]:
         """The oldest release Keras 3 runs on as a backend; None where any will do."""
 
-    def select(
-        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Optional[dict[str, Recipe]]
-    ) -> Outcome: ...
+    def select(self, recipe: Recipe, report: SystemReport, request: Request, recipes: Recipes) -> Outcome: ...
 
 
 class MatrixHook(Generic[R, B]):
@@ -382,11 +384,7 @@ class MatrixHook(Generic[R, B]):
         raise NotImplementedError
 
     def select(
-        self,
-        recipe: Recipe,
-        report: SystemReport,
-        request: Request,
-        recipes: Optional[dict[str, Recipe]] = None,
+        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Recipes = None
     ) -> Outcome:
         """The walk: the newest release whose build fits, on the best interpreter for it."""
         accel, situation, reasons = resolve_accelerator(request, report)

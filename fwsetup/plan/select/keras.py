@@ -10,7 +10,7 @@ from fwsetup.errors import Refusal
 from fwsetup.plan.model import Request
 from fwsetup.plan.pythons import PythonNeed
 from fwsetup.plan.recipes import Recipe, load_all
-from fwsetup.plan.select.common import Hook, Outcome, pinned_version, version_matches
+from fwsetup.plan.select.common import Hook, Outcome, Recipes, pinned_version, version_matches
 from fwsetup.records import replace
 from fwsetup.report import SystemReport
 
@@ -31,11 +31,7 @@ class KerasHook:
         return [f"backend:{b}" for b in recipe.backends]
 
     def select(
-        self,
-        recipe: Recipe,
-        report: SystemReport,
-        request: Request,
-        recipes: Optional[dict[str, Recipe]] = None,
+        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Recipes = None
     ) -> Outcome:
         recipes = recipes if recipes is not None else load_all()
         backend = (request.backend or recipe.default_backend or "tensorflow").lower()

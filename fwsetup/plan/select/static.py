@@ -22,6 +22,7 @@ from fwsetup.plan.recipes import Recipe, Variant
 from fwsetup.plan.select.common import (
     CudaBuild,
     Outcome,
+    Recipes,
     Rejections,
     finish,
     pick_cuda,
@@ -40,11 +41,7 @@ class StaticHook:
         return [v.name for v in recipe.variants]
 
     def select(
-        self,
-        recipe: Recipe,
-        report: SystemReport,
-        request: Request,
-        recipes: Optional[dict[str, Recipe]] = None,
+        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Recipes = None
     ) -> Outcome:
         display = recipe.display_name
         situation = gpu_situation(report, request.gpu_indices)
