@@ -169,6 +169,7 @@ class Framework:
     cuda: Optional[str] = None  # CUDA version the build targets ("12.8"), None for CPU/unknown
     variant: Optional[str] = None  # cu128, cpu, rocm6.4 — None where it cannot be told
     location: Optional[str] = None
+    origin: Optional[str] = None  # why `location` is on the path: site-packages, PYTHONPATH, .pth, sys.path
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,18 @@ INSTALL_KEYS = {
     "seconds",
     "skipped",
 }
+# The keys of a smoke result (install --json's "smoke", smoke --json with framework and env), exactly.
+SMOKE_KEYS = {
+    "ok",
+    "device",
+    "framework_version",
+    "seconds",
+    "checks",
+    "details",
+    "error",
+    "planned_build",
+    "found_build",
+}
 TINY_RECIPES = Path(__file__).parent / "recipes_tiny"
 
 

@@ -176,7 +176,10 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         row(
             "Frameworks",
             ", ".join(
-                f"{f.name} {f.version}" + (f" (CUDA {f.cuda})" if f.cuda else "") for f in report.frameworks
+                f"{f.name} {f.version}"
+                + (f" (CUDA {f.cuda})" if f.cuda else "")
+                + (f" via {f.origin}" if f.origin in ("PYTHONPATH", ".pth") else "")
+                for f in report.frameworks
             ),
         )
     else:
@@ -313,6 +316,12 @@ def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
         lines.append(f"  {'✓' if passed else '✗'} {name}")
     if payload.get("error"):
         lines.append(f"  error: {payload['error']}")
+    found, planned = payload.get("found_build"), payload.get("planned_build")
+    if isinstance(found, dict):  # the build the script imported, beside the one planned
+        words = " ".join(str(v) for v in (found.get("backend"), found.get("version")) if v)
+        if isinstance(planned, dict):
+            words += " (planned: " + " ".join(str(v) for v in (planned.get("backend"), planned.get("version")) if v) + ")"
+        lines.append(f"  build: {words}")
     lines.append(f"  env: {payload['env']}")
     return "\n".join(lines) + "\n"
 

@@ -272,6 +272,24 @@ def resources_state(report: SystemReport) -> Iterator[Finding]:
         )
 
 
+def frameworks_from_pythonpath(report: SystemReport) -> Iterator[Finding]:
+    """A framework found through PYTHONPATH comes before anything the interpreter installed: say so."""
+    from_env = [f for f in report.frameworks if f.origin == "PYTHONPATH"]
+    if not from_env:
+        return
+    src = report.frameworks_from
+    where = f"{src.python}'s own packages" if src is not None else "the interpreter's own packages"
+    names = ", ".join(f"{f.name} {f.version} ({f.location})" for f in from_env)
+    verb = "come" if len(from_env) > 1 else "comes"
+    yield Finding(
+        "framework-from-pythonpath",
+        "info",
+        f"{names} {verb} from PYTHONPATH, which the interpreter searches before {where}: "
+        "whatever set it (an HPC `module load`, a shell profile) decides which build runs",
+        "unset PYTHONPATH (or `module unload` the module that set it) to use the environment's own",
+    )
+
+
 RULES = (
     driver_state,
     jetson_state,
@@ -281,6 +299,7 @@ RULES = (
     unknown_capability,
     python_state,
     resources_state,
+    frameworks_from_pythonpath,
 )
 
 

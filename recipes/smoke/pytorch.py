@@ -44,10 +44,27 @@ def main(device_arg):
         "framework": "pytorch",
         "framework_version": torch.__version__,
         "device": device,
+        "build": _build(torch),
         "checks": checks,
         "details": extra,
         "seconds": round(time.time() - started, 3),
     }
+
+
+def _build(torch):
+    """The build imported, whatever device ran the work: fwsetup compares it with the planned one."""
+    hip = getattr(torch.version, "hip", None)
+    if hip:
+        return {"backend": "rocm", "version": hip}
+    if torch.version.cuda:
+        return {"backend": "cuda", "version": torch.version.cuda}
+    xpu = getattr(torch.version, "xpu", None)
+    if xpu or (hasattr(torch, "xpu") and torch.xpu._is_compiled()):
+        return {"backend": "xpu", "version": xpu or None}
+    mps = getattr(torch.backends, "mps", None)
+    if sys.platform == "darwin" and mps is not None and mps.is_built():
+        return {"backend": "mps", "version": None}
+    return {"backend": "cpu", "version": None}
 
 
 if __name__ == "__main__":
