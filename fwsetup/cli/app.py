@@ -69,8 +69,14 @@ BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or t
 VERSION = Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text")
 VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text")
 GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
+HSA_OVERRIDE = Option(
+    ("--hsa-override",),
+    "hsa_override",
+    "AMD: serve a GPU no ROCm build lists through the community-documented HSA_OVERRIDE_GFX_VERSION "
+    "(set in the environment; not supported by AMD).",
+)
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
-PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS)
+PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, HSA_OVERRIDE)
 
 
 def command(name: str, help: str, *params: Param) -> None:
