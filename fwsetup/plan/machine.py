@@ -14,6 +14,14 @@ from fwsetup.plan.model import Request
 from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
 
+# AMD's own routes where no ROCm wheel from the PyTorch index runs (select/rocm.py names them too)
+WSL_GUIDE = "https://rocm.docs.amd.com/projects/radeon/en/latest/docs/install/wsl/install-pytorch.html"
+WINDOWS_GUIDE = "https://rocm.docs.amd.com/projects/radeon-ryzen/en/latest/docs/install/installrad/windows/install-pytorch.html"
+WINDOWS_FIX = (
+    f"AMD publishes its own Windows PyTorch wheels for Radeon GPUs ({WINDOWS_GUIDE}); or use WSL 2 with "
+    f"AMD's WSL route ({WSL_GUIDE}); or use --cpu"
+)
+
 GPU_ACCELERATORS = ("cuda", "rocm", "mps")
 
 
@@ -89,8 +97,6 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
             fix="install the NVIDIA driver (e.g. `ubuntu-drivers install`) and reboot, or use --cpu",
         )
     if amd or any(d.vendor == "amd" for d in report.pci_display_devices):
-        from fwsetup.plan.select.rocm import no_rocm_situation
-
         return no_rocm_situation(report)
     return GpuSituation(
         None,
@@ -186,3 +192,19 @@ def _l4t_from_cuda(report: SystemReport) -> Optional[str]:
         return None
     rows = [r for r in jetson_facts.table().release if r.cuda == cuda]
     return max(rows, key=lambda r: versions.key(r.l4t)).l4t if rows else None
+
+
+def no_rocm_situation(report: SystemReport) -> GpuSituation:
+    """An AMD GPU that no ROCm build can serve as the machine stands: on Windows (AMD's own route),
+    or on Linux without the amdgpu driver's compute interface (a wheel brings the rest)."""
+    if report.os.system.lower() == "windows":
+        return GpuSituation(
+            None, why_none="an AMD GPU is present, but there are no ROCm builds for Windows", fix=WINDOWS_FIX
+        )
+    return GpuSituation(
+        None,
+        why_none="an AMD GPU is present but ROCm is not installed and the amdgpu driver's compute interface "
+        "(KFD, /dev/kfd) was not found, so no ROCm build can reach it",
+        fix="load the amdgpu kernel driver (the distribution kernel's own, or `amdgpu-install --usecase=dkms`) "
+        "and reboot; a ROCm wheel brings its own user space, so installing ROCm itself is optional; or use --cpu",
+    )

@@ -22,6 +22,7 @@ from fwsetup.plan.machine import GpuSituation, describe_gpu, resolve_accelerator
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
+from fwsetup.plan.select.rejections import Rejections
 from fwsetup.records import dataclass, field, replace
 from fwsetup.report import GPU, SystemReport
 
@@ -89,21 +90,7 @@ def candidate_releases(every: Sequence[R], display: str, request: Request) -> Un
 
 
 # ---------------------------------------------------------------- rejections
-
-
-@dataclass
-class Rejections:
-    """Why each candidate build was turned down; the closing refusal is built from these."""
-
-    reasons: list[str] = field(default_factory=list)
-    arch_misses: dict[int, GPU] = field(default_factory=dict)
-    covered: set[int] = field(default_factory=set)  # GPUs some candidate build has kernels for
-    driver_misses: list[str] = field(default_factory=list)
-    needs: list[PythonNeed] = field(default_factory=list)  # builds that fitted but found no Python
-
-    def add(self, text: str) -> None:
-        if text not in self.reasons:
-            self.reasons.append(text)
+# (the record itself is select/rejections.py, which select/rocm.py reads too)
 
 
 def below_capability_floor(gpus: Sequence[GPU], min_cc: Optional[str], label: str, rej: Rejections) -> bool:
@@ -288,7 +275,7 @@ def closing_refusal(
     if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
         return cuda_refusal(display, situation, report, rej)
     if accel == "rocm" and (rej.arch_misses or rej.driver_misses):
-        from fwsetup.plan.select import rocm
+        from fwsetup.plan.select import rocm  # only a ROCm refusal needs it
 
         return rocm.refusal(display, situation, report, rej)
     return Refusal(

@@ -23,12 +23,12 @@ from fwsetup.plan.select.common import (
     CudaBuild,
     Outcome,
     Recipes,
-    Rejections,
     finish,
     pick_cuda,
     python_refusal,
     version_matches,
 )
+from fwsetup.plan.select.rejections import Rejections
 from fwsetup.records import replace
 from fwsetup.report import SystemReport
 
