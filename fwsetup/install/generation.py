@@ -2,9 +2,9 @@
 
 Written once when a generation is built (install/execute.py), through envs.write_metadata, and
 read back by envs.read_metadata for smoke, run, envs, rollback, the registry, the up-to-date
-check and `install --lock`. The file is data from disk,
-so it is read through the one decoder (fwsetup/decode.py): a value of the wrong type is refused,
-a key this fwsetup does not know (a newer one wrote it) is skipped.
+check and `install --lock`. The file is data from disk, so it is read through the one decoder
+(fwsetup/decode.py): a value of the wrong type is refused, a key this fwsetup does not know is
+skipped, and a schema_version newer than this one is refused (upgrade fwsetup to read it).
 
 Layouts, oldest first: before `frameworks` (one framework, top-level keys only); with
 `frameworks` (one entry per framework the generation holds, after `--add`); with
