@@ -449,4 +449,5 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "RollbackResult": _rollback_text,
     "EnvsResult": _envs_text,
     "RemoveResult": lambda result, color: f"removed {result.env}\n",
+    "CompletionScript": lambda result, color: result.script,
 }

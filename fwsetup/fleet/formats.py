@@ -38,7 +38,7 @@ class Format:
     render: Callable[[Job], str]
     write: Optional[Callable[[Job, Path, Path], list[Path]]] = None  # (job, lock, output) -> written
     mode: Optional[int] = None  # of the one file written with -o
-    needs_url: bool = False  # the machines fetch the bundle themselves: --wheelhouse is a URL
+    needs_url: bool = False  # the machines fetch the bundle themselves: --bundle is a URL
     provisions: bool = True  # installs fwsetup and the lock (False: the lock's pins for other tools)
 
 
@@ -92,6 +92,8 @@ FORMATS: dict[str, Format] = {
         lambda job: pipexport.pylock(pipexport.choose_target(job.targets, job.target)), provisions=False
     ),
 }
+# Every --format name, in the order help lists them (cli/app.py spells them out as EXPORT_FORMATS).
+ALL_FORMATS = tuple(FORMATS)
 # The formats that install fwsetup and the locked environment on the machine that runs them.
 PROVISIONING = tuple(name for name, f in FORMATS.items() if f.provisions)
 
@@ -104,7 +106,7 @@ def chosen(name: str, fwsetup_spec: str, wheelhouse: str) -> Format:
     export.check_spec(fwsetup_spec)
     if found.needs_url and not wheelhouse.startswith(("http://", "https://")):
         raise UsageError(
-            f"--format {name} needs the bundle's URL: pods fetch it", "pass --wheelhouse http(s)://…"
+            f"--format {name} needs the bundle's URL: pods fetch it", "pass --bundle http(s)://…"
         )
     return found
 
@@ -117,7 +119,7 @@ def job(
     wheelhouse: str,
     target: Optional[str],
 ) -> Job:
-    """The export of a lock already read and checked (lockfile.load, check_form); `--wheelhouse`
+    """The export of a lock already read and checked (lockfile.load, check_form); `--bundle`
     is checked where the format provisions from it."""
     return Job(
         lock_name=lock.name,
