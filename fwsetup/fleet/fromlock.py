@@ -15,8 +15,10 @@ from fwsetup.errors import Refusal, UsageError
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.fleet.lockfile import LockTarget, check_installable, load
 from fwsetup.plan import planning, recipes
+from fwsetup.plan.machine import intel_situation
 from fwsetup.plan.model import Plan
 from fwsetup.plan.select import local_pythons
+from fwsetup.plan.select.rocm import lock_reason
 from fwsetup.report import SystemReport
 from fwsetup.versions import parse, release
 
@@ -36,14 +38,10 @@ def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Op
         if reason:
             return f"{t.name}: {reason}"
     if t.accelerator == "rocm":
-        from fwsetup.plan.select.rocm import lock_reason
-
         reason = lock_reason(t.variant, t.archs, t.env, report)
         if reason:
             return f"{t.name}: {reason}"
     if t.accelerator == "xpu":
-        from fwsetup.plan.machine import intel_situation
-
         intel = intel_situation(report)
         if intel is None or intel.accelerator != "xpu":
             return f"{t.name}: an Intel GPU (XPU) build; " + (

@@ -13,6 +13,7 @@ from typing import Any, Optional
 from fwsetup import records
 from fwsetup.ansi import paint
 from fwsetup.plan import planning
+from fwsetup.probe import intel_gpus as intel
 from fwsetup.probe.diagnose import diagnose
 from fwsetup.report import SystemReport
 
@@ -124,7 +125,5 @@ def _flat(value: str) -> str:
 def _servable(report: SystemReport) -> bool:
     """Whether the machine has a GPU some build could use: an Intel iGPU that PyTorch's XPU build
     does not serve (UHD 770) is listed, but a CPU-only plan there is no surprise."""
-    from fwsetup.probe import intel_gpus as intel
-
     unserved = {g.gpu.bus_id for g in intel.intel_gpus(report) if not g.runs_xpu}
     return any(g.vendor != "intel" or g.bus_id not in unserved for g in report.gpus)

@@ -12,7 +12,10 @@ machine's GPU vendor. Nothing of it comes from a lock as code.
 
 from __future__ import annotations
 
+import glob
+import os
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -69,10 +72,6 @@ def for_machine(root: str = "/", system: Optional[str] = None) -> Optional[Build
     """`smoke --python --gpu` has no plan: a GPU build of the vendor whose device nodes this machine
     has (NVIDIA's /dev/nvidiaN, a Jetson's /dev/nvhost-ctrl-gpu -> CUDA; AMD's /dev/kfd -> ROCm;
     macOS -> MPS); None when none or several say."""
-    import glob
-    import os
-    import sys
-
     if (system or sys.platform) == "darwin":
         return Build("mps")
     dev = os.path.join(root, "dev")

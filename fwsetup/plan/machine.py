@@ -11,6 +11,7 @@ from fwsetup.errors import Refusal
 from fwsetup.facts import jetson as jetson_facts
 from fwsetup.facts.cuda_drivers import max_cuda_for_driver
 from fwsetup.plan.model import Request
+from fwsetup.probe import intel_gpus
 from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
 
@@ -134,14 +135,12 @@ def intel_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] =
         d.vendor == "intel" or d.vendor_id.lower() == "0x8086" for d in report.pci_display_devices
     ):
         return None
-    from fwsetup.probe import intel_gpus as intel
-
-    found = [g for g in intel.intel_gpus(report) if gpu_indices is None or g.gpu.index in gpu_indices]
+    found = [g for g in intel_gpus.intel_gpus(report) if gpu_indices is None or g.gpu.index in gpu_indices]
     usable = [g for g in found if g.runs_xpu]
     if not usable:
-        why, fix = intel.unsupported_why(found)
+        why, fix = intel_gpus.unsupported_why(found)
         return GpuSituation(None, why_none=why, fix=fix) if found else None
-    gap = intel.stack_gaps(report, usable)
+    gap = intel_gpus.stack_gaps(report, usable)
     if gap is not None:
         return GpuSituation(None, why_none=gap[0], fix=gap[1])
     return GpuSituation("xpu", tuple(g.gpu for g in usable))

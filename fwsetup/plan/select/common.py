@@ -22,6 +22,7 @@ from fwsetup.plan.machine import GpuSituation, describe_gpu, resolve_accelerator
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
+from fwsetup.plan.select import rocm
 from fwsetup.plan.select.apple import rosetta_refusal
 from fwsetup.plan.select.rejections import Rejections
 from fwsetup.records import dataclass, field, replace
@@ -276,8 +277,6 @@ def closing_refusal(
     if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
         return cuda_refusal(display, situation, report, rej)
     if accel == "rocm" and (rej.arch_misses or rej.driver_misses):
-        from fwsetup.plan.select import rocm  # only a ROCm refusal needs it
-
         return rocm.refusal(display, situation, report, rej)
     return Refusal(
         f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
