@@ -306,6 +306,21 @@ def test_the_playbook_makes_its_reports_directory_on_the_controller() -> None:
     assert collect["ansible.builtin.copy"]["dest"].startswith(ansible.REPORTS + "/")
 
 
+def test_export_o_makes_the_playbooks_directory_and_an_unwritable_one_is_a_usage_error(tmp_path: Path) -> None:
+    """The README's `-o play/site.yml` where no play/ exists was an internal error (exit 1)."""
+    lock = tmp_path / "fwsetup.lock"
+    lock.write_text(lockfile.dumps("pytorch", [_target()]))
+    play = tmp_path / "play" / "site.yml"
+    made = cli("export", "--lock", str(lock), "--format", "ansible", "-o", str(play))
+    assert made.returncode == 0, made.stderr
+    assert play.is_file() and (play.parent / "fwsetup.lock").read_text() == lock.read_text()
+    (tmp_path / "a-file").write_text("")
+    for fmt, output in (("ansible", "a-file/site.yml"), ("slurm", "a-file/jobs")):
+        out = cli("export", "--lock", str(lock), "--format", fmt, "-o", str(tmp_path / output), "--json")
+        assert out.returncode == 2 and "Traceback" not in out.stderr, (fmt, out.stdout, out.stderr)
+        assert json.loads(out.stdout)["error"]["message"].startswith("cannot write the export to ")
+
+
 @pytest.mark.e2e
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare -n -m")
 def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_path: Path) -> None:
