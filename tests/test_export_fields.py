@@ -21,7 +21,7 @@ from test_hostile import _target, _write_lock
 from test_smoke_routes import _wheel
 
 from fwsetup import records, tomlfile
-from fwsetup.fleet import export, lockfile
+from fwsetup.fleet import formats, lockfile
 
 # Each line, if it reached a line of its own, would change what an export installs or runs.
 INJECTED = [
@@ -96,7 +96,7 @@ def _requirements(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-@pytest.mark.parametrize("fmt", export.ALL_FORMATS)
+@pytest.mark.parametrize("fmt", formats.ALL_FORMATS)
 @pytest.mark.parametrize("field", [*FIELDS, "lock file name"])
 def test_no_lock_field_adds_a_line_to_an_export(
     field: str, fmt: str, clean: tuple[Path, lockfile.LockTarget, dict[str, str]], tmp_path: Path

@@ -76,7 +76,7 @@ HSA_OVERRIDE = Option(
     "AMD: serve a GPU no ROCm build lists through the community-documented HSA_OVERRIDE_GFX_VERSION "
     "(set in the environment; not supported by AMD).",
 )
-EXPORT_FORMATS = (  # fleet/export.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
+EXPORT_FORMATS = (  # fleet/formats.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
     "shell", "dockerfile", "cloud-init", "github-actions", "ansible", "kubernetes", "slurm", "requirements", "pylock"
 )  # fmt: skip
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).

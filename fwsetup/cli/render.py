@@ -14,6 +14,7 @@ import re
 import sys
 
 from fwsetup import records
+from fwsetup.ansi import COLORS, paint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,15 +24,10 @@ if TYPE_CHECKING:
     from fwsetup.report import SystemReport
 
 _LEVEL_LABEL = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}
-_COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
 
 
 def use_color(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def paint(text: str, style: str, color: bool) -> str:
-    return f"\033[{_COLORS[style]}m{text}\033[0m" if color else text
 
 
 def dump_json(data: Any, stream: Optional[TextIO] = None) -> None:
@@ -214,7 +210,7 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         lines.append(paint("Findings:", "bold", color))
         for f in report.findings:
             label = paint(
-                _LEVEL_LABEL.get(f.level, f.level.upper()), f.level if f.level in _COLORS else "bold", color
+                _LEVEL_LABEL.get(f.level, f.level.upper()), f.level if f.level in COLORS else "bold", color
             )
             lines.append(f"  {label} {f.message} [{f.code}]")
             if f.fix:

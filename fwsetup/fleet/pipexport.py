@@ -15,14 +15,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import __version__, runner
+import tomli_w
+
+from fwsetup import __version__, pipconfig, runner, tomlfile
 from fwsetup.errors import FwsetupError, UsageError
 from fwsetup.fleet.lockfile import LockTarget, uv_platform_for
-from fwsetup.install import pipconfig, sources
+from fwsetup.install import sources
 from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
 
-FORMATS = ("requirements", "pylock")
 _HASH = re.compile(r"--hash=(?P<algo>\w+):(?P<digest>[0-9a-fA-F]+)")
 
 
@@ -83,10 +84,6 @@ def requirements(target: LockTarget, lock_name: str) -> str:
 
 def pylock(target: LockTarget, timeout: float = 900.0) -> str:
     """PEP 751 for the target: uv's file URLs for the lock's pins, filtered by the lock's hashes."""
-    import tomli_w
-
-    from fwsetup import tomlfile
-
     if not re.fullmatch(r"[0-9]+\.[0-9]+", target.python):  # uv's --python-version: X.Y only
         raise UsageError(
             f"lock target {target.name!r} has Python {target.python!r}, not X.Y",

@@ -14,19 +14,22 @@ which has no `-P`).
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import runner
+from fwsetup import paths, runner
 from fwsetup.errors import SmokeError, UsageError
-from fwsetup.install import builds
+from fwsetup.install import builds, envs, registry
 from fwsetup.install.builds import Build
+from fwsetup.plan.recipes import recipes_dir
 from fwsetup.records import dataclass, field
 from fwsetup.redact import redact
 
@@ -193,9 +196,6 @@ def verdict(result: SmokeResult, gpu: bool, framework: str, *, build: str = "") 
 
 def gpu_visible() -> bool:
     """Any GPU device node or Apple GPU: cheap, no probe run."""
-    import glob
-    import sys
-
     if sys.platform == "darwin":
         return True
     return bool(glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/kfd") or os.path.exists("/dev/dxg"))
@@ -203,12 +203,8 @@ def gpu_visible() -> bool:
 
 def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> SmokeResult:
     """The recipe's smoke script in any interpreter (a project's venv, a conda env)."""
-    from fwsetup.plan.recipes import recipes_dir
-
     exe = Path(os.path.abspath(os.path.expanduser(str(python))))
     if exe.is_dir():
-        from fwsetup.install import envs
-
         exe = envs.env_python(exe)
     if not exe.is_file():
         raise UsageError(
@@ -225,14 +221,9 @@ def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> 
 
 def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -> tuple[SmokeResult, Path]:
     """Find the environment (the given path, or the framework's only default one) and smoke it."""
-    from fwsetup import paths
-    from fwsetup.install import envs
-
     if env is None:
         candidates = sorted(p for p in paths.env_root().glob(f"{recipe.name}-*") if p.is_symlink())
         if not candidates:  # an --env path, or an env the framework was added to
-            from fwsetup.install import registry
-
             with contextlib.suppress(UsageError):
                 candidates = [registry.resolve(recipe.name)]
         if not candidates:
@@ -250,19 +241,15 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
     if not (env_dir / envs.METADATA).is_file() and envs.env_python(env_dir).is_file():
         return run_with_python(recipe, envs.env_python(env_dir), gpu=gpu, timeout=timeout), env_dir
     meta = envs.read_metadata(env_dir)
-    from fwsetup.install.registry import frameworks_of
-
-    held = {str(f.get("framework")): f for f in frameworks_of(meta)}
+    held = {str(f.framework): f for f in meta.held()}
     if recipe.name not in held:
         raise UsageError(
             f"{env_dir} holds {', '.join(held)}, not {recipe.name}",
             f"run `fwsetup smoke {next(iter(held))} --env {env_dir}`",
         )
-    script = env_dir / str(held[recipe.name].get("smoke") or meta.get("smoke") or "fwsetup-smoke.py")
+    script = env_dir / str(held[recipe.name].smoke or meta.smoke or "fwsetup-smoke.py")
     if not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test in {env_dir}", None)
     planned = builds.of_metadata(meta, recipe.name)
-    result = run(
-        envs.env_python(env_dir), script, gpu=gpu, env=meta.get("env") or {}, timeout=timeout, planned=planned
-    )
+    result = run(envs.env_python(env_dir), script, gpu=gpu, env=meta.env, timeout=timeout, planned=planned)
     return result, env_dir
