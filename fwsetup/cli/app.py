@@ -50,7 +50,13 @@ MODULES = {
     "completion": "fwsetup.cli.completion",  # the grammar's own: its script is written from COMMANDS
 }  # fmt: skip
 
-JSON = Option(("--json",), "json_output", "Print exactly one JSON document on stdout.", envvar="FWSETUP_JSON")
+
+def json_flag(help: str = "Print exactly one JSON document on stdout.") -> Option:
+    """`--json`, which FWSETUP_JSON also turns on; every command's, `run`'s with its own help."""
+    return Option(("--json",), "json_output", help, envvar="FWSETUP_JSON")
+
+
+JSON = json_flag()
 SYSTEM = Option(
     ("--system",),
     "system_report",
@@ -364,12 +370,7 @@ command(
     "Run a command inside an environment, with its settings: `fwsetup run ENV|FRAMEWORK -- CMD …`.",
     Argument("env", "The environment path, or a framework name when one env holds it."),
     Argument("argv", "The command line to run, after `--`.", required=False),
-    Option(
-        ("--json",),
-        "json_output",
-        "fwsetup's own errors (a bad env, no command) as one JSON document; CMD's output is its own.",
-        envvar="FWSETUP_JSON",
-    ),
+    json_flag("fwsetup's own errors (a bad env, no command) as one JSON document; CMD's output is its own."),
 )
 
 
