@@ -84,6 +84,12 @@ def test_redaction() -> None:
     )
     assert redact("https://host/simple?token=abc&x=1") == "https://host/simple?token=****&x=1"
     assert redact("no urls here: user@example.com") == "no urls here: user@example.com"
+    assert redact("machine h login u password s3cr3t") == "machine h login u password ****"
+    assert redact("password\thunter2 passwd x") == "password\t**** passwd ****"
+    # a path ending in passwd is not a netrc key: the message after it stays readable
+    text = "cannot read the packages of /etc/passwd (--python): cannot run /etc/passwd: PermissionError"
+    assert redact(text) == text
+    assert redact(r"C:\x\passwd for y ~/.passwd z my-passwd w") == r"C:\x\passwd for y ~/.passwd z my-passwd w"
 
 
 def test_failure_summary_picks_the_error_lines_and_redacts() -> None:
