@@ -159,6 +159,8 @@ class Option:
                 raise ParseError(
                     f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid float."
                 ) from None
+            if value != value or value in (float("inf"), float("-inf")):  # nan passed every range check
+                raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a finite number.")
             if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
                 raise ParseError(
                     f"Invalid value for '{self.label}' ({source}): {value} is not in the range {self.range_text()}."
