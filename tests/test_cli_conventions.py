@@ -112,7 +112,12 @@ def test_a_cluster_may_end_in_an_option_that_takes_a_value(argv: list[str], want
 
 @pytest.mark.parametrize(
     ("argv", "needle"),
-    [(["-q=1"], "'-q' does not take a value"), (["-qo"], "'-o' requires"), (["-qh"], "'-h' goes alone")],
+    [
+        (["-q=1"], "'-q' does not take a value"),
+        (["-qo"], "'-o' requires"),
+        (["-qh"], "'-h' goes alone"),
+        (["-q-q"], "No such option: -q-q ('-' inside a cluster)"),  # was "No such option: --q"
+    ],
 )
 def test_a_bad_cluster_is_a_usage_error(argv: list[str], needle: str) -> None:
     cmd = Command(

@@ -251,6 +251,9 @@ def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> 
         if opt.kind == "flag":
             if attached is not None and (arg.startswith("--") or attached.startswith("=")):
                 raise ParseError(f"Option '{name}' does not take a value.", command)
+            if attached is not None and attached.startswith("-"):  # `-q-y` read on as `--y`
+                parts = " ".join("-" + c for c in arg if c != "-")
+                raise ParseError(f"No such option: {arg} ('-' inside a cluster)", command, suggestion=parts)
             if attached is not None:
                 rest.insert(0, "-" + attached)  # the rest of a cluster: more short flags
             given[opt.dest] = on
