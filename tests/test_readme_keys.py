@@ -3,6 +3,7 @@ them with equality: so the README's own lists are compared with the sets the tes
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,21 @@ def _bullet_keys(lead: str) -> set[str]:
 )
 def test_the_readme_names_the_exact_json_keys(lead: str, keys: set[str]) -> None:
     assert _bullet_keys(lead) == keys
+
+
+def test_the_readme_lists_every_short_option() -> None:
+    """The README showed `-qo FILE`, which no command takes (`-q` is install's, `-o` lock's,
+    bundle's and export's): its list of short forms is the command table's."""
+    from fwsetup.cli import app
+
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    listed = text[text.index("The short forms: ") : text.index("; no command has both")]
+    found = {(cmd, flag) for cmd, flags in re.findall(r"`(\w+)((?: -\w)+)`", listed) for flag in flags.split()}
+    declared = {
+        (name, flag)
+        for name, command in app.COMMANDS.items()
+        for option in command.options()
+        for flag in option.flags
+        if len(flag) == 2
+    }
+    assert found == declared
