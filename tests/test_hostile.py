@@ -723,3 +723,28 @@ def test_hostile_export_wheelhouse_is_refused(wheelhouse: str, tmp_path: Path) -
         out = cli("export", "--lock", str(lock), "--format", fmt, "--wheelhouse", wheelhouse, "--json")
         assert out.returncode == 2 and one_json(out)["error"]["code"] == "usage", out.stdout
         assert "--wheelhouse" in one_json(out)["error"]["message"]
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_install_with_system_but_no_dry_run_installs_nothing(tmp_path: Path, how: str) -> None:
+    """`install FW --system report.json` without --dry-run built the other machine's plan here:
+    it ran the report's python.executable (someone else's data) to make the venv. Now exit 2."""
+    marker = tmp_path / "ran"
+    evil = tmp_path / "python3"
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    evil.chmod(0o755)
+    data = json.loads(base_report().to_json())
+    data["python"]["executable"] = str(evil)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(data))
+    env_dir = tmp_path / "env"
+    args = ["install", "tiny", "--cpu", "--env", str(env_dir), "--json"]
+    extra = {"FWSETUP_SYSTEM": str(report)} if how == "variable" else {}
+    if how == "option":
+        args += ["--system", str(report)]
+    out = cli(*args, env=tiny_env(tmp_path, **extra))
+    assert out.returncode == 2, out.stdout
+    assert "--dry-run" in json_out(out)["error"]["fix"]
+    assert not marker.exists() and not env_dir.exists()
+    planned = cli(*args, "--dry-run", env=tiny_env(tmp_path, **extra))
+    assert planned.returncode == 0, planned.stdout
