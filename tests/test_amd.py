@@ -309,6 +309,44 @@ def test_the_override_only_when_asked_and_explained() -> None:
     assert chosen is not None and "gfx1030" in chosen.gfx
 
 
+def test_the_reason_names_the_kernels_the_override_reaches() -> None:
+    """An RX 6700 XT (gfx1031) runs gfx1030's kernels through the override: the reason said the build
+    had kernels for it."""
+    plan = select(R["pytorch"], _rx6700xt(), Request("pytorch", accelerator="gpu", hsa_override=True), R)
+    assert isinstance(plan, Plan)
+    (why,) = [r for r in plan.reasons if r.startswith(f"{plan.variant}: ")]
+    assert "kernels for GPU 0" not in why and "no gfx1031 kernels" in why
+    assert "runs gfx1030 kernels through HSA_OVERRIDE_GFX_VERSION=10.3.0" in why
+    both = records.replace(_rx6700xt(), gpus=[*_rx6700xt().gpus, *M["rx7900xtx-rocm6.1"].gpus[:1]])
+    both = records.replace(both, gpus=[records.replace(both.gpus[1], index=1), both.gpus[0]])
+    plan = select(R["pytorch"], both, Request("pytorch", accelerator="gpu", hsa_override=True), R)
+    assert isinstance(plan, Plan)
+    (why,) = [r for r in plan.reasons if r.startswith(f"{plan.variant}: ")]
+    assert "kernels for GPU 1 Radeon RX 7900 XTX (gfx1100), and that serves GPU 0" in why
+
+
+@pytest.mark.parametrize(
+    ("machine", "framework", "expect"),
+    [
+        ("rx7900xtx-rocm6.1", "pytorch", "has kernels for each AMD GPU's own target (gfx1100)"),
+        ("t4-470", "pytorch", "this plan is pytorch's cuda build"),
+        ("rx7900xtx-rocm6.1", "tensorflow", "this plan is tensorflow's cpu build"),
+    ],
+)
+def test_an_override_that_changes_nothing_is_said(machine: str, framework: str, expect: str) -> None:
+    """--hsa-override was dropped silently where no GPU needs it (a card the build lists, an NVIDIA
+    GPU, a framework with no ROCm plan)."""
+    from machines import machines
+
+    report = M.get(machine) or machines()[machine]
+    plan = select(R[framework], report, Request(framework, hsa_override=True), R)
+    assert isinstance(plan, Plan) and "HSA_OVERRIDE_GFX_VERSION" not in plan.env
+    said = [w for w in plan.warnings if w.startswith("--hsa-override changes nothing here")]
+    assert len(said) == 1 and expect in said[0], plan.warnings
+    plain = select(R[framework], report, Request(framework), R)
+    assert isinstance(plain, Plan) and not any("--hsa-override" in w for w in plain.warnings)
+
+
 def test_an_uncovered_second_gpu_is_named_with_the_gpus_option() -> None:
     base = M["rx7900xtx-rocm6.1"]
     odd = GPU("amd", 1, "Radeon RX 6700 XT", None, "gfx1031", "reported")

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+from fwsetup import records
 from fwsetup.errors import Refusal
-from fwsetup.plan.model import Request
+from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import local_pythons
 from fwsetup.plan.recipes import Recipe
+from fwsetup.plan.select import rocm
 from fwsetup.plan.select.common import Hook, Outcome
 from fwsetup.plan.select.registry import HOOKS
 from fwsetup.plan.wheels import wheel_fits
@@ -53,6 +55,25 @@ def select(
 ) -> Outcome:
     """Choose the build of `recipe` for the machine in `report`, or say why none fits."""
     try:
-        return hook(recipe).select(recipe, report, request, recipes)
+        outcome = hook(recipe).select(recipe, report, request, recipes)
     except Refusal as refusal:
         return refusal
+    return _unused_override(outcome, report) if request.hsa_override else outcome
+
+
+def _unused_override(outcome: Outcome, report: SystemReport) -> Outcome:
+    """--hsa-override where the plan sets no HSA_OVERRIDE_GFX_VERSION: said, never dropped silently."""
+    if not isinstance(outcome, Plan) or rocm.OVERRIDE_VAR in outcome.env:
+        return outcome
+    if outcome.accelerator == "rocm":
+        own = sorted({g.compute_capability or "?" for g in report.gpus if g.vendor == "amd"})
+        why = (
+            f"{outcome.variant} has kernels for each AMD GPU's own target ({' '.join(own)}), "
+            f"so no {rocm.OVERRIDE_VAR} is set"
+        )
+    else:
+        why = (
+            f"{rocm.OVERRIDE_VAR} serves only an AMD GPU through a PyTorch ROCm build, and this plan is "
+            f"{outcome.framework}'s {outcome.accelerator} build ({outcome.variant})"
+        )
+    return records.replace(outcome, warnings=[*outcome.warnings, f"--hsa-override changes nothing here: {why}"])

@@ -96,7 +96,7 @@ def pick(
     whose ROCm user space the amdgpu driver runs; reasons for each build turned down go to rej."""
     space = driver_space(report)
     gpus, integrated = _served(situation.gpus, report)
-    fitting: list[tuple[B, dict[str, str]]] = []
+    fitting: list[tuple[B, dict[str, str], list[GPU]]] = []
     for b in builds:
         if not b.gfx:  # coverage cannot be checked: never bet a GPU on it
             rej.add(
@@ -104,7 +104,7 @@ def pick(
                 + (f" ({b.note})" if b.note else "")
             )
             continue
-        missing, env = _coverage(b, gpus, allow_override)
+        missing, env, through = _coverage(b, gpus, allow_override)
         rej.covered.update(g.index for g in gpus if g not in missing)
         if missing:
             for g in missing:
@@ -115,11 +115,11 @@ def pick(
             rej.add(f"{label} {b.name}: bundles ROCm {b.rocm}, but {space.how}")
             rej.driver_misses.append(b.rocm or "0")
             continue
-        fitting.append((b, env))
+        fitting.append((b, env, through))
     if not fitting:
         return None
-    b, env = max(fitting, key=lambda item: versions.key(item[0].rocm or "0"))
-    reasons = [f"{b.name}: the newest ROCm build with kernels for {_gpus(gpus)}"]
+    b, env, through = max(fitting, key=lambda item: versions.key(item[0].rocm or "0"))
+    reasons = [_coverage_reason(b.name, gpus, through, env)]
     warnings: list[str] = []
     lacking = [g for g in integrated if g.compute_capability not in b.gfx]
     if lacking:  # HIP stops with hipErrorNoBinaryForGpu when any visible GPU has no kernels
@@ -161,8 +161,12 @@ def _served(gpus: Sequence[GPU], report: SystemReport) -> tuple[list[GPU], list[
     return (discrete, apus) if discrete and apus else (list(gpus), [])
 
 
-def _coverage(b: RocmBuild, gpus: Sequence[GPU], allow_override: bool) -> tuple[list[GPU], dict[str, str]]:
+def _coverage(
+    b: RocmBuild, gpus: Sequence[GPU], allow_override: bool
+) -> tuple[list[GPU], dict[str, str], list[GPU]]:
+    """(GPUs the build has no kernels for, the override's variable, GPUs served only through it)."""
     missing: list[GPU] = []
+    through: list[GPU] = []
     values: set[str] = set()
     for g in gpus:
         if g.compute_capability in b.gfx:
@@ -170,11 +174,29 @@ def _coverage(b: RocmBuild, gpus: Sequence[GPU], allow_override: bool) -> tuple[
         o = facts.override_for(g.compute_capability) if allow_override else None
         if o is not None and o.runs_as in b.gfx:
             values.add(o.value)
+            through.append(g)
             continue
         missing.append(g)
     if len(values) > 1:  # one process-wide variable cannot serve two families
-        return list(gpus), {}
-    return missing, ({OVERRIDE_VAR: values.pop()} if values else {})
+        return list(gpus), {}, []
+    return missing, ({OVERRIDE_VAR: values.pop()} if values else {}), through
+
+
+def _coverage_reason(name: str, gpus: Sequence[GPU], through: Sequence[GPU], env: dict[str, str]) -> str:
+    """Why this build: its own kernels for each GPU, or, for a GPU served through the override, the
+    kernels of the target it runs as (the build has none of that GPU's own)."""
+    native = [g for g in gpus if g not in through]
+    if not through:
+        return f"{name}: the newest ROCm build with kernels for {_gpus(native)}"
+    runs_as = sorted({o.runs_as for o in (facts.override_for(g.compute_capability) for g in through) if o})
+    own = sorted({g.compute_capability or "?" for g in through})
+    served = (
+        f"serves {_gpus(through)}: it runs {' '.join(runs_as)} kernels through {OVERRIDE_VAR}="
+        f"{env.get(OVERRIDE_VAR)} (--hsa-override; the build has no {' '.join(own)} kernels)"
+    )
+    if not native:
+        return f"{name}: the newest ROCm build that {served}"
+    return f"{name}: the newest ROCm build with kernels for {_gpus(native)}, and that {served}"
 
 
 def _gpus(gpus: Sequence[GPU]) -> str:
