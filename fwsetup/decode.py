@@ -8,7 +8,7 @@ which are skipped. A value that does not fit raises DecodeError naming where it 
 turns that into its own error with its own fix.
 
 Supported annotations: str, int, float (an int is accepted), bool, datetime.date, Any,
-Optional[X], list[X], tuple[X, ...], dict[K, V] (kept as read) and nested records. A bool is
+Optional[X], list[X], tuple[X, ...], dict[K, V] (each key and value checked) and nested records. A bool is
 never an int and a datetime never a date, although Python says otherwise.
 """
 
@@ -19,6 +19,7 @@ import typing
 from typing import Any, Callable, TypeVar
 
 from fwsetup import records
+from fwsetup.errors import shorten
 
 T = TypeVar("T")
 Convert = Callable[[Any, str, bool], Any]  # (value, where, strict) -> value
@@ -93,11 +94,16 @@ def _converter(tp: Any) -> Convert:
 
         return sequence
     if origin is dict:
+        key_of, value_of = (_converter(a) for a in typing.get_args(tp))
 
         def mapping(value: Any, where: str, strict: bool) -> Any:
             if not isinstance(value, dict):
                 raise DecodeError(where, f"expected an object, got {_kind(value)}")
-            return dict(value)
+            out = {}
+            for k, v in value.items():
+                at = f"{where}[{shorten(str(k), quote=True)}]"
+                out[key_of(k, at, strict)] = value_of(v, at, strict)
+            return out
 
         return mapping
     if records.is_dataclass(tp):

@@ -24,6 +24,15 @@ class ExitCode(enum.IntEnum):
     INTERRUPTED = 130
 
 
+def shorten(text: str, limit: int = 80, quote: bool = False) -> str:
+    """A user's value as a message shows it: whole when short, else its start and its length (a
+    5,000-character argument is not echoed back). `quote`: as repr() writes it."""
+    if len(text) <= limit:
+        return repr(text) if quote else text
+    start = repr(text[:limit]) if quote else text[:limit]
+    return f"{start}… ({len(text)} characters)"
+
+
 class FwsetupError(Exception):
     """An error the user can act on: a message, the fix, a stable code."""
 

@@ -12,7 +12,9 @@ from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import pytest
 from fakes import FIXTURES, make_tool
+from helpers import cli, json_out
 from machines import base_report
 
 from fwsetup import records
@@ -492,3 +494,38 @@ def test_the_pytorch_smoke_script_runs_the_work_on_an_intel_gpu() -> None:
     assert script.pick_device(torch(False, None, True), "gpu") == "mps"
     assert script.pick_device(torch(False, False, False), "gpu") == "cpu"
     assert script.pick_device(torch(False, True, False), "cpu") == "cpu"
+
+
+def _a770_saved(tmp_path: Path, drivers: object) -> Path:
+    data = json.loads(probed_report(sysfs_root(tmp_path / "root", *lspci_device(a770_line()), libs=True)).to_json())
+    data["intel"]["kernel_drivers"] = {"0000:03:00.0": drivers}
+    path = tmp_path / "a770.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(("section", "value"), [("intel", 5), ("intel", ["i915"]), ("tools", 5), ("data_checked", True)])
+def test_a_wrongly_typed_map_value_is_the_report_schema_error(tmp_path: Path, section: str, value: object) -> None:
+    """`{"0000:03:00.0": 5}` was exit 3 "no kernel driver": the values of a report's maps were not
+    type-checked, unlike every other field."""
+    path = _a770_saved(tmp_path, "i915")
+    data = json.loads(path.read_text())
+    if section == "intel":
+        data["intel"]["kernel_drivers"]["0000:03:00.0"] = value
+    else:
+        data[section]["uv"] = value
+    path.write_text(json.dumps(data))
+    out = cli("install", "pytorch", "--gpu", "--dry-run", "--json", "--system", str(path))
+    assert out.returncode == 2, out.stdout
+    error = json_out(out)["error"]
+    assert error["code"] == "bad-report" and "does not fit the doctor schema" in error["message"]
+    where = "intel.kernel_drivers['0000:03:00.0']" if section == "intel" else f"{section}['uv']"
+    assert where in error["message"], error["message"]
+
+
+@pytest.mark.parametrize("driver", ["i915\x1b]0;x\x07", "I915", "i915 ", "xe2", "vfio-pci", ""])
+def test_only_a_driver_named_exactly_i915_or_xe_counts(tmp_path: Path, driver: str) -> None:
+    report = SystemReport.from_file(_a770_saved(tmp_path, driver))
+    refused = plan(report, "gpu")
+    assert isinstance(refused, Refusal) and "no kernel driver (i915 or xe)" in refused.message
+    assert isinstance(plan(SystemReport.from_file(_a770_saved(tmp_path / "xe", "xe")), "gpu"), Plan)

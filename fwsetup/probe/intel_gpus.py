@@ -24,6 +24,7 @@ INTEL_VENDOR_ID = "0x8086"
 DRIVER_GUIDE = "https://dgpu-docs.intel.com/driver/client/overview.html"
 RUNTIME_PACKAGES = "libze1 libze-intel-gpu1 intel-opencl-icd"
 HARDWARE_TABLE = "https://dgpu-docs.intel.com/devices/hardware-table.html"
+KERNEL_DRIVERS = ("i915", "xe")  # the kernel drivers PyTorch's XPU builds run on, by their exact names
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def stack_gaps(report: SystemReport, usable: list[IntelGpu]) -> Optional[tuple[s
     if info is None:
         return None
     drivers = info.kernel_drivers or {}
-    if not any(isinstance(drivers.get(g.gpu.bus_id or ""), str) for g in usable):
+    if not any(drivers.get(g.gpu.bus_id or "") in KERNEL_DRIVERS for g in usable):
         names = ", ".join(g.describe() for g in usable)
         return (
             f"no kernel driver (i915 or xe) is bound to {names}",
