@@ -90,6 +90,8 @@ SMOKE_KEYS = {
     "planned_build",
     "found_build",
 }
+# The keys of a failed `smoke --json` (exit 5), exactly: the error envelope and the result it judged.
+SMOKE_FAILURE_KEYS = {"error", "smoke"}
 TINY_RECIPES = Path(__file__).parent / "recipes_tiny"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import cli, fwsetup, json_out, tiny_env
+from helpers import SMOKE_FAILURE_KEYS, SMOKE_KEYS, cli, fwsetup, json_out, tiny_env
 from machines import base_report, with_nvidia
 from test_fleet import _cpu_plan
 
@@ -554,6 +554,7 @@ def test_smoke_gpu_json_is_one_document(tiny_installed: tuple[Path, dict[str, st
     doc = one_json(out)
     # the env holds a CPU build: the error says so (issue 11), in the one document
     assert doc["error"]["code"] == "cpu-build" and doc["smoke"]["framework"] == "tiny"
+    assert set(doc) == SMOKE_FAILURE_KEYS and set(doc["smoke"]) == SMOKE_KEYS | {"framework", "env"}
 
 
 # ------------------------------------------------------------------ 6. exit codes, no half-built generation

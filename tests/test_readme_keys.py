@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import INSTALL_KEYS, PLAN_KEYS, REPORT_KEYS, SMOKE_KEYS
+from helpers import INSTALL_KEYS, PLAN_KEYS, REPORT_KEYS, SMOKE_FAILURE_KEYS, SMOKE_KEYS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -41,6 +41,7 @@ def _bullet_keys(lead: str) -> set[str]:
         ("`install --dry-run --json`", PLAN_KEYS),
         ("`install --json`", INSTALL_KEYS),
         ("the smoke result", SMOKE_KEYS),
+        ("a failed `smoke --json`", SMOKE_FAILURE_KEYS),
         ("`completion SHELL --json`", {"shell", "script"}),
     ],
 )
@@ -64,3 +65,14 @@ def test_the_readme_lists_every_short_option() -> None:
         if len(flag) == 2
     }
     assert found == declared
+
+
+def test_a_failed_smoke_results_json_has_exactly_the_documented_keys() -> None:
+    """A failed `smoke --json` is the envelope plus "smoke", which the README did not mention."""
+    from fwsetup.commands.smoke import SmokeTestResult
+    from fwsetup.errors import SmokeError
+
+    payload = {"framework": "tiny", "env": "/e", **dict.fromkeys(SMOKE_KEYS), "ok": False}
+    failed = SmokeTestResult(payload, SmokeError("tiny smoke test failed", "see above")).to_dict()
+    assert set(failed) == SMOKE_FAILURE_KEYS and set(failed["error"]) == {"code", "message", "fix"}
+    assert failed["smoke"]["ok"] is False and set(failed["smoke"]) == SMOKE_KEYS | {"framework", "env"}
