@@ -21,7 +21,7 @@ import yaml
 from helpers import TINY_RECIPES, cli, fwsetup, json_out, tiny_env
 
 from fwsetup.errors import UsageError
-from fwsetup.fleet import ansible, bundle, kubernetes, lockfile, slurm
+from fwsetup.fleet import ansible, bundle, formats, kubernetes, lockfile, slurm
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.install import sources
 
@@ -319,6 +319,29 @@ def test_export_o_makes_the_playbooks_directory_and_an_unwritable_one_is_a_usage
         out = cli("export", "--lock", str(lock), "--format", fmt, "-o", str(tmp_path / output), "--json")
         assert out.returncode == 2 and "Traceback" not in out.stderr, (fmt, out.stdout, out.stderr)
         assert json.loads(out.stdout)["error"]["message"].startswith("cannot write the export to ")
+
+
+# pylock reads the index for its files' sizes and URLs (no network here); it is written by the same
+# one-file path as requirements.
+@pytest.mark.parametrize("fmt", [f for f in formats.ALL_FORMATS if f != "pylock"])
+def test_export_o_reports_what_it_wrote_the_same_way_for_every_format(tmp_path: Path, fmt: str) -> None:
+    """shell, dockerfile and requirements wrote silently while ansible and slurm said `wrote …`, and
+    their --json `output` was a string where the engines' was a list."""
+    lock = tmp_path / "fwsetup.lock"
+    lock.write_text(lockfile.dumps("pytorch", [_target()]))
+    argv = ["export", "--lock", str(lock), "--format", fmt, "--bundle", "http://bundle:8000/"]
+    (tmp_path / "text").mkdir()
+    (tmp_path / "json").mkdir()
+    text = cli(*argv, "-o", str(tmp_path / "text" / "out"))
+    assert text.returncode == 0, text.stderr
+    wrote = [line.removeprefix("wrote ") for line in text.stderr.splitlines()]
+    assert text.stdout == "" and wrote and all(Path(p).is_file() for p in wrote), text.stderr
+    assert all(line.startswith("wrote ") for line in text.stderr.splitlines())
+    data = json_out(cli(*argv, "-o", str(tmp_path / "json" / "out"), "--json"))
+    assert set(data) == {"format", "output"} and data["format"] == fmt
+    assert [Path(p).relative_to(tmp_path / "json") for p in data["output"]] == [
+        Path(p).relative_to(tmp_path / "text") for p in wrote
+    ]
 
 
 @pytest.mark.e2e

@@ -43,6 +43,7 @@ def _bullet_keys(lead: str) -> set[str]:
         ("the smoke result", SMOKE_KEYS),
         ("a failed `smoke --json`", SMOKE_FAILURE_KEYS),
         ("`completion SHELL --json`", {"shell", "script"}),
+        ("`export --json`", {"format", "script"}),
     ],
 )
 def test_the_readme_names_the_exact_json_keys(lead: str, keys: set[str]) -> None:

@@ -385,8 +385,8 @@ def _bundle_text(result: Any, color: bool) -> str:
 
 
 def _export_text(result: Any, color: bool) -> str:
-    if isinstance(result.output, list):  # an engine's files: named on stderr, stdout stays empty
-        sys.stderr.write("".join(f"wrote {path}\n" for path in result.output))
+    if result.output is not None:  # -o, every format: each file written named on stderr, stdout stays empty
+        sys.stderr.write(terminal("".join(f"wrote {path}\n" for path in result.output)))
     return str(result.script or "")
 
 

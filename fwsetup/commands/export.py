@@ -4,7 +4,7 @@ or pylock file for the user's own tools."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional
 
 from fwsetup import __version__
 from fwsetup.commands.common import write_output
@@ -28,7 +28,7 @@ class Options:
 class ExportResult:
     format: str
     script: Optional[str] = None  # the export itself, when it goes to stdout
-    output: Union[str, list[str], None] = None  # the file written, or an engine's files
+    output: Optional[list[str]] = None  # with -o: every file written (one, or an engine's files)
 
     def to_dict(self) -> dict[str, Any]:
         if self.output is None:
@@ -57,4 +57,4 @@ def execute(options: Options, progress: Progress) -> ExportResult:
     if output is None:
         return ExportResult(fmt, script=text)
     write_output(output, text, "the export", mode=chosen.mode)
-    return ExportResult(fmt, output=str(output))
+    return ExportResult(fmt, output=[str(output)])
