@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from fwsetup import records
-from fwsetup.errors import ReportFileError
+from fwsetup.errors import ReportFileError, shorten
 from fwsetup.records import dataclass, field
 
 TYPE_CHECKING = False
@@ -304,7 +304,8 @@ class SystemReport:
                 )
             text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise ReportFileError(f"cannot read system report {p}: {exc}", fix) from None
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise ReportFileError(f"cannot read system report {shorten(str(p))}: {why}", fix) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

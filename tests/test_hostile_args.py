@@ -76,3 +76,38 @@ def test_envs_text_never_prints_a_registered_paths_terminal_escapes(tmp_path: Pa
     assert json_out(cli("envs", "--json", env=tiny_env(home)))["envs"][0]["env"] == str(
         env
     )  # JSON: the raw value
+
+
+LONG = "x" * 5000
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["install", "pytorch", LONG],  # Got unexpected extra argument (…)
+        ["install", "pytorch", "--" + LONG],
+        ["install", "pytorch", "-q" + "-q" * 2500],  # '-' inside a cluster
+        [LONG],
+        ["export", "--format", LONG],
+        ["doctor", "--timeout", LONG],
+        ["doctor", "--python", "/" + LONG],
+        ["install", "pytorch", "--dry-run", "--version", LONG],
+        ["install", "pytorch", "--dry-run", "--python", LONG],
+        ["install", "pytorch", "--dry-run", "--gpus", LONG],
+        ["install", "pytorch", "--dry-run", "--system", "/" + LONG],
+        ["export", "--lock", "/" + LONG],
+        ["export", "--fwsetup-spec", LONG],
+        ["export", "--fwsetup-spec", LONG + "=="],
+    ],
+    ids=lambda argv: " ".join(a[:12] for a in argv),
+)
+def test_a_long_value_is_shortened_in_usage_messages(argv: list[str], tmp_path: Path) -> None:
+    """`Got unexpected extra argument (…)` echoed a 5,000-character argument whole: a long value is
+    shown by its start and its length, as `unknown framework` shows a long name."""
+    env = tiny_env(tmp_path / "home")
+    text = cli(*argv, env=env)
+    assert text.returncode == 2, text.stderr[:300]
+    assert LONG[:200] not in text.stderr and len(text.stderr) < 2000, text.stderr[:300]
+    assert "characters)" in text.stderr, text.stderr[:300]
+    error = json_out(cli(*argv, "--json", env=env))["error"]
+    assert error["code"] in ("usage", "bad-report") and LONG[:200] not in error["message"] + (error["fix"] or "")

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 
+from fwsetup.errors import shorten
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing, dataclasses and pathlib cost `--help` more than the rest of it
     from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +27,7 @@ TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 METAVAR = {"text": "TEXT", "path": "PATH", "float": "FLOAT", "paths": "PATH", "locations": "PATH"}
 REPEATED = ("paths", "locations")
+SHOWN = 80  # a user's value longer than this is shown by its start and length in a usage message
 COMMAND_LINE = "from the command line"  # where a value came from, as errors name it
 
 
@@ -57,6 +60,8 @@ def closest(name: str, known: Iterable[str], renamed: Optional[Mapping[str, str]
     """The one of `known` a typo most likely meant, quoted, or None (difflib, loaded only here: a
     mistyped command line is the one path that pays for it). A close old name (a key of
     `renamed`) is suggested by its current name."""
+    if len(name) > SHOWN:  # no typo is that long: not compared, nor suggested
+        return None
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
@@ -66,7 +71,7 @@ def closest(name: str, known: Iterable[str], renamed: Optional[Mapping[str, str]
 def unknown(what: str, name: str, known: Iterable[str], command: Optional[Command] = None) -> ParseError:
     """`No such WHAT: NAME`, with the closest of `known` when one is close."""
     renamed = {alias: opt.flags[0] for opt in command.options() for alias in opt.aliases} if command else {}
-    return ParseError(f"No such {what}: {name}", command, closest(name, known, renamed))
+    return ParseError(f"No such {what}: {shorten(name, SHOWN)}", command, closest(name, known, renamed))
 
 
 def unknown_word(word: str, commands: Iterable[str]) -> ParseError:
@@ -78,7 +83,7 @@ def unknown_word(word: str, commands: Iterable[str]) -> ParseError:
 
 def not_one_of(label: str, raw: str, choices: Sequence[str], note: str = "") -> ParseError:
     """`--format 'dockerfil' is not one of …`, with the close choice when there is one."""
-    message = f"{label} {raw!r} is not one of {', '.join(choices)}{note}"
+    message = f"{label} {shorten(raw, SHOWN, quote=True)} is not one of {', '.join(choices)}{note}"
     return ParseError(message, None, closest(raw, choices))
 
 
@@ -142,7 +147,8 @@ class Option:
             text = raw.strip().lower()
             if text in TRUE or text in FALSE:
                 return text in TRUE
-            raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid boolean.")
+            shown = shorten(raw, SHOWN, quote=True)
+            raise ParseError(f"Invalid value for '{self.label}' ({source}): {shown} is not a valid boolean.")
         if self.choices and raw not in self.choices:
             note = "" if source == COMMAND_LINE else f" ({source})"
             raise not_one_of(self.flags[0], raw, self.choices, note)
@@ -157,10 +163,11 @@ class Option:
                 value = float(raw)
             except ValueError:
                 raise ParseError(
-                    f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid float."
+                    f"Invalid value for '{self.label}' ({source}): {shorten(raw, SHOWN, quote=True)} is not a valid float."
                 ) from None
             if value != value or value in (float("inf"), float("-inf")):  # nan passed every range check
-                raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a finite number.")
+                shown = shorten(raw, SHOWN, quote=True)
+                raise ParseError(f"Invalid value for '{self.label}' ({source}): {shown} is not a finite number.")
             if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
                 raise ParseError(
                     f"Invalid value for '{self.label}' ({source}): {value} is not in the range {self.range_text()}."
@@ -252,8 +259,9 @@ def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> 
             if attached is not None and (arg.startswith("--") or attached.startswith("=")):
                 raise ParseError(f"Option '{name}' does not take a value.", command)
             if attached is not None and attached.startswith("-"):  # `-q-y` read on as `--y`
-                parts = " ".join("-" + c for c in arg if c != "-")
-                raise ParseError(f"No such option: {arg} ('-' inside a cluster)", command, suggestion=parts)
+                parts = " ".join("-" + c for c in arg if c != "-") if len(arg) <= SHOWN else None
+                shown = shorten(arg, SHOWN)
+                raise ParseError(f"No such option: {shown} ('-' inside a cluster)", command, suggestion=parts)
             if attached is not None:
                 rest.insert(0, "-" + attached)  # the rest of a cluster: more short flags
             given[opt.dest] = on
@@ -323,7 +331,8 @@ def split_list(raw: str, kind: str) -> list[str]:
 def _bind_arguments(command: Command, positional: list[str], values: dict[str, Any]) -> None:
     arguments = command.arguments()
     if len(positional) > len(arguments) and not (arguments and arguments[-1].many):
-        raise ParseError(f"Got unexpected extra argument ({positional[len(arguments)]})", command)
+        extra = shorten(positional[len(arguments)], SHOWN)
+        raise ParseError(f"Got unexpected extra argument ({extra})", command)
     for i, argument in enumerate(arguments):
         if argument.many:
             values[argument.dest] = positional[i:]

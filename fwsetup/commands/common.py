@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup.errors import UsageError
+from fwsetup.errors import UsageError, shorten
 
 
 def absolute(value: Any) -> Path:
@@ -22,5 +22,5 @@ def write_output(path: Path, text: str, what: str, mode: Optional[int] = None) -
             path.chmod(mode)
     except OSError as exc:
         raise UsageError(
-            f"cannot write {what} to {path}: {exc.strerror or exc}", "pass a writable file path with -o"
+            f"cannot write {what} to {shorten(str(path))}: {exc.strerror or exc}", "pass a writable file path with -o"
         ) from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from fwsetup import probe as system
-from fwsetup.errors import ExitCode, UsageError
+from fwsetup.errors import ExitCode, UsageError, shorten
 from fwsetup.facts import dates
 from fwsetup.probe.base import ProbeEnv
 from fwsetup.probe.diagnose import diagnose, stale_data
@@ -44,7 +44,7 @@ def execute(options: Options, progress: Optional[Progress] = None) -> DoctorResu
     python = options.python
     if python is not None and not os.path.exists(python):
         raise UsageError(
-            f"--python {python}: no such file or directory", "pass a python executable or a venv directory"
+            f"--python {shorten(str(python))}: no such file or directory", "pass a python executable or a venv directory"
         )
     report = system.collect(ProbeEnv(timeout=options.timeout, python=str(python) if python is not None else None))
     checked = dates.all_checked_days()

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from fwsetup.errors import UsageError
+from fwsetup.errors import UsageError, shorten
 from fwsetup.fleet import steps, yamlout
 
 LOCK_TERMINATOR = "FWSETUP_LOCK_B64"  # "_" is not in the base64 alphabet: no line of it can be this
@@ -74,7 +74,7 @@ def check_spec(spec: str) -> str:
 
     def bad(why: str) -> UsageError:
         return UsageError(
-            f"--fwsetup-spec {spec!r} {why}",
+            f"--fwsetup-spec {shorten(spec, quote=True)} {why}",
             "pass a requirement (fwsetup==0.1.0), an https URL or a path to fwsetup's wheel or source",
         )
 
@@ -97,9 +97,9 @@ def check_spec(spec: str) -> str:
     except InvalidRequirement as exc:
         if "/" in spec or spec.startswith(".") or spec.endswith((".whl", ".tar.gz", ".zip")):
             return spec  # a path: shell-quoted where it is used
-        raise bad(f"is not a requirement ({exc})") from None
+        raise bad(f"is not a requirement ({shorten(str(exc))})") from None
     if canonicalize_name(req.name) != "fwsetup":
-        raise bad(f"names {req.name!r}, not fwsetup")
+        raise bad(f"names {shorten(req.name, quote=True)}, not fwsetup")
     if req.url and urlsplit(req.url).scheme.lower() not in _SPEC_URL_SCHEMES:
         raise bad(f"installs from {urlsplit(req.url).scheme!r}; use https")
     return spec

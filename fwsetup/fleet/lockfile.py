@@ -34,7 +34,7 @@ import tomli_w
 from packaging.requirements import InvalidRequirement, Requirement
 
 from fwsetup import __version__, pipconfig, runner, tomlfile
-from fwsetup.errors import FwsetupError, Refusal, UsageError
+from fwsetup.errors import FwsetupError, Refusal, UsageError, shorten
 from fwsetup.install import sources
 from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
@@ -267,8 +267,9 @@ def load(path: Path) -> tuple[str, list[LockTarget]]:
             raise UsageError(
                 f"lock file {path} is not valid TOML: {exc}", "regenerate it with `fwsetup lock`"
             ) from None
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise UsageError(
-            f"cannot read lock file {path}: {exc}", "pass a file written by `fwsetup lock`"
+            f"cannot read lock file {shorten(str(path))}: {why}", "pass a file written by `fwsetup lock`"
         ) from None
     if data.get("lock_version") != LOCK_VERSION:
         raise UsageError(

@@ -9,7 +9,7 @@ from typing import Any, Optional, Union
 
 from fwsetup import pipconfig, records
 from fwsetup import probe as probes
-from fwsetup.errors import Refusal, UsageError
+from fwsetup.errors import Refusal, UsageError, shorten
 from fwsetup.plan import recipes, wheels
 from fwsetup.plan.machine import with_driver_cuda
 from fwsetup.plan.model import Plan, Request
@@ -43,7 +43,7 @@ def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise UsageError(
-            f"--gpus {text!r} is not a list of GPU indices", "use e.g. --gpus 0 or --gpus 0,1"
+            f"--gpus {shorten(text, quote=True)} is not a list of GPU indices", "use e.g. --gpus 0 or --gpus 0,1"
         ) from None
 
 

@@ -13,7 +13,7 @@ from typing import Optional
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from fwsetup.errors import UsageError
+from fwsetup.errors import UsageError, shorten
 
 _OPERATOR = re.compile(r"\s*(~=|==|!=|<=|>=|<|>|===)")
 _PYTHON = re.compile(r"([23])\.(\d{1,2})\Z")
@@ -35,16 +35,16 @@ def check_version(text: Optional[str]) -> Optional[str]:
         try:
             spec = SpecifierSet(wanted)
         except InvalidSpecifier:
-            raise UsageError(f"--version {text!r} is not a PEP 440 specifier", VERSION_FIX) from None
+            raise UsageError(f"--version {shorten(text, quote=True)} is not a PEP 440 specifier", VERSION_FIX) from None
         if not satisfiable(spec):
-            raise UsageError(f"--version {text!r} excludes every version", VERSION_FIX)
+            raise UsageError(f"--version {shorten(text, quote=True)} excludes every version", VERSION_FIX)
         return wanted
     try:
         Version(wanted)
     except InvalidVersion:
-        raise UsageError(f"--version {text!r} is not a version", VERSION_FIX) from None
+        raise UsageError(f"--version {shorten(text, quote=True)} is not a version", VERSION_FIX) from None
     if not wanted[0].isdigit():  # 'v2.7' parses; say it plainly
-        raise UsageError(f"--version {text!r} is not a version", VERSION_FIX)
+        raise UsageError(f"--version {shorten(text, quote=True)} is not a version", VERSION_FIX)
     return wanted
 
 
@@ -88,7 +88,7 @@ def check_python(text: Optional[str]) -> Optional[str]:
     wanted = text.strip()
     if not _PYTHON.match(wanted):
         raise UsageError(
-            f"--python {text!r} is not a Python version X.Y",
+            f"--python {shorten(text, quote=True)} is not a Python version X.Y",
             "pass e.g. --python 3.11 (`fwsetup doctor` lists the interpreters found here)",
         )
     return wanted
