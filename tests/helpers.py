@@ -76,6 +76,7 @@ INSTALL_KEYS = {
     "backend",
     "seconds",
     "skipped",
+    "warnings",
 }
 TINY_RECIPES = Path(__file__).parent / "recipes_tiny"
 

@@ -77,5 +77,6 @@ def reprove(env: Path, gen: Path, *, gpu: bool, timeout: float, display_name: st
         "backend": meta.get("backend"),
         "seconds": round(time.perf_counter() - started, 2),
         "skipped": [],
+        "warnings": [],
         "unchanged": True,
     }

@@ -62,6 +62,7 @@ class InstallResult:
     smoke: Optional[smoke.SmokeResult]
     seconds: float
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # bookkeeping after the switch that failed: it stands
     frameworks: list[str] = field(default_factory=list)  # all the env holds (several after --add)
     up_to_date: bool = False  # nothing rebuilt: the env already held exactly this plan
 
@@ -78,6 +79,7 @@ class InstallResult:
             "backend": self.backend,
             "seconds": round(self.seconds, 2),
             "skipped": self.skipped,
+            "warnings": self.warnings,
         }
 
 
@@ -384,6 +386,7 @@ def execute(
             smoke=build.smoked,
             seconds=time.perf_counter() - started,
             skipped=build.skipped,
+            warnings=build.warnings,
             frameworks=[str(e["framework"]) for e in build.entries],
         )
 
@@ -414,6 +417,7 @@ class _Build:
     entries: list[dict[str, Any]] = field(default_factory=list)
     packages: dict[str, str] = field(default_factory=dict)
     smoked: Optional[smoke.SmokeResult] = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def python(self) -> str:
@@ -562,14 +566,37 @@ def _smoke(b: _Build) -> None:
 
 
 def _switch(b: _Build) -> None:
+    """The switch, then the bookkeeping that cannot undo it: its failures are warnings (exit 0)."""
     target = b.layout.path
     b.progress.step(f"switching {target} to the new environment")
-    envs.swap_in(b.layout, b.gen)
-    registry.register(target)
-    if b.smoked is not None:
-        registry.record_smoke(target, b.smoked.ok, b.smoked.device)
-    envs.prune(b.layout)
+    envs.switch(b.layout, b.gen)  # until this returns nothing is changed; after, the env is switched
+    b.warnings = after_switch(b.layout, b.gen, b.smoked, b.progress)
     b.progress.done()
+
+
+def after_switch(
+    layout: envs.EnvLayout, gen: Path, smoked: Optional[smoke.SmokeResult], progress: Progress
+) -> list[str]:
+    """Record the switched env (history, registry, last smoke) and prune old generations. The env
+    already points at `gen`: a failure here is a warning with its fix, never exit 4."""
+    warnings = envs.record_history(layout, gen, "install")
+    try:
+        registry.register(layout.path)
+    except OSError as exc:
+        warnings.append(
+            f"{layout.path} is installed, but fwsetup's list of environments could not be written "
+            f"({exc.strerror or exc}): `fwsetup envs` will not show it until "
+            f"{registry.registry_file()} is writable and it is installed again"
+        )
+    if smoked is not None:
+        registry.record_smoke(layout.path, smoked.ok, smoked.device)
+    try:
+        envs.prune(layout)
+    except OSError as exc:
+        warnings.append(f"old generations of {layout.path} were not pruned ({exc.strerror or exc}); the next install retries")
+    for warning in warnings:
+        progress.info("warning: " + warning)
+    return warnings
 
 
 @contextmanager
@@ -583,7 +610,8 @@ def _failure_path(layout: envs.EnvLayout, gen: Path, progress: Progress) -> Iter
         previous = layout.current()
         if previous != gen:
             shutil.rmtree(gen, ignore_errors=True)
-        untouched = f"the previous environment is untouched: {previous}" if previous is not None else ""
+        kept = previous is not None and previous != gen  # never say "untouched" of the new one
+        untouched = f"the previous environment is untouched: {previous}" if kept else ""
         if isinstance(exc, OSError):  # the disk filled up, a permission changed under us
             raise InstallError(
                 f"writing the environment at {layout.path} failed: {exc.strerror or exc}",
@@ -660,9 +688,8 @@ def _execute_steps(
                 "route": plan.route,
             },
         )
-        envs.swap_in(layout, gen)
-    registry.register(layout.path)
-    envs.prune(layout)
+        envs.switch(layout, gen)
+    warnings = after_switch(layout, gen, None, progress)
     return InstallResult(
         framework=plan.framework,
         env=str(layout.path),
@@ -672,5 +699,6 @@ def _execute_steps(
         packages={},
         smoke=None,
         seconds=time.perf_counter() - started,
+        warnings=warnings,
         frameworks=[plan.framework],
     )
