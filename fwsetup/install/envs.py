@@ -115,7 +115,7 @@ def refusal(layout: EnvLayout) -> Optional[UsageError]:
             )
     elif p.exists() or not p.name:
         return UsageError(
-            f"{p} is not an fwsetup environment; fwsetup will not change or delete it",
+            f"{p} already exists and is not an fwsetup environment; fwsetup will not overwrite or delete it",
             "choose another --env path, or move that directory away",
         )
     if os.path.lexists(store) and not layout.owned():

@@ -447,11 +447,14 @@ def _prepare(
     backend = backends.choose(version, options.installer)
     skipped: list[str] = []
     system_package_step(decision.plan, options, progress, skipped)
-    gen = layout.new_generation()
     log = options.log_file or (
         paths.home() / "logs" / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     )
-    log.parent.mkdir(parents=True, exist_ok=True)
+    try:  # nothing is built yet: a full disk or a file in the way fails like any later step
+        log.parent.mkdir(parents=True, exist_ok=True)
+        gen = layout.new_generation()
+    except OSError as exc:
+        raise disk_error(layout, exc) from None
     run = backends.run_logged(log, options.timeout)
     return _Build(
         plan, decision.plan, decision, recipe, options, layout, progress, fingerprint,
@@ -570,13 +573,11 @@ def _switch(b: _Build) -> None:
     target = b.layout.path
     b.progress.step(f"switching {target} to the new environment")
     envs.switch(b.layout, b.gen)  # until this returns nothing is changed; after, the env is switched
-    b.warnings = after_switch(b.layout, b.gen, b.smoked, b.progress)
+    b.warnings = after_switch(b.layout, b.gen, b.smoked)
     b.progress.done()
 
 
-def after_switch(
-    layout: envs.EnvLayout, gen: Path, smoked: Optional[smoke.SmokeResult], progress: Progress
-) -> list[str]:
+def after_switch(layout: envs.EnvLayout, gen: Path, smoked: Optional[smoke.SmokeResult]) -> list[str]:
     """Record the switched env (history, registry, last smoke) and prune old generations. The env
     already points at `gen`: a failure here is a warning with its fix, never exit 4."""
     warnings = envs.record_history(layout, gen, "install")
@@ -589,13 +590,11 @@ def after_switch(
             f"{registry.registry_file()} is writable and it is installed again"
         )
     if smoked is not None:
-        registry.record_smoke(layout.path, smoked.ok, smoked.device)
+        warnings += registry.record_smoke(layout.path, smoked.ok, smoked.device)
     try:
         envs.prune(layout)
     except OSError as exc:
         warnings.append(f"old generations of {layout.path} were not pruned ({exc.strerror or exc}); the next install retries")
-    for warning in warnings:
-        progress.info("warning: " + warning)
     return warnings
 
 
@@ -613,13 +612,21 @@ def _failure_path(layout: envs.EnvLayout, gen: Path, progress: Progress) -> Iter
         kept = previous is not None and previous != gen  # never say "untouched" of the new one
         untouched = f"the previous environment is untouched: {previous}" if kept else ""
         if isinstance(exc, OSError):  # the disk filled up, a permission changed under us
-            raise InstallError(
-                f"writing the environment at {layout.path} failed: {exc.strerror or exc}",
-                "free disk space or choose another location with --env PATH" + (f"; {untouched}" if untouched else ""),
-            ) from None
+            raise disk_error(layout, exc) from None
         if isinstance(exc, (InstallError, SmokeError, Refusal)) and untouched:
             exc.fix = (exc.fix + "; " if exc.fix else "") + untouched
         raise
+
+
+def disk_error(layout: envs.EnvLayout, exc: OSError) -> InstallError:
+    """A write that failed before the switch (exit 4): the env still points where it did."""
+    previous = layout.current()
+    untouched = f"; the previous environment is untouched: {previous}" if previous is not None else ""
+    return InstallError(
+        f"writing the environment at {layout.path} failed: {exc.strerror or exc}"
+        + (f" ({exc.filename})" if exc.filename else ""),
+        "free disk space, make it writable, or choose another location with --env PATH" + untouched,
+    )
 
 
 def sources_of(options: InstallOptions) -> dict[str, Any]:
@@ -689,7 +696,7 @@ def _execute_steps(
             },
         )
         envs.switch(layout, gen)
-    warnings = after_switch(layout, gen, None, progress)
+    warnings = after_switch(layout, gen, None)
     return InstallResult(
         framework=plan.framework,
         env=str(layout.path),

@@ -67,7 +67,7 @@ def register(path: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock", timeout=30):
         entries, damaged = read()
-        if damaged and target.exists():  # kept for the user to look at, never overwritten
+        if damaged and target.is_file() and not target.is_symlink():  # kept for the user to look at
             os.replace(target, target.with_name(f"{target.name}.damaged-{os.getpid()}"))
         envs._write_json(target, sorted({str(p) for p in entries} | {str(path)}))
 
@@ -160,12 +160,20 @@ def last_smoke(layout: envs.EnvLayout) -> Optional[dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
-def record_smoke(env_path: Path, ok: bool, device: Optional[str]) -> None:
-    """Kept beside the generations so `fwsetup envs` can say when the env last proved itself."""
+def record_smoke(env_path: Path, ok: bool, device: Optional[str]) -> list[str]:
+    """Kept beside the generations so `fwsetup envs` can say when the env last proved itself; a
+    failure to write it is a warning, never the smoke test's verdict."""
     layout = envs.EnvLayout(env_path)
-    if layout.store.is_dir():
-        with contextlib.suppress(OSError):
-            envs._write_json(layout.store / envs.LAST_SMOKE, {"ok": ok, "device": device, "at": envs.now()})
+    if not layout.owned():
+        return []
+    try:
+        envs._write_json(layout.store / envs.LAST_SMOKE, {"ok": ok, "device": device, "at": envs.now()})
+    except OSError as exc:
+        return [
+            f"the smoke test's result could not be recorded in {layout.store / envs.LAST_SMOKE} "
+            f"({exc.strerror or exc}): `fwsetup envs` shows the one before"
+        ]
+    return []
 
 
 def describe(layout: envs.EnvLayout, sizes: bool = True) -> dict[str, Any]:
