@@ -184,7 +184,7 @@ def test_prune_takes_the_env_lock_of_an_install_in_progress(tmp_path: Path) -> N
         data = json_out(out)
         assert data["removed"] == [] and data["skipped"][0]["env"] == str(env)
         assert f"pid {child.pid}" in data["skipped"][0]["reason"]
-        stdout, stderr = child.communicate(timeout=120)
+        _, stderr = child.communicate(timeout=120)
     finally:
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
@@ -196,7 +196,9 @@ def test_prune_takes_the_env_lock_of_an_install_in_progress(tmp_path: Path) -> N
 # --- point 4: bookkeeping after the switch cannot undo the switch --------------------------------
 
 
-def _in_the_way(path: Callable[[Path, Path], Path]) -> Callable[[Path, Path], contextlib.AbstractContextManager[Any]]:
+def _in_the_way(
+    path: Callable[[Path, Path], Path],
+) -> Callable[[Path, Path], contextlib.AbstractContextManager[Any]]:
     @contextlib.contextmanager
     def arrange(home: Path, env: Path) -> Iterator[None]:
         target = path(home, env)
@@ -209,7 +211,9 @@ def _in_the_way(path: Callable[[Path, Path], Path]) -> Callable[[Path, Path], co
     return arrange
 
 
-def _immutable(path: Callable[[Path, Path], Path]) -> Callable[[Path, Path], contextlib.AbstractContextManager[Any]]:
+def _immutable(
+    path: Callable[[Path, Path], Path],
+) -> Callable[[Path, Path], contextlib.AbstractContextManager[Any]]:
     @contextlib.contextmanager
     def arrange(home: Path, env: Path) -> Iterator[None]:
         with immutable(path(home, env)):
@@ -226,12 +230,18 @@ def _store(home: Path, env: Path) -> Path:
 FAILURES: dict[str, tuple[Callable[[Path, Path], contextlib.AbstractContextManager[Any]], bool]] = {
     "logs dir: a file in the way": (lambda h, e: _file_in_the_way(h / "logs"), False),
     "store: immutable (EPERM)": (_immutable(_store), False),
-    "new link: a directory in the way": (_in_the_way(lambda h, e: e.parent / f".{e.name}.fwsetup.link-{os.getpid()}"), False),
+    "new link: a directory in the way": (
+        _in_the_way(lambda h, e: e.parent / f".{e.name}.fwsetup.link-{os.getpid()}"),
+        False,
+    ),
     "history.json: a directory in the way": (_in_the_way(lambda h, e: _store(h, e) / envs.HISTORY), True),
     "history.json: immutable (EPERM)": (_immutable(lambda h, e: _store(h, e) / envs.HISTORY), True),
     "envs.json: a directory in the way": (_in_the_way(lambda h, e: h / envs.REGISTRY), True),
     "FWSETUP_HOME: immutable (EPERM)": (_immutable(lambda h, e: h), True),
-    "last-smoke.json: a directory in the way": (_in_the_way(lambda h, e: _store(h, e) / envs.LAST_SMOKE), True),
+    "last-smoke.json: a directory in the way": (
+        _in_the_way(lambda h, e: _store(h, e) / envs.LAST_SMOKE),
+        True,
+    ),
 }
 
 
@@ -287,7 +297,9 @@ def test_a_full_disk_under_fwsetup_home_after_the_switch_is_a_warning(tmp_path: 
         f"FWSETUP_HOME={full} FWSETUP_RECIPES_DIR={tiny_env(home)['FWSETUP_RECIPES_DIR']} {sys.executable} -m fwsetup "
         f"install tiny --cpu --version 1.17.0 --env {env} --log-file {tmp_path}/log --json; echo rc=$?"
     )
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=180, check=False)
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=180, check=False
+    )
     body, rc = done.stdout.rsplit("rc=", 1)
     assert rc.strip() == "0", done.stdout + done.stderr
     warnings = json.loads(body)["warnings"]

@@ -73,7 +73,8 @@ def execute(options: Options, progress: Optional[Progress] = None) -> EnvsResult
             except FwsetupError as exc:  # not fwsetup's, or being installed right now: the next one
                 skipped.append({"env": r["env"], "reason": exc.message, "fix": exc.fix})
         rows = [r for r in rows if r["status"] not in STALE or r["env"] in {s["env"] for s in skipped}]
-    return EnvsResult(envs=rows + registry.project_venvs(), removed=pruned, skipped=skipped, warnings=warnings)
+    venvs, damaged = registry.project_venvs()
+    return EnvsResult(envs=rows + venvs, removed=pruned, skipped=skipped, warnings=warnings + damaged)
 
 
 def _prune_one(layout: envs.EnvLayout) -> list[str]:

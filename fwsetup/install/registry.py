@@ -253,12 +253,14 @@ def _describe(layout: envs.EnvLayout, sizes: bool) -> dict[str, Any]:
     return row
 
 
-def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
-    """The venvs `install --into` changed, with what it added; `fwsetup rollback VENV` undoes each."""
+def project_venvs(sizes: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
+    """The venvs `install --into` changed, with what it added (`fwsetup rollback VENV` undoes each),
+    and a warning for each damaged record."""
     from fwsetup.install import into
 
     rows = []
-    for venv, entries in into.recorded_venvs():
+    recorded, warnings = into.recorded_venvs()
+    for venv, entries in recorded:
         rows.append(
             {
                 "env": str(venv),
@@ -273,7 +275,7 @@ def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
                 "fix": f"`fwsetup rollback {venv}` undoes the last install into it",
             }
         )
-    return rows
+    return rows, warnings
 
 
 def remove(layout: envs.EnvLayout) -> list[str]:
