@@ -30,6 +30,7 @@ REPORT_KEYS = {
     "pci_display_devices",
     "cuda_toolkits",
     "rocm",
+    "intel",
     "resources",
     "frameworks",
     "frameworks_from",
@@ -77,6 +78,18 @@ INSTALL_KEYS = {
     "seconds",
     "skipped",
     "warnings",
+}
+# The keys of a smoke result (install --json's "smoke", smoke --json with framework and env), exactly.
+SMOKE_KEYS = {
+    "ok",
+    "device",
+    "framework_version",
+    "seconds",
+    "checks",
+    "details",
+    "error",
+    "planned_build",
+    "found_build",
 }
 TINY_RECIPES = Path(__file__).parent / "recipes_tiny"
 

@@ -47,6 +47,8 @@ def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, 
     data = json_out(out)
     smoke = data["smoke"]
     assert isinstance(smoke, dict) and smoke["ok"] is True and smoke["device"] == "cpu", smoke
+    if framework in ("pytorch", "jax", "tensorflow"):  # their scripts report the build they imported
+        assert smoke["found_build"] == {"backend": "cpu", "version": None}, smoke
     full_env = dict(os.environ)
     for key, value in (json_out_metadata(env).get("env") or {}).items():
         full_env[key] = value

@@ -35,6 +35,11 @@ MACHINES = {
     "xavier-nx-jp512": ("20.04", "3.8.10", ("35.4.1", "5.1.2", "11.4", "3.8", "7.2", "Xavier")),
     "nano-jp461": ("18.04", "3.6.9", ("32.7.1", "4.6.1", "10.2", "3.6", "5.3", "Nano/TX1")),
 }
+# Orins on the first releases of JetPack 5 and 6, recorded with fewer files (no device-tree model)
+EARLY = {
+    "orin-agx-jp50": ("20.04", "3.8.10", ("34.1.0", "5.0 DP", "11.4", "3.8", "8.7", "Orin")),
+    "orin-nx-jp60": ("22.04", "3.10.12", ("36.3.0", "6.0", "12.2", "3.10", "8.7", "Orin")),
+}
 
 
 def _env(tmp_path: Path, machine: str) -> ProbeEnv:
@@ -50,7 +55,7 @@ def probed_report(
     tmp_path: Path, machine: str, interpreters: Optional[list[str]] = None, python: Optional[str] = None
 ) -> SystemReport:
     """collect() over the real nvidia and jetson probes on the recorded root, on the machine's OS."""
-    ubuntu, system_python, _ = MACHINES[machine]
+    ubuntu, system_python, _ = {**MACHINES, **EARLY}[machine]
     python = python or system_python
     env = _env(tmp_path, machine)
     found = probes.collect(env, {"nvidia": nvidia.probe, "jetson": jetson.probe})
@@ -202,10 +207,10 @@ def test_orin_jetpack6_gets_the_jetson_ai_lab_index(tmp_path: Path) -> None:
     assert torch.packages == ["torch==2.8.0", "torchvision==0.23.0"]
     assert torch.index_urls == ["https://pypi.jetson-ai-lab.io/jp6/cu126"]
     assert (torch.python, torch.variant) == ("3.10", "jp6-cu126")
-    tf = plan(report, "tensorflow")
-    assert isinstance(tf, Refusal) and tf.code == "jetson-no-build"
-    assert "autotag tensorflow2" in tf.fix
-    no_driver_advice(tf)
+    tf = plan(report, "tensorflow")  # NVIDIA's JetPack 6.1 build (jp/v61) serves 6.2's CUDA 12.6 too
+    assert isinstance(tf, Plan), tf
+    assert (tf.packages, tf.variant, tf.python) == (["tensorflow==2.16.1+nv24.08"], "jp61", "3.10")
+    assert tf.index_urls == ["https://developer.download.nvidia.com/compute/redist/jp/v61"]
     jax = plan(report, "jax", accelerator="gpu")
     assert isinstance(jax, Refusal) and "autotag jax" in jax.fix
     no_driver_advice(jax)
@@ -269,12 +274,14 @@ def test_cpu_on_a_jetson_is_the_ordinary_cpu_build(tmp_path: Path) -> None:
     assert isinstance(jax, Plan) and jax.variant == "cpu"
 
 
-def test_jetpack_6_0_is_told_to_upgrade_jetpack_not_the_driver() -> None:
-    report = _saved_report("36.3.0", "Orin (nvgpu)", "8.7", jetpack="6.0", cuda="12.2", python="3.10")
-    torch = plan(report, "pytorch")
-    assert isinstance(torch, Refusal) and torch.code == "jetson-no-build"
-    assert "upgrade to JetPack 6.1+ (L4T 36.4.0)" in torch.fix
-    no_driver_advice(torch)
+def test_jetpack_6_0_dp_tensorflow_is_told_to_upgrade_jetpack_not_the_driver() -> None:
+    """JetPack 6.0 itself has NVIDIA's PyTorch and TensorFlow (below); its Developer Preview (L4T 36.2)
+    has no TensorFlow pip build: the fix is the JetPack that has one, or the container."""
+    report = _saved_report("36.2.0", "Orin (nvgpu)", "8.7", jetpack="6.0 DP", cuda="12.2", python="3.10")
+    tf = plan(report, "tensorflow")
+    assert isinstance(tf, Refusal) and tf.code == "jetson-no-build"
+    assert "upgrade to JetPack 6.0 (L4T 36.3.0)" in tf.fix and "autotag tensorflow2" in tf.fix
+    no_driver_advice(tf)
 
 
 def test_jetpack_7_thor_goes_through_the_ordinary_aarch64_cuda_walk() -> None:
@@ -330,11 +337,10 @@ def test_an_x86_gpu_of_a_jetson_capability_is_not_a_jetson() -> None:
 def test_system_planning_from_a_saved_jetson_report(tmp_path: Path, machine: str) -> None:
     saved = tmp_path / f"{machine}.json"
     saved.write_text(probed_report(tmp_path, machine).to_json())
-    expected = {"orin-nano-jp62": "tensorflow"}  # the framework with no JetPack build there
-    for framework in ("pytorch", "tensorflow", "jax"):
+    for framework in ("pytorch", "tensorflow", "jax"):  # NVIDIA publishes no JAX for any JetPack
         out = cli("install", framework, "--dry-run", "--json", "--system", str(saved))
         data = json_out(out)
-        refused = framework == "jax" or expected.get(machine) == framework
+        refused = framework == "jax"
         if refused:
             assert out.returncode == 3 and data["error"]["code"] == "jetson-no-build", data
             assert "driver" not in data["error"]["fix"].lower()
@@ -380,12 +386,15 @@ def test_release_lookup_takes_the_nearest_point_release_of_the_same_line() -> No
 
 def test_keras_3_on_a_jetson_asks_tensorflow_for_what_jetpack_has_not(tmp_path: Path) -> None:
     """Keras 3 needs TensorFlow >= 2.16 (a floor the TensorFlow hook honours on a Jetson too);
-    NVIDIA's JetPack 6 has no TensorFlow at all, JetPack 5's is 2.11."""
-    for machine in ("orin-nx-jp511", "orin-nano-jp62"):
-        report = probed_report(tmp_path, machine)
-        tf = make_plan("tensorflow", report, Request("tensorflow", min_version="2.16"))
-        assert isinstance(tf, Refusal), tf
-        no_driver_advice(tf)
+    NVIDIA's JetPack 5 TensorFlow is 2.11, JetPack 6.1's is 2.16.1."""
+    report = probed_report(tmp_path, "orin-nx-jp511")
+    tf = make_plan("tensorflow", report, Request("tensorflow", min_version="2.16"))
+    assert isinstance(tf, Refusal), tf
+    no_driver_advice(tf)
+    jp6 = make_plan(
+        "tensorflow", probed_report(tmp_path, "orin-nano-jp62"), Request("tensorflow", min_version="2.16")
+    )
+    assert isinstance(jp6, Plan) and jp6.version == "2.16.1+nv24.08", jp6
     old = make_plan(
         "tensorflow", probed_report(tmp_path, "orin-nx-jp511"), Request("tensorflow", min_version="2.10")
     )
@@ -433,3 +442,93 @@ def test_a_jetson_lock_target_carries_its_l4t_release_and_matches_only_that_line
     assert "built for L4T" in (fromlock.why_not(back, moved, [planned.python]) or "")
     desktop = records.replace(report, jetson=None)
     assert "not a Jetson" in (fromlock.why_not(back, desktop, [planned.python]) or "")
+
+
+# ---------------------------------------------------------------------------------------------
+# every JetPack with a published build: the first releases of JetPack 5 (L4T 34.1) and 6 (L4T 36.3)
+
+
+@pytest.mark.parametrize("machine", sorted(EARLY))
+def test_an_early_jetpack_orin_is_read_from_its_release_line(tmp_path: Path, machine: str) -> None:
+    report = probed_report(tmp_path, machine)
+    info = report.jetson
+    assert info is not None and info.source == "nv_tegra_release"
+    fields = (info.l4t, info.jetpack, info.cuda, info.python, info.compute_capability, info.soc)
+    assert fields == EARLY[machine][2]
+    (gpu,) = report.nvidia_gpus()
+    assert gpu.compute_capability == "8.7" and "Orin" in gpu.name
+    assert "jetson-l4t-unknown" not in {p.code for p in report.problems}
+
+
+def test_the_soc_of_a_bare_release_line_is_the_one_soc_its_jetpack_runs_on() -> None:
+    soc = facts.soc_for_release(facts.release_for("36.3.0"))
+    assert soc is not None and soc.name == "Orin"  # JetPack 6: Orin only
+    assert facts.soc_for_release(facts.release_for("35.4.1")) is None  # JetPack 5: Orin or Xavier
+    assert facts.soc_for_release(facts.release_for("38.2.0")) is None  # JetPack 7: Orin or Thor
+    assert facts.soc_for_release(facts.release_for("32.7.1")) is None and facts.soc_for_release(None) is None
+
+
+def test_orin_on_jetpack_5_0_gets_nvidias_jetpack_5_0_wheels(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "orin-agx-jp50")
+    torch = plan(report, "pytorch", accelerator="gpu")
+    assert isinstance(torch, Plan), torch
+    wheel = "jp/v50/pytorch/torch-1.12.0a0+2c916ef.nv22.3-cp38-cp38-linux_aarch64.whl"
+    url = f"https://developer.download.nvidia.com/compute/redist/{wheel}"
+    assert (torch.variant, torch.python, torch.accelerator, torch.interpreter) == (
+        "jp50",
+        "3.8",
+        "cuda",
+        "/usr/bin/python3.8",
+    )
+    assert (torch.version, torch.packages) == ("1.12.0a0+2c916ef.nv22.3", [f"torch @ {url}"])
+    assert any("L4T 34.1.0" in r and "JetPack 5.0 DP" in r for r in torch.reasons)
+    assert any("torchvision 0.13.0" in w for w in torch.warnings)
+    # the June 2022 build came with JetPack 5.0.1 DP (L4T 34.1.1): not planned on 5.0 DP's L4T 34.1.0
+    later = plan(report, "pytorch", version="1.13")
+    assert isinstance(later, Refusal) and "1.12.0a0+2c916ef.nv22.3" in later.message
+    dp1 = plan(records.replace(report, jetson=records.replace(report.jetson, l4t="34.1.1")), "pytorch")
+    assert isinstance(dp1, Plan) and dp1.version == "1.13.0a0+340c4120.nv22.06"
+    tf = plan(report, "tensorflow")
+    assert isinstance(tf, Plan), tf
+    assert (tf.packages, tf.variant) == (["tensorflow==2.8.0+nv22.4"], "jp50")
+    assert tf.index_urls == ["https://developer.download.nvidia.com/compute/redist/jp/v50"]
+    jax = plan(report, "jax")  # JAX's Jetson containers start at L4T 35
+    assert isinstance(jax, Refusal) and "L4T 35 or newer" in jax.fix and "autotag jax" in jax.fix
+    no_driver_advice(jax)
+
+
+def test_orin_on_jetpack_6_0_gets_nvidias_jetpack_6_0_wheels(tmp_path: Path) -> None:
+    report = probed_report(tmp_path, "orin-nx-jp60")
+    torch = plan(report, "pytorch", accelerator="gpu")
+    assert isinstance(torch, Plan), torch
+    assert (torch.variant, torch.python) == ("jp60", "3.10")
+    assert torch.packages == [
+        "torch @ https://developer.download.nvidia.com/compute/redist/jp/v60/pytorch/"
+        "torch-2.4.0a0+3bcc3cddb5.nv24.07.16234504-cp310-cp310-linux_aarch64.whl"
+    ]
+    assert any("vision@v0.19.0" in w for w in torch.warnings)
+    tf = plan(report, "tensorflow")
+    assert isinstance(tf, Plan), tf
+    assert (tf.packages, tf.variant) == (["tensorflow==2.16.1+nv24.06"], "jp60")
+    assert tf.index_urls == ["https://developer.download.nvidia.com/compute/redist/jp/v60"]
+
+
+@pytest.mark.parametrize("machine", sorted(EARLY))
+def test_saved_early_jetpack_reports_plan_through_system(tmp_path: Path, machine: str) -> None:
+    saved = tmp_path / f"{machine}.json"
+    saved.write_text(probed_report(tmp_path, machine).to_json())
+    for framework in ("pytorch", "tensorflow"):
+        out = cli("install", framework, "--gpu", "--dry-run", "--json", "--system", str(saved))
+        data = json_out(out)
+        assert out.returncode == 0 and set(data) == PLAN_KEYS, data
+        assert data["accelerator"] == "cuda" and data["variant"].startswith("jp")
+    refused = cli("install", "jax", "--gpu", "--dry-run", "--json", "--system", str(saved))
+    assert refused.returncode == 3 and json_out(refused)["error"]["code"] == "jetson-no-build"
+
+
+def test_every_jetpack_4_to_6_release_gets_an_nvidia_pytorch_build() -> None:
+    """NVIDIA published PyTorch for every JetPack from 4.4 to 6.2: no release of the table is refused
+    (JetPack 7 is SBSA CUDA, which the ordinary aarch64 walk serves)."""
+    for row in facts.table().release:
+        if not row.sbsa:
+            assert facts.builds("pytorch", row.l4t), row

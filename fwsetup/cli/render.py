@@ -164,6 +164,18 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     if report.rocm is not None:
         r = report.rocm
         row("ROCm", f"{_or_dash(r.version)} ({r.source}) {' '.join(r.gfx_targets)}".rstrip())
+        driver = f"amdgpu {r.driver_version} ({r.driver_source})" if r.driver_version else r.driver_source
+        if driver or r.wsl:
+            where = f"{driver or 'WSL (/dev/dxg)'}" + (", WSL (/dev/dxg)" if r.wsl and driver else "")
+            row("", f"driver: {where}")
+    if report.intel is not None:
+        i = report.intel
+        drivers = ", ".join(f"{bus} {drv or 'no driver'}" for bus, drv in i.kernel_drivers.items())
+        row(
+            "Intel GPU stack",
+            f"{drivers or 'no device'}; Level Zero {'yes' if i.level_zero else 'missing'}, "
+            f"compute runtime {'yes' if i.compute_runtime else 'missing'}",
+        )
     res = report.resources
     mem = f"{res.memory_total_mib / 1024:.1f} GiB" if res.memory_total_mib else "?"
     disk = (
@@ -180,7 +192,10 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         row(
             "Frameworks",
             ", ".join(
-                f"{f.name} {f.version}" + (f" (CUDA {f.cuda})" if f.cuda else "") for f in report.frameworks
+                f"{f.name} {f.version}"
+                + (f" (CUDA {f.cuda})" if f.cuda else "")
+                + (f" via {f.origin}" if f.origin in ("PYTHONPATH", ".pth") else "")
+                for f in report.frameworks
             ),
         )
     else:
@@ -241,7 +256,7 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
 
 def _build_words(plan: Any) -> str:
     """`cu126 build for CUDA`, `CPU build`: the variant, and the accelerator only when it adds something."""
-    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
+    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "xpu": "Intel XPU", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
     if plan.variant in ("", "cpu") or plan.variant.lower() == str(plan.accelerator).lower():
         return f"{accel} build"
     return f"{plan.variant} build for {accel}"
@@ -318,6 +333,12 @@ def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
         lines.append(f"  {'✓' if passed else '✗'} {name}")
     if payload.get("error"):
         lines.append(f"  error: {payload['error']}")
+    found, planned = payload.get("found_build"), payload.get("planned_build")
+    if isinstance(found, dict):  # the build the script imported, beside the one planned
+        words = " ".join(str(v) for v in (found.get("backend"), found.get("version")) if v)
+        if isinstance(planned, dict):
+            words += " (planned: " + " ".join(str(v) for v in (planned.get("backend"), planned.get("version")) if v) + ")"
+        lines.append(f"  build: {words}")
     lines.append(f"  env: {payload['env']}")
     return "\n".join(lines) + "\n"
 
@@ -449,4 +470,5 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "RollbackResult": _rollback_text,
     "EnvsResult": _envs_text,
     "RemoveResult": lambda result, color: f"removed {result.env}\n",
+    "CompletionScript": lambda result, color: result.script,
 }

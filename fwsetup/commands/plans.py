@@ -1,4 +1,4 @@
-"""The plan `install` and `lock` make: the seven plan options they share (cli/app.py declares them
+"""The plan `install` and `lock` make: the eight plan options they share (cli/app.py declares them
 once, as PLAN) become one `Choice`, and a `Choice` becomes one `Request`. `install` then asks the
 package index whether the world is ahead of the data (network I/O, so here and not in plan/)."""
 
@@ -18,7 +18,7 @@ from fwsetup.report import SystemReport
 
 @dataclass(frozen=True)
 class Choice:
-    """--gpu/--cpu, --version, --python, --backend, --variant and --gpus, as given."""
+    """--gpu/--cpu, --version, --python, --backend, --variant, --gpus and --hsa-override, as given."""
 
     gpu: bool = False
     cpu: bool = False
@@ -27,6 +27,7 @@ class Choice:
     backend: Optional[str] = None
     variant: Optional[str] = None
     gpus: Optional[str] = None
+    hsa_override: bool = False  # AMD: HSA_OVERRIDE_GFX_VERSION for a GPU no build lists (select/rocm.py)
 
     def checked(self) -> Choice:
         """The same choice, its --version and --python checked (a usage error before any planning)."""
@@ -45,6 +46,7 @@ def request(framework: str, choice: Choice, wheelhouses: Sequence[Path], use_pip
         backend=choice.backend,
         variant=choice.variant,
         gpu_indices=planning.parse_gpus(choice.gpus),
+        hsa_override=choice.hsa_override,
         local_wheels=planning.local_wheels(wheelhouses, use_pip_config=use_pip_config),
     )
 

@@ -29,6 +29,7 @@ class Soc:
     name: str
     compute_capability: str
     last_jetpack: str  # the newest JetPack series this SoC can run
+    first_jetpack: Optional[str] = None  # the oldest JetPack that supports it, where a source says
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,22 @@ def soc_for(compatible: str) -> Optional[Soc]:
     """The SoC named in a /proc/device-tree/compatible text (NUL- or space-separated entries)."""
     entries = {e.strip().lower() for e in compatible.replace("\x00", " ").split()}
     return next((s for s in table().soc if s.compatible in entries), None)
+
+
+def soc_for_release(release: Optional[L4tRelease]) -> Optional[Soc]:
+    """The SoC of a board known only by its L4T release: the one SoC whose JetPack range holds that
+    release's JetPack (JetPack 6 runs only on Orin), None when several could run it."""
+    if release is None:
+        return None
+    have = versions.release(release.jetpack.split()[0])
+
+    def runs(soc: Soc) -> bool:
+        last = versions.release(soc.last_jetpack)
+        first = versions.release(soc.first_jetpack) if soc.first_jetpack else ()
+        return first <= have and have[: len(last)] <= last
+
+    fits = [s for s in table().soc if runs(s)]
+    return fits[0] if len(fits) == 1 else None
 
 
 def soc_by_capability(cc: Optional[str]) -> Optional[Soc]:

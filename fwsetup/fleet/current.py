@@ -16,7 +16,7 @@ from typing import Any, Optional
 from packaging.utils import canonicalize_name
 
 from fwsetup.errors import FwsetupError
-from fwsetup.install import envs, smoke
+from fwsetup.install import builds, envs, smoke
 from fwsetup.install.sources import LOCK_REQUIREMENTS_FILE as LOCK_REQUIREMENTS  # written by execute
 from fwsetup.plan.model import Plan
 
@@ -65,7 +65,8 @@ def reprove(env: Path, gen: Path, *, gpu: bool, timeout: float, display_name: st
     result: Optional[smoke.SmokeResult] = None
     if meta.get("smoke") and script.is_file():
         fixes = {str(k): str(v) for k, v in dict(meta.get("env") or {}).items()}
-        result = smoke.run(envs.env_python(gen), script, gpu=gpu, env=fixes, timeout=timeout)
+        planned = builds.of_metadata(meta, str(meta.get("framework")))
+        result = smoke.run(envs.env_python(gen), script, gpu=gpu, env=fixes, timeout=timeout, planned=planned)
         smoke.verdict(result, gpu, display_name)
     return {
         "framework": meta.get("framework"),

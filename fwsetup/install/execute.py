@@ -22,7 +22,7 @@ from typing import Any, Optional, Union
 
 from fwsetup import __version__, paths, runner
 from fwsetup.errors import ExitCode, FwsetupError, InstallError, Refusal, SmokeError, UsageError
-from fwsetup.install import backends, envs, hooks, pipconfig, registry, smoke
+from fwsetup.install import backends, builds, envs, hooks, pipconfig, registry, smoke
 from fwsetup.install import combine as combining
 from fwsetup.install import sources as installer_sources
 from fwsetup.plan.model import Plan
@@ -555,7 +555,8 @@ def _smoke(b: _Build) -> None:
     if scripts and not o.skip_smoke:
         for entry, script in scripts:
             gpu = o.gpu_smoke and entry is first
-            outcome = smoke.run(envs.env_python(b.gen), script, gpu=gpu, env=b.fixes)
+            planned = builds.planned(entry.get("variant"), entry.get("accelerator"))  # install/builds.py
+            outcome = smoke.run(envs.env_python(b.gen), script, gpu=gpu, env=b.fixes, planned=planned)
             name = b.recipe.display_name if entry is first else str(entry.get("framework"))
             smoke.verdict(outcome, gpu, name, build=str(entry.get("accelerator") or ""))
             if entry is first:

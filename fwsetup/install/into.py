@@ -20,7 +20,7 @@ from typing import Any, Optional, Union
 
 from fwsetup import paths, runner
 from fwsetup.errors import FwsetupError, InstallError, UsageError
-from fwsetup.install import backends, envs, pipconfig, smoke
+from fwsetup.install import backends, builds, envs, pipconfig, smoke
 from fwsetup.install import sources as installer_sources
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
@@ -163,6 +163,7 @@ def install(
                 script,
                 gpu=gpu_smoke,
                 env={k: v.replace("{env}", str(venv)) for k, v in plan.env.items()},
+                planned=builds.planned(plan.variant, plan.accelerator),
             )
             smoke.verdict(result, gpu_smoke, recipe.display_name, build=plan.accelerator)
     except (FwsetupError, KeyboardInterrupt) as exc:

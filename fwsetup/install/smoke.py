@@ -17,6 +17,8 @@ from typing import Any, Optional
 
 from fwsetup import runner
 from fwsetup.errors import SmokeError, UsageError
+from fwsetup.install import builds
+from fwsetup.install.builds import Build
 from fwsetup.records import dataclass, field
 from fwsetup.redact import redact
 
@@ -32,6 +34,8 @@ class SmokeResult:
     checks: dict[str, bool] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     error: Optional[str] = None
+    planned_build: Optional[Build] = None  # the build the plan chose (install/builds.py)
+    found_build: Optional[Build] = None  # the build the script imported
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -42,6 +46,8 @@ class SmokeResult:
             "checks": self.checks,
             "details": self.details,
             "error": self.error,
+            "planned_build": self.planned_build.to_dict() if self.planned_build else None,
+            "found_build": self.found_build.to_dict() if self.found_build else None,
         }
 
 
@@ -52,7 +58,9 @@ def run(
     gpu: bool = False,
     env: Optional[Mapping[str, str]] = None,
     timeout: float = SMOKE_TIMEOUT,
+    planned: Optional[Build] = None,
 ) -> SmokeResult:
+    """Run `script`; `planned` (the build the plan chose) rides on the result for verdict()."""
     full_env = runner.installer_env(env)
     script = Path(os.path.abspath(script))  # it runs from its own directory
     started = time.perf_counter()
@@ -71,9 +79,12 @@ def run(
             None,
             round(time.perf_counter() - started, 3),
             error=f"smoke test did not finish within {timeout:.0f} s",
+            planned_build=planned,
         )
     if proc.error is not None:
-        return SmokeResult(False, None, None, 0.0, error=f"cannot run {python}: {proc.error}")
+        return SmokeResult(
+            False, None, None, 0.0, error=f"cannot run {python}: {proc.error}", planned_build=planned
+        )
     wall = round(time.perf_counter() - started, 3)
     code, stdout, stderr = proc.returncode, proc.stdout, proc.stderr
     data = _last_json(stdout)
@@ -85,6 +96,7 @@ def run(
             None,
             wall,
             error=f"smoke script exited {code} without a result:\n{redact(tail)}",
+            planned_build=planned,
         )
     return SmokeResult(
         ok=bool(data.get("ok")) and code == 0,
@@ -94,6 +106,8 @@ def run(
         checks={str(k): bool(v) for k, v in (data.get("checks") or {}).items()},
         details=dict(data.get("details") or {}),
         error=data.get("error"),
+        planned_build=planned,
+        found_build=builds.found(data),
     )
 
 
@@ -119,6 +133,14 @@ def verdict(result: SmokeResult, gpu: bool, framework: str, *, build: str = "") 
         raise SmokeError(
             f"{framework} smoke test failed: {why}",
             "see the output above; the previous environment (if any) is untouched",
+        )
+    wrong = builds.mismatch(result.planned_build, result.found_build)
+    if wrong:
+        raise SmokeError(
+            f"{framework} smoke test: {wrong} (a dependency may have pulled {framework} from the default index)",
+            f"reinstall it with `fwsetup install {framework.lower()} --replace`, and install what depends on it "
+            "with the same index; `fwsetup doctor --python ENV/bin/python` shows the build installed",
+            code="wrong-build",
         )
     if gpu and (result.device or "cpu").startswith("cpu"):
         if build == "cpu":
@@ -165,7 +187,8 @@ def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> 
     script = recipes_dir() / "smoke" / str(recipe.smoke)
     if not recipe.smoke or not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test", None)
-    return run(exe, script, gpu=gpu, timeout=timeout)
+    # no plan here: --gpu expects a GPU build of this machine's vendor; without it, report what is found
+    return run(exe, script, gpu=gpu, timeout=timeout, planned=builds.for_machine() if gpu else None)
 
 
 def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -> tuple[SmokeResult, Path]:
@@ -206,5 +229,8 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
     script = env_dir / str(held[recipe.name].get("smoke") or meta.get("smoke") or "fwsetup-smoke.py")
     if not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test in {env_dir}", None)
-    result = run(envs.env_python(env_dir), script, gpu=gpu, env=meta.get("env") or {}, timeout=timeout)
+    planned = builds.of_metadata(meta, recipe.name)
+    result = run(
+        envs.env_python(env_dir), script, gpu=gpu, env=meta.get("env") or {}, timeout=timeout, planned=planned
+    )
     return result, env_dir

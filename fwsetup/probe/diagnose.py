@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from fwsetup.probe.diagnose_amd import amd_state
 from fwsetup.report import Finding, SystemReport
 
 TYPE_CHECKING = False
@@ -273,15 +274,54 @@ def resources_state(report: SystemReport) -> Iterator[Finding]:
         )
 
 
+def frameworks_from_pythonpath(report: SystemReport) -> Iterator[Finding]:
+    """A framework found through PYTHONPATH comes before anything the interpreter installed: say so."""
+    from_env = [f for f in report.frameworks if f.origin == "PYTHONPATH"]
+    if not from_env:
+        return
+    src = report.frameworks_from
+    where = f"{src.python}'s own packages" if src is not None else "the interpreter's own packages"
+    names = ", ".join(f"{f.name} {f.version} ({f.location})" for f in from_env)
+    verb = "come" if len(from_env) > 1 else "comes"
+    yield Finding(
+        "framework-from-pythonpath",
+        "info",
+        f"{names} {verb} from PYTHONPATH, which the interpreter searches before {where}: "
+        "whatever set it (an HPC `module load`, a shell profile) decides which build runs",
+        "unset PYTHONPATH (or `module unload` the module that set it) to use the environment's own",
+    )
+def intel_state(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_intel import intel_state as rule
+
+    return rule(report)
+
+
+def cpu_features(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_floors import cpu_features as rule
+
+    return rule(report)
+
+
+def mps_floor(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_floors import mps_floor as rule
+
+    return rule(report)
+
+
 RULES = (
     driver_state,
     jetson_state,
     toolkit_without_driver,
     toolkit_newer_than_driver,
     framework_builds,
+    amd_state,
+    intel_state,
+    cpu_features,
+    mps_floor,
     unknown_capability,
     python_state,
     resources_state,
+    frameworks_from_pythonpath,
 )
 
 

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 
-from fwsetup.probe import dists
+from fwsetup.probe import dists, syspath
 from fwsetup.probe.base import Probed, ProbeEnv
 from fwsetup.report import Framework, FrameworksSource
 
@@ -85,11 +85,16 @@ def probe(env: ProbeEnv) -> Probed:
             )
             version, paths = None, []
     out.fields["frameworks_from"] = FrameworksSource(python=python, source=source, python_version=version)
-    installed = dists.scan(paths)
+    # what it imports from, and why: PYTHONPATH and .pth directories as well as site-packages
+    if on_disk is not None:
+        entries = syspath.build(paths or [], env.environ)
+    else:
+        entries = syspath.label(sys.path if paths is None else paths, env.environ)
+    installed = dists.scan([path for path, _ in entries])
     runtime_cuda = cuda_runtime_wheel_version(installed)
     found = []
     for dist in installed.values():
-        fw = classify(dist, runtime_cuda)
+        fw = classify(dist, runtime_cuda, syspath.origin_of(entries, dist.location))
         if fw is not None:
             found.append(fw)
     out.fields["frameworks"] = sorted(found, key=lambda f: f.name)
@@ -245,7 +250,9 @@ def cuda_from_number(num: str) -> str:
     return f"{num[:-1]}.{num[-1]}"
 
 
-def classify(dist: dists.Dist, runtime_cuda: Optional[str]) -> Optional[Framework]:
+def classify(
+    dist: dists.Dist, runtime_cuda: Optional[str], origin: Optional[str] = None
+) -> Optional[Framework]:
     for pattern, framework in _COMPILED:
         m = pattern.match(dist.name)
         if not m:
@@ -277,5 +284,6 @@ def classify(dist: dists.Dist, runtime_cuda: Optional[str]) -> Optional[Framewor
             cuda=cuda,
             variant=variant,
             location=dist.location,
+            origin=origin,
         )
     return None

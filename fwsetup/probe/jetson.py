@@ -78,6 +78,9 @@ def probe(env: ProbeEnv) -> Probed:
         cc = compute_capability_for_name(model)
         soc = facts.soc_by_capability(cc)
     release = facts.release_for(l4t)
+    if soc is None:  # neither file: the JetPack may say (JetPack 6 runs only on Orin)
+        soc = facts.soc_for_release(release)
+        cc = soc.compute_capability if soc else cc
     if l4t is not None and release is None:
         out.problem(
             "jetson-l4t-unknown",

@@ -30,8 +30,9 @@ def main(device_arg):
         "framework": "jax",
         "framework_version": jax.__version__,
         "device": _name(next(iter(out.devices()))),
+        "build": _build(jax),
         "checks": checks,
-        "details": {"devices": [str(d) for d in devices]},
+        "details": {"devices": [str(d) for d in devices], "default_backend": jax.default_backend()},
         "seconds": round(time.time() - started, 3),
     }
 
@@ -41,6 +42,29 @@ def _name(dev):
     if dev.platform == "cpu":
         return "cpu"
     return "%s:%d" % ("cuda" if dev.platform == "gpu" else dev.platform, dev.id)
+
+
+def _build(jax):
+    """The jaxlib build installed: its GPU plugin (jax-cuda12-plugin, jax-rocm7-plugin, jax-metal) or
+    a jaxlib built with CUDA ("+cuda12..."); fwsetup compares it with the planned one."""
+    import re
+    from importlib import metadata
+
+    for dist in metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
+        m = re.match(r"jax-(cuda|rocm)(\d+)-plugin$", name)
+        if m:
+            return {"backend": m.group(1), "version": m.group(2) if m.group(1) == "cuda" else None}
+        if name == "jax-metal":
+            return {"backend": "mps", "version": None}
+    try:
+        local = metadata.version("jaxlib")
+    except metadata.PackageNotFoundError:
+        local = ""
+    m = re.search(r"\+cuda(\d+)", local)
+    if m:
+        return {"backend": "cuda", "version": m.group(1)}
+    return {"backend": "cpu", "version": None}
 
 
 if __name__ == "__main__":

@@ -37,10 +37,28 @@ def main(device_arg):
         "framework": "tensorflow",
         "framework_version": tf.__version__,
         "device": "cuda:0" if device == "/GPU:0" else "cpu",
+        "build": _build(tf),
         "checks": checks,
         "details": {"gpus": [g.name for g in gpus], "placed_on": mm.device},
         "seconds": round(time.time() - started, 3),
     }
+
+
+def _build(tf):
+    """TensorFlow's own build info (is_cuda_build / is_rocm_build), or the Metal plugin on macOS;
+    fwsetup compares it with the planned build."""
+    info = dict(tf.sysconfig.get_build_info())
+    if info.get("is_rocm_build"):
+        return {"backend": "rocm", "version": info.get("rocm_version")}
+    if info.get("is_cuda_build"):
+        return {"backend": "cuda", "version": info.get("cuda_version")}
+    try:
+        from importlib import metadata
+
+        metadata.version("tensorflow-metal")
+        return {"backend": "mps", "version": None}
+    except Exception:  # no plugin (or a Python before 3.8, where TensorFlow has no Metal plugin)
+        return {"backend": "cpu", "version": None}
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from fwsetup.plan.machine import GpuSituation, describe_gpu, platform_key, resol
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
+from fwsetup.plan.select.apple import rosetta_refusal
 from fwsetup.records import dataclass, field, replace
 from fwsetup.report import GPU, SystemReport
 
@@ -287,6 +288,10 @@ def closing_refusal(
         return python_refusal(display, request, rej.needs)
     if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
         return cuda_refusal(display, situation, report, rej)
+    if accel == "rocm" and (rej.arch_misses or rej.driver_misses):
+        from fwsetup.plan.select import rocm
+
+        return rocm.refusal(display, situation, report, rej)
     return Refusal(
         f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
         "use --cpu" if accel != "cpu" else platform_fix,
@@ -391,7 +396,7 @@ class MatrixHook(Generic[R, B]):
         """The walk: the newest release whose build fits, on the best interpreter for it."""
         accel, situation, reasons = resolve_accelerator(request, report)
         walk = Walk(recipe, report, request, accel, situation, platform_key(report), reasons)
-        refused = self.narrow(walk)
+        refused = rosetta_refusal(walk) or self.narrow(walk)
         if refused is not None:
             return refused
         on_jetson = self.jetson(walk)

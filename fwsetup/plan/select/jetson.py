@@ -66,7 +66,10 @@ def no_build(display: str, framework: str, found: Jetson) -> Refusal:
         fixes.append(f"run {display} in a Jetson container built for L4T {found.l4t}: `{container.command}`")
     elif framework == "jax" and found.soc is not None:
         if versions.release(found.soc.last_jetpack, 1) >= (5,):
-            fixes.append(f"upgrade to JetPack 5 or newer and run it in a container: `{_jax_container()}`")
+            jax = _jax_container()
+            fixes.append(
+                f"upgrade to a JetPack of L4T {jax.l4t_min} or newer and run it in a container: `{jax.command}`"
+            )
         else:
             fixes.append(
                 f"a {found.soc.name} module cannot run the JetPack 5+ that JAX's Jetson containers need"
@@ -80,8 +83,8 @@ def no_build(display: str, framework: str, found: Jetson) -> Refusal:
     )
 
 
-def _jax_container() -> str:
-    return next(c.command for c in facts.table().container if c.framework == "jax")
+def _jax_container() -> facts.Container:
+    return next(c for c in facts.table().container if c.framework == "jax")
 
 
 def _matches(version: str, wanted: Optional[str]) -> bool:

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import Optional
 
 from fwsetup import versions
+from fwsetup.errors import Refusal
 from fwsetup.facts import pytorch as facts
 from fwsetup.facts.pytorch import TorchRelease, TorchVariant
-from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.model import LocalWheel, MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select import jetson
+from fwsetup.plan.select import jetson, rocm, xpu
 from fwsetup.plan.select.common import (
     Build,
     CudaBuild,
@@ -23,6 +23,7 @@ from fwsetup.plan.select.common import (
     pinned_version,
     version_matches,
 )
+from fwsetup.plan.select.floors import release_misfit, skipped_newer
 from fwsetup.plan.wheels import wheel_fits
 from fwsetup.records import dataclass, field
 from fwsetup.report import SystemReport
@@ -33,6 +34,7 @@ class Chosen:
     variant: TorchVariant
     reasons: list[str]
     warnings: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # HSA_OVERRIDE_GFX_VERSION, only when asked for
 
 
 def _accel(variant: TorchVariant, accel: str) -> bool:
@@ -50,6 +52,9 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
     def variant_names(self, recipe: Recipe) -> list[str]:
         return facts.variant_names()
 
+    def narrow(self, walk: Walk) -> Optional[Refusal]:
+        return rocm.route_refusal(walk.display, walk.report) if walk.accel == "rocm" else None
+
     def jetson(self, walk: Walk) -> Optional[Outcome]:
         found = jetson.board(walk)
         return jetson.pytorch(walk, found) if found is not None else None
@@ -66,10 +71,15 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         if not variants:
             walk.rej.add(f"{label}: no {walk.accel} build for {walk.platform}")
             return None
-        chosen = self._choose(walk, variants, label)
+        version = pinned_version(release.version, walk.request.version)
+        misfit = release_misfit(walk.report, walk.platform, version, walk.accel)
+        if misfit is not None:
+            walk.rej.add(f"{label}: {misfit}")
+            return None
+        chosen = self._choose(walk, variants, label, release.version)
         return Build(PythonNeed.of(release.python), chosen) if chosen is not None else None
 
-    def _choose(self, walk: Walk, variants: list[TorchVariant], label: str) -> Optional[Chosen]:
+    def _choose(self, walk: Walk, variants: list[TorchVariant], label: str, version: str) -> Optional[Chosen]:
         if walk.accel == "cuda":
             builds = [CudaBuild(v.name, v.cuda or "0", v.archs, v.ptx, v.verified, v.note) for v in variants]
             pick = pick_cuda(builds, walk.situation, walk.report, label, walk.rej)
@@ -79,6 +89,9 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             return Chosen(variant, list(pick.reasons), list(pick.warnings))
         if walk.accel == "rocm":
             return _pick_rocm(walk, variants, label)
+        if walk.accel == "xpu":
+            found = xpu.pick(walk, label, version)
+            return Chosen(variants[0], *found) if found is not None else None
         if walk.accel == "mps":
             return Chosen(variants[0], ["macOS arm64 wheels from PyPI include the Metal (MPS) backend"])
         return Chosen(variants[0], [f"{variants[0].name} build for {walk.platform}"])
@@ -93,7 +106,13 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         )
         if local_only and local is None:
             return None
-        reasons = list(chosen.reasons)
+        newer = []  # the releases tried before this one (newest first), for "why not the newest?"
+        for r in self.releases():
+            if r is release:
+                break
+            if version_matches(r.version, walk.request.version):
+                newer.append(r.version)
+        reasons = [*chosen.reasons, *skipped_newer(walk.report, walk.platform, walk.accel, newer)]
         version = (
             local.version.split("+")[0] if local else pinned_version(release.version, walk.request.version)
         )
@@ -127,30 +146,20 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             smoke=str(walk.recipe.smoke or ""),
             reasons=[f"{walk.display} {version}: {newest}", *reasons],
             warnings=list(chosen.warnings),
+            env=dict(chosen.env),
             needs=MachineNeeds(chosen.variant.cuda, chosen.variant.archs, chosen.variant.ptx)
             if walk.accel == "cuda"
+            else MachineNeeds(archs=chosen.variant.gfx)  # ROCm: the gfx targets with kernels
+            if walk.accel == "rocm"
             else MachineNeeds(),
         )
 
 
 def _pick_rocm(walk: Walk, variants: list[TorchVariant], label: str) -> Optional[Chosen]:
-    best: Optional[TorchVariant] = None
-    for v in variants:
-        if not v.gfx:  # coverage cannot be checked: never bet a GPU on it
-            walk.rej.add(f"{label} {v.name}: fwsetup does not know which gfx targets it ships")
-            continue
-        missing = [g for g in walk.situation.gpus if g.compute_capability not in v.gfx]
-        if missing:
-            walk.rej.add(f"{label} {v.name}: no kernels for " + ", ".join(describe_gpu(g) for g in missing))
-            for g in missing:
-                walk.rej.arch_misses[g.index] = g
-            continue
-        if best is None or versions.key(v.rocm) > versions.key(best.rocm):
-            best = v
-    if best is None:
+    pick = rocm.pick(variants, walk.situation, walk.report, label, walk.rej, walk.request.hsa_override)
+    if pick is None:
         return None
-    targets = ", ".join(g.compute_capability or "?" for g in walk.situation.gpus)
-    return Chosen(best, [f"{best.name}: a ROCm build listing {targets}"])
+    return Chosen(pick.build, list(pick.reasons), list(pick.warnings), dict(pick.env))
 
 
 def _local_wheel(

@@ -13,7 +13,7 @@ from fwsetup.facts.tensorflow import TfRelease
 from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select import jetson
+from fwsetup.plan.select import jetson, rocm
 from fwsetup.plan.select.common import Build, CudaBuild, MatrixHook, Outcome, Walk, pick_cuda, pinned_version
 from fwsetup.records import dataclass, field
 from fwsetup.report import SystemReport
@@ -54,6 +54,23 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
                 "Windows GPU release, with CUDA 11.2 and cuDNN 8.1 installed system-wide; or --cpu",
                 code="no-compatible-build",
             )
+        # AMD's tensorflow-rocm is not planned: refused with --gpu, else the CPU build
+        if walk.accel == "rocm":
+            if walk.request.accelerator == "gpu":
+                return rocm.framework_refusal(walk.display, "tensorflow")
+            walk.accel = "cpu"
+            walk.reasons.append(
+                "TensorFlow on AMD GPUs is AMD's tensorflow-rocm, which fwsetup does not plan: using the CPU build"
+            )
+        if walk.accel == "xpu":  # Intel GPU: no TensorFlow build that fwsetup plans
+            if walk.request.accelerator == "gpu":
+                return Refusal(
+                    "fwsetup plans no TensorFlow build for Intel GPUs (XPU)",
+                    "use --cpu, or PyTorch, whose XPU build serves this GPU (`fwsetup install pytorch --gpu`)",
+                    code="no-compatible-build",
+                )
+            walk.accel = "cpu"
+            walk.reasons.append("TensorFlow has no Intel GPU (XPU) build here: using the CPU build")
         return None
 
     def keras3_floor(self) -> Optional[str]:
