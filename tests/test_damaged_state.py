@@ -315,3 +315,17 @@ def test_a_damaged_registry_is_kept_aside_not_overwritten(world: World) -> None:
     kept = list(world.home.glob(envs.REGISTRY + ".damaged-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == NOT_UTF8
     assert json.loads(_registry(world).read_text()) == [str(world.root / "c")]
+
+
+def test_an_install_over_damaged_metadata_needs_replace(world: World) -> None:
+    """fwsetup cannot tell what the env holds: --add or a plain install would guess; --replace
+    builds a fresh generation and keeps the damaged one for rollback."""
+    replace(_metadata(world), b"[]")
+    damaged = world.current(world.a)
+    for mode in ([], ["--add"]):
+        out = cli("install", "tinyb", "--cpu", *mode, "--env", str(world.a), "--json", env=world.env())
+        assert out.returncode == 2 and "--replace" in json_out(out)["error"]["fix"], out.stdout
+        assert world.current(world.a) == damaged
+    out = cli("install", "tinyb", "--cpu", "--replace", "--env", str(world.a), "--json", env=world.env())
+    assert out.returncode == 0, out.stdout
+    assert json_out(out)["frameworks"] == ["tinyb"] and world.current(world.a) != damaged and damaged.is_dir()

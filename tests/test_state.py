@@ -305,3 +305,18 @@ def test_a_full_disk_under_fwsetup_home_after_the_switch_is_a_warning(tmp_path: 
     warnings = json.loads(body)["warnings"]
     assert any("No space left on device" in w and "fwsetup envs" in w for w in warnings), warnings
     assert six_in(env) == "1.17.0" and not (Path(os.readlink(env)) / envs.INCOMPLETE_MARKER).exists()
+
+
+def test_bookkeeping_warnings_are_shown_in_text_too(tmp_path: Path) -> None:
+    home, env = tmp_path / "home", tmp_path / "e"
+    assert install(home, env, "tiny", "--version", "1.16.0").returncode == 0
+    history = envs.EnvLayout(env).store / envs.HISTORY
+    history.unlink()
+    history.mkdir()  # a directory in the way: the history cannot be written
+    out = cli("install", "tiny", "--cpu", "--version", "1.17.0", "--env", str(env), env=tiny_env(home))
+    assert out.returncode == 0 and "warning:" in out.stdout and "history could not be written" in out.stdout
+    back = cli("rollback", str(env), env=tiny_env(home))
+    assert back.returncode == 0 and "warning:" in back.stdout and "--to N" in back.stdout, back.stdout
+    assert six_in(env) == "1.16.0"
+    listed = json_out(cli("rollback", str(env), "--to", "2", "--json", env=tiny_env(home)))
+    assert set(listed) == {"env", "generation", "warnings"} and listed["warnings"]

@@ -253,14 +253,21 @@ class InstallInterrupted(FwsetupError):
     code = "interrupted"
 
 
-def _current_metadata(layout: envs.EnvLayout) -> Optional[dict[str, Any]]:
+def _current_metadata(layout: envs.EnvLayout, mode: str) -> Optional[dict[str, Any]]:
+    """What the env holds now. Damaged metadata hides it, so only --replace (which keeps nothing
+    of it, and keeps it for rollback) goes on: --add or a plain install would guess."""
     current = layout.current()
     if current is None:
         return None
     try:
         return envs.read_metadata(current)
-    except UsageError:
-        return None
+    except UsageError as exc:
+        if mode == "replace":
+            return None
+        raise UsageError(
+            f"{exc.message}: fwsetup cannot tell what {layout.path} holds",
+            f"--replace builds a fresh generation (the current one stays for `fwsetup rollback {layout.path}`)",
+        ) from None
 
 
 def _smoke_script(name: str, gen: Path, suffix: str) -> Optional[Path]:
@@ -360,7 +367,7 @@ def execute(
         started = time.perf_counter()
         progress.begin(STEPS)
         envs.prune(layout)
-        meta = _current_metadata(layout)
+        meta = _current_metadata(layout, options.mode)
         fingerprint = sources_of(options)
         decision = combining.decide(
             plan, meta, str(target), mode=options.mode, force=options.force, sources=fingerprint

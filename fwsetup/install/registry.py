@@ -155,7 +155,7 @@ def generations(layout: envs.EnvLayout) -> list[dict[str, Any]]:
 def last_smoke(layout: envs.EnvLayout) -> Optional[dict[str, Any]]:
     try:
         data = json.loads((layout.store / envs.LAST_SMOKE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON: shown as never smoke-tested
         return None
     return data if isinstance(data, dict) else None
 
