@@ -320,3 +320,12 @@ def test_bookkeeping_warnings_are_shown_in_text_too(tmp_path: Path) -> None:
     assert six_in(env) == "1.16.0"
     listed = json_out(cli("rollback", str(env), "--to", "2", "--json", env=tiny_env(home)))
     assert set(listed) == {"env", "generation", "warnings"} and listed["warnings"]
+
+
+def test_an_empty_store_left_before_its_marker_is_taken(tmp_path: Path) -> None:
+    """A run stopped between creating a store and marking it leaves an empty directory: nothing to
+    lose, so the next install uses it (and marks it) instead of refusing forever."""
+    home, env = tmp_path / "home", tmp_path / "e"
+    envs.EnvLayout(env).store.mkdir()
+    assert install(home, env, "tiny").returncode == 0
+    assert (envs.EnvLayout(env).store / envs.STORE_MARKER).read_text().strip() == str(env)

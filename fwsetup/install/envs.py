@@ -88,7 +88,8 @@ def _real_dir(path: Path) -> bool:
 
 def _made_by_older_fwsetup(store: Path) -> bool:
     """A store from before the marker: only generations (at least one with fwsetup's metadata or
-    its half-built marker) and fwsetup's own files, nothing a user put there."""
+    its half-built marker) and fwsetup's own files, nothing a user put there. An empty one too
+    (a run stopped between creating it and marking it): it holds nothing to lose."""
     own = (HISTORY, LAST_SMOKE)
     try:
         entries = list(store.iterdir())
@@ -98,7 +99,7 @@ def _made_by_older_fwsetup(store: Path) -> bool:
     others = [e for e in entries if e not in gens]
     if any(e.name not in own and not e.name.startswith(tuple(f"{n}.tmp-" for n in own)) for e in others):
         return False
-    return any((g / METADATA).is_file() or (g / INCOMPLETE_MARKER).is_file() for g in gens)
+    return not entries or any((g / METADATA).is_file() or (g / INCOMPLETE_MARKER).is_file() for g in gens)
 
 
 def refusal(layout: EnvLayout) -> Optional[UsageError]:
@@ -360,17 +361,17 @@ def read_metadata(env_dir: Path) -> dict[str, Any]:
     return result
 
 
-def _shape_problem(data: Any) -> str:
+def _shape_problem(data: Any, where: str = "") -> str:
+    """What in fwsetup.json (or one of its `frameworks` entries) has the wrong shape, or ""."""
     if not isinstance(data, dict):
-        return f"a JSON {type(data).__name__}, not an object"
-    entries = data.get("frameworks") or []
+        return f"{where.rstrip('.') or 'the file'} is a JSON {type(data).__name__}, not an object"
     for key, shape in _META_SHAPES.items():
-        for where, value in [(key, data.get(key))] + [(f"frameworks[].{key}", e.get(key)) for e in entries if isinstance(e, dict)]:
-            if value is not None and not isinstance(value, shape):
-                return f"{where} is a {type(value).__name__}, not a JSON {'array' if shape is list else 'object'}"
-    if isinstance(entries, list) and not all(isinstance(e, dict) for e in entries):
-        return "frameworks holds something other than objects"
-    return ""
+        value = data.get(key)
+        if value is not None and not isinstance(value, shape):
+            return f"{where}{key} is a {type(value).__name__}, not a JSON {'array' if shape is list else 'object'}"
+    if where:
+        return ""
+    return next((p for i, e in enumerate(data.get("frameworks") or []) if (p := _shape_problem(e, f"frameworks[{i}]."))), "")
 
 
 def write_metadata(env_dir: Path, data: dict[str, Any]) -> None:
