@@ -256,7 +256,7 @@ def assert_truthful(out: subprocess.CompletedProcess[str], env: Path, switched: 
     """The link points at a complete generation, and the exit code says which one."""
     gen = Path(os.readlink(env))
     assert gen.is_dir() and not (gen / envs.INCOMPLETE_MARKER).exists()
-    assert envs.read_metadata(gen)["version"] == six_in(env)
+    assert envs.read_metadata(gen).version == six_in(env)
     assert not [p for p in env.parent.iterdir() if ".link-" in p.name and p.is_symlink()]  # no half-made link
     if switched:
         assert out.returncode == 0, out.stdout + out.stderr

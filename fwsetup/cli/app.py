@@ -22,7 +22,7 @@ from fwsetup.cli.spec import (
     root_help,
     unknown_word,
 )
-from fwsetup.errors import ExitCode, FwsetupError
+from fwsetup.errors import ExitCode, FwsetupError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ HSA_OVERRIDE = Option(
     "AMD: serve a GPU no ROCm build lists through the community-documented HSA_OVERRIDE_GFX_VERSION "
     "(set in the environment; not supported by AMD).",
 )
-EXPORT_FORMATS = (  # fleet/export.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
+EXPORT_FORMATS = (  # fleet/formats.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
     "shell", "dockerfile", "cloud-init", "github-actions", "ansible", "kubernetes", "slurm", "requirements", "pylock"
 )  # fmt: skip
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
@@ -487,6 +487,16 @@ def _call(cmd: Command, values: dict[str, Any], json_output: bool) -> int:
     except KeyboardInterrupt:
         emit_error(FwsetupError("interrupted", None, code="interrupted"), json_output)
         return int(ExitCode.INTERRUPTED)
+    except OSError as exc:
+        import errno
+
+        if exc.errno != errno.ENAMETOOLONG:
+            return report_internal_error(exc, json_output)
+        # A path given on the command line (or made from one) longer than the file system takes.
+        name = str(exc.filename or "")
+        shown = name if len(name) <= 80 else f"{name[:80]}… ({len(name)} characters)"
+        emit_error(UsageError(f"path too long for the file system: {shown}", "use a shorter path"), json_output)
+        return int(ExitCode.USAGE)
     except Exception as exc:
         return report_internal_error(exc, json_output)
 

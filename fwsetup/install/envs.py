@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fwsetup.errors import InstallError, LockedError, UsageError
+from fwsetup.install.generation import GenerationMeta
+from fwsetup.probe import dists
 from fwsetup.records import dataclass
 
 INCOMPLETE_MARKER = ".fwsetup-incomplete"
@@ -56,7 +58,7 @@ class EnvLayout:
         """Complete generations, oldest first (none in a store that is a symlink)."""
         if not _real_dir(self.store):
             return []
-        gens = [p for p in self.store.iterdir() if p.name.startswith("gen-") and p.name[4:].isdigit()]
+        gens = [p for p in self.store.iterdir() if is_generation_name(p.name)]
         return sorted((g for g in gens if not (g / INCOMPLETE_MARKER).exists()), key=_gen_number)
 
     def current(self) -> Optional[Path]:
@@ -69,13 +71,17 @@ class EnvLayout:
 
     def new_generation(self) -> Path:
         claim_store(self)
-        existing = [
-            _gen_number(p) for p in self.store.iterdir() if p.name.startswith("gen-") and p.name[4:].isdigit()
-        ]
+        existing = [_gen_number(p) for p in self.store.iterdir() if is_generation_name(p.name)]
         gen = self.store / f"gen-{max(existing, default=0) + 1}"
         gen.mkdir()
         (gen / INCOMPLETE_MARKER).write_text(str(os.getpid()))
         return gen
+
+
+def is_generation_name(name: str) -> bool:
+    """gen-N, N in ASCII digits: a stray `gen-²` (isdigit, but no int) in a store is not one."""
+    number = name[4:]
+    return name.startswith("gen-") and number.isascii() and number.isdigit() and len(number) <= 9
 
 
 def _gen_number(p: Path) -> int:
@@ -95,7 +101,7 @@ def _made_by_older_fwsetup(store: Path) -> bool:
         entries = list(store.iterdir())
     except OSError:
         return False
-    gens = [e for e in entries if e.name.startswith("gen-") and e.name[4:].isdigit() and _real_dir(e)]
+    gens = [e for e in entries if is_generation_name(e.name) and _real_dir(e)]
     others = [e for e in entries if e not in gens]
     if any(e.name not in own and not e.name.startswith(tuple(f"{n}.tmp-" for n in own)) for e in others):
         return False
@@ -339,43 +345,20 @@ def env_python(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
-# The tables and lists of fwsetup.json, for the check of its shape (None: absent or null).
-_META_SHAPES: dict[str, type] = {"frameworks": list, "packages": dict, "env": dict, "plan": dict}
-
-
-def read_metadata(env_dir: Path) -> dict[str, Any]:
-    """A generation's fwsetup.json; unreadable, not UTF-8, not JSON or of the wrong shape (a list,
-    a string where a table belongs) is a UsageError naming the file, never an internal error."""
+def read_metadata(env_dir: Path) -> GenerationMeta:
+    """What a generation says about itself; any layout fwsetup has written (install/generation.py)."""
     path = env_dir / METADATA
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        problem = _shape_problem(data)
-    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, not JSON
-        problem = str(exc)
-    if problem:
+        return GenerationMeta.from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except (OSError, ValueError) as exc:  # JSONDecodeError and DecodeError are ValueErrors
         raise UsageError(
-            f"{path} is not fwsetup metadata fwsetup can read ({problem})",
-            "pass an environment made by `fwsetup install`, or reinstall it (`fwsetup install FW --env PATH --force`)",
-        )
-    result: dict[str, Any] = data
-    return result
+            f"{env_dir} has no readable fwsetup metadata ({exc})",
+            "pass an environment made by `fwsetup install`",
+        ) from None
 
 
-def _shape_problem(data: Any, where: str = "") -> str:
-    """What in fwsetup.json (or one of its `frameworks` entries) has the wrong shape, or ""."""
-    if not isinstance(data, dict):
-        return f"{where.rstrip('.') or 'the file'} is a JSON {type(data).__name__}, not an object"
-    for key, shape in _META_SHAPES.items():
-        value = data.get(key)
-        if value is not None and not isinstance(value, shape):
-            return f"{where}{key} is a {type(value).__name__}, not a JSON {'array' if shape is list else 'object'}"
-    if where:
-        return ""
-    return next((p for i, e in enumerate(data.get("frameworks") or []) if (p := _shape_problem(e, f"frameworks[{i}]."))), "")
-
-
-def write_metadata(env_dir: Path, data: dict[str, Any]) -> None:
-    _write_json(env_dir / METADATA, data)
+def write_metadata(env_dir: Path, meta: GenerationMeta) -> None:
+    _write_json(env_dir / METADATA, meta.to_dict())
 
 
 def site_packages(env_dir: Path) -> list[str]:
@@ -385,9 +368,21 @@ def site_packages(env_dir: Path) -> list[str]:
     return found + ([str(win)] if win.is_dir() else [])
 
 
-def installed_packages(env_dir: Path) -> dict[str, str]:
-    from fwsetup.probe import dists
+def install_result(
+    framework: Optional[str], env: Path, python: Optional[str], where: Path, smoke: Optional[dict[str, Any]]
+) -> dict[str, Any]:
+    """The keys an `install --json` result starts with: what is installed, where, and its smoke test
+    (`where`: the directory holding the packages, the generation behind a link or the venv itself)."""
+    return {
+        "framework": framework,
+        "env": str(env),
+        "python": python,
+        "packages": installed_packages(where),
+        "smoke": smoke,
+    }
 
+
+def installed_packages(env_dir: Path) -> dict[str, str]:
     return {
         d.name: d.version for d in sorted(dists.scan(site_packages(env_dir)).values(), key=lambda d: d.name)
     }

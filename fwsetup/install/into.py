@@ -11,16 +11,13 @@ those belong to the distribution or to conda itself.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
-import os
 import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from fwsetup import paths, runner
+from fwsetup import paths, pipconfig, runner
 from fwsetup.errors import FwsetupError, InstallError, UsageError
-from fwsetup.install import backends, builds, envs, pipconfig, smoke
+from fwsetup.install import backends, builds, envs, projects, smoke
 from fwsetup.install import sources as installer_sources
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
@@ -57,53 +54,6 @@ def check_venv(venv: Path) -> Path:
 def python_of(venv: Path) -> str:
     major, minor = backends.python_version_of(str(check_venv(venv)))
     return f"{major}.{minor}"
-
-
-def _record_file(venv: Path) -> Path:
-    key = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
-    return paths.home() / "into" / f"{venv.name}-{key}.json"
-
-
-def history(venv: Path) -> list[dict[str, Any]]:
-    """What fwsetup changed in `venv`, oldest first; a damaged record is refused (exit 2), since
-    restoring from it could remove the wrong packages, and is never overwritten."""
-    record = _record_file(venv)
-    entries, problem = _read_record(record)
-    if problem:
-        raise UsageError(
-            f"the record of what fwsetup installed into {venv} ({record}) is damaged: {problem}",
-            f"fwsetup cannot undo those installs; move {record} away (then `pip install` what you need into {venv})",
-        )
-    return entries
-
-
-def _read_record(record: Path) -> tuple[list[dict[str, Any]], str]:
-    """The entries of one record file, or why they cannot be trusted."""
-    try:
-        data = json.loads(record.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return [], ""
-    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
-        return [], str(getattr(exc, "strerror", None) or exc)
-    if not isinstance(data, list) or not all(_valid_entry(e) for e in data):
-        return [], "not a list of installs (venv, at, packages)"
-    return data, ""
-
-
-def _valid_entry(entry: Any) -> bool:
-    return (
-        isinstance(entry, dict)
-        and isinstance(entry.get("venv"), str)
-        and isinstance(entry.get("at"), str)
-        and isinstance(entry.get("packages"), dict)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in entry["packages"].items())
-    )
-
-
-def _save(venv: Path, entries: list[dict[str, Any]]) -> None:
-    target = _record_file(venv)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    envs._write_json(target, entries)
 
 
 def install(
@@ -143,7 +93,7 @@ def install(
         "index_urls": plan.index_urls,
         "find_links": [*plan.find_links, *map(str, wheelhouses)],
     }
-    _save(venv, [*history(venv), entry])
+    projects.save(venv, [*projects.history(venv), entry])
     try:
         with tempfile.TemporaryDirectory(prefix="fwsetup-into-") as tmp:
             sources = installer_sources.of(
@@ -168,27 +118,23 @@ def install(
             smoke.verdict(result, gpu_smoke, recipe.display_name, build=plan.accelerator)
     except (FwsetupError, KeyboardInterrupt) as exc:
         restore(venv, entry, timeout=timeout)
-        _save(venv, history(venv)[:-1])
+        projects.save(venv, projects.history(venv)[:-1])
         if isinstance(exc, FwsetupError):
             exc.fix = (exc.fix + "; " if exc.fix else "") + f"{venv} was restored to its previous packages"
         raise
     return {
-        "framework": plan.framework,
-        "env": str(venv),
-        "python": plan.python,
-        "packages": envs.installed_packages(venv),
-        "smoke": result.to_dict() if result else None,
+        **envs.install_result(plan.framework, venv, plan.python, venv, result.to_dict() if result else None),
         "backend": backend.name,
         "rollback": f"fwsetup rollback {venv}",
     }
 
 
 def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str, Any]:
-    entries = history(venv)
+    entries = projects.history(venv)
     if not entries:
         raise UsageError(f"{venv}: fwsetup has installed nothing into it", "see `fwsetup envs`")
     changed = restore(venv, entries[-1], timeout=timeout)
-    _save(venv, entries[:-1])
+    projects.save(venv, entries[:-1])
     return {"env": str(venv), "restored": entries[-1]["at"], **changed}
 
 
@@ -236,18 +182,5 @@ def restore(venv: Path, entry: dict[str, Any], *, timeout: float) -> dict[str, l
     return {"removed": remove, "reinstalled": reinstall}
 
 
-def recorded_venvs() -> tuple[list[tuple[Path, list[dict[str, Any]]]], list[str]]:
-    """Every project venv fwsetup installed into and has not fully rolled back, with its history;
-    and a warning for each damaged record (skipped)."""
-    found, warnings = [], []
-    for record in sorted((paths.home() / "into").glob("*.json")):
-        entries, problem = _read_record(record)
-        if problem:
-            warnings.append(f"{record} is damaged ({problem}): the venv it records is not listed; move it away")
-        elif entries:
-            found.append((Path(entries[-1]["venv"]), entries))
-    return found, warnings
-
-
 def is_recorded(venv: Path) -> bool:
-    return bool(history(venv)) and not os.path.islink(venv)
+    return projects.is_recorded(venv)

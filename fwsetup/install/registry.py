@@ -16,7 +16,8 @@ from typing import Any, Optional
 
 from fwsetup import paths
 from fwsetup.errors import FwsetupError, UsageError
-from fwsetup.install import envs
+from fwsetup.install import envs, projects
+from fwsetup.install.generation import GenerationMeta
 
 
 def registry_file() -> Path:
@@ -117,15 +118,6 @@ def dir_size(path: Path) -> int:
     return total
 
 
-def frameworks_of(meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """What a generation holds: one entry per framework (several after `install --add`)."""
-    listed = meta.get("frameworks")
-    if isinstance(listed, list) and listed:
-        return [f for f in listed if isinstance(f, dict)]
-    # one made before --add existed: the top-level fields are its one framework
-    return [{k: meta.get(k) for k in ("framework", "version", "variant", "accelerator", "smoke", "plan")}]
-
-
 def generations(layout: envs.EnvLayout) -> list[dict[str, Any]]:
     current = layout.current()
     back = envs.previous(layout)
@@ -134,19 +126,17 @@ def generations(layout: envs.EnvLayout) -> list[dict[str, Any]]:
         try:
             meta = envs.read_metadata(g)
         except UsageError:
-            meta = {}
+            meta = GenerationMeta()
         rows.append(
             {
                 "generation": int(g.name[4:]),
                 "path": str(g),
                 "active": current is not None and g.resolve() == current.resolve(),
                 "rollback_target": back is not None and g.resolve() == back.resolve(),
-                "frameworks": [
-                    {k: f.get(k) for k in ("framework", "version", "variant")} for f in frameworks_of(meta)
-                ],
-                "python": meta.get("python"),
-                "created": meta.get("created"),
-                "packages": len(meta.get("packages") or {}),
+                "frameworks": [f.brief() for f in meta.held()],
+                "python": meta.python,
+                "created": meta.created,
+                "packages": len(meta.packages),
             }
         )
     return rows
@@ -243,12 +233,10 @@ def _describe(layout: envs.EnvLayout, sizes: bool) -> dict[str, Any]:
     try:
         meta = envs.read_metadata(current)
     except UsageError as exc:
-        meta = {}
+        meta = GenerationMeta()
         row["status"], row["fix"] = "damaged", f"{exc.message}; `fwsetup rollback {layout.path}` returns to another generation"
-    row["frameworks"] = [
-        {k: f.get(k) for k in ("framework", "version", "variant")} for f in frameworks_of(meta)
-    ]
-    row["python"] = meta.get("python")
+    row["frameworks"] = [f.brief() for f in meta.held()]
+    row["python"] = meta.python
     row["generation"] = int(current.name[4:]) if current.name[4:].isdigit() else None
     return row
 
@@ -256,10 +244,8 @@ def _describe(layout: envs.EnvLayout, sizes: bool) -> dict[str, Any]:
 def project_venvs(sizes: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
     """The venvs `install --into` changed, with what it added (`fwsetup rollback VENV` undoes each),
     and a warning for each damaged record."""
-    from fwsetup.install import into
-
     rows = []
-    recorded, warnings = into.recorded_venvs()
+    recorded, warnings = projects.recorded_venvs()
     for venv, entries in recorded:
         rows.append(
             {
