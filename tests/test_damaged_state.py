@@ -76,7 +76,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 
 
 # What a command may change besides these small files: the world is restored after it.
-MUTATING = {"rollback ENV", "rollback VENV", "install --add", "remove", "envs --prune"}
+MUTATING = {"rollback ENV", "rollback VENV", "install --add", "install --into", "remove", "envs --prune"}
 
 
 @pytest.fixture
@@ -217,6 +217,7 @@ COMMANDS: dict[str, tuple[Callable[[World], list[str]], set[int]]] = {
     "smoke by name": (lambda w: ["smoke", "tinyb", "--json"], {0, 2}),
     "install --add": (lambda w: ["install", "tinyb", "--cpu", "--add", "--env", str(w.a), "--json"], {0, 2}),
     "remove": (lambda w: ["remove", str(w.a), "--yes", "--json"], {0, 2}),
+    "install --into": (lambda w: ["install", "tinyb", "--cpu", "--into", str(w.venv), "--json"], {0, 2}),
     "run": (lambda w: ["run", str(w.a), "--", "true"], {0, 2}),
 }
 READERS = {
@@ -241,7 +242,7 @@ READERS = {
         "run",
     ],
     "last-smoke.json": ["envs", "envs --json", "smoke --env"],
-    "into record": ["envs", "envs --json", "rollback VENV", "envs --prune"],
+    "into record": ["envs", "envs --json", "rollback VENV", "envs --prune", "install --into"],
 }
 CASES = [
     pytest.param(file, shape, command, id=f"{file}:{shape}:{command}")
@@ -279,8 +280,11 @@ def test_a_damaged_file_through_each_command_that_reads_it(
 ) -> None:
     where, shapes = FILES[file]
     path = where(world)
-    replace(path, shapes[shape](path))
+    damaged = shapes[shape](path)
+    replace(path, damaged)
     data = assert_clear(run(world, command), command)
+    if file == "into record" and command in ("rollback VENV", "install --into"):
+        assert path.read_bytes() == damaged  # refused, never overwritten: the user can still read it
     if command in ("envs --json", "envs --prune"):
         statuses = {r["env"]: r["status"] for r in data["envs"]}
         assert statuses.get(str(world.b)) == "ok", data  # one bad env never hides the others
