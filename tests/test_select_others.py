@@ -247,7 +247,9 @@ def test_every_selector_a_recipe_may_name_has_its_hook() -> None:
         (lambda r: r["variant"][0]["steps"][0].update(cmd=["x"]), "key 'variant[0].steps[0].cmd': unknown key"),
         (lambda r: r["variant"][0]["steps"][0].pop("description"), "steps[0].description': required key missing"),
         (lambda r: r["variant"][0]["steps"][0].update(kind="brew"), "steps[0].kind': 'brew' is not one of"),
-        (lambda r: r["variant"][0].update(system_packages={"apt": "g++"}), "system_packages.apt': expected a list of strings"),
+        (lambda r: r["variant"][0].update(system_packages={"apt": "g++"}), "system_packages['apt']': expected a list, got str"),
+        (lambda r: r["variant"][0].update(system_packages={"apt": [5]}), "system_packages['apt'][0]': expected str, got int"),
+        (lambda r: r["variant"][0].update(env={"FOO": 1}), "env['FOO']': expected str, got int"),
     ],
 )
 def test_a_real_recipe_edited_wrong_names_the_key(edit: Any, words: str) -> None:

@@ -209,10 +209,8 @@ def _variant(raw: Any, recipe_status: str, where: str, file: str) -> Variant:
     for j, action in enumerate(variant.post_install):
         kind = _table(_PostInstallTable, action, f"{where}post_install[{j}]", file).kind
         _one_of(kind, POST_INSTALL_KINDS, file, f"{where}post_install[{j}].kind")
-    for mgr, pkgs in variant.system_packages.items():
-        if not isinstance(pkgs, list) or not all(isinstance(p, str) for p in pkgs):
-            raise _bad(file, f"{where}system_packages.{mgr}", "expected a list of strings")
-    return records.replace(variant, status=status, env={str(k): str(v) for k, v in variant.env.items()})
+    # system_packages and env: their values' types are checked by the decoder (decode.py), keys named
+    return records.replace(variant, status=status)
 
 
 def load_file(path: Path) -> Recipe:

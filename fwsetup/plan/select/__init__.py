@@ -66,7 +66,7 @@ def _unused_override(outcome: Outcome, report: SystemReport) -> Outcome:
     if not isinstance(outcome, Plan) or rocm.OVERRIDE_VAR in outcome.env:
         return outcome
     if outcome.accelerator == "rocm":
-        own = sorted({g.compute_capability or "?" for g in report.gpus if g.vendor == "amd"})
+        own = sorted({g.compute_capability or "?" for g in report.gpus if g.vendor == "amd"} & set(outcome.needs.archs))
         why = (
             f"{outcome.variant} has kernels for each AMD GPU's own target ({' '.join(own)}), "
             f"so no {rocm.OVERRIDE_VAR} is set"
