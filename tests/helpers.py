@@ -62,7 +62,10 @@ PLAN_KEYS = {
     "warnings",
     "successor",
     "needs",
+    "companions",
 }
+# The keys of a plan's "companions" entry, exactly.
+ADDITION_KEYS = {"name", "requirement", "why", "asked"}
 # The keys of `install --json`, exactly.
 INSTALL_KEYS = {
     "framework",

@@ -69,8 +69,16 @@ BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or t
 VERSION = Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text")
 VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text")
 GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
+WITH = Option(
+    ("--with",),
+    "with_packages",
+    "Also install these, in the same resolution: companions (torchvision: the release made for this "
+    "build, from its index) or any package (transformers); `none` skips the default companions.",
+    kind="text",
+)
+WITHOUT = Option(("--without",), "without", "Skip these default companions, e.g. torchvision.", kind="text")
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
-PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS)
+PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, WITH, WITHOUT)
 
 
 def command(name: str, help: str, *params: Param) -> None:

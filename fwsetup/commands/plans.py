@@ -1,4 +1,4 @@
-"""The plan `install` and `lock` make: the seven plan options they share (cli/app.py declares them
+"""The plan `install` and `lock` make: the nine plan options they share (cli/app.py declares them
 once, as PLAN) become one `Choice`, and a `Choice` becomes one `Request`. `install` then asks the
 package index whether the world is ahead of the data (network I/O, so here and not in plan/)."""
 
@@ -18,7 +18,7 @@ from fwsetup.report import SystemReport
 
 @dataclass(frozen=True)
 class Choice:
-    """--gpu/--cpu, --version, --python, --backend, --variant and --gpus, as given."""
+    """--gpu/--cpu, --version, --python, --backend, --variant, --gpus, --with and --without, as given."""
 
     gpu: bool = False
     cpu: bool = False
@@ -27,9 +27,14 @@ class Choice:
     backend: Optional[str] = None
     variant: Optional[str] = None
     gpus: Optional[str] = None
+    with_packages: Optional[str] = None
+    without: Optional[str] = None
 
     def checked(self) -> Choice:
-        """The same choice, its --version and --python checked (a usage error before any planning)."""
+        """The same choice, its --version, --python, --with and --without checked (a usage error
+        before any planning)."""
+        requested.check_with(self.with_packages)
+        requested.check_without(self.without)
         return replace(
             self, version=requested.check_version(self.version), python=requested.check_python(self.python)
         )
@@ -46,6 +51,8 @@ def request(framework: str, choice: Choice, wheelhouses: Sequence[Path], use_pip
         variant=choice.variant,
         gpu_indices=planning.parse_gpus(choice.gpus),
         local_wheels=planning.local_wheels(wheelhouses, use_pip_config=use_pip_config),
+        with_packages=requested.check_with(choice.with_packages),
+        without=requested.check_without(choice.without),
     )
 
 

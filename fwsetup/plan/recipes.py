@@ -42,6 +42,12 @@ _RECIPE_KEYS: dict[str, tuple[type, bool]] = {
     "notes": (list, False),
     "evidence": (list, False),
     "variant": (list, False),
+    "import_needs": (list, False),
+}
+_IMPORT_NEED_KEYS: dict[str, tuple[type, bool]] = {
+    "requirement": (str, True),
+    "framework": (str, False),
+    "why": (str, True),
 }
 _VARIANT_KEYS: dict[str, tuple[type, bool]] = {
     "name": (str, True),
@@ -117,6 +123,15 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class ImportNeed:
+    """A package the framework's import warns without (NumPy for torch): installed with it."""
+
+    requirement: str  # "numpy", "numpy<2"
+    why: str  # the warning its absence causes, and where it comes from
+    framework: str = ""  # a specifier of the framework versions it applies to ("" = every one)
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str
     display_name: str
@@ -134,6 +149,7 @@ class Recipe:
     default_backend: Optional[str] = None
     notes: tuple[str, ...] = ()
     variants: tuple[Variant, ...] = ()
+    import_needs: tuple[ImportNeed, ...] = ()
 
     def smoke_path(self, variant: Optional[Variant] = None) -> Optional[Path]:
         name = (variant.smoke if variant and variant.smoke else None) or self.smoke
@@ -289,12 +305,32 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
         default_backend=data.get("default_backend"),
         notes=_str_list(data.get("notes", []), file, "notes"),
         variants=tuple(variants),
+        import_needs=_import_needs(data.get("import_needs", []), file),
     )
     for variant in (None, *recipe.variants):
         smoke = recipe.smoke_path(variant)
         if smoke is not None and not smoke.is_file():
             raise _bad(file, "smoke", f"smoke script {smoke.name} not found in {smoke.parent}")
     return recipe
+
+
+def _import_needs(raw: list[Any], file: str) -> tuple[ImportNeed, ...]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    out = []
+    for i, entry in enumerate(raw):
+        where = f"import_needs[{i}]"
+        if not isinstance(entry, dict):
+            raise _bad(file, where, "expected a table")
+        _check_keys(entry, _IMPORT_NEED_KEYS, where + ".", file)
+        try:
+            if Requirement(entry["requirement"]).url:
+                raise _bad(file, where + ".requirement", "a URL requirement is not allowed")
+        except InvalidRequirement:
+            raise _bad(file, where + ".requirement", f"{entry['requirement']!r} is not a requirement") from None
+        _specifier(entry.get("framework"), file, where + ".framework")
+        out.append(ImportNeed(entry["requirement"], entry["why"], entry.get("framework", "")))
+    return tuple(out)
 
 
 def load_file(path: Path) -> Recipe:
