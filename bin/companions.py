@@ -33,7 +33,8 @@ HEADER = """\
 #                       framework's own install instructions name it (pytorch.org "Start Locally":
 #                       pip3 install torch torchvision)
 #   release.requires    the Requires-Dist line naming the framework, verbatim from the METADATA
-#                       of one wheel of that release (the first one listed)
+#                       of the first wheel of that release whose line carries a version (up to
+#                       four are read; some, like 0.14.1's first, say only "torch")
 #
 # Sources
 #   PYPI  https://pypi.org/pypi/<companion>/json (releases, files) and each release's wheel
@@ -52,8 +53,8 @@ def _framework_line(meta_lines: Sequence[str], package: str) -> Optional[str]:
     return None
 
 
-def _first_wheel(files: Sequence[File]) -> Optional[File]:
-    return next((f for f in files if f.is_wheel and not f.yanked), None)
+def _wheels(files: Sequence[File], most: int = 4) -> list[File]:
+    return [f for f in files if f.is_wheel and not f.yanked][:most]
 
 
 def read(fetcher: Fetcher, companion: str, package: str, floor: str) -> list[tuple[str, str]]:
@@ -63,11 +64,12 @@ def read(fetcher: Fetcher, companion: str, package: str, floor: str) -> list[tup
         v = Version(version)
         if v < Version(floor) or v.is_prerelease or v.is_devrelease:
             continue
-        wheel = _first_wheel(files)
-        if wheel is None:
-            continue
-        meta = registry.wheel_metadata(fetcher, wheel)
-        line = _framework_line(meta.get_all("Requires-Dist") or [], package)
+        line = None
+        for wheel in _wheels(files):  # some wheels of a release name the framework without a version
+            meta = registry.wheel_metadata(fetcher, wheel)
+            line = _framework_line(meta.get_all("Requires-Dist") or [], package)
+            if line and line != package:
+                break
         if line:
             out.append((version, line))
     return sorted(out, key=lambda pair: Version(pair[0]), reverse=True)

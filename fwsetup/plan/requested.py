@@ -17,7 +17,9 @@ from fwsetup.errors import UsageError
 
 _OPERATOR = re.compile(r"\s*(~=|==|!=|<=|>=|<|>|===)")
 _PYTHON = re.compile(r"([23])\.(\d{1,2})\Z")
-VERSION_FIX = "pass a version (2.7.1), a prefix (2.7) or a specifier (>=2.5,<2.8); `fwsetup list` shows the known ones"
+VERSION_FIX = (
+    "pass a version (2.7.1), a prefix (2.7) or a specifier (>=2.5,<2.8); `fwsetup list` shows the known ones"
+)
 
 
 def is_specifier(text: str) -> bool:
@@ -94,7 +96,9 @@ def check_python(text: Optional[str]) -> Optional[str]:
     return wanted
 
 
-WITH_FIX = "e.g. --with torchvision, --with transformers, --with 'transformers>=4.40,accelerate', or --with none"
+WITH_FIX = (
+    "e.g. --with torchvision, --with transformers, --with 'transformers>=4.40,accelerate', or --with none"
+)
 
 
 def check_with(text: Optional[str]) -> tuple[str, ...]:
@@ -113,7 +117,9 @@ def check_with(text: Optional[str]) -> tuple[str, ...]:
         raise UsageError("--with is empty", WITH_FIX)
     if "none" in (i.lower() for i in items):
         if len(items) > 1:
-            raise UsageError("--with none cannot be combined with packages", "pass --with none, or a list of packages")
+            raise UsageError(
+                "--with none cannot be combined with packages", "pass --with none, or a list of packages"
+            )
         return ("none",)
     from packaging.requirements import InvalidRequirement, Requirement
 
