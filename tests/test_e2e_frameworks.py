@@ -7,6 +7,7 @@ imports the framework inside the new environment itself and computes something.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -29,6 +30,12 @@ CHECKS = {
 }
 
 
+# The first import in a fresh env, run with every warning shown: a line like these is a package the
+# install should have brought (torch without NumPy: "Failed to initialize NumPy: No module named 'numpy'").
+MODERN = ("pytorch", "jax", "tensorflow", "keras")
+MISSING = re.compile(r"No module named|Failed to initialize|ModuleNotFoundError|is not installed")
+
+
 def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, object]:
     env = tmp_path / framework
     home = tmp_path / "home"
@@ -49,7 +56,7 @@ def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, 
     assert isinstance(smoke, dict) and smoke["ok"] is True and smoke["device"] == "cpu", smoke
     if framework in ("pytorch", "jax", "tensorflow"):  # their scripts report the build they imported
         assert smoke["found_build"] == {"backend": "cpu", "version": None}, smoke
-    full_env = dict(os.environ)
+    full_env = dict(os.environ, PYTHONWARNINGS="always")
     for key, value in (json_out_metadata(env).get("env") or {}).items():
         full_env[key] = value
     computed = subprocess.run(
@@ -62,6 +69,9 @@ def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, 
     )
     assert computed.returncode == 0, computed.stderr
     assert computed.stdout.strip().splitlines()[-1] == "27.0"
+    if framework in MODERN:  # a quiet first import: nothing it warns about for want of a package
+        missing = [line for line in computed.stderr.splitlines() if MISSING.search(line)]
+        assert not missing, computed.stderr
     return data
 
 

@@ -156,6 +156,11 @@ command(
         kind="path",
     ),
     Option(
+        ("--protect",),
+        "protect",
+        "--into: pin the build in the venv (a constraints file its pip and uv apply); asked in a terminal.",
+    ),
+    Option(
         ("--index-url",),
         "index_url",
         "Package index instead of PyPI.",

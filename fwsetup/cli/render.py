@@ -191,7 +191,9 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     src = report.frameworks_from
     if src is not None:  # whose frameworks those are (cleaned like every other value here)
         version = f"Python {src.python_version}, " if src.python_version else ""
-        lines.append(f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})")
+        lines.append(
+            f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})"
+        )
     if report.problems:
         lines.append("")
         lines.append(paint("Probe problems (facts that could not be read):", "bold", color))
@@ -244,7 +246,9 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
 
 def _build_words(plan: Any) -> str:
     """`cu126 build for CUDA`, `CPU build`: the variant, and the accelerator only when it adds something."""
-    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
+    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(
+        plan.accelerator, plan.accelerator
+    )
     if plan.variant in ("", "cpu") or plan.variant.lower() == str(plan.accelerator).lower():
         return f"{accel} build"
     return f"{plan.variant} build for {accel}"
@@ -324,7 +328,11 @@ def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
     if isinstance(found, dict):  # the build the script imported, beside the one planned
         words = " ".join(str(v) for v in (found.get("backend"), found.get("version")) if v)
         if isinstance(planned, dict):
-            words += " (planned: " + " ".join(str(v) for v in (planned.get("backend"), planned.get("version")) if v) + ")"
+            words += (
+                " (planned: "
+                + " ".join(str(v) for v in (planned.get("backend"), planned.get("version")) if v)
+                + ")"
+            )
         lines.append(f"  build: {words}")
     lines.append(f"  env: {payload['env']}")
     return "\n".join(lines) + "\n"
@@ -394,6 +402,11 @@ def _fleet_text(result: Any, color: bool) -> str:
     return report.text(result.table, color)
 
 
+def _kept(row: dict[str, Any]) -> str:
+    """Whether pip/uv in the env keep its build (its constraints file), as `fwsetup envs` says it."""
+    return ", build protected" if row.get("protected") else ""
+
+
 def _frameworks(row: dict[str, Any]) -> str:
     return ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in row["frameworks"])
 
@@ -403,20 +416,29 @@ def _envs_text(result: Any, color: bool) -> str:
         lines = []
         for r in result.generations:
             mark = "*" if r["active"] else ("<" if r["rollback_target"] else " ")
-            lines.append(f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {_frameworks(r)}\n")
-        lines.append("* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n")
+            lines.append(
+                f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {_frameworks(r)}\n"
+            )
+        lines.append(
+            "* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n"
+        )
         return "".join(lines)
     lines = [] if result.envs else ["no environments; make one with `fwsetup install FRAMEWORK`\n"]
     for r in result.envs:
         held = _frameworks(r) or "-"
         size = f"{(r['size_bytes'] or 0) / 1e6:.0f} MB"
         smoke = r["last_smoke"]
-        smoked = f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}" if smoke else "never smoke-tested"
+        smoked = (
+            f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}"
+            if smoke
+            else "never smoke-tested"
+        )
         if r["status"] == "project-venv":
-            lines.append(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}\n    undo: {r['fix']}\n")
+            lines.append(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}{_kept(r)}\n")
+            lines.append(f"    undo: {r['fix']}\n")
             continue
         lines.append(f"{r['env']}\n    {r['status']}: {held}, Python {r['python'] or '?'}, ")
-        lines.append(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}\n")
+        lines.append(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}{_kept(r)}\n")
         if r["fix"]:
             lines.append(f"    fix: {r['fix']}\n")
     lines += [f"removed {p}\n" for p in result.removed]
@@ -439,7 +461,9 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "ListResult": lambda result, color: framework_table(result.frameworks, color),
     "Planned": _planned_text,
     "IntoResult": _into_text,
-    "Unchanged": lambda result, color: f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n",
+    "Unchanged": lambda result, color: (
+        f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n"
+    ),
     "Installed": _installed_text,
     "LockResult": _lock_text,
     "BundleResult": _bundle_text,

@@ -527,6 +527,7 @@ def _fix(b: _Build) -> None:
         copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.get('framework')}")
         b.entries.append({**kept, "smoke": copy.name if copy else None})
     b.packages = envs.installed_packages(gen)
+    _protect(b.full, gen, b.packages)
     envs.write_metadata(
         gen,
         {
@@ -538,6 +539,13 @@ def _fix(b: _Build) -> None:
         },
     )
     b.progress.done()
+
+
+def _protect(plan: Plan, env: Path, installed: dict[str, str]) -> None:
+    """The env keeps its build: a later `pip install X` in it cannot replace the framework (protect.py)."""
+    from fwsetup.install import protect
+
+    protect.apply(plan, env, installed)
 
 
 def _smoke(b: _Build) -> None:

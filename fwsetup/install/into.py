@@ -90,6 +90,7 @@ def install(
     index_url: Optional[str] = None,
     offline: bool = False,
     skip_smoke: bool = False,
+    protect: bool = False,  # the user said yes (cli/ask.py, or --protect): pip/uv in it keep the build
 ) -> dict[str, Any]:
     python = check_venv(venv)
     version = backends.python_version_of(str(python))
@@ -144,15 +145,27 @@ def install(
         if isinstance(exc, FwsetupError):
             exc.fix = (exc.fix + "; " if exc.fix else "") + f"{venv} was restored to its previous packages"
         raise
+    installed = envs.installed_packages(venv)
+    protected = protect and _protect(plan, venv, installed)
     return {
         "framework": plan.framework,
         "env": str(venv),
         "python": plan.python,
-        "packages": envs.installed_packages(venv),
+        "packages": installed,
+        "protected": protected,
         "smoke": result.to_dict() if result else None,
         "backend": backend.name,
         "rollback": f"fwsetup rollback {venv}",
     }
+
+
+def _protect(plan: Plan, venv: Path, installed: dict[str, str]) -> bool:
+    """Your venv keeps the build too, unless it has a pip.conf of its own (never overwritten)."""
+    from fwsetup.install import protect
+
+    if (venv / protect.PIP_CONF).exists() and protect.constraints_of(venv) is None:
+        return False
+    return protect.apply(plan, venv, installed)
 
 
 def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str, Any]:
@@ -161,6 +174,10 @@ def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str,
         raise UsageError(f"{venv}: fwsetup has installed nothing into it", "see `fwsetup envs`")
     changed = restore(venv, entries[-1], timeout=timeout)
     _save(venv, entries[:-1])
+    if not entries[:-1]:  # back to what it was before fwsetup: no constraints of fwsetup's either
+        from fwsetup.install import protect
+
+        protect.lift(venv)
     return {"env": str(venv), "restored": entries[-1]["at"], **changed}
 
 

@@ -158,6 +158,7 @@ def describe(layout: envs.EnvLayout, sizes: bool = True) -> dict[str, Any]:
         "size_bytes": dir_size(layout.store) if sizes and layout.store.is_dir() else None,
         "last_smoke": last_smoke(layout),
         "fix": None,
+        "protected": False,  # a later pip/uv install in it cannot replace the build (install/protect.py)
     }
     if current is None:
         if layout.store.is_dir():
@@ -178,7 +179,14 @@ def describe(layout: envs.EnvLayout, sizes: bool = True) -> dict[str, Any]:
     ]
     row["python"] = meta.get("python")
     row["generation"] = int(current.name[4:]) if current.name[4:].isdigit() else None
+    row["protected"] = _protected(current)
     return row
+
+
+def _protected(env: Path) -> bool:
+    from fwsetup.install import protect
+
+    return protect.constraints_of(env) is not None
 
 
 def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
@@ -199,6 +207,7 @@ def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
                 "size_bytes": dir_size(venv) if sizes and venv.is_dir() else None,
                 "last_smoke": None,
                 "fix": f"`fwsetup rollback {venv}` undoes the last install into it",
+                "protected": _protected(venv),
             }
         )
     return rows
