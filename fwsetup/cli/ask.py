@@ -1,7 +1,8 @@
 """The questions fwsetup asks in a terminal, before a command runs: commands never prompt.
 
 Replace or add to an environment that holds another framework, install the system packages a
-recipe needs, protect a project venv's build (`--into`), delete an environment. Each answer becomes the option a user could have passed
+recipe needs, protect a project venv's build (`--into`), delete an environment. Each answer
+becomes the option a user could have passed
 (`--replace`/`--add`, `--system-packages`, `--yes`). Without a terminal nothing is asked: the
 options decide, and what needs a yes is refused with the option that gives it."""
 
@@ -74,8 +75,6 @@ def install(options: installing.Options, progress: Progress) -> Any:
         if command is not None:
             import shlex
 
-            yes = _answer(
-                f"fwsetup would run: {shlex.join(command)}\nInstall these system packages now? [y/N] "
-            )
+            yes = _answer(f"fwsetup would run: {shlex.join(command)}\nInstall these system packages now? [y/N] ")
             options = records.replace(options, system_packages=yes in ("y", "yes"))  # no: skipped, and said
     return installing.execute(options, progress, planned)

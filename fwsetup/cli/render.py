@@ -191,9 +191,7 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     src = report.frameworks_from
     if src is not None:  # whose frameworks those are (cleaned like every other value here)
         version = f"Python {src.python_version}, " if src.python_version else ""
-        lines.append(
-            f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})"
-        )
+        lines.append(f"{'':14}read from {src.python} ({version}{FRAMEWORKS_FROM.get(src.source, src.source)})")
     if report.problems:
         lines.append("")
         lines.append(paint("Probe problems (facts that could not be read):", "bold", color))
@@ -246,9 +244,7 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
 
 def _build_words(plan: Any) -> str:
     """`cu126 build for CUDA`, `CPU build`: the variant, and the accelerator only when it adds something."""
-    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(
-        plan.accelerator, plan.accelerator
-    )
+    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
     if plan.variant in ("", "cpu") or plan.variant.lower() == str(plan.accelerator).lower():
         return f"{accel} build"
     return f"{plan.variant} build for {accel}"
@@ -328,11 +324,7 @@ def smoke_text(payload: dict[str, Any], color: bool = False) -> str:
     if isinstance(found, dict):  # the build the script imported, beside the one planned
         words = " ".join(str(v) for v in (found.get("backend"), found.get("version")) if v)
         if isinstance(planned, dict):
-            words += (
-                " (planned: "
-                + " ".join(str(v) for v in (planned.get("backend"), planned.get("version")) if v)
-                + ")"
-            )
+            words += " (planned: " + " ".join(str(v) for v in (planned.get("backend"), planned.get("version")) if v) + ")"
         lines.append(f"  build: {words}")
     lines.append(f"  env: {payload['env']}")
     return "\n".join(lines) + "\n"

@@ -17,9 +17,7 @@ from fwsetup.errors import UsageError
 
 _OPERATOR = re.compile(r"\s*(~=|==|!=|<=|>=|<|>|===)")
 _PYTHON = re.compile(r"([23])\.(\d{1,2})\Z")
-VERSION_FIX = (
-    "pass a version (2.7.1), a prefix (2.7) or a specifier (>=2.5,<2.8); `fwsetup list` shows the known ones"
-)
+VERSION_FIX = "pass a version (2.7.1), a prefix (2.7) or a specifier (>=2.5,<2.8); `fwsetup list` shows the known ones"
 
 
 def is_specifier(text: str) -> bool:
