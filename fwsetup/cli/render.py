@@ -408,23 +408,15 @@ def _envs_text(result: Any, color: bool) -> str:
         lines = []
         for r in result.generations:
             mark = "*" if r["active"] else ("<" if r["rollback_target"] else " ")
-            lines.append(
-                f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {_frameworks(r)}\n"
-            )
-        lines.append(
-            "* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n"
-        )
+            lines.append(f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {_frameworks(r)}\n")
+        lines.append("* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n")
         return "".join(lines)
     lines = [] if result.envs else ["no environments; make one with `fwsetup install FRAMEWORK`\n"]
     for r in result.envs:
         held = _frameworks(r) or "-"
         size = f"{(r['size_bytes'] or 0) / 1e6:.0f} MB"
         smoke = r["last_smoke"]
-        smoked = (
-            f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}"
-            if smoke
-            else "never smoke-tested"
-        )
+        smoked = f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}" if smoke else "never smoke-tested"
         if r["status"] == "project-venv":
             lines.append(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}{_kept(r)}\n")
             lines.append(f"    undo: {r['fix']}\n")
@@ -453,9 +445,7 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "ListResult": lambda result, color: framework_table(result.frameworks, color),
     "Planned": _planned_text,
     "IntoResult": _into_text,
-    "Unchanged": lambda result, color: (
-        f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n"
-    ),
+    "Unchanged": lambda result, color: f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n",
     "Installed": _installed_text,
     "LockResult": _lock_text,
     "BundleResult": _bundle_text,
