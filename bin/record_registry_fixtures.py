@@ -69,6 +69,9 @@ class Recorder:
                 return json.dumps(trimmed).encode()
         return body
 
+    def size(self, url: str) -> int:
+        return self.inner.size(url)
+
     def get_range(self, url: str, start: int, end: Optional[int] = None) -> Iterator[bytes]:
         got = bytearray()
         try:

@@ -38,6 +38,10 @@ class Fetcher(Protocol):
         """Bytes start..end (inclusive; None: to the end of the file), in chunks."""
         ...
 
+    def size(self, url: str) -> int:
+        """The file's length (an index page that names a wheel does not say it)."""
+        ...
+
 
 class RegistryError(RuntimeError):
     """The registry did not answer, or answered something unusable."""
@@ -74,6 +78,14 @@ class HttpFetcher:
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_bytes(body)
         return body
+
+    def size(self, url: str) -> int:
+        request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "fwsetup-update-data"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as resp:  # noqa: S310 - https only
+            length = resp.headers.get("Content-Length")
+        if not length or not length.isdigit():
+            raise RegistryError(f"{url}: no Content-Length")
+        return int(length)
 
     def get_range(self, url: str, start: int, end: Optional[int] = None) -> Iterator[bytes]:
         wanted = f"bytes={start}-{'' if end is None else end}"

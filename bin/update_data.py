@@ -10,7 +10,9 @@ from the wheels' compiled code (ranged reads: torch's CUDA_ARCH_FLAGS string, th
 the JAX CUDA plugin). Hand-verified fields, notes, `source` entries and comments stay as they are;
 a new release is added as a block written like its neighbours, so the diff is a few added lines.
 The PyTorch index (download.pytorch.org) holds the non-default CUDA and ROCm variants; where it is
-not reachable the run says so and keeps the committed values for those variants.
+not reachable the run says so and keeps the committed values for those variants. Where it answers,
+each ROCm variant's gfx list is checked against the PYTORCH_ROCM_ARCH string its x86_64 wheel
+compiled into libtorch_python.so (what torch.cuda.get_arch_list() returns on ROCm).
 
 --check writes nothing and exits 1 listing what is new or changed (0: the data is current).
 Without --out the files in fwsetup/facts are rewritten; their `checked` date becomes today.
@@ -24,6 +26,7 @@ import re
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -203,6 +206,19 @@ class Archs:
             stream = registry.member_chunks(self.fetcher, wheel.url, lib) if lib else iter(())
             self.seen[wheel.url] = wheelarch.arch_flags(stream)
         return self.seen[wheel.url]
+
+    def rocm(self, url: str, size: int) -> Optional[list[str]]:
+        """The gfx targets compiled into a ROCm torch wheel on the PyTorch index."""
+        if not self.enabled:
+            return None
+        if url not in self.seen:
+            members = registry.central_directory(self.fetcher, url, size)
+            lib = members.get("torch/lib/libtorch_python.so")
+            stream = registry.member_chunks(self.fetcher, url, lib) if lib else iter(())
+            found = wheelarch.gfx_flags(stream)
+            self.seen[url] = (found, []) if found else None
+        seen = self.seen[url]
+        return seen[0] if seen else None
 
     def fatbins(self, wheel: File) -> Optional[tuple[list[str], list[str]]]:
         """The union over every shared library of a (small) JAX CUDA plugin wheel."""
@@ -440,9 +456,45 @@ def update_pytorch(text: str, fetcher: Fetcher, archs: Archs, today: datetime.da
                 continue
             compare(variant, "archs", found[0], TORCH_VARIANT_KEYS, f"{what} {_cu(cuda)} {plat}", out)
             compare(variant, "ptx", found[1], TORCH_VARIANT_KEYS, f"{what} {_cu(cuda)} {plat}", out)
+        if index_problem is None and not is_new:
+            check_rocm_gfx(fetcher, archs, block, version, out)
         last = block
     out.text = _finish(table, out, today)
     return out
+
+
+_WHEEL_HREF = re.compile(r'href="([^"#]+\.whl)[^"]*"', re.I)
+
+
+def check_rocm_gfx(fetcher: Fetcher, archs: Archs, block: Block, version: str, out: Outcome) -> None:
+    """The gfx list of each ROCm variant of a release, checked against the one its wheel on
+    download.pytorch.org compiled in (torch.cuda.get_arch_list()); a difference is reported and written."""
+    for variant in block.subs:
+        name = variant.get("name")
+        if not variant.get("rocm") or not variant.get("gfx"):
+            continue
+        page_url = f"{PYTORCH_INDEX}{name}/torch/"
+        try:
+            html = fetcher.get(page_url).decode("utf-8", "replace")
+        except (OSError, registry.RegistryError, urllib.error.HTTPError) as exc:
+            out.notes.append(f"torch {version} {name}: {page_url} not read ({exc})")
+            continue
+        prefix = f"torch-{version}+{name}-".replace("+", "%2B")
+        hrefs = [h for h in _WHEEL_HREF.findall(html) if prefix in h or prefix.replace("%2B", "+") in h]
+        hrefs = [h for h in hrefs if h.endswith("x86_64.whl")]
+        if not hrefs:
+            out.notes.append(f"torch {version} {name}: no Linux x86_64 wheel on {page_url} (gfx kept)")
+            continue
+        url = urllib.parse.urljoin(page_url, hrefs[-1])
+        try:
+            found = archs.rocm(url, fetcher.size(url))
+        except (OSError, registry.RegistryError, urllib.error.HTTPError) as exc:
+            out.notes.append(f"torch {version} {name}: {url} not read ({exc})")
+            continue
+        if found is None:
+            out.notes.append(f"torch {version} {name}: no gfx list found in its libtorch_python.so (kept)")
+            continue
+        compare(variant, "gfx", found, TORCH_VARIANT_KEYS, f"torch {version} {name}", out)
 
 
 _ANCHOR = re.compile(r"<a\b[^>]*>([^<]+)</a>", re.I)

@@ -3,6 +3,8 @@
 * `arch_flags`: PyTorch compiles its CUDA_ARCH_FLAGS into libtorch_python.so as one NUL-terminated
   string ("sm_75 sm_80 … sm_120", "compute_XX" for PTX): torch.cuda.get_arch_list() returns it.
   The scan stops at the first match, a few MB into the member.
+* `gfx_flags`: a ROCm build compiles its PYTORCH_ROCM_ARCH into the same place ("gfx900 gfx906 …"),
+  which torch.cuda.get_arch_list() returns on ROCm.
 * `fatbin_archs`: CUDA fat binaries (.nv_fatbin) start with the magic 0xBA55ED50; each entry header
   names its kind (1 PTX, 2 SASS/ELF) and its sm number. The whole member is streamed once.
 
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from typing import Optional
 
 _FLAGS = re.compile(rb"((?:sm|compute)_\d+[af]?(?: (?:sm|compute)_\d+[af]?)+)\x00")
+_GFX_FLAGS = re.compile(rb"(gfx[0-9a-f]{3,4}(?:[ ;]gfx[0-9a-f]{3,4})+)\x00")
 _FATBIN_MAGIC = struct.pack("<IHH", 0xBA55ED50, 1, 16)
 
 
@@ -42,6 +45,18 @@ def arch_flags(chunks: Iterable[bytes]) -> Optional[tuple[list[str], list[str]]]
                 cap = capability(int(number.rstrip("af")))
                 (sass if kind == "sm" else ptx).append(cap)
             return _order(sass), _order(ptx)
+        tail = window[-512:]
+    return None
+
+
+def gfx_flags(chunks: Iterable[bytes]) -> Optional[list[str]]:
+    """The gfx targets of the first PYTORCH_ROCM_ARCH-like string in the stream, in its order, or None."""
+    tail = b""
+    for chunk in chunks:
+        window = tail + chunk
+        match = _GFX_FLAGS.search(window)
+        if match:
+            return list(dict.fromkeys(re.split(r"[ ;]", match.group(1).decode())))
         tail = window[-512:]
     return None
 

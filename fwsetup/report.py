@@ -141,9 +141,13 @@ class CudaToolkit:
 class RocmInfo:
     """The AMD ROCm stack and the gfx targets of its GPUs."""
 
-    version: Optional[str]
+    version: Optional[str]  # the ROCm user space installed (/opt/rocm); a wheel brings its own
     source: str
     gfx_targets: list[str] = field(default_factory=list)
+    driver_version: Optional[str] = None  # the amdgpu-dkms module ("6.7.0"); None for the kernel's own
+    driver_source: Optional[str] = None  # sysfs-module | rocminfo | amd-smi | inbox (the kernel's amdgpu)
+    wsl: bool = False  # /dev/dxg: ROCm reaches the GPU through WSL's DirectX bridge
+    integrated: list[int] = field(default_factory=list)  # indices of AMD GPUs that are APUs
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,9 @@ def machines() -> dict[str, SystemReport]:
             ),
         }
     )
+    from amd_machines import amd_machines  # AMD ROCm machines, from tests/fixtures/amd/
+
+    out.update(amd_machines())
     return out
 
 

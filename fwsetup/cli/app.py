@@ -69,6 +69,12 @@ BACKEND = Option(("--backend",), "backend", "Keras backend: tensorflow, jax or t
 VERSION = Option(("--version",), "version", "Framework version or prefix (2.7, 2.7.1).", kind="text")
 VARIANT = Option(("--variant",), "variant", "Force a variant by name (cu126, cpu, pieces, …).", kind="text")
 GPUS = Option(("--gpus",), "gpus", "Serve only these GPU indices, e.g. 0,1.", kind="text")
+HSA_OVERRIDE = Option(
+    ("--hsa-override",),
+    "hsa_override",
+    "AMD: serve a GPU no ROCm build lists through the community-documented HSA_OVERRIDE_GFX_VERSION "
+    "(set in the environment; not supported by AMD).",
+)
 WITH = Option(
     ("--with",),
     "with_packages",
@@ -78,7 +84,7 @@ WITH = Option(
 )
 WITHOUT = Option(("--without",), "without", "Skip these default companions, e.g. torchvision.", kind="text")
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
-PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, WITH, WITHOUT)
+PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, HSA_OVERRIDE, WITH, WITHOUT)
 
 
 def command(name: str, help: str, *params: Param) -> None:

@@ -164,6 +164,10 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     if report.rocm is not None:
         r = report.rocm
         row("ROCm", f"{_or_dash(r.version)} ({r.source}) {' '.join(r.gfx_targets)}".rstrip())
+        driver = f"amdgpu {r.driver_version} ({r.driver_source})" if r.driver_version else r.driver_source
+        if driver or r.wsl:
+            where = f"{driver or 'WSL (/dev/dxg)'}" + (", WSL (/dev/dxg)" if r.wsl and driver else "")
+            row("", f"driver: {where}")
     res = report.resources
     mem = f"{res.memory_total_mib / 1024:.1f} GiB" if res.memory_total_mib else "?"
     disk = (

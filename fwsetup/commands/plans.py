@@ -1,4 +1,4 @@
-"""The plan `install` and `lock` make: the nine plan options they share (cli/app.py declares them
+"""The plan `install` and `lock` make: the ten plan options they share (cli/app.py declares them
 once, as PLAN) become one `Choice`, and a `Choice` becomes one `Request`. `install` then asks the
 package index whether the world is ahead of the data (network I/O, so here and not in plan/)."""
 
@@ -18,7 +18,8 @@ from fwsetup.report import SystemReport
 
 @dataclass(frozen=True)
 class Choice:
-    """--gpu/--cpu, --version, --python, --backend, --variant, --gpus, --with and --without, as given."""
+    """--gpu/--cpu, --version, --python, --backend, --variant, --gpus, --hsa-override, --with and
+    --without, as given."""
 
     gpu: bool = False
     cpu: bool = False
@@ -27,6 +28,7 @@ class Choice:
     backend: Optional[str] = None
     variant: Optional[str] = None
     gpus: Optional[str] = None
+    hsa_override: bool = False  # AMD: HSA_OVERRIDE_GFX_VERSION for a GPU no build lists (select/rocm.py)
     with_packages: Optional[str] = None
     without: Optional[str] = None
 
@@ -50,6 +52,7 @@ def request(framework: str, choice: Choice, wheelhouses: Sequence[Path], use_pip
         backend=choice.backend,
         variant=choice.variant,
         gpu_indices=planning.parse_gpus(choice.gpus),
+        hsa_override=choice.hsa_override,
         local_wheels=planning.local_wheels(wheelhouses, use_pip_config=use_pip_config),
         with_packages=requested.check_with(choice.with_packages),
         without=requested.check_without(choice.without),

@@ -34,6 +34,12 @@ def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Op
         reason = _cuda_reason(t, report)
         if reason:
             return f"{t.name}: {reason}"
+    if t.accelerator == "rocm":
+        from fwsetup.plan.select.rocm import lock_reason
+
+        reason = lock_reason(t.variant, t.archs, t.env, report)
+        if reason:
+            return f"{t.name}: {reason}"
     libc = report.os.libc
     if libc and (libc.name == "musl") != bool(t.musl) and t.platform.startswith("linux"):
         return (

@@ -333,8 +333,16 @@ def _target_fields(raw: Any) -> dict[str, Any]:
 # --------------------------------------------------------------- what a lock may make fwsetup do
 
 # Environment variables select's hooks set (beyond the recipes' own `env`), with inert values.
-INERT_ENV = frozenset({"KERAS_BACKEND", "XLA_PYTHON_CLIENT_PREALLOCATE", "TF_CPP_MIN_LOG_LEVEL"})
-_INERT_VALUE = re.compile(r"[A-Za-z0-9_.-]{0,32}\Z")
+INERT_ENV = frozenset(
+    {
+        "KERAS_BACKEND",
+        "XLA_PYTHON_CLIENT_PREALLOCATE",
+        "TF_CPP_MIN_LOG_LEVEL",
+        "HSA_OVERRIDE_GFX_VERSION",  # select/rocm.py, --hsa-override: which kernels load, not what code runs
+        "HIP_VISIBLE_DEVICES",  # select/rocm.py: an integrated GPU without kernels left out ("0" or "0,1")
+    }
+)
+_INERT_VALUE = re.compile(r"[A-Za-z0-9_.,-]{0,32}\Z")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SMOKE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.py\Z")
 _HASH = re.compile(r"--hash=(?:sha256|sha384|sha512):[0-9a-f]{32,128}\Z")

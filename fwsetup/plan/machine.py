@@ -78,7 +78,7 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
     nvidia = [g for g in report.nvidia_gpus() if gpu_indices is None or g.index in gpu_indices]
     if nvidia and (report.nvidia is not None or report.jetson is not None):
         return GpuSituation("cuda", tuple(nvidia))
-    amd = [g for g in report.gpus if g.vendor == "amd"]
+    amd = [g for g in report.gpus if g.vendor == "amd" and (gpu_indices is None or g.index in gpu_indices)]
     if amd and report.rocm is not None and os_name(report) == "linux":
         return GpuSituation("rocm", tuple(amd))
     apple = [g for g in report.gpus if g.vendor == "apple"]
@@ -104,12 +104,10 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
             why_none="an NVIDIA GPU is on the PCI bus but no NVIDIA driver is loaded",
             fix="install the NVIDIA driver (e.g. `ubuntu-drivers install`) and reboot, or use --cpu",
         )
-    if amd:
-        return GpuSituation(
-            None,
-            why_none="an AMD GPU is present but ROCm is not installed",
-            fix="install ROCm (https://rocm.docs.amd.com), or use --cpu",
-        )
+    if amd or any(d.vendor == "amd" for d in report.pci_display_devices):
+        from fwsetup.plan.select.rocm import no_rocm_situation
+
+        return no_rocm_situation(report)
     return GpuSituation(
         None,
         why_none="no GPU with a working driver was found on this machine",
@@ -127,11 +125,13 @@ def resolve_accelerator(request: Request, report: SystemReport) -> tuple[str, Gp
             raise Refusal(f"--gpu asked but {situation.why_none}", situation.fix, code="no-usable-gpu")
         return "cpu", situation, [f"no GPU build: {situation.why_none}; using the CPU build"]
     names = ", ".join(f"#{g.index} {g.name}" for g in situation.gpus)
-    return situation.accelerator, situation, [f"{situation.accelerator.upper()} GPU(s): {names}"]
+    label = "ROCm" if situation.accelerator == "rocm" else situation.accelerator.upper()
+    return situation.accelerator, situation, [f"{label} GPU(s): {names}"]
 
 
 def describe_gpu(gpu: GPU) -> str:
-    cc = f"sm_{gpu.compute_capability.replace('.', '')}" if gpu.compute_capability else "unknown arch"
+    cc = gpu.compute_capability or ""
+    cc = (cc if cc.startswith("gfx") else f"sm_{cc.replace('.', '')}") if cc else "unknown arch"
     return f"GPU {gpu.index} {gpu.name or '?'} ({cc})"
 
 

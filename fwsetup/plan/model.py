@@ -35,6 +35,7 @@ class Request:
     gpu_indices: Optional[tuple[int, ...]] = None  # serve only these GPUs (--gpus 0,1)
     min_version: Optional[str] = None  # a floor another framework needs (Keras 3 on TensorFlow >= 2.16)
     local_wheels: tuple[LocalWheel, ...] = ()
+    hsa_override: bool = False  # AMD: serve a GPU through HSA_OVERRIDE_GFX_VERSION (--hsa-override)
     with_packages: tuple[str, ...] = ()  # --with: companions by name, or any requirement ("none": no defaults)
     without: tuple[str, ...] = ()  # --without: recipe defaults not to install
 

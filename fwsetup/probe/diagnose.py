@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from fwsetup.probe.diagnose_amd import amd_state
 from fwsetup.report import Finding, SystemReport
 
 TYPE_CHECKING = False
@@ -297,6 +298,7 @@ RULES = (
     toolkit_without_driver,
     toolkit_newer_than_driver,
     framework_builds,
+    amd_state,
     unknown_capability,
     python_state,
     resources_state,

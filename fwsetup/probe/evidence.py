@@ -14,6 +14,7 @@ PROC_VERSION = "/proc/driver/nvidia/version"
 SYS_MODULE_VERSION = "/sys/module/nvidia/version"
 TEGRA_RELEASE = "/etc/nv_tegra_release"
 DT_COMPATIBLE = "/proc/device-tree/compatible"
+KFD_NODES = "/sys/class/kfd/kfd/topology/nodes"  # probe/amdgpu.py reads it
 
 
 def nvidia(env: ProbeEnv) -> bool:
@@ -29,7 +30,10 @@ def jetson(env: ProbeEnv) -> bool:
 
 
 def rocm(env: ProbeEnv) -> bool:
+    """ROCm installed, or only the amdgpu driver's KFD: a ROCm wheel brings its own user space."""
     if env.environ.get("ROCM_PATH") or env.which("rocminfo") or env.which("rocm-smi"):
+        return True
+    if env.exists(KFD_NODES):
         return True
     return env.exists("/opt/rocm") or any(n.startswith("rocm-") for n in _listdir(env.path("/opt")))
 

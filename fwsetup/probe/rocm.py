@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from typing import Callable, Optional, TypeVar
 
+from fwsetup.probe import amdgpu
 from fwsetup.probe.base import Probed, ProbeEnv, run_problem
 from fwsetup.probe.cuda import resolve_under_root
 from fwsetup.records import dataclass
@@ -108,10 +110,11 @@ def _parse_agent(lines: list[str]) -> Optional[RocmAgent]:
             size = _SIZE_KB.match(value.replace(" ", "")) if "GLOBAL" in segment else None
             if size and "COARSE" in segment:
                 vram_kb = int(size.group(1))
-    if top.get("device type", "").strip().upper() != "GPU":
-        return None
     name = top.get("name", "").strip()
-    if not name:
+    kind = top.get("device type", "").strip().upper()
+    # A pasted block cut before "Device Type" is still a GPU when named by a gfx target (CPU agents
+    # are named by the CPU's model).
+    if not name or not (kind == "GPU" or (not kind and _GFX.match(name))):
         return None
     node = top.get("node", "").strip()
     marketing = top.get("marketing name", "").strip()
@@ -122,6 +125,13 @@ def _parse_agent(lines: list[str]) -> Optional[RocmAgent]:
         node=int(node) if node.isdigit() else None,
         vram_mib=vram_kb // 1024 if vram_kb else None,
     )
+
+
+def parse_agent_block(text: str) -> Optional[RocmAgent]:
+    """One agent's block of `rocminfo` output (the lines under an `Agent N` heading), or None when it
+    is not a GPU agent."""
+    lines = [ln for ln in _ANSI.sub("", text).splitlines() if not _AGENT.match(ln) and ln.strip("* \t")]
+    return _parse_agent(lines)
 
 
 def parse_rocm_smi(text: str) -> Optional[list[int]]:
@@ -229,7 +239,8 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
     base = rocm_dir(env)
     rocminfo = _tool(env, "rocminfo", base)
     smi = _tool(env, "rocm-smi", base)
-    if base is None and rocminfo is None and smi is None:
+    kernel = amdgpu.read(env)
+    if base is None and rocminfo is None and smi is None and not kernel.nodes:
         out.fields["rocm"] = None
         return
 
@@ -242,38 +253,115 @@ def _probe(env: ProbeEnv, out: Probed) -> None:
 
     agents: list[RocmAgent] = []
     timed_out = False
+    rock: Optional[str] = None
+    rock_source = "rocminfo"
     if rocminfo is not None:
-        parsed, timed_out = _run_parsed(env, out, rocminfo, parse_rocminfo, "no HSA agents")
+        parsed, timed_out = _run_parsed(env, out, rocminfo, _parse_with_rock, "no HSA agents")
         if parsed is not None:
-            agents = parsed
+            agents, rock = parsed
             source = source or "rocminfo"
 
+    # amd-smi (a Python program: slow) only for what neither the files nor rocminfo said: no ROCm
+    # version, or no driver version where /sys/module is not visible (a container). For the kernel's
+    # own amdgpu it has no module version to tell either.
+    amd_smi = _tool(env, "amd-smi", base)
+    driver_unknown = not (kernel.driver_version or rock or kernel.driver_source)
+    if amd_smi is not None and not timed_out and (version is None or driver_unknown):
+        result = env.run([amd_smi, "version"])
+        smi_rocm, smi_driver = amdgpu.parse_amd_smi_version(result.output) if result.ok else (None, None)
+        if smi_rocm and version is None:
+            version, source = smi_rocm, "amd-smi"
+        if smi_driver and driver_unknown:
+            rock, rock_source = smi_driver, "amd-smi"  # the module version rocminfo's first line names
+    gpus = describe(agents, kernel.nodes)
+    # rocm-smi only to count devices neither rocminfo nor KFD could show; not after a hang, which
+    # would most likely hang again on the same wedged driver.
+    if not gpus and smi is not None and not timed_out:
+        devices, _ = _run_parsed(env, out, smi, parse_rocm_smi, "no device table")
+        if devices is not None:
+            gpus = [GPU(vendor="amd", index=i, name=None) for i, _ in enumerate(devices)]
+            source = source or "rocm-smi"
+    out.gpus.extend(gpus)
+    out.fields["rocm"] = assemble(
+        version,
+        source or ("opt-rocm" if base else "path" if rocminfo or smi else "kfd"),
+        gpus,
+        kernel,
+        rock,
+        rock_source,
+    )
+
+
+def _parse_with_rock(text: str) -> Optional[tuple[list[RocmAgent], Optional[str]]]:
+    agents = parse_rocminfo(text)
+    return None if agents is None else (agents, amdgpu.parse_rock_line(text))
+
+
+def describe(agents: Sequence[RocmAgent], nodes: Sequence[amdgpu.KfdNode]) -> list[GPU]:
+    """The AMD GPUs: rocminfo's agents (names, VRAM) where it ran, else KFD's nodes; the gfx target
+    from KFD's node where rocminfo gave none."""
+    by_node = {n.node: n for n in nodes}
+    gpus: list[GPU] = []
     for i, agent in enumerate(agents):
-        out.gpus.append(
+        kfd = by_node.get(agent.node) if agent.node is not None else None
+        gfx = agent.name if _GFX.match(agent.name) else (kfd.gfx if kfd else None)
+        gpus.append(
             GPU(
                 vendor="amd",
                 index=i,
                 name=agent.marketing_name or agent.name,
                 memory_total_mib=agent.vram_mib,
-                compute_capability=agent.name if _GFX.match(agent.name) else None,
-                compute_capability_source="reported" if _GFX.match(agent.name) else None,
+                compute_capability=gfx,
+                compute_capability_source="reported" if gfx else None,
                 uuid=agent.uuid,
             )
         )
+    if not agents:
+        for i, n in enumerate(nodes):
+            gpus.append(
+                GPU(
+                    vendor="amd",
+                    index=i,
+                    name=None,
+                    compute_capability=n.gfx,
+                    compute_capability_source="reported",
+                )
+            )
+    return gpus
 
-    # rocm-smi only to count devices rocminfo could not show; not after a hang, which
-    # would most likely hang again on the same wedged driver.
-    if not agents and smi is not None and not timed_out:
-        devices, _ = _run_parsed(env, out, smi, parse_rocm_smi, "no device table")
-        if devices is not None:
-            for i, _ in enumerate(devices):
-                out.gpus.append(GPU(vendor="amd", index=i, name=None))
-            source = source or "rocm-smi"
 
+def assemble(
+    version: Optional[str],
+    source: str,
+    gpus: Sequence[GPU],
+    kernel: amdgpu.Kernel,
+    rock: Optional[str] = None,
+    rock_source: str = "rocminfo",
+) -> RocmInfo:
+    """The report's rocm section from what the probe (or a saved machine's recorded files) found."""
     targets: list[str] = []
-    for agent in agents:
-        if _GFX.match(agent.name) and agent.name not in targets:
-            targets.append(agent.name)
-    out.fields["rocm"] = RocmInfo(
-        version=version, source=source or ("opt-rocm" if base else "path"), gfx_targets=targets
+    for g in gpus:
+        if g.compute_capability and g.compute_capability not in targets:
+            targets.append(g.compute_capability)
+    driver, driver_source = kernel.driver_version, kernel.driver_source
+    if driver is None and rock is not None:
+        driver, driver_source = rock, rock_source
+    return RocmInfo(
+        version=version,
+        source=source,
+        gfx_targets=targets,
+        driver_version=driver,
+        driver_source=driver_source,
+        wsl=kernel.dxg,
+        integrated=_integrated(gpus),
     )
+
+
+def _integrated(gpus: Sequence[GPU]) -> list[int]:
+    """GPUs that are APUs, by gfx target (facts/rocm.toml `apu`, from LLVM's processor table).
+    KFD's local_mem_size does not tell: recorded dGPUs (an RX 7900 XTX) report 0 as well."""
+    if not gpus:
+        return []
+    from fwsetup.facts.rocm import is_apu  # only on a machine with AMD GPUs
+
+    return [g.index for g in gpus if is_apu(g.compute_capability)]

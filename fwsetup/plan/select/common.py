@@ -287,6 +287,10 @@ def closing_refusal(
         return python_refusal(display, request, rej.needs)
     if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
         return cuda_refusal(display, situation, report, rej)
+    if accel == "rocm" and (rej.arch_misses or rej.driver_misses):
+        from fwsetup.plan.select import rocm
+
+        return rocm.refusal(display, situation, report, rej)
     return Refusal(
         f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
         "use --cpu" if accel != "cpu" else platform_fix,

@@ -12,7 +12,7 @@ from fwsetup.facts.jax import CudaExtra, JaxRelease
 from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select import jetson
+from fwsetup.plan.select import jetson, rocm
 from fwsetup.plan.select.common import (
     Build,
     MatrixHook,
@@ -53,6 +53,8 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
             )
         if walk.accel in ("cpu", "cuda"):
             return None
+        if walk.request.accelerator == "gpu" and walk.accel == "rocm":
+            return rocm.framework_refusal(walk.display, "jax")
         if walk.request.accelerator == "gpu":
             return Refusal(
                 f"fwsetup's JAX recipe supports NVIDIA GPUs only; this machine has {walk.accel}",

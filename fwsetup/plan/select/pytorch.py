@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import Optional
 
 from fwsetup import versions
+from fwsetup.errors import Refusal
 from fwsetup.facts import pytorch as facts
 from fwsetup.facts.pytorch import TorchRelease, TorchVariant
-from fwsetup.plan.machine import describe_gpu
 from fwsetup.plan.model import LocalWheel, MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select import jetson
+from fwsetup.plan.select import jetson, rocm
 from fwsetup.plan.select.common import (
     Build,
     CudaBuild,
@@ -33,6 +33,7 @@ class Chosen:
     variant: TorchVariant
     reasons: list[str]
     warnings: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # HSA_OVERRIDE_GFX_VERSION, only when asked for
 
 
 def _accel(variant: TorchVariant, accel: str) -> bool:
@@ -49,6 +50,9 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
 
     def variant_names(self, recipe: Recipe) -> list[str]:
         return facts.variant_names()
+
+    def narrow(self, walk: Walk) -> Optional[Refusal]:
+        return rocm.route_refusal(walk.display, walk.report) if walk.accel == "rocm" else None
 
     def jetson(self, walk: Walk) -> Optional[Outcome]:
         found = jetson.board(walk)
@@ -127,30 +131,20 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             smoke=str(walk.recipe.smoke or ""),
             reasons=[f"{walk.display} {version}: {newest}", *reasons],
             warnings=list(chosen.warnings),
+            env=dict(chosen.env),
             needs=MachineNeeds(chosen.variant.cuda, chosen.variant.archs, chosen.variant.ptx)
             if walk.accel == "cuda"
+            else MachineNeeds(archs=chosen.variant.gfx)  # ROCm: the gfx targets with kernels
+            if walk.accel == "rocm"
             else MachineNeeds(),
         )
 
 
 def _pick_rocm(walk: Walk, variants: list[TorchVariant], label: str) -> Optional[Chosen]:
-    best: Optional[TorchVariant] = None
-    for v in variants:
-        if not v.gfx:  # coverage cannot be checked: never bet a GPU on it
-            walk.rej.add(f"{label} {v.name}: fwsetup does not know which gfx targets it ships")
-            continue
-        missing = [g for g in walk.situation.gpus if g.compute_capability not in v.gfx]
-        if missing:
-            walk.rej.add(f"{label} {v.name}: no kernels for " + ", ".join(describe_gpu(g) for g in missing))
-            for g in missing:
-                walk.rej.arch_misses[g.index] = g
-            continue
-        if best is None or versions.key(v.rocm) > versions.key(best.rocm):
-            best = v
-    if best is None:
+    pick = rocm.pick(variants, walk.situation, walk.report, label, walk.rej, walk.request.hsa_override)
+    if pick is None:
         return None
-    targets = ", ".join(g.compute_capability or "?" for g in walk.situation.gpus)
-    return Chosen(best, [f"{best.name}: a ROCm build listing {targets}"])
+    return Chosen(pick.build, list(pick.reasons), list(pick.warnings), dict(pick.env))
 
 
 def _local_wheel(

@@ -13,7 +13,7 @@ from fwsetup.facts.tensorflow import TfRelease
 from fwsetup.plan.model import MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select import jetson
+from fwsetup.plan.select import jetson, rocm
 from fwsetup.plan.select.common import Build, CudaBuild, MatrixHook, Outcome, Walk, pick_cuda, pinned_version
 from fwsetup.records import dataclass, field
 from fwsetup.report import SystemReport
@@ -53,6 +53,14 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
                 "inside Ubuntu; the Windows NVIDIA driver serves it); or TensorFlow 2.10, the last native "
                 "Windows GPU release, with CUDA 11.2 and cuDNN 8.1 installed system-wide; or --cpu",
                 code="no-compatible-build",
+            )
+        # AMD's tensorflow-rocm is not planned: refused with --gpu, else the CPU build
+        if walk.accel == "rocm":
+            if walk.request.accelerator == "gpu":
+                return rocm.framework_refusal(walk.display, "tensorflow")
+            walk.accel = "cpu"
+            walk.reasons.append(
+                "TensorFlow on AMD GPUs is AMD's tensorflow-rocm, which fwsetup does not plan: using the CPU build"
             )
         return None
 
