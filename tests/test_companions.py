@@ -251,3 +251,29 @@ def test_the_updater_writes_what_metadata_says(monkeypatch: pytest.MonkeyPatch) 
         ("0.28.0", "torch==2.13.0"),
     ]
     assert vision.for_framework("2.14.1") is not None and table.checked == datetime.date(2026, 12, 1)
+
+
+def test_with_packages_are_locked_with_hashes_per_target_and_exported(tmp_path: Path) -> None:
+    """`lock --with`: each target resolves the extra package with the framework (hashes for its own
+    platform), and the requirements and pylock exports carry it."""
+    from helpers import fwsetup, tiny_env
+
+    linux = records.replace(base_report(), os=records.replace(base_report().os, distro_id="debian"))
+    mac = base_report(system="Darwin", arch="arm64")
+    (tmp_path / "linux.json").write_text(linux.to_json())
+    (tmp_path / "mac.json").write_text(mac.to_json())
+    env = tiny_env(tmp_path / "home")
+    lock = tmp_path / "tiny.lock"
+    out = fwsetup("lock", "tiny", "--cpu", "--with", "iniconfig", "--system", str(tmp_path / "linux.json"),
+                  "--system", str(tmp_path / "mac.json"), "-o", str(lock), "--json", env=env)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    from fwsetup.fleet import lockfile
+
+    _, targets = lockfile.load(lock)
+    assert len(targets) == 2
+    for target in targets:
+        (line,) = [r for r in target.requirements if r.startswith("iniconfig==")]
+        assert "--hash=sha256:" in line
+    for fmt, want in (("requirements", "iniconfig=="), ("pylock", 'name = "iniconfig"')):
+        exported = fwsetup("export", "--lock", str(lock), "--format", fmt, "--target", targets[0].name, env=env)
+        assert exported.returncode == 0 and want in exported.stdout, exported.stderr

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import fwsetup, json_out
+from helpers import fwsetup, json_out, wheel
 
 pytestmark = pytest.mark.e2e
 
@@ -98,6 +98,29 @@ def test_pytorch_cpu_from_the_configured_find_links(tmp_path: Path) -> None:
     assert isinstance(packages, dict)
     assert packages["torch"] in {w.version for w in on_disk}
     assert not any(name.startswith("nvidia-") for name in packages)  # --cpu never pulls CUDA
+    assert "numpy" in packages  # the import need: `import torch` is quiet
+    keeps_its_build(tmp_path / "pytorch", str(packages["torch"]), tmp_path / "links")
+
+
+def keeps_its_build(env: Path, torch: str, links: Path) -> None:
+    """pip in the env, offline, with a folder offering a newer torch: asking for it fails with pip's
+    message naming the pinned build; a package that depends on torch resolves around it."""
+    links.mkdir()
+    wheel(links, "torch", "2.99.0")
+    wheel(links, "uses_torch", "1.0", ("torch",))
+    pip = [str(env / "bin" / "pip"), "install", "--dry-run", "--no-index", "--find-links", str(links)]
+    newer = subprocess.run([*pip, "torch==2.99.0"], capture_output=True, text=True, timeout=600)
+    assert newer.returncode != 0 and f"(constraint) torch=={torch}" in newer.stdout + newer.stderr
+    around = subprocess.run(
+        [*pip, "--upgrade", "--quiet", "--report", "-", "uses_torch"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert around.returncode == 0, around.stderr
+    import json
+
+    assert {i["metadata"]["name"] for i in json.loads(around.stdout)["install"]} == {"uses_torch"}
 
 
 def test_jax_cpu(tmp_path: Path) -> None:

@@ -3,42 +3,18 @@ a local find-links folder that offers a newer version of the pinned package (six
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import cli, fwsetup, json_out, tiny_env
+from helpers import cli, fwsetup, json_out, tiny_env, wheel
 
 from fwsetup.install import protect
-
-
-def wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
-    """A real, installable pure-Python wheel (METADATA, WHEEL, RECORD with hashes)."""
-    dist = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}/__init__.py": f"__version__ = '{version}'\n",
-        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-        + "".join(f"Requires-Dist: {r}\n" for r in requires),
-        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    for path, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(text.encode())}")
-    files[f"{dist}/RECORD"] = "\n".join([*record, f"{dist}/RECORD,,"]) + "\n"
-    out = folder / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(out, "w") as zf:
-        for path, text in files.items():
-            zf.writestr(path, text)
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -201,3 +177,22 @@ def test_a_terminal_is_asked_before_installing_into_a_venv(
     ask.install(options, Progress(1, quiet=True))
     assert len(asked) == 1 and "pip and uv there may not replace six==1.16.0" in asked[0]
     assert seen[0].protect is protected
+
+
+def test_a_protected_venv_takes_another_build_through_fwsetup_and_stays_protected(tmp_path: Path) -> None:
+    """Its own pins would make pip refuse the new version: fwsetup lifts them for its install and
+    pins the new build after (a failed install puts the old pins back)."""
+    home = tmp_path / "home"
+    venv = tmp_path / "proj"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    first = fwsetup("install", "tiny", "--cpu", "--into", str(venv), "--protect", "--installer", "pip", env=tiny_env(home))
+    assert first.returncode == 0, first.stderr
+    second = fwsetup("install", "tiny", "--cpu", "--version", "1.17.0", "--into", str(venv), "--installer", "pip",
+                     "--json", env=tiny_env(home))  # fmt: skip
+    assert second.returncode == 0, second.stderr
+    assert json_out(second)["protected"] is True
+    assert (venv / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.17.0"]
+    failed = fwsetup("install", "tiny", "--cpu", "--version", "999.0", "--into", str(venv), "--installer", "pip",
+                     env=tiny_env(home))  # fmt: skip
+    assert failed.returncode != 0
+    assert (venv / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.17.0"]

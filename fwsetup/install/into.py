@@ -117,7 +117,11 @@ def install(
         "find_links": [*plan.find_links, *map(str, wheelhouses)],
     }
     _save(venv, [*history(venv), entry])
+    from fwsetup.install import protect as protecting
+
+    kept = protecting.saved(venv)  # its pins would refuse the new build: lifted, and put back on failure
     try:
+        protecting.lift(venv)
         with tempfile.TemporaryDirectory(prefix="fwsetup-into-") as tmp:
             sources = installer_sources.of(
                 plan,
@@ -142,11 +146,12 @@ def install(
     except (FwsetupError, KeyboardInterrupt) as exc:
         restore(venv, entry, timeout=timeout)
         _save(venv, history(venv)[:-1])
+        protecting.put_back(venv, kept)
         if isinstance(exc, FwsetupError):
             exc.fix = (exc.fix + "; " if exc.fix else "") + f"{venv} was restored to its previous packages"
         raise
     installed = envs.installed_packages(venv)
-    protected = protect and _protect(plan, venv, installed)
+    protected = (protect or bool(kept)) and _protect(plan, venv, installed)
     return {
         "framework": plan.framework,
         "env": str(venv),

@@ -43,6 +43,18 @@ def lift(env: Path) -> None:
             (env / name).unlink(missing_ok=True)
 
 
+def saved(env: Path) -> dict[str, bytes]:
+    """The protection files as they are, to put back when an install that lifted them fails."""
+    if constraints_of(env) is None:
+        return {}
+    return {name: (env / name).read_bytes() for name in (CONSTRAINTS, PIP_CONF)}
+
+
+def put_back(env: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        (env / name).write_bytes(data)
+
+
 def pins(
     packages: list[str], additions: list[Any], companions: set[str], installed: dict[str, str]
 ) -> list[str]:
