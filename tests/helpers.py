@@ -66,6 +66,7 @@ PLAN_KEYS = {
     "successor",
     "needs",
     "companions",
+    "download_bytes",
 }
 # The keys of a plan's "companions" entry, exactly.
 ADDITION_KEYS = {"name", "requirement", "why", "asked"}

@@ -270,6 +270,8 @@ def plan_text(plan: Any, color: bool = False) -> str:
     ]
     if plan.packages:
         lines.append(f"  packages      {' '.join(plan.packages)}")
+        if plan.download_bytes is not None:
+            lines.append(f"  download      {plan.download_bytes / 1e6:,.1f} MB (files on disk count as none)")
     if plan.index_urls:
         lines.append(f"  indexes       {' '.join(plan.index_urls)}")
     if plan.find_links:

@@ -219,6 +219,12 @@ def warning(framework: str, planned: str, newest: str, index: str, checked: Opti
     )
 
 
+def allowed(environ: Optional[Mapping[str, str]] = None) -> bool:
+    """FWSETUP_INDEX_CHECK=0 (tests) turns off every plan-time question to the index."""
+    env = os.environ if environ is None else environ
+    return env.get("FWSETUP_INDEX_CHECK", "").strip().lower() not in ("0", "off", "no", "false")
+
+
 def check(
     framework: str,
     planned: str,
@@ -228,12 +234,7 @@ def check(
 ) -> Optional[str]:
     """The plan warning when the user's index is ahead of the data, else None (also on any failure)."""
     env = os.environ if environ is None else environ
-    if framework not in PROJECTS or env.get("FWSETUP_INDEX_CHECK", "").strip().lower() in (
-        "0",
-        "off",
-        "no",
-        "false",
-    ):
+    if framework not in PROJECTS or not allowed(env):
         return None
     from fwsetup.install import pipconfig
 

@@ -66,10 +66,15 @@ def make_plan(
     check_index: bool = False,
     index_url: Optional[str] = None,
 ) -> Union[Plan, Refusal]:
-    """The plan; with `check_index` (not --offline), warned when the index has a release the data lacks."""
+    """The plan; with `check_index` (not --offline), warned when the index has a release the data
+    lacks, and with the size of its download."""
     planned = planning.make_plan(framework, report, request)
     if check_index and isinstance(planned, Plan) and request.version is None:
         newer = freshness.check(planned.framework, planned.version, index_url)
         if newer is not None:
             planned = replace(planned, warnings=[*planned.warnings, newer])
+    if check_index and isinstance(planned, Plan) and freshness.allowed():
+        from fwsetup.commands import sizes
+
+        planned = replace(planned, download_bytes=sizes.download_bytes(planned, report))
     return planned

@@ -98,6 +98,7 @@ class Plan:
     successor: Optional[str] = None
     needs: MachineNeeds = field(default_factory=MachineNeeds)
     companions: list[Addition] = field(default_factory=list)
+    download_bytes: Optional[int] = None  # fetched over the network; None: not worked out (commands/sizes.py)
 
     def to_dict(self) -> dict[str, Any]:
         return records.asdict(self)
