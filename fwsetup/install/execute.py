@@ -472,7 +472,9 @@ def _create(b: _Build) -> None:
 def _install(b: _Build) -> None:
     o, full = b.options, b.full
     what = f"{len(o.locked_requirements)} locked packages" if o.locked_requirements else " ".join(full.packages)
-    b.progress.step(f"installing {what or 'nothing from PyPI'}")
+    from fwsetup.install.downloads import Meter
+
+    b.progress.step(f"installing {what or 'nothing from PyPI'}", meter=None if o.offline else Meter(full.download_bytes))
     requirements_file: Optional[Path] = None
     if o.locked_requirements:
         requirements_file = b.gen / installer_sources.LOCK_REQUIREMENTS_FILE
