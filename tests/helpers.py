@@ -214,3 +214,17 @@ def wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ())
         for path, text in files.items():
             zf.writestr(path, text)
     return out
+
+
+@contextlib.contextmanager
+def serving(handler: Any) -> Iterator[str]:
+    """`handler` (an http.server.BaseHTTPRequestHandler class) served on loopback: its base URL."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -12,14 +12,13 @@ import re
 import select
 import subprocess
 import sys
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import tiny_env, wheel
+from helpers import serving, tiny_env, wheel
 
 from fwsetup.install import downloads
 from fwsetup.progress import Progress
@@ -94,12 +93,8 @@ def slow_links(tmp_path: Path) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/links/"
-    finally:
-        server.shutdown()
+    with serving(Handler) as url:
+        yield url + "/links/"
 
 
 def _fix_record(path: Path) -> Path:

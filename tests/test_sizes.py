@@ -6,12 +6,11 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import wheel
+from helpers import serving, wheel
 from machines import base_report
 
 from fwsetup.commands import sizes
@@ -52,12 +51,8 @@ def index(tmp_path: Path) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/simple"
-    finally:
-        server.shutdown()
+    with serving(Handler) as url:
+        yield url + "/simple"
 
 
 @pytest.fixture(autouse=True)
