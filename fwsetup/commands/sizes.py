@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import paths, runner, tomlfile
+from fwsetup import paths
 from fwsetup.plan.model import Plan
 from fwsetup.report import SystemReport
 
@@ -58,6 +57,9 @@ def _files(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeo
 
 def _resolve(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeout: float) -> Optional[list[Any]]:
     """[(name, url or path, size)] of every file the plan installs, from `uv pip compile`'s pylock."""
+    import tempfile  # here, not above: a dry run answered from the day's cache starts no process
+
+    from fwsetup import runner, tomlfile
     from fwsetup.errors import FwsetupError
     from fwsetup.fleet.lockfile import uv_platform
     from fwsetup.install import pipconfig, sources
