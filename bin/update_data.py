@@ -41,6 +41,7 @@ sys.path.insert(1, str(HERE.parent))
 import registry  # noqa: E402
 import tomltext  # noqa: E402
 import wheelarch  # noqa: E402
+import wheelfloors  # noqa: E402
 from packaging.requirements import InvalidRequirement, Requirement  # noqa: E402
 from packaging.version import InvalidVersion, Version  # noqa: E402
 from registry import Fetcher, File  # noqa: E402
@@ -70,7 +71,7 @@ TORCH_RELEASE_KEYS = [
     "source",
 ]
 TORCH_VARIANT_KEYS = [
-    "name", "cuda", "rocm", "archs", "ptx", "gfx", "platforms", "index_url", "verified", "note", "source",
+    "name", "cuda", "rocm", "archs", "ptx", "gfx", "xpu", "platforms", "index_url", "verified", "note", "source",
 ]  # fmt: skip
 
 
@@ -401,6 +402,7 @@ def update_pytorch(text: str, fetcher: Fetcher, archs: Archs, today: datetime.da
     for series in sorted(newest):
         version = newest[series]
         files = torch[version]
+        out.changed.extend(wheelfloors.drift(version, files))  # floors.toml is checked, not rewritten
         platforms = platforms_of(files, "pytorch")
         common = set.intersection(*(cpython_minors(files, p) for p in platforms))
         x86, arm = pick(files, "linux-x86_64"), pick(files, "linux-aarch64")

@@ -89,11 +89,11 @@ class NvidiaDriver:
 class GPU:
     """One GPU as its driver (or the name table) describes it."""
 
-    vendor: str  # nvidia, amd, apple
+    vendor: str  # nvidia, amd, apple, intel
     index: int
     name: Optional[str]
     memory_total_mib: Optional[int] = None
-    compute_capability: Optional[str] = None  # "8.6" (NVIDIA) or a gfx target ("gfx1100", AMD)
+    compute_capability: Optional[str] = None  # "8.6" (NVIDIA), a gfx target ("gfx1100", AMD), an Intel arch ("xe-hpg")
     compute_capability_source: Optional[str] = None  # reported | table
     uuid: Optional[str] = None
     bus_id: Optional[str] = None
@@ -148,6 +148,17 @@ class RocmInfo:
     driver_source: Optional[str] = None  # sysfs-module | rocminfo | amd-smi | inbox (the kernel's amdgpu)
     wsl: bool = False  # /dev/dxg: ROCm reaches the GPU through WSL's DirectX bridge
     integrated: list[int] = field(default_factory=list)  # indices of AMD GPUs that are APUs
+
+
+@dataclass(frozen=True)
+class IntelInfo:
+    """The Intel GPU driver stack PyTorch's XPU builds run on (probe/intel.py): the kernel driver
+    bound to each Intel display device, the Level Zero loader and Intel's GPU compute runtime."""
+
+    kernel_drivers: dict[str, Optional[str]] = field(default_factory=dict)  # PCI bus id -> i915 | xe | None
+    level_zero: Optional[str] = None  # path of libze_loader.so.1, None when absent
+    compute_runtime: Optional[str] = None  # path of libze_intel_gpu.so.1 (Level Zero GPU driver)
+    source: str = "sysfs"
 
 
 @dataclass(frozen=True)
@@ -217,6 +228,7 @@ class SystemReport:
     pci_display_devices: list[PciDevice] = field(default_factory=list)
     cuda_toolkits: list[CudaToolkit] = field(default_factory=list)
     rocm: Optional[RocmInfo] = None
+    intel: Optional[IntelInfo] = None
     resources: Resources = field(default_factory=Resources)
     frameworks: list[Framework] = field(default_factory=list)
     frameworks_from: Optional[FrameworksSource] = None

@@ -33,6 +33,7 @@ REPORT_KEYS = {
     "pci_display_devices",
     "cuda_toolkits",
     "rocm",
+    "intel",
     "resources",
     "frameworks",
     "frameworks_from",

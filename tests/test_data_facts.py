@@ -138,6 +138,9 @@ def test_variant_names_agree_with_cuda_and_rocm_versions() -> None:
             elif name.startswith("rocm"):
                 assert name == "rocm" + v["rocm"], (r["version"], name)
                 assert "cuda" not in v and v["platforms"] == ["linux-x86_64"]
+            elif name == "xpu":  # Intel GPU builds, 2.5+ (facts/xpu.toml)
+                assert v["xpu"] is True and "cuda" not in v and "rocm" not in v, r["version"]
+                assert tuple(int(x) for x in r["version"].split(".")[:2]) >= (2, 5)
             else:
                 assert name == "cpu", (r["version"], name)
             if "index_url" in v:

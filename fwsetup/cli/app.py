@@ -9,20 +9,20 @@ import os
 import sys
 
 from fwsetup import __version__
-from fwsetup.cli.errors import debug_traceback, emit_error, report_internal_error
+from fwsetup.cli.errors import debug_traceback, emit_error, report_internal_error, usage_error
 from fwsetup.cli.spec import (
     HELP_FLAGS,
-    TRUE,
     Argument,
     Command,
     Option,
     ParseError,
     command_help,
+    json_requested,
     parse,
     root_help,
-    usage,
+    unknown_word,
 )
-from fwsetup.errors import ExitCode, FwsetupError, UsageError
+from fwsetup.errors import ExitCode, FwsetupError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ MODULES = {
     "fleet": "fwsetup.commands.fleet", "smoke": "fwsetup.commands.smoke",
     "rollback": "fwsetup.commands.rollback", "envs": "fwsetup.commands.envs",
     "remove": "fwsetup.commands.remove", "run": "fwsetup.commands.run",
+    "completion": "fwsetup.cli.completion",  # the grammar's own: its script is written from COMMANDS
 }  # fmt: skip
 
 JSON = Option(("--json",), "json_output", "Print exactly one JSON document on stdout.", envvar="FWSETUP_JSON")
@@ -75,14 +76,12 @@ HSA_OVERRIDE = Option(
     "AMD: serve a GPU no ROCm build lists through the community-documented HSA_OVERRIDE_GFX_VERSION "
     "(set in the environment; not supported by AMD).",
 )
-WITH = Option(
-    ("--with",),
-    "with_packages",
-    "Also install these, in the same resolution: companions (torchvision: the release made for this "
-    "build, from its index) or any package (transformers); `none` skips the default companions.",
-    kind="text",
-)
+WITH = Option(("--with",), "with_packages", "Also install these in the same resolution: companions (torchvision: made for "
+              "this build, from its index) or any package; `none`: no default companions.", kind="text")  # fmt: skip
 WITHOUT = Option(("--without",), "without", "Skip these default companions, e.g. torchvision.", kind="text")
+EXPORT_FORMATS = (  # fleet/export.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
+    "shell", "dockerfile", "cloud-init", "github-actions", "ansible", "kubernetes", "slurm", "requirements", "pylock"
+)  # fmt: skip
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
 PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, HSA_OVERRIDE, WITH, WITHOUT)
 
@@ -161,11 +160,7 @@ command(
         "Install into this existing virtual environment (recorded first: `fwsetup rollback VENV` undoes it).",
         kind="path",
     ),
-    Option(
-        ("--protect",),
-        "protect",
-        "--into: pin the build in the venv (a constraints file its pip and uv apply); asked in a terminal.",
-    ),
+    Option(("--protect",), "protect", "--into: pin the build there (a constraints file pip and uv apply); asked in a terminal."),
     Option(
         ("--index-url",),
         "index_url",
@@ -197,6 +192,7 @@ command(
         "auto, uv or pip.",
         kind="text",
         default="auto",
+        choices=("auto", "uv", "pip"),
         envvar="FWSETUP_INSTALLER",
     ),
     Option(("--quiet", "-q"), "quiet", "No progress output.", envvar="FWSETUP_QUIET"),
@@ -299,14 +295,16 @@ command(
         "(pip install --require-hashes -r) or pylock (PEP 751: uv pip install -r pylock.toml).",
         kind="text",
         default="shell",
+        choices=EXPORT_FORMATS,
     ),
     Option(("--target",), "target", "requirements/pylock: the lock's target to write.", kind="text"),
     Option(
-        ("--wheelhouse",),
+        ("--bundle",),
         "wheelhouse",
         "The bundle (`fwsetup bundle`) the machines install from: a path or an http(s) URL.",
         kind="text",
         default="wheelhouse",
+        aliases=("--wheelhouse",),  # its old name; elsewhere --wheelhouse is wheels to install from
     ),
     Option(
         ("--fwsetup-spec",),
@@ -328,7 +326,7 @@ command(
 command(
     "fleet",
     "Fleet views: `fleet report REPORT.json…` is one table from `doctor --json` reports of many machines.",
-    Argument("action", "report"),
+    Argument("action", "report", choices=("report",)),
     Argument("reports", "`doctor --json` reports, one per machine (named by file name).", many=True),
     Option(
         ("--frameworks",),
@@ -408,6 +406,12 @@ command(
 )
 
 
+command(
+    "completion", "Print a shell completion script: `source <(fwsetup completion bash)`; README: where each shell loads it.",
+    Argument("shell", "bash, zsh or fish.", choices=("bash", "zsh", "fish")), JSON,
+)  # fmt: skip
+
+
 def _execute(name: str, values: dict[str, Any]) -> int:
     """One command: its options record, the questions (cli/ask.py), its module, its result shown."""
     from fwsetup.cli import ask, render
@@ -453,17 +457,16 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
 
         sys.stdout.write(f"{PROG} {__version__}\ndata checked on: {dates.summary(dates.all_checked_days())}\n")
         return int(ExitCode.OK)
-    wants_json = environ.get("FWSETUP_JSON", "").strip().lower() in TRUE
+    wants_json = json_requested(args, environ)
     cmd = COMMANDS.get(args[0])
     if cmd is None:
-        what = "option" if args[0].startswith("-") else "command"
-        return _usage_error(ParseError(f"No such {what}: {args[0]}"), wants_json or "--json" in args)
+        return usage_error(unknown_word(args[0], COMMANDS), PROG, wants_json)
     rest = args[1:]
     before_separator = rest[: rest.index("--")] if "--" in rest else rest
     if any(a in HELP_FLAGS for a in before_separator):
         sys.stdout.write(command_help(PROG, cmd))
         return int(ExitCode.OK)
-    json_output = cmd.json_output and ("--json" in before_separator or wants_json)
+    json_output = cmd.json_output and wants_json
     trailing: list[str] = []
     if cmd.name in PASSTHROUGH and "--" in rest:  # `run ENV -- CMD …`: CMD is not ours to parse
         trailing, rest = rest[rest.index("--") + 1 :], rest[: rest.index("--")]
@@ -471,23 +474,10 @@ def run(argv: Sequence[str], environ: Optional[Mapping[str, str]] = None) -> int
         values = parse(cmd, rest, environ)
     except ParseError as exc:
         exc.command = cmd
-        return _usage_error(exc, json_output)
+        return usage_error(exc, PROG, json_output)
     if cmd.name in PASSTHROUGH:
         values["argv"] = trailing
     return _call(cmd, values, bool(values.get("json_output", False)))
-
-
-def _usage_error(exc: ParseError, json_output: bool) -> int:
-    name = f" {exc.command.name}" if exc.command else ""
-    if json_output:
-        emit_error(UsageError(exc.message, f"see `{PROG}{name} --help`"), True)
-    else:
-        from fwsetup.cli.render import terminal
-
-        sys.stderr.write(
-            f"{usage(PROG, exc.command)}\nTry '{PROG}{name} --help' for help.\n\nError: {terminal(exc.message)}\n"
-        )
-    return int(ExitCode.USAGE)
 
 
 def _call(cmd: Command, values: dict[str, Any], json_output: bool) -> int:

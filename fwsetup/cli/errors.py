@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 import sys
 
-from fwsetup.errors import ExitCode, FwsetupError
+from fwsetup.errors import ExitCode, FwsetupError, UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fwsetup.cli.spec import ParseError
 
 
 def debug_enabled() -> bool:
@@ -20,6 +24,18 @@ def emit_error(exc: FwsetupError, json_output: bool) -> None:
         render.dump_json({"error": exc.to_dict()})
     else:
         sys.stderr.write(render.error_text(exc.message, exc.fix, render.use_color(sys.stderr)))
+
+
+def usage_error(exc: ParseError, prog: str, json_output: bool) -> int:
+    """A command line that does not parse: exit 2, shown with its usage line and the close spelling
+    of a typo (text), or as the envelope with that spelling in its fix (JSON)."""
+    if json_output:
+        emit_error(UsageError(exc.message, exc.fix(prog)), True)
+    else:
+        from fwsetup.cli import render
+
+        sys.stderr.write(render.terminal(exc.text(prog)))
+    return int(ExitCode.USAGE)
 
 
 def debug_traceback(exc: BaseException) -> None:

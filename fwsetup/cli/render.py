@@ -168,6 +168,14 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         if driver or r.wsl:
             where = f"{driver or 'WSL (/dev/dxg)'}" + (", WSL (/dev/dxg)" if r.wsl and driver else "")
             row("", f"driver: {where}")
+    if report.intel is not None:
+        i = report.intel
+        drivers = ", ".join(f"{bus} {drv or 'no driver'}" for bus, drv in i.kernel_drivers.items())
+        row(
+            "Intel GPU stack",
+            f"{drivers or 'no device'}; Level Zero {'yes' if i.level_zero else 'missing'}, "
+            f"compute runtime {'yes' if i.compute_runtime else 'missing'}",
+        )
     res = report.resources
     mem = f"{res.memory_total_mib / 1024:.1f} GiB" if res.memory_total_mib else "?"
     disk = (
@@ -248,7 +256,7 @@ def framework_table(rows: list[dict[str, Any]], color: bool = False) -> str:
 
 def _build_words(plan: Any) -> str:
     """`cu126 build for CUDA`, `CPU build`: the variant, and the accelerator only when it adds something."""
-    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
+    accel = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple Metal", "xpu": "Intel XPU", "cpu": "CPU"}.get(plan.accelerator, plan.accelerator)
     if plan.variant in ("", "cpu") or plan.variant.lower() == str(plan.accelerator).lower():
         return f"{accel} build"
     return f"{plan.variant} build for {accel}"
@@ -461,4 +469,5 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "RollbackResult": _rollback_text,
     "EnvsResult": _envs_text,
     "RemoveResult": lambda result, color: f"removed {result.env}\n",
+    "CompletionScript": lambda result, color: result.script,
 }

@@ -43,7 +43,7 @@ def execute(options: Options, progress: Progress) -> ExportResult:
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(exporting.ALL_FORMATS)}", "pick one of those")
     exporting.check_spec(options.fwsetup_spec)
     if fmt == "kubernetes" and not options.wheelhouse.startswith(("http://", "https://")):
-        raise UsageError("--format kubernetes needs the bundle's URL: pods fetch it", "pass --wheelhouse http(s)://…")
+        raise UsageError("--format kubernetes needs the bundle's URL: pods fetch it", "pass --bundle http(s)://…")
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
         lockfile.check_form(t)  # the recipe checks are made where it is installed

@@ -185,7 +185,7 @@ def execute(
         return planned
     outcome = planned.plan
     recipe = recipes.find(planned.recipe)
-    gpu_smoke = outcome.accelerator in ("cuda", "rocm", "mps")
+    gpu_smoke = outcome.accelerator in ("cuda", "rocm", "mps", "xpu")
     if options.into is not None:
         from fwsetup.install import into as into_venv
 

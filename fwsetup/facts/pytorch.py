@@ -22,6 +22,7 @@ class TorchVariant:
     archs: tuple[str, ...] = ()  # SASS compute capabilities (Linux x86_64 wheel; aarch64 entries their own)
     ptx: tuple[str, ...] = ()
     gfx: tuple[str, ...] = ()  # ROCm targets
+    xpu: bool = False  # an Intel GPU build (facts/xpu.toml says which GPUs it serves)
     verified: bool = True
     note: Optional[str] = None
 
@@ -31,6 +32,8 @@ class TorchVariant:
             return "cuda"
         if self.rocm is not None:
             return "rocm"
+        if self.xpu:
+            return "xpu"
         return "cpu"
 
 

@@ -53,14 +53,15 @@ def pip_line(python: str, fwsetup_spec: str) -> str:
 
 
 def check_wheelhouse(wheelhouse: str) -> str:
-    """`--wheelhouse` of an export: a path or an http(s) URL, one line that no format reads as code."""
+    """`--bundle` (old name `--wheelhouse`) of an export: a path or an http(s) URL, one line that no
+    format reads as code."""
     if not wheelhouse.strip() or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in wheelhouse):
-        raise UsageError(f"--wheelhouse {wheelhouse!r} is empty or has control characters", "pass a path or URL")
+        raise UsageError(f"--bundle/--wheelhouse {wheelhouse!r} is empty or has control characters", "pass a path or URL")
     if wheelhouse.startswith("-") or "${{" in wheelhouse:
-        raise UsageError(f"--wheelhouse {wheelhouse!r} could be read as an option or a CI expression", "pass a path or URL")
+        raise UsageError(f"--bundle/--wheelhouse {wheelhouse!r} could be read as an option or a CI expression", "pass a path or URL")
     scheme = urlsplit(wheelhouse).scheme.lower()
     if "://" in wheelhouse and scheme not in ("http", "https", "file"):
-        raise UsageError(f"--wheelhouse {wheelhouse!r} has URL scheme {scheme!r}", "use http(s) or a path")
+        raise UsageError(f"--bundle/--wheelhouse {wheelhouse!r} has URL scheme {scheme!r}", "use http(s) or a path")
     return wheelhouse
 
 

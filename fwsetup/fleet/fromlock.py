@@ -40,6 +40,14 @@ def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Op
         reason = lock_reason(t.variant, t.archs, t.env, report)
         if reason:
             return f"{t.name}: {reason}"
+    if t.accelerator == "xpu":
+        from fwsetup.plan.machine import intel_situation
+
+        intel = intel_situation(report)
+        if intel is None or intel.accelerator != "xpu":
+            return f"{t.name}: an Intel GPU (XPU) build; " + (
+                intel.why_none if intel is not None else "this machine has no Intel GPU"
+            )
     libc = report.os.libc
     if libc and (libc.name == "musl") != bool(t.musl) and t.platform.startswith("linux"):
         return (

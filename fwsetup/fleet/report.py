@@ -33,7 +33,7 @@ def machine_row(name: str, report: SystemReport, frameworks: tuple[str, ...]) ->
     why: Optional[str] = None
     if not served:
         why = "no framework gets a build here"
-    elif gpus and all(str(g["variant"]).startswith("cpu") for g in served):
+    elif _servable(report) and all(str(g["variant"]).startswith("cpu") for g in served):
         why = "it has a GPU, and every framework gets only a CPU build"
     os_name = " ".join(x for x in (report.os.distro_id or report.os.system, report.os.distro_version) if x)
     return {
@@ -121,3 +121,12 @@ def text(table: dict[str, Any], color: bool = False) -> str:
 def _flat(value: str) -> str:
     """One line of printable text: a report is another machine's data, not terminal control."""
     return "".join(c if c.isprintable() else "?" for c in str(value))
+
+
+def _servable(report: SystemReport) -> bool:
+    """Whether the machine has a GPU some build could use: an Intel iGPU that PyTorch's XPU build
+    does not serve (UHD 770) is listed, but a CPU-only plan there is no surprise."""
+    from fwsetup.plan import intel
+
+    unserved = {g.gpu.bus_id for g in intel.intel_gpus(report) if not g.runs_xpu}
+    return any(g.vendor != "intel" or g.bus_id not in unserved for g in report.gpus)

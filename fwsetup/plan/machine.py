@@ -13,7 +13,11 @@ from fwsetup.plan.model import Request
 from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
 
-GPU_ACCELERATORS = ("cuda", "rocm", "mps")
+GPU_ACCELERATORS = ("cuda", "rocm", "mps", "xpu")
+ARM64_PYTHON = (
+    "use an arm64 Python: python.org's universal2 installer, Homebrew's /opt/homebrew/bin/python3, "
+    "or `uv python install 3.12` from an arm64 shell (`arch -arm64 zsh`); then run fwsetup with it"
+)
 
 
 def platform_key(report: SystemReport) -> str:
@@ -68,7 +72,7 @@ def package_manager(report: SystemReport) -> Optional[str]:
 
 @dataclass(frozen=True)
 class GpuSituation:
-    accelerator: Optional[str]  # cuda, rocm, mps, or None when no usable GPU
+    accelerator: Optional[str]  # cuda, rocm, mps, xpu, or None when no usable GPU
     gpus: tuple[GPU, ...] = ()
     why_none: str = ""
     fix: str = ""
@@ -84,6 +88,9 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
     apple = [g for g in report.gpus if g.vendor == "apple"]
     if apple:
         return GpuSituation("mps", tuple(apple))
+    intel = intel_situation(report, gpu_indices)
+    if intel is not None and intel.accelerator:
+        return intel
     codes = {p.code: p.message for p in report.problems}
     if "nvidia-driver-library-mismatch" in codes:
         return GpuSituation(
@@ -91,6 +98,12 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
             why_none="the NVIDIA driver libraries do not match the loaded kernel module "
             f"({codes['nvidia-driver-library-mismatch']})",
             fix="reboot so the kernel module matches the driver libraries, or use --cpu",
+        )
+    if "rosetta-python" in codes:
+        return GpuSituation(
+            None,
+            why_none="this Python is x86_64, running under Rosetta 2 on Apple Silicon: it cannot use the GPU (MPS)",
+            fix=ARM64_PYTHON,
         )
     if "nvidia-driver-unreachable" in codes:
         return GpuSituation(
@@ -108,6 +121,15 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
         from fwsetup.plan.select.rocm import no_rocm_situation
 
         return no_rocm_situation(report)
+    if intel is not None:
+        return intel
+    if os_name(report) == "macos" and arch_name(report) == "x86_64":
+        return GpuSituation(
+            None,
+            why_none="this is an Intel Mac: fwsetup plans GPU (MPS) builds for Apple Silicon only, and "
+            "PyTorch's last x86_64 macOS release is 2.2.2",
+            fix="use --cpu",
+        )
     return GpuSituation(
         None,
         why_none="no GPU with a working driver was found on this machine",
@@ -115,8 +137,28 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
     )
 
 
+def intel_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = None) -> Optional[GpuSituation]:
+    """Intel GPUs on Linux (plan/intel.py): "xpu" with the ones PyTorch's XPU builds serve, or why
+    none can be used; None when there is no Intel display device."""
+    if os_name(report) != "linux" or not any(
+        d.vendor == "intel" or d.vendor_id.lower() == "0x8086" for d in report.pci_display_devices
+    ):
+        return None
+    from fwsetup.plan import intel
+
+    found = [g for g in intel.intel_gpus(report) if gpu_indices is None or g.gpu.index in gpu_indices]
+    usable = [g for g in found if g.runs_xpu]
+    if not usable:
+        why, fix = intel.unsupported_why(found)
+        return GpuSituation(None, why_none=why, fix=fix) if found else None
+    gap = intel.stack_gaps(report, usable)
+    if gap is not None:
+        return GpuSituation(None, why_none=gap[0], fix=gap[1])
+    return GpuSituation("xpu", tuple(g.gpu for g in usable))
+
+
 def resolve_accelerator(request: Request, report: SystemReport) -> tuple[str, GpuSituation, list[str]]:
-    """cpu / cuda / rocm / mps for this request on this machine, or a Refusal raised."""
+    """cpu / cuda / rocm / mps / xpu for this request on this machine, or a Refusal raised."""
     situation = gpu_situation(report, request.gpu_indices)
     if request.accelerator == "cpu":
         return "cpu", situation, ["--cpu asked: CPU-only build, no CUDA packages"]

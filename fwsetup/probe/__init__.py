@@ -37,6 +37,7 @@ PROBES: tuple[str, ...] = (
     "cuda",
     "rocm",
     "apple",
+    "intel",
     "resources",
     "frameworks",
     "tools",

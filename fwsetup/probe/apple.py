@@ -72,5 +72,11 @@ def parse_sysctl(text: str) -> tuple[Optional[str], Optional[int]]:
 
 
 def under_rosetta(env: ProbeEnv) -> bool:
+    """An x86_64 interpreter on Apple Silicon: the process is translated, or (where the sysctl
+    command does not answer `sysctl.proc_translated`, as early Big Sur releases did not) the
+    hardware says it is arm64 (`hw.optional.arm64`, unknown on Intel Macs)."""
     result = env.run(["sysctl", "-n", "sysctl.proc_translated"])
-    return result.ok and result.stdout.strip() == "1"
+    if result.ok and result.stdout.strip() == "1":
+        return True
+    arm64 = env.run(["sysctl", "-n", "hw.optional.arm64"])
+    return arm64.ok and arm64.stdout.strip() == "1"

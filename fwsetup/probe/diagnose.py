@@ -290,6 +290,22 @@ def frameworks_from_pythonpath(report: SystemReport) -> Iterator[Finding]:
         "whatever set it (an HPC `module load`, a shell profile) decides which build runs",
         "unset PYTHONPATH (or `module unload` the module that set it) to use the environment's own",
     )
+def intel_state(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_intel import intel_state as rule
+
+    return rule(report)
+
+
+def cpu_features(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_floors import cpu_features as rule
+
+    return rule(report)
+
+
+def mps_floor(report: SystemReport) -> Iterator[Finding]:
+    from fwsetup.probe.diagnose_floors import mps_floor as rule
+
+    return rule(report)
 
 
 RULES = (
@@ -299,6 +315,9 @@ RULES = (
     toolkit_newer_than_driver,
     framework_builds,
     amd_state,
+    intel_state,
+    cpu_features,
+    mps_floor,
     unknown_capability,
     python_state,
     resources_state,

@@ -12,8 +12,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
-# The instruction-set extensions that decide whether prebuilt wheels run.
-INTERESTING_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_tile", "neon", "asimd")
+# The instruction-set extensions that decide whether prebuilt wheels run. `atomics` is aarch64's
+# Armv8.1 LSE (absent on Cortex-A53/A57/A72 class CPUs; facts/floors.toml lists builds needing it).
+INTERESTING_FLAGS = (
+    "sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_tile", "neon", "asimd", "atomics",
+)  # fmt: skip
 
 
 def probe(env: ProbeEnv) -> Probed:

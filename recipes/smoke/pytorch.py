@@ -9,15 +9,7 @@ def main(device_arg):
     started = time.time()
     import torch
 
-    if device_arg == "gpu":
-        if torch.cuda.is_available():
-            device = "cuda:0"
-        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            device = "mps"
-        else:
-            device = "cpu"
-    else:
-        device = "cpu"
+    device = pick_device(torch, device_arg)
     dev = torch.device(device)
     torch.manual_seed(0)
     a = torch.arange(6, dtype=torch.float32, device=dev).reshape(2, 3)
@@ -39,6 +31,8 @@ def main(device_arg):
         extra["gpu_name"] = torch.cuda.get_device_name(0)
         extra["capability"] = "%d.%d" % torch.cuda.get_device_capability(0)
         extra["arch_list"] = torch.cuda.get_arch_list()
+    if device.startswith("xpu"):
+        extra["gpu_name"] = torch.xpu.get_device_name(0)
     return {
         "ok": all(checks.values()),
         "framework": "pytorch",
@@ -49,6 +43,22 @@ def main(device_arg):
         "details": extra,
         "seconds": round(time.time() - started, 3),
     }
+
+
+def pick_device(torch, device_arg):
+    """Where the work runs: with --device gpu the first GPU backend this torch can reach (CUDA or
+    ROCm through torch.cuda, Intel's XPU, Apple's MPS), else the CPU."""
+    if device_arg != "gpu":
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda:0"
+    xpu = getattr(torch, "xpu", None)
+    if xpu is not None and xpu.is_available():
+        return "xpu:0"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
 
 
 def _build(torch):

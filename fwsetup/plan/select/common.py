@@ -22,6 +22,7 @@ from fwsetup.plan.machine import GpuSituation, describe_gpu, platform_key, resol
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
+from fwsetup.plan.select.apple import rosetta_refusal
 from fwsetup.records import dataclass, field, replace
 from fwsetup.report import GPU, SystemReport
 
@@ -395,7 +396,7 @@ class MatrixHook(Generic[R, B]):
         """The walk: the newest release whose build fits, on the best interpreter for it."""
         accel, situation, reasons = resolve_accelerator(request, report)
         walk = Walk(recipe, report, request, accel, situation, platform_key(report), reasons)
-        refused = self.narrow(walk)
+        refused = rosetta_refusal(walk) or self.narrow(walk)
         if refused is not None:
             return refused
         on_jetson = self.jetson(walk)

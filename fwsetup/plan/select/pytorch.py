@@ -12,7 +12,7 @@ from fwsetup.facts.pytorch import TorchRelease, TorchVariant
 from fwsetup.plan.model import LocalWheel, MachineNeeds, Plan
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select import jetson, rocm
+from fwsetup.plan.select import jetson, rocm, xpu
 from fwsetup.plan.select.common import (
     Build,
     CudaBuild,
@@ -23,6 +23,7 @@ from fwsetup.plan.select.common import (
     pinned_version,
     version_matches,
 )
+from fwsetup.plan.select.floors import release_misfit, skipped_newer
 from fwsetup.plan.wheels import wheel_fits
 from fwsetup.records import dataclass, field
 from fwsetup.report import SystemReport
@@ -70,10 +71,15 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         if not variants:
             walk.rej.add(f"{label}: no {walk.accel} build for {walk.platform}")
             return None
-        chosen = self._choose(walk, variants, label)
+        version = pinned_version(release.version, walk.request.version)
+        misfit = release_misfit(walk.report, walk.platform, version, walk.accel)
+        if misfit is not None:
+            walk.rej.add(f"{label}: {misfit}")
+            return None
+        chosen = self._choose(walk, variants, label, release.version)
         return Build(PythonNeed.of(release.python), chosen) if chosen is not None else None
 
-    def _choose(self, walk: Walk, variants: list[TorchVariant], label: str) -> Optional[Chosen]:
+    def _choose(self, walk: Walk, variants: list[TorchVariant], label: str, version: str) -> Optional[Chosen]:
         if walk.accel == "cuda":
             builds = [CudaBuild(v.name, v.cuda or "0", v.archs, v.ptx, v.verified, v.note) for v in variants]
             pick = pick_cuda(builds, walk.situation, walk.report, label, walk.rej)
@@ -83,6 +89,9 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             return Chosen(variant, list(pick.reasons), list(pick.warnings))
         if walk.accel == "rocm":
             return _pick_rocm(walk, variants, label)
+        if walk.accel == "xpu":
+            found = xpu.pick(walk, label, version)
+            return Chosen(variants[0], *found) if found is not None else None
         if walk.accel == "mps":
             return Chosen(variants[0], ["macOS arm64 wheels from PyPI include the Metal (MPS) backend"])
         return Chosen(variants[0], [f"{variants[0].name} build for {walk.platform}"])
@@ -97,7 +106,13 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         )
         if local_only and local is None:
             return None
-        reasons = list(chosen.reasons)
+        newer = []  # the releases tried before this one (newest first), for "why not the newest?"
+        for r in self.releases():
+            if r is release:
+                break
+            if version_matches(r.version, walk.request.version):
+                newer.append(r.version)
+        reasons = [*chosen.reasons, *skipped_newer(walk.report, walk.platform, walk.accel, newer)]
         version = (
             local.version.split("+")[0] if local else pinned_version(release.version, walk.request.version)
         )

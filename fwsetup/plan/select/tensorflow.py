@@ -62,6 +62,15 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
             walk.reasons.append(
                 "TensorFlow on AMD GPUs is AMD's tensorflow-rocm, which fwsetup does not plan: using the CPU build"
             )
+        if walk.accel == "xpu":  # Intel GPU: no TensorFlow build that fwsetup plans
+            if walk.request.accelerator == "gpu":
+                return Refusal(
+                    "fwsetup plans no TensorFlow build for Intel GPUs (XPU)",
+                    "use --cpu, or PyTorch, whose XPU build serves this GPU (`fwsetup install pytorch --gpu`)",
+                    code="no-compatible-build",
+                )
+            walk.accel = "cpu"
+            walk.reasons.append("TensorFlow has no Intel GPU (XPU) build here: using the CPU build")
         return None
 
     def keras3_floor(self) -> Optional[str]:
