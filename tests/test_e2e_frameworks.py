@@ -100,6 +100,21 @@ def test_pytorch_cpu_from_the_configured_find_links(tmp_path: Path) -> None:
     assert not any(name.startswith("nvidia-") for name in packages)  # --cpu never pulls CUDA
     assert "numpy" in packages  # the import need: `import torch` is quiet
     keeps_its_build(tmp_path / "pytorch", str(packages["torch"]), tmp_path / "links")
+    a_torchvision_of_another_build_fails_the_smoke_test(tmp_path / "pytorch", tmp_path / "home")
+
+
+def a_torchvision_of_another_build_fails_the_smoke_test(env: Path, home: Path) -> None:
+    """PyPI's Linux torchvision is a CUDA build: beside torch +cpu its operators do not load, the
+    oldest of PyTorch support threads. The smoke test runs torchvision's nms and fails on it."""
+    got = subprocess.run(
+        [str(env / "bin" / "pip"), "install", "--no-deps", "--quiet", "torchvision==0.28.0"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if got.returncode != 0:
+        pytest.skip(f"PyPI's torchvision 0.28.0 is not reachable here: {got.stderr[-300:]}")
+    out = fwsetup("smoke", "pytorch", "--env", str(env), "--json", env={"FWSETUP_HOME": str(home)})
+    assert out.returncode == 5, out.stdout + out.stderr
+    assert json_out(out)["checks"]["torchvision_nms"] is False
 
 
 def keeps_its_build(env: Path, torch: str, links: Path) -> None:
