@@ -8,7 +8,6 @@ FWSETUP_HOME for a day (the next dry run costs nothing), and any failure leaves 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from pathlib import Path
@@ -38,7 +37,9 @@ def _local(where: str) -> bool:
 def _files(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeout: float) -> Optional[list[Any]]:
     key = json.dumps([plan.packages, plan.index_urls, plan.find_links, plan.python, list(wheelhouses),
                       report.os.system, report.os.arch], sort_keys=True)  # fmt: skip
-    cache = paths.home() / "cache" / "sizes" / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")
+    import zlib  # not hashlib: OpenSSL's start-up cost, for a cache file name
+
+    cache = paths.home() / "cache" / "sizes" / f"{zlib.crc32(key.encode()):08x}-{len(key)}.json"
     try:
         if time.time() - cache.stat().st_mtime < DAY:
             found: list[Any] = json.loads(cache.read_text(encoding="utf-8"))

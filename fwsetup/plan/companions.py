@@ -7,10 +7,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
-
 from fwsetup import records
 from fwsetup.errors import Refusal, UsageError
 from fwsetup.facts import companions as facts
@@ -19,6 +15,9 @@ from fwsetup.plan.recipes import Recipe
 
 
 def _name(requirement: str) -> str:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
     return canonicalize_name(Requirement(requirement).name)
 
 
@@ -44,8 +43,12 @@ class _Draft:
 def extend(plan: Plan, recipe: Recipe, request: Request) -> Plan:
     """The plan with its additions; UsageError for a --with/--without that makes no sense here,
     Refusal (exit 3) for a companion asked for that has no build matching the framework's."""
+    if not (request.with_packages or request.without or recipe.import_needs or recipe.companions):
+        return plan  # nothing to add: no table read, no requirement parsed (dry-run start-up)
+    from packaging.specifiers import SpecifierSet
+
     asked = [r for r in request.with_packages if r != "none"]
-    known = {c.name: c for c in facts.of(recipe.name)}
+    known = {c.name: c for c in facts.of(recipe.name) if c.name in recipe.companions}
     _check(plan, recipe, request, asked, known)
     if plan.route != "pip":
         return plan
@@ -88,6 +91,16 @@ def extend(plan: Plan, recipe: Recipe, request: Request) -> Plan:
 def _check(
     plan: Plan, recipe: Recipe, request: Request, asked: list[str], known: dict[str, facts.Companion]
 ) -> None:
+    from packaging.requirements import Requirement
+
+    missing = sorted(set(recipe.companions) - set(known))
+    if missing:
+        from fwsetup.errors import RecipeError
+
+        raise RecipeError(
+            f"recipe {recipe.path}: companions {', '.join(missing)} are not in fwsetup/facts/companions.toml",
+            "add them to bin/companions.py and run `bin/update_data.py companions`",
+        )
     framework_package = _name(plan.packages[0]) if plan.packages else recipe.name
     for requirement in asked:
         name = _name(requirement)

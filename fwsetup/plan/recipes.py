@@ -43,6 +43,7 @@ _RECIPE_KEYS: dict[str, tuple[type, bool]] = {
     "evidence": (list, False),
     "variant": (list, False),
     "import_needs": (list, False),
+    "companions": (list, False),
 }
 _IMPORT_NEED_KEYS: dict[str, tuple[type, bool]] = {
     "requirement": (str, True),
@@ -150,6 +151,7 @@ class Recipe:
     notes: tuple[str, ...] = ()
     variants: tuple[Variant, ...] = ()
     import_needs: tuple[ImportNeed, ...] = ()
+    companions: tuple[str, ...] = ()  # names in fwsetup/facts/companions.toml (which release, which build)
 
     def smoke_path(self, variant: Optional[Variant] = None) -> Optional[Path]:
         name = (variant.smoke if variant and variant.smoke else None) or self.smoke
@@ -306,6 +308,7 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
         notes=_str_list(data.get("notes", []), file, "notes"),
         variants=tuple(variants),
         import_needs=_import_needs(data.get("import_needs", []), file),
+        companions=_str_list(data.get("companions", []), file, "companions"),
     )
     for variant in (None, *recipe.variants):
         smoke = recipe.smoke_path(variant)
@@ -315,6 +318,8 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
 
 
 def _import_needs(raw: list[Any], file: str) -> tuple[ImportNeed, ...]:
+    if not raw:
+        return ()  # packaging.requirements costs a dry run's start-up 20 ms: only when there are some
     from packaging.requirements import InvalidRequirement, Requirement
 
     out = []
