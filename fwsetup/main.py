@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fwsetup.cli.app import main as cli_main
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Optional
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    from fwsetup.cli.app import main as cli_main
-
     cli_main(argv)

@@ -243,6 +243,21 @@ class SystemReport:
     def nvidia_gpus(self) -> list[GPU]:
         return [g for g in self.gpus if g.vendor == "nvidia"]
 
+    def platform_key(self) -> str:
+        """The platform the facts tables name: 'linux-x86_64', 'linux-aarch64', 'macos-arm64',
+        'macos-x86_64', 'windows-amd64', 'windows-arm64'."""
+        system = self.os.system.lower()
+        arch = (self.os.arch or "").lower()
+        if system == "darwin":
+            return "macos-arm64" if arch in ("arm64", "aarch64") else "macos-x86_64"
+        if system == "windows":
+            return "windows-arm64" if arch in ("arm64", "aarch64") else "windows-amd64"
+        if arch in ("amd64", "x86_64"):
+            arch = "x86_64"
+        elif arch in ("arm64", "aarch64"):
+            arch = "aarch64"
+        return f"{system}-{arch}"
+
     def to_dict(self) -> dict[str, Any]:
         data = records.asdict(self)
         ordered: dict[str, Any] = {"schema_version": data.pop("schema_version")}
@@ -265,7 +280,12 @@ class SystemReport:
                 f"system report has schema_version {version!r}; this fwsetup reads {SCHEMA_VERSION}",
                 "regenerate it with this fwsetup: `fwsetup doctor --json > report.json`",
             )
-        return _build(cls, data, "report")
+        from fwsetup.decode import DecodeError, decode  # reading a report back: not doctor's path
+
+        try:
+            return decode(cls, data, "report", strict=False)
+        except DecodeError as exc:
+            raise _bad(exc.where, "missing" if exc.missing else exc.problem) from None
 
     @classmethod
     def from_file(cls, path: Union[str, Path]) -> SystemReport:
@@ -318,86 +338,6 @@ def nesting(data: Any) -> int:
                 return depth
             stack.extend((v, depth) for v in value if isinstance(v, (dict, list)))
     return deepest
-
-
-_SCALARS: dict[type, tuple[type, ...]] = {str: (str,), int: (int,), float: (int, float), bool: (bool,)}
-
-
-def _build(cls: type[T], data: Any, path: str) -> T:
-    """Build a report dataclass from JSON data, naming the exact key when it does not fit."""
-    if not isinstance(data, dict):
-        raise _bad(path, "expected an object")
-    kwargs: dict[str, Any] = {}
-    for name, hint, has_default in _shape(cls):
-        if name not in data:
-            if not has_default:
-                raise _bad(f"{path}.{name}", "missing")
-            continue
-        kwargs[name] = _convert(hint, data[name], f"{path}.{name}")
-    return cls(**kwargs)
-
-
-_SHAPES: dict[type, list[tuple[str, Any, bool]]] = {}
-
-
-def _shape(cls: type) -> list[tuple[str, Any, bool]]:
-    """A dataclass's (field, type, has a default), computed once per class: resolving the type
-    hints for every GPU of a 20,000-GPU report cost most of reading it."""
-    shape = _SHAPES.get(cls)
-    if shape is None:
-        hints = field_types(cls)
-        shape = [
-            (
-                f.name,
-                hints[f.name],
-                f.default is not records.MISSING or f.default_factory is not records.MISSING,
-            )
-            for f in records.fields(cls)
-        ]
-        _SHAPES[cls] = shape
-    return shape
-
-
-def field_types(cls: type) -> dict[str, Any]:
-    """A report class's field types, resolved. The annotations name typing's Optional, Union and
-    Any, which this module imports only for type checkers (doctor never loads typing), so they
-    are supplied here: only reading a report back needs them."""
-    import typing
-
-    names = {"Any": typing.Any, "Optional": typing.Optional, "Union": typing.Union}
-    return typing.get_type_hints(cls, localns=names)
-
-
-def _convert(hint: Any, value: Any, path: str) -> Any:
-    import typing
-
-    origin = typing.get_origin(hint)
-    if origin is typing.Union:
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        if value is None:
-            return None
-        return _convert(args[0], value, path)
-    if origin is list:
-        if not isinstance(value, list):
-            raise _bad(path, "expected a list")
-        (item,) = typing.get_args(hint)
-        return [_convert(item, v, f"{path}[{i}]") for i, v in enumerate(value)]
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise _bad(path, "expected an object")
-        return dict(value)
-    if records.is_dataclass(hint):
-        return _build(hint, value, path)
-    if hint is typing.Any:
-        return value
-    accepted = _SCALARS.get(hint)
-    if accepted is None:
-        raise _bad(path, f"unsupported type {hint!r}")
-    if isinstance(value, bool) and hint is not bool:
-        raise _bad(path, f"expected {hint.__name__}, got a boolean")
-    if not isinstance(value, accepted):
-        raise _bad(path, f"expected {hint.__name__}, got {type(value).__name__}")
-    return value
 
 
 def _bad(path: str, problem: str) -> ReportFileError:

@@ -216,7 +216,7 @@ def test_an_option_name_takes_one_kind_of_value_everywhere() -> None:
 
 
 def test_export_formats_are_the_fleet_formats() -> None:
-    from fwsetup.fleet.export import ALL_FORMATS
+    from fwsetup.fleet.formats import ALL_FORMATS
 
     assert app.EXPORT_FORMATS == ALL_FORMATS
 

@@ -74,7 +74,7 @@ def test_the_schema_names_every_field_the_report_writes() -> None:
     import typing
 
     from fwsetup import records
-    from fwsetup.report import field_types
+    from fwsetup.decode import field_types
 
     for name, hint in field_types(SystemReport).items():
         inner = [a for a in typing.get_args(hint) if records.is_dataclass(a)]

@@ -83,7 +83,7 @@ def json_out_metadata(env: Path) -> dict[str, object]:
 
 
 def test_pytorch_cpu_from_the_configured_find_links(tmp_path: Path) -> None:
-    from fwsetup.install import pipconfig
+    from fwsetup import pipconfig
     from fwsetup.plan import wheels
 
     on_disk = [

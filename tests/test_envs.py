@@ -488,15 +488,17 @@ def test_in_a_terminal_install_asks_before_replacing(monkeypatch: pytest.MonkeyP
     from fwsetup.cli import ask
     from fwsetup.errors import UsageError
     from fwsetup.install import combine
+    from fwsetup.install.generation import GenerationMeta
     from fwsetup.plan.model import Plan
 
-    held = {
+    raw = {
         "framework": "jax",
         "version": "0.7.0",
         "variant": "cpu",
         "python": "3.11",
         "plan": {"packages": ["jax==0.7.0"]},
     }
+    held = GenerationMeta.from_dict(raw)
     torch = Plan("pytorch", "2.8.0", "cpu", "cpu", "3.11", ["torch==2.8.0"])
     answers = iter(["a", "r", "n"])
     monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
@@ -512,7 +514,7 @@ def test_in_a_terminal_install_asks_before_replacing(monkeypatch: pytest.MonkeyP
     assert replaced.plan.packages == ["torch==2.8.0"] and not replaced.kept
     with pytest.raises(UsageError, match=r"holds jax 0\.7\.0"):
         asked()
-    other_python = dict(held, python="3.10")
+    other_python = GenerationMeta.from_dict(dict(raw, python="3.10"))
     with pytest.raises(UsageError, match=r"needs Python 3\.11"):
         combine.decide(torch, other_python, "/e", mode="", force=False)
 

@@ -12,10 +12,9 @@ import pytest
 import yaml
 from machines import base_report, with_nvidia
 
-from fwsetup import records
+from fwsetup import pipconfig, records
 from fwsetup.errors import Refusal
-from fwsetup.fleet import bundle, export, fromlock, lockfile
-from fwsetup.install import pipconfig
+from fwsetup.fleet import bundle, export, formats, fromlock, lockfile
 from fwsetup.install.sources import Sources, for_pip, for_uv
 from fwsetup.plan import planning
 from fwsetup.plan.model import Plan, Request
@@ -226,11 +225,11 @@ def _embedded_lock(fmt: str, text: str) -> str:
 
 
 # The fleet-engine formats carry the lock beside them (tests/test_fleet_engines.py).
-@pytest.mark.parametrize("fmt", [f for f in export.FORMATS if f not in ("ansible", "kubernetes", "slurm")])
+@pytest.mark.parametrize("fmt", [f for f in formats.PROVISIONING if f not in ("ansible", "kubernetes", "slurm")])
 def test_every_export_embeds_a_lock_that_reads_back(fmt: str, tmp_path: Path) -> None:
     target = lockfile.target_of(_cpu_plan(), base_report(), "rack-🚀", REQS)
     lock_text = lockfile.dumps("tiny", [target])
-    text = export.render(fmt, lock_text, "fwsetup==0.1.0")
+    text = formats.render(fmt, lock_text, "fwsetup==0.1.0")
     copy = tmp_path / "copy.lock"
     copy.write_text(_embedded_lock(fmt, text), encoding="utf-8")
     assert lockfile.load(copy) == ("tiny", [target])

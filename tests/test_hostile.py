@@ -23,7 +23,7 @@ from test_fleet import _cpu_plan
 from fwsetup import records
 from fwsetup.cli import app, render
 from fwsetup.errors import UsageError
-from fwsetup.fleet import export, lockfile
+from fwsetup.fleet import formats, lockfile
 from fwsetup.install import guards
 from fwsetup.plan.model import Plan
 from fwsetup.redact import redact
@@ -148,7 +148,7 @@ def _execute_export(fmt: str, text: str, root: Path) -> None:
 
 # The formats that embed the lock in a script; the fleet engines' formats carry it beside them
 # (ansible, slurm) or as serialized data (kubernetes): test_hostile_lock_in_engine_formats.
-EMBEDDING = [f for f in export.FORMATS if f not in ("ansible", "kubernetes", "slurm")]
+EMBEDDING = [f for f in formats.PROVISIONING if f not in ("ansible", "kubernetes", "slurm")]
 BUNDLE_URL = "https://bundle.example/wheelhouse"
 
 
@@ -206,7 +206,7 @@ def test_hand_written_lock_with_the_old_terminator_and_an_indented_first_line(fm
 )
 def test_hostile_fwsetup_spec_is_refused(spec: str, tmp_path: Path) -> None:
     lock = _write_lock(tmp_path / "l.lock", _target())
-    for fmt in export.FORMATS:
+    for fmt in formats.PROVISIONING:
         out = cli(
             "export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec, "--wheelhouse", BUNDLE_URL, "--json"
         )
@@ -221,7 +221,7 @@ def test_good_fwsetup_specs_are_quoted_by_each_format(spec: str, tmp_path: Path)
     import shlex
 
     lock = _write_lock(tmp_path / "l.lock", _target())
-    for fmt in export.FORMATS:
+    for fmt in formats.PROVISIONING:
         out = cli("export", "--lock", str(lock), "--format", fmt, "--fwsetup-spec", spec, "--wheelhouse", BUNDLE_URL)
         assert out.returncode == 0, out.stderr
         if fmt == "shell":

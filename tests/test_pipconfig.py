@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fwsetup.install import pipconfig
+from fwsetup import pipconfig
 
 # What pip's `install` command makes of its configuration, printed as JSON by pip itself.
 PIP_ORACLE = """

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from machines import base_report, machines
 
 from fwsetup import records
@@ -223,3 +226,38 @@ def test_plans_show_no_maintainer_measurements() -> None:
             outcome = select(recipe, base_report(), request, recipe_set.load_all())
             if isinstance(outcome, Plan):
                 assert not any(r.startswith(("measured on", "how the build constraint")) for r in outcome.reasons), name
+
+
+def test_every_selector_a_recipe_may_name_has_its_hook() -> None:
+    """recipes.py checks a recipe's selector against SELECTORS; registry.py maps each to a hook."""
+    from fwsetup.plan.recipes import SELECTORS, load_all
+    from fwsetup.plan.select.registry import HOOKS
+
+    assert set(HOOKS) == set(SELECTORS)
+    assert {r.selector for r in load_all().values()} <= set(HOOKS)
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (lambda r: r.update(era=1), "recipe x.toml: key 'era': expected str, got int"),
+        (lambda r: r.pop("summary"), "recipe x.toml: key 'summary': required key missing"),
+        (lambda r: r["variant"][0].update(packges=["x"]), "key 'variant[0].packges': unknown key"),
+        (lambda r: r["variant"][0].update(os="linux"), "key 'variant[0].os': expected a list, got str"),
+        (lambda r: r["variant"][0]["steps"][0].update(cmd=["x"]), "key 'variant[0].steps[0].cmd': unknown key"),
+        (lambda r: r["variant"][0]["steps"][0].pop("description"), "steps[0].description': required key missing"),
+        (lambda r: r["variant"][0]["steps"][0].update(kind="brew"), "steps[0].kind': 'brew' is not one of"),
+        (lambda r: r["variant"][0].update(system_packages={"apt": "g++"}), "system_packages.apt': expected a list of strings"),
+    ],
+)
+def test_a_real_recipe_edited_wrong_names_the_key(edit: Any, words: str) -> None:
+    """recipes/bidmach.toml as shipped parses; each edit is refused naming the key and the problem."""
+    from fwsetup import tomlfile
+    from fwsetup.errors import RecipeError
+
+    raw = tomlfile.load(recipes.recipes_dir() / "bidmach.toml")
+    assert recipes.parse_recipe(raw, "x.toml").variants[0].steps
+    edit(raw)
+    with pytest.raises(RecipeError) as err:
+        recipes.parse_recipe(raw, "x.toml")
+    assert words in err.value.message

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from machines import base_report
 
-from fwsetup import records
-from fwsetup.install import backends, pipconfig, sources
+from fwsetup import pipconfig, records
+from fwsetup.install import backends, sources
 from fwsetup.plan.select import wheel_fits
 from fwsetup.redact import redact
 from fwsetup.report import Libc, OSInfo

@@ -22,7 +22,7 @@ from fwsetup.cli.spec import (
     root_help,
     unknown_word,
 )
-from fwsetup.errors import ExitCode, FwsetupError
+from fwsetup.errors import ExitCode, FwsetupError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ HSA_OVERRIDE = Option(
 WITH = Option(("--with",), "with_packages", "Also install these in the same resolution: companions (torchvision: made for "
               "this build, from its index) or any package; `none`: no default companions.", kind="text")  # fmt: skip
 WITHOUT = Option(("--without",), "without", "Skip these default companions, e.g. torchvision.", kind="text")
-EXPORT_FORMATS = (  # fleet/export.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
+EXPORT_FORMATS = (  # fleet/formats.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
     "shell", "dockerfile", "cloud-init", "github-actions", "ansible", "kubernetes", "slurm", "requirements", "pylock"
 )  # fmt: skip
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
@@ -491,6 +491,16 @@ def _call(cmd: Command, values: dict[str, Any], json_output: bool) -> int:
     except KeyboardInterrupt:
         emit_error(FwsetupError("interrupted", None, code="interrupted"), json_output)
         return int(ExitCode.INTERRUPTED)
+    except OSError as exc:
+        import errno
+
+        if exc.errno != errno.ENAMETOOLONG:
+            return report_internal_error(exc, json_output)
+        # A path given on the command line (or made from one) longer than the file system takes.
+        name = str(exc.filename or "")
+        shown = name if len(name) <= 80 else f"{name[:80]}… ({len(name)} characters)"
+        emit_error(UsageError(f"path too long for the file system: {shown}", "use a shorter path"), json_output)
+        return int(ExitCode.USAGE)
     except Exception as exc:
         return report_internal_error(exc, json_output)
 

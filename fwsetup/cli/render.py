@@ -14,6 +14,7 @@ import re
 import sys
 
 from fwsetup import records
+from fwsetup.ansi import COLORS, paint
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,15 +24,10 @@ if TYPE_CHECKING:
     from fwsetup.report import SystemReport
 
 _LEVEL_LABEL = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}
-_COLORS = {"error": "31", "warning": "33", "info": "36", "ok": "32", "dim": "2", "bold": "1"}
 
 
 def use_color(stream: TextIO) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def paint(text: str, style: str, color: bool) -> str:
-    return f"\033[{_COLORS[style]}m{text}\033[0m" if color else text
 
 
 def dump_json(data: Any, stream: Optional[TextIO] = None) -> None:
@@ -214,7 +210,7 @@ def report_text(report: SystemReport, color: bool = False) -> str:
         lines.append(paint("Findings:", "bold", color))
         for f in report.findings:
             label = paint(
-                _LEVEL_LABEL.get(f.level, f.level.upper()), f.level if f.level in _COLORS else "bold", color
+                _LEVEL_LABEL.get(f.level, f.level.upper()), f.level if f.level in COLORS else "bold", color
             )
             lines.append(f"  {label} {f.message} [{f.code}]")
             if f.fix:
@@ -424,7 +420,7 @@ def _envs_text(result: Any, color: bool) -> str:
             mark = "*" if r["active"] else ("<" if r["rollback_target"] else " ")
             lines.append(f"{mark} {r['generation']:>3}  {r['created'] or '?':25}  Python {r['python']}  {_frameworks(r)}\n")
         lines.append("* active, < where `fwsetup rollback` returns; `fwsetup rollback ENV --to N` picks one\n")
-        return "".join(lines)
+        return terminal("".join(lines))
     lines = [] if result.envs else ["no environments; make one with `fwsetup install FRAMEWORK`\n"]
     for r in result.envs:
         held = _frameworks(r) or "-"
@@ -440,14 +436,14 @@ def _envs_text(result: Any, color: bool) -> str:
         if r["fix"]:
             lines.append(f"    fix: {r['fix']}\n")
     lines += [f"removed {p}\n" for p in result.removed]
-    return "".join(lines)
+    return terminal("".join(lines))  # registered paths are whatever a user (or envs.json) named
 
 
 def _rollback_text(result: Any, color: bool) -> str:
     undone = result.undone
     if undone is None:
         return terminal(f"{result.env} now points to {result.generation}\n")
-    return (
+    return terminal(
         f"{result.env}: restored the packages of {undone['restored']} "
         f"(removed {len(undone['removed'])}, reinstalled {len(undone['reinstalled'])})\n"
     )
@@ -459,7 +455,7 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "ListResult": lambda result, color: framework_table(result.frameworks, color),
     "Planned": _planned_text,
     "IntoResult": _into_text,
-    "Unchanged": lambda result, color: f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n",
+    "Unchanged": lambda result, color: terminal(f"{result.env} already holds {result.lock}: unchanged, smoke test passed\n"),
     "Installed": _installed_text,
     "LockResult": _lock_text,
     "BundleResult": _bundle_text,
@@ -468,6 +464,6 @@ TEXT: dict[str, Callable[[Any, bool], str]] = {
     "SmokeTestResult": lambda result, color: smoke_text(result.payload, color),
     "RollbackResult": _rollback_text,
     "EnvsResult": _envs_text,
-    "RemoveResult": lambda result, color: f"removed {result.env}\n",
+    "RemoveResult": lambda result, color: terminal(f"removed {result.env}\n"),
     "CompletionScript": lambda result, color: result.script,
 }

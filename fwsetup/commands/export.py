@@ -8,9 +8,7 @@ from typing import Any, Optional, Union
 
 from fwsetup import __version__
 from fwsetup.commands.common import write_output
-from fwsetup.errors import UsageError
-from fwsetup.fleet import engines, lockfile, pipexport
-from fwsetup.fleet import export as exporting
+from fwsetup.fleet import formats, lockfile
 from fwsetup.progress import Progress
 from fwsetup.records import dataclass
 
@@ -39,23 +37,16 @@ class ExportResult:
 
 def execute(options: Options, progress: Progress) -> ExportResult:
     fmt, lock, output = options.fmt, options.lock, options.output
-    if fmt not in exporting.ALL_FORMATS:
-        raise UsageError(f"--format {fmt!r} is not one of {', '.join(exporting.ALL_FORMATS)}", "pick one of those")
-    exporting.check_spec(options.fwsetup_spec)
-    if fmt == "kubernetes" and not options.wheelhouse.startswith(("http://", "https://")):
-        raise UsageError("--format kubernetes needs the bundle's URL: pods fetch it", "pass --bundle http(s)://…")
+    chosen = formats.chosen(fmt, options.fwsetup_spec, options.wheelhouse)  # fleet/formats.py: the one table
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
         lockfile.check_form(t)  # the recipe checks are made where it is installed
-    if fmt in ("requirements", "pylock"):
-        chosen = pipexport.choose_target(targets, options.target)
-        text = pipexport.requirements(chosen, lock.name) if fmt == "requirements" else pipexport.pylock(chosen)
-    elif output is not None and fmt in engines.ENGINES:
-        written = engines.write(fmt, lock, output, options.fwsetup_spec, options.wheelhouse)
+    job = formats.job(chosen, lock, targets, options.fwsetup_spec, options.wheelhouse, options.target)
+    if output is not None and chosen.write is not None:
+        written = chosen.write(job, lock, output)
         return ExportResult(fmt, output=[str(path) for path in written])
-    else:
-        text = exporting.render(fmt, lock.read_text(encoding="utf-8"), options.fwsetup_spec, options.wheelhouse)
+    text = chosen.render(job)
     if output is None:
         return ExportResult(fmt, script=text)
-    write_output(output, text, "the export", mode=0o755 if fmt == "shell" else None)
+    write_output(output, text, "the export", mode=chosen.mode)
     return ExportResult(fmt, output=str(output))

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from fwsetup import paths
+from fwsetup import paths, pipconfig
+from fwsetup.facts import jax, pytorch, tensorflow
 from fwsetup.redact import redact
 
 if TYPE_CHECKING:
-    from fwsetup.install.pipconfig import PipSettings
+    from fwsetup.pipconfig import PipSettings
 
 PYPI_SIMPLE = "https://pypi.org/simple"
 TIMEOUT_S = 2.0  # the whole question, DNS included
@@ -47,16 +48,10 @@ _ARCHIVE = re.compile(r"\.(?:whl|tar\.gz|zip|tar\.bz2|egg)$")
 def known_versions(framework: str) -> list[str]:
     """The releases fwsetup's data describes for a framework with a facts table."""
     if framework == "pytorch":
-        from fwsetup.facts import pytorch
-
         return [r.version for r in pytorch.table().release]
     if framework == "jax":
-        from fwsetup.facts import jax
-
         return [r.version for r in jax.table().release]
     if framework == "tensorflow":
-        from fwsetup.facts import tensorflow
-
         return [r.version for r in tensorflow.table().release]
     return []
 
@@ -69,8 +64,6 @@ def configured_index(
     if index_url:
         return index_url
     if settings is None:
-        from fwsetup.install import pipconfig
-
         settings = pipconfig.read(environ)
     if settings.no_index:
         return None
@@ -236,7 +229,6 @@ def check(
     env = os.environ if environ is None else environ
     if framework not in PROJECTS or not allowed(env):
         return None
-    from fwsetup.install import pipconfig
 
     settings = pipconfig.read(env)  # once: the index and the certificate come from it
     index = configured_index(index_url, env, settings)

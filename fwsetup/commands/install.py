@@ -18,6 +18,7 @@ from fwsetup.errors import FwsetupError, Refusal, UsageError
 from fwsetup.install import combine, envs
 from fwsetup.install import execute as executing
 from fwsetup.install.execute import InstallOptions, InstallResult, target_path
+from fwsetup.install.generation import GenerationMeta
 from fwsetup.plan import planning, recipes
 from fwsetup.plan.model import Plan
 from fwsetup.progress import Progress
@@ -148,7 +149,7 @@ def _plan(options: Options, choice: plans.Choice) -> Plan:
     return planned
 
 
-def _held(path: Path) -> Optional[dict[str, Any]]:
+def _held(path: Path) -> Optional[GenerationMeta]:
     """What the generation an env path points at says about itself; None for a new or broken env."""
     found = envs.EnvLayout(path).current()
     try:
@@ -159,7 +160,8 @@ def _held(path: Path) -> Optional[dict[str, Any]]:
 
 def _env_python_version(env: Path) -> Optional[str]:
     """The Python X.Y of the generation an env path points at, if it is an fwsetup env."""
-    return str((_held(absolute(env)) or {}).get("python") or "") or None
+    held = _held(absolute(env))
+    return (held.python or None) if held is not None else None
 
 
 def conflict(planned: Planned, options: Options) -> Optional[combine.Conflict]:

@@ -31,8 +31,11 @@ class RollbackResult:
 
 def execute(options: Options, progress: Optional[Progress] = None) -> RollbackResult:
     to, env = options.to, options.env
-    if to is not None and not to.isdigit():
-        raise UsageError(f"--to {to!r} is not a generation number", "see `fwsetup envs ENV` for the numbers")
+    # ASCII digits only ('²'.isdigit() is true, int('²') fails) and few of them (int() refuses
+    # more than 4,300 digits; no environment has a billion generations).
+    if to is not None and not (to.isascii() and to.isdigit() and len(to) <= 9):
+        shown = repr(to) if len(to) <= 40 else f"{to[:40]!r}… ({len(to)} characters)"
+        raise UsageError(f"--to {shown} is not a generation number", "see `fwsetup envs ENV` for the numbers")
     layout = envs.EnvLayout(absolute(env))
     if not layout.path.is_symlink() and into_venv.is_recorded(layout.path):
         if to is not None:

@@ -39,7 +39,7 @@ def execute(options: Options, progress: Optional[Progress] = None) -> Launch:
     if current is None:
         raise UsageError(f"{path} is not an fwsetup environment", "see `fwsetup envs`")
     meta = envs.read_metadata(current)
-    environ = envs.activated_environ(path, meta.get("env") or {}, os.environ)
+    environ = envs.activated_environ(path, meta.env, os.environ)
     program = shutil.which(argv[0], path=environ["PATH"]) or argv[0]
     return Launch(str(path), program, list(argv), environ)
 

@@ -60,10 +60,10 @@ def _resolve(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], tim
     """[(name, url or path, size)] of every file the plan installs, from `uv pip compile`'s pylock."""
     import tempfile  # here, not above: a dry run answered from the day's cache starts no process
 
-    from fwsetup import runner, tomlfile
+    from fwsetup import pipconfig, runner, tomlfile
     from fwsetup.errors import FwsetupError
     from fwsetup.fleet.lockfile import uv_platform
-    from fwsetup.install import pipconfig, sources
+    from fwsetup.install import sources
     from fwsetup.install.backends import find_uv
 
     uv = find_uv()

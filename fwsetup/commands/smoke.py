@@ -51,8 +51,8 @@ def execute(options: Options, progress: Optional[Progress] = None) -> SmokeTestR
     else:
         result, env_dir = run_in_env(recipe, options.env, gpu=gpu, timeout=options.timeout)
         with contextlib.suppress(FwsetupError):
-            held = registry.frameworks_of(envs.read_metadata(env_dir))
-            build = next((str(f.get("accelerator") or "") for f in held if f.get("framework") == recipe.name), "")
+            held = envs.read_metadata(env_dir).held()
+            build = next((str(f.accelerator or "") for f in held if f.framework == recipe.name), "")
         registry.record_smoke(env_dir, result.ok and not (gpu and (result.device or "cpu").startswith("cpu")), result.device)
         payload = {"framework": recipe.name, "env": str(env_dir), **result.to_dict()}
     try:

@@ -6,6 +6,7 @@ import datetime
 import functools
 from typing import Optional
 
+from fwsetup import versions
 from fwsetup.facts import schema
 from fwsetup.records import dataclass
 
@@ -53,8 +54,6 @@ def max_cuda_for_driver(driver_version: str, system: str = "linux") -> Optional[
     does not say itself (nvidia-smi "CUDA Version: N/A", procfs only). `system` picks the column
     ("windows" for WSL2, which reports the Windows driver). None below every row (Jetson L4T
     "35.3.1") or for garbage."""
-    from fwsetup import versions
-
     have = versions.release(driver_version)
     if len(have) < 2:
         return None

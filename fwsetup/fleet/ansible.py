@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from fwsetup import __version__
-from fwsetup.fleet.document import yaml_text
+from fwsetup.fleet import yamlout
 
 LOCK_NAME = "fwsetup.lock"  # beside the playbook
 PREFIX = "{{ fwsetup_prefix | default('/opt/fwsetup') }}"
@@ -138,9 +138,11 @@ def playbook(fwsetup_spec: str = f"fwsetup=={__version__}") -> list[dict[str, An
 
 
 def render(fwsetup_spec: str = f"fwsetup=={__version__}") -> str:
-    return yaml_text(
+    return yamlout.dumps(
         playbook(fwsetup_spec),
-        "Made by `fwsetup export --format ansible`. Put the lock beside this file as fwsetup.lock;\n"
-        "run: ansible-playbook -i INVENTORY THIS.yml -e fwsetup_wheelhouse=URL-OR-PATH\n"
-        "Per host: fwsetup_prefix (default /opt/fwsetup), fwsetup_wheelhouse, fwsetup_environment.",
+        yamlout.comment(
+            "Made by `fwsetup export --format ansible`. Put the lock beside this file as fwsetup.lock;\n"
+            "run: ansible-playbook -i INVENTORY THIS.yml -e fwsetup_wheelhouse=URL-OR-PATH\n"
+            "Per host: fwsetup_prefix (default /opt/fwsetup), fwsetup_wheelhouse, fwsetup_environment.",
+        ),
     )

@@ -3,16 +3,27 @@ from with no network (`install --lock … --wheelhouse DIR --offline`)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
+import importlib.metadata
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Optional
+from urllib.parse import quote
 
+from packaging import tags
+from packaging.requirements import Requirement
+
+import fwsetup
 from fwsetup import records, runner
 from fwsetup.errors import FwsetupError
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.install import sources
 from fwsetup.install.sources import for_pip
+from fwsetup.plan.wheels import MANYLINUX_LEGACY
 
 BUNDLE_TIMEOUT = 3600.0
 # What a target records when its machine's libc was not reported: current manylinux wheels' floor.
@@ -24,8 +35,6 @@ def platform_tags(target: LockTarget) -> list[str]:
     """The wheel platform tags a machine of this target installs, most specific first (for
     `pip download --platform`): packaging.tags' rules for macOS (11+ and 10.x, universal2),
     manylinux with its legacy aliases (PEP 600), musllinux (PEP 656)."""
-    from packaging import tags
-
     system, arch = target.platform.split("-", 1)
     if system == "linux":
         if target.musl:
@@ -43,18 +52,17 @@ def platform_tags(target: LockTarget) -> list[str]:
 
 
 _MACOS_MAJORS = (26, 15, 14, 13, 12, 11)
+_LEGACY_BY_GLIBC = {needs: name for name, needs in MANYLINUX_LEGACY.items()}  # (2, 17) -> manylinux2014
 
 
 def _manylinux(arch: str, glibc_minor: int) -> list[str]:
     """manylinux_2_N for every glibc from the machine's down, each with its legacy alias; the
-    floor is packaging.tags' (glibc 2.5 on x86, 2.17 elsewhere)."""
-    from packaging._manylinux import _LEGACY_MANYLINUX_MAP, _GLibCVersion
-
+    floor is packaging.tags' (glibc 2.5 on x86, 2.17 elsewhere), and so is the order."""
     floor = 5 if arch in ("x86_64", "i686") else 17
     out = []
     for minor in range(glibc_minor, floor - 1, -1):
         out.append(f"manylinux_2_{minor}_{arch}")
-        legacy = _LEGACY_MANYLINUX_MAP.get(_GLibCVersion(2, minor))
+        legacy = _LEGACY_BY_GLIBC.get((2, minor))
         if legacy:
             out.append(f"{legacy}_{arch}")
     return out
@@ -63,8 +71,6 @@ def _manylinux(arch: str, glibc_minor: int) -> list[str]:
 def abis(target: LockTarget) -> list[str]:
     """The ABI tags a CPython of the target's version loads: its own, abi3 (stable ABI wheels
     built for any older CPython 3), none (pure Python) — from packaging.tags."""
-    from packaging import tags
-
     major, minor = (int(x) for x in target.python.split("."))
     found: list[str] = []
     for tag in tags.cpython_tags(python_version=(major, minor), platforms=["any"]):
@@ -132,10 +138,6 @@ FWSETUP_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")  # requires-py
 def self_wheel(dest: Path) -> str:
     """Write fwsetup's own wheel, rebuilt from the running install (package files, its recipes,
     its installed metadata), into `dest`; return its file name. No build backend, no network."""
-    import importlib.metadata
-
-    import fwsetup
-
     try:
         dist = importlib.metadata.distribution("fwsetup")
     except importlib.metadata.PackageNotFoundError:
@@ -168,10 +170,6 @@ def self_wheel(dest: Path) -> str:
 
 
 def _write_wheel(path: Path, entries: dict[str, bytes], record_name: str) -> None:
-    import base64
-    import hashlib
-    import zipfile
-
     record = []
     for arc, data in entries.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
@@ -191,10 +189,6 @@ def _write_wheel(path: Path, entries: dict[str, bytes], record_name: str) -> Non
 def runtime_requirements(target: LockTarget) -> list[str]:
     """fwsetup's own dependencies that apply on the target's platform and Python (markers
     judged for the target, not for the machine making the bundle; extras left out)."""
-    import importlib.metadata
-
-    from packaging.requirements import Requirement
-
     system, arch = target.platform.split("-", 1)
     environment = {
         "python_version": target.python,
@@ -256,10 +250,6 @@ def write_index(dest: Path) -> Path:
     """A flat page of links to every file (with its sha256), so any static server — one without
     directory listings too: nginx without autoindex, an object store's website — serves the
     bundle as `--wheelhouse URL` (pip's and uv's find-links read such a page)."""
-    import hashlib
-    import html
-    from urllib.parse import quote
-
     links = []
     for path in sorted(dest.iterdir()):
         if path.is_file() and path.name != INDEX and path.suffix in (".whl", ".gz", ".zip"):

@@ -15,7 +15,7 @@ from typing import Any, Optional
 
 from packaging.utils import canonicalize_name
 
-from fwsetup.errors import FwsetupError
+from fwsetup.errors import FwsetupError, SmokeError
 from fwsetup.install import builds, envs, smoke
 from fwsetup.install.sources import LOCK_REQUIREMENTS_FILE as LOCK_REQUIREMENTS  # written by execute
 from fwsetup.plan.model import Plan
@@ -44,7 +44,7 @@ def matching_generation(env: Path, plan: Plan, locked: tuple[str, ...]) -> Optio
         return None
     if recorded != "\n".join(locked) + "\n":
         return None
-    if (meta.get("framework"), meta.get("version"), meta.get("variant")) != (
+    if (meta.framework, meta.version, meta.variant) != (
         plan.framework,
         plan.version,
         plan.variant,
@@ -61,21 +61,21 @@ def reprove(env: Path, gen: Path, *, gpu: bool, timeout: float, display_name: st
     `unchanged: true`. A failing smoke test raises (exit 5) as after a fresh install."""
     started = time.perf_counter()
     meta = envs.read_metadata(gen)
-    script = gen / str(meta.get("smoke") or "")
+    script = gen / str(meta.smoke or "")
     result: Optional[smoke.SmokeResult] = None
-    if meta.get("smoke") and script.is_file():
-        fixes = {str(k): str(v) for k, v in dict(meta.get("env") or {}).items()}
-        planned = builds.of_metadata(meta, str(meta.get("framework")))
+    if meta.smoke and script.is_file():
+        fixes = {str(k): str(v) for k, v in meta.env.items()}
+        planned = builds.of_metadata(meta, str(meta.framework))
         result = smoke.run(envs.env_python(gen), script, gpu=gpu, env=fixes, timeout=timeout, planned=planned)
-        smoke.verdict(result, gpu, display_name)
+        try:
+            smoke.verdict(result, gpu, display_name)
+        except SmokeError as exc:
+            exc.fix = (exc.fix + "; " if exc.fix else "") + f"{env} was not changed"
+            raise
     return {
-        "framework": meta.get("framework"),
-        "env": str(env),
-        "python": meta.get("python"),
-        "packages": envs.installed_packages(gen),
-        "smoke": result.to_dict() if result else None,
+        **envs.install_result(meta.framework, env, meta.python, gen, result.to_dict() if result else None),
         "generation": str(gen),
-        "backend": meta.get("backend"),
+        "backend": meta.backend,
         "seconds": round(time.perf_counter() - started, 2),
         "skipped": [],
         "unchanged": True,

@@ -19,8 +19,11 @@ import json
 import re
 import shlex
 import unicodedata
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from fwsetup.errors import UsageError
 from fwsetup.fleet import steps, yamlout
@@ -88,8 +91,6 @@ def check_spec(spec: str) -> str:
         if scheme.lower() not in _SPEC_URL_SCHEMES:
             raise bad(f"has URL scheme {scheme!r}; use https")
         return spec
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
 
     try:
         req = Requirement(spec)
@@ -224,38 +225,3 @@ def github_actions(lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOU
         },
     }
     return yamlout.dumps(doc, "# Made by `fwsetup export --format github-actions`\n")
-
-
-def _engine(fmt: str) -> Callable[[str, str, str], str]:
-    """A fleet engine's format (fleet/engines.py: ansible, kubernetes, slurm), loaded when used."""
-
-    def writer(lock_text: str, fwsetup_spec: str, wheelhouse: str) -> str:
-        from fwsetup.fleet import engines
-
-        return engines.render(fmt, lock_text, fwsetup_spec, wheelhouse)
-
-    return writer
-
-
-# Format name -> writer(lock_text, fwsetup_spec, wheelhouse). A new format registers itself here.
-FORMATS: dict[str, Callable[[str, str, str], str]] = {
-    "shell": shell,
-    "dockerfile": dockerfile,
-    "cloud-init": cloud_init,
-    "github-actions": github_actions,
-    "ansible": _engine("ansible"),
-    "kubernetes": _engine("kubernetes"),
-    "slurm": _engine("slurm"),
-}
-
-
-# Formats made from one target's requirements rather than a script (fleet/pipexport.py).
-ALL_FORMATS = (*FORMATS, "requirements", "pylock")
-
-
-def render(fmt: str, lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) -> str:
-    try:
-        writer = FORMATS[fmt]
-    except KeyError:
-        raise ValueError(fmt) from None
-    return writer(lock_text, check_spec(fwsetup_spec), check_wheelhouse(wheelhouse))

@@ -14,8 +14,11 @@ from typing import Optional
 from fwsetup.errors import Refusal, UsageError
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.fleet.lockfile import LockTarget, check_installable, load
+from fwsetup.plan import planning, recipes
+from fwsetup.plan.machine import intel_situation
 from fwsetup.plan.model import Plan
-from fwsetup.plan.select import platform_key
+from fwsetup.plan.select import local_pythons
+from fwsetup.plan.select.rocm import lock_reason
 from fwsetup.report import SystemReport
 from fwsetup.versions import parse, release
 
@@ -25,7 +28,7 @@ WHEEL_GLIBC = "2.28"
 
 def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Optional[str]:
     """Why target `t` cannot run on this machine, or None when it can."""
-    plat = platform_key(report)
+    plat = report.platform_key()
     if t.platform != plat:
         return f"{t.name}: for {t.platform}, this is {plat}"
     if t.python not in python_minors:
@@ -35,14 +38,10 @@ def why_not(t: LockTarget, report: SystemReport, python_minors: list[str]) -> Op
         if reason:
             return f"{t.name}: {reason}"
     if t.accelerator == "rocm":
-        from fwsetup.plan.select.rocm import lock_reason
-
         reason = lock_reason(t.variant, t.archs, t.env, report)
         if reason:
             return f"{t.name}: {reason}"
     if t.accelerator == "xpu":
-        from fwsetup.plan.machine import intel_situation
-
         intel = intel_situation(report)
         if intel is None or intel.accelerator != "xpu":
             return f"{t.name}: an Intel GPU (XPU) build; " + (
@@ -147,9 +146,6 @@ def plan_from_lock(
 ) -> tuple[Plan, str, tuple[str, ...]]:
     """The locked target this machine matches, as a Plan plus its exact requirements; every
     target is checked first (lockfile.check_installable): a lock is data, never code."""
-    from fwsetup.plan import planning, recipes
-    from fwsetup.plan.select import local_pythons
-
     locked_framework, targets = load(lock)
     for t in targets:
         check_installable(t, allow_insecure=allow_insecure, allow_paths=allow_paths)

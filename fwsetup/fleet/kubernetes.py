@@ -4,7 +4,7 @@ Nodes are chosen by GPU Feature Discovery's `nvidia.com/gpu.product` label (the 
 spaces as '-', as GFD writes it) and the architecture label; the Job asks the device plugin for
 `nvidia.com/gpu` (one per GPU the target's machine had). The pod fetches fwsetup and the locked
 environment from the bundle's URL (no package index), installs offline and runs the smoke test on
-the node; the lock travels in a ConfigMap. Everything is emitted as data (document.yaml_text):
+the node; the lock travels in a ConfigMap. Everything is emitted as data (yamlout.dumps):
 target names reach the manifest only as quoted strings and sanitized names/labels.
 """
 
@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from fwsetup.errors import UsageError
-from fwsetup.fleet.document import yaml_text
+from fwsetup.fleet import yamlout
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.fleet.steps import PROVISION, SMOKE, SPEC, dns_label
 
@@ -111,8 +111,10 @@ def manifest(lock_text: str, targets: list[LockTarget], wheelhouse: str, spec: s
 
 
 def render(lock_text: str, targets: list[LockTarget], wheelhouse: str, spec: str = SPEC) -> str:
-    return yaml_text(
+    return yamlout.dumps(
         manifest(lock_text, targets, wheelhouse, spec),
-        "Made by `fwsetup export --format kubernetes`: a Job per lock target, fetching fwsetup and\n"
-        "the environment from the bundle at FWSETUP_WHEELHOUSE. Apply: kubectl apply -f THIS.yaml",
+        yamlout.comment(
+            "Made by `fwsetup export --format kubernetes`: a Job per lock target, fetching fwsetup and\n"
+            "the environment from the bundle at FWSETUP_WHEELHOUSE. Apply: kubectl apply -f THIS.yaml",
+        ),
     )

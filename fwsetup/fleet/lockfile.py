@@ -28,14 +28,19 @@ import re
 import tempfile
 from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
-from fwsetup import __version__, runner
+import tomli_w
+from packaging.requirements import InvalidRequirement, Requirement
+
+from fwsetup import __version__, pipconfig, runner, tomlfile
 from fwsetup.errors import FwsetupError, Refusal, UsageError
-from fwsetup.install import pipconfig, sources
+from fwsetup.install import sources
 from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
+from fwsetup.plan import recipes
 from fwsetup.plan.model import MachineNeeds, Plan
-from fwsetup.plan.select import platform_key
+from fwsetup.plan.recipes import recipes_dir
 from fwsetup.records import dataclass, field, fields
 from fwsetup.redact import redact
 from fwsetup.report import SystemReport
@@ -98,7 +103,7 @@ def uv_platform_for(key: str, musl: bool) -> Optional[str]:
 
 
 def uv_platform(report: SystemReport) -> str:
-    key = platform_key(report)
+    key = report.platform_key()
     libc = report.os.libc
     found = uv_platform_for(key, libc is not None and libc.name == "musl")
     if found is None:
@@ -128,7 +133,7 @@ def resolve(
     uv = find_uv()
     if uv is None:
         raise FwsetupError("locking needs uv", "pip install uv (it is a dependency of fwsetup)")
-    platform = platform_key(report)
+    platform = report.platform_key()
     with tempfile.TemporaryDirectory(prefix="fwsetup-lock-") as tmp:
         translated = for_uv(
             sources.of(plan, Path(tmp), settings=settings if settings is not None else pipconfig.read())
@@ -161,7 +166,7 @@ def resolve(
 
 def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[str]) -> LockTarget:
     """A lock target: the plan, the machine it was made for and what the build needs of one."""
-    platform = platform_key(report)
+    platform = report.platform_key()
     needs = plan.needs
     libc = report.os.libc
     cuda = plan.accelerator == "cuda"
@@ -225,8 +230,6 @@ HEADER = (
 
 def dumps(framework: str, targets: list[LockTarget]) -> str:
     """The lock as TOML (tomli-w: any Unicode name round-trips), one requirement per line."""
-    import tomli_w
-
     doc: dict[str, Any] = {
         "lock_version": LOCK_VERSION,
         "framework": framework,
@@ -257,8 +260,6 @@ _OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx", "gpu_names"})
 def load(path: Path) -> tuple[str, list[LockTarget]]:
     """A lock's targets, schema-checked: types, allowed keys, size and nesting limits. Whether a
     target may be installed (its smoke, env, sources, requirement lines) is `check_installable`."""
-    from fwsetup import tomlfile
-
     try:
         data = tomlfile.load(path)
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -386,7 +387,6 @@ def check_installable(t: LockTarget, *, allow_insecure: bool = False, allow_path
     the inert INERT_ENV) sets, with that recipe's value. Refused with exit 2 before anything runs."""
     check_form(t, allow_insecure=allow_insecure, allow_paths=allow_paths)
     bad = _refusal(t)
-    from fwsetup.plan import recipes
 
     recipe = recipes.find(t.framework)
     shipped = recipes_smoke_dir()
@@ -405,15 +405,11 @@ def check_installable(t: LockTarget, *, allow_insecure: bool = False, allow_path
 
 
 def recipes_smoke_dir() -> Path:
-    from fwsetup.plan.recipes import recipes_dir
-
     return recipes_dir() / "smoke"
 
 
 def check_location(text: str, *, allow_insecure: bool, allow_paths: bool, what: str) -> None:
     """An index or find-links location: https; http only when allowed; file paths only when allowed."""
-    from urllib.parse import urlsplit
-
     hint = "use an https index, or pass --allow-insecure (http) / --wheelhouse (local paths)"
     if _CONTROL.search(text) or not text.strip():
         raise UsageError(f"{what} {_short(text)} contains control characters", hint)
@@ -430,8 +426,6 @@ def check_location(text: str, *, allow_insecure: bool, allow_paths: bool, what: 
 
 
 def _check_requirement(line: str, bad: Any, pinned: bool = True) -> None:
-    from packaging.requirements import InvalidRequirement, Requirement
-
     if _CONTROL.search(line):
         raise bad(f"requirement {_short(line)} contains control characters")
     parts = line.split(" --hash=")

@@ -15,14 +15,15 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import __version__, runner
+import tomli_w
+
+from fwsetup import __version__, pipconfig, runner, tomlfile
 from fwsetup.errors import FwsetupError, UsageError
 from fwsetup.fleet.lockfile import LockTarget, uv_platform_for
-from fwsetup.install import pipconfig, sources
+from fwsetup.install import sources
 from fwsetup.install.backends import find_uv
 from fwsetup.install.sources import for_uv
 
-FORMATS = ("requirements", "pylock")
 _HASH = re.compile(r"--hash=(?P<algo>\w+):(?P<digest>[0-9a-fA-F]+)")
 
 
@@ -52,10 +53,16 @@ def _name(spec: str) -> str:
     return re.sub(r"[-_.]+", "-", re.split(r"[=<>!~ ;\[]", spec, maxsplit=1)[0]).lower()
 
 
+def comment(text: str) -> str:
+    """One comment line whatever a lock's fields hold: a control or line-separator character (a
+    newline would start a requirement, an option or a TOML table) is written as its escape."""
+    return "# " + "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 def requirements(target: LockTarget, lock_name: str) -> str:
     lines = [
-        f"# {target.describe()}",
-        f"# Made by `fwsetup export --format requirements` from {lock_name} (fwsetup {__version__}).",
+        comment(target.describe()),
+        comment(f"Made by `fwsetup export --format requirements` from {lock_name} (fwsetup {__version__})."),
         "# Install: pip install --require-hashes -r THIS_FILE   (or: uv pip install -r THIS_FILE)",
     ]
     lines += [f"--extra-index-url {url}" for url in target.index_urls]
@@ -67,18 +74,21 @@ def requirements(target: LockTarget, lock_name: str) -> str:
     if target.env:
         lines.insert(
             3,
-            "# The framework's settings (export them, or use `fwsetup install --lock`): "
-            + " ".join(f"{k}={v}" for k, v in sorted(target.env.items())),
+            comment(
+                "The framework's settings (export them, or use `fwsetup install --lock`): "
+                + " ".join(f"{k}={v}" for k, v in sorted(target.env.items()))
+            ),
         )
     return "\n".join(lines) + "\n"
 
 
 def pylock(target: LockTarget, timeout: float = 900.0) -> str:
     """PEP 751 for the target: uv's file URLs for the lock's pins, filtered by the lock's hashes."""
-    import tomli_w
-
-    from fwsetup import tomlfile
-
+    if not re.fullmatch(r"[0-9]+\.[0-9]+", target.python):  # uv's --python-version: X.Y only
+        raise UsageError(
+            f"lock target {target.name!r} has Python {target.python!r}, not X.Y",
+            "regenerate the lock with `fwsetup lock`",
+        )
     uv = find_uv()
     if uv is None:
         raise FwsetupError("exporting a pylock needs uv", "pip install uv (it is a dependency of fwsetup)")
@@ -142,7 +152,7 @@ def pylock(target: LockTarget, timeout: float = 900.0) -> str:
     doc["packages"] = packages
     doc["created-by"] = f"fwsetup {__version__}"
     head = (
-        f"# {target.describe()}\n"
+        f"{comment(target.describe())}\n"
         "# Made by `fwsetup export --format pylock` (PEP 751); every file's hash is the lock's.\n"
         "# Install: uv pip install -r pylock.toml\n"
     )
@@ -153,7 +163,9 @@ def uv_platform_of(target: LockTarget) -> str:
     """uv's --python-platform for the machine kind the target was locked for."""
     found = uv_platform_for(target.platform, bool(target.musl))
     if found is None:
-        raise UsageError(f"cannot export a pylock for platform {target.platform}", "use --format requirements")
+        raise UsageError(
+            f"cannot export a pylock for platform {target.platform}", "use --format requirements"
+        )
     return found
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
+from fwsetup import records
+from fwsetup.ansi import paint
+from fwsetup.plan import planning
+from fwsetup.probe import intel_gpus as intel
+from fwsetup.probe.diagnose import diagnose
 from fwsetup.report import SystemReport
 
 DEFAULT_FRAMEWORKS = ("pytorch", "tensorflow", "jax")
 
 
 def machine_row(name: str, report: SystemReport, frameworks: tuple[str, ...]) -> dict[str, Any]:
-    from fwsetup.plan import planning
-
     summary = {row["name"]: row["this_machine"] for row in planning.machine_summary(report)}
     gets: dict[str, dict[str, Any]] = {}
     for fw in frameworks:
@@ -68,8 +71,6 @@ def _diagnosed(report: SystemReport) -> SystemReport:
     """A report as doctor writes it carries its findings; one assembled elsewhere gets them here."""
     if report.findings:
         return report
-    from fwsetup import records
-    from fwsetup.probe.diagnose import diagnose
 
     return records.replace(report, findings=diagnose(report))
 
@@ -82,8 +83,6 @@ def _cell(got: dict[str, Any]) -> str:
 
 def text(table: dict[str, Any], color: bool = False) -> str:
     """The table for people: one line per machine, unserved ones marked `!!` (red on a terminal)."""
-    from fwsetup.cli.render import paint
-
     head = ["", "machine", "OS", "GPUs", "driver", "problems", *table["frameworks"]]
     lines: list[list[str]] = []
     for r in table["machines"]:
@@ -126,7 +125,5 @@ def _flat(value: str) -> str:
 def _servable(report: SystemReport) -> bool:
     """Whether the machine has a GPU some build could use: an Intel iGPU that PyTorch's XPU build
     does not serve (UHD 770) is listed, but a CPU-only plan there is no surprise."""
-    from fwsetup.plan import intel
-
     unserved = {g.gpu.bus_id for g in intel.intel_gpus(report) if not g.runs_xpu}
     return any(g.vendor != "intel" or g.bus_id not in unserved for g in report.gpus)

@@ -10,6 +10,7 @@ itself cannot be installed from the bundle.
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from fwsetup import __version__
@@ -49,8 +50,6 @@ SMOKE = '"$prefix/bin/fwsetup" smoke "$FWSETUP_FRAMEWORK" --env "$prefix/env" ${
 def dns_label(name: str, prefix: str = "fwsetup-") -> str:
     """A Kubernetes object name / Slurm job name / file name from any target name: lower-case
     letters, digits and '-', at most 63 characters, unique per name (a short hash of the original)."""
-    import hashlib
-
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-") or "target"
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"{prefix}{slug}-{digest}"

@@ -1,9 +1,13 @@
-"""A YAML writer that cannot be injected: structure in, text out, every string a quoted scalar.
+"""fwsetup's one YAML writer, which cannot be injected: structure in, text out, every string a
+quoted scalar.
 
 Every string (keys that are not plain words included) is a YAML double-quoted scalar in which
-newlines, CR, NUL, U+2028, every other control or separator character and quotes are escapes, so no value can end its line, open a new key or a block. Export
-formats (cloud-init, GitHub Actions, and any format added later) build a dict and call `dumps`;
-none formats YAML by hand. Block style keeps the output readable and diffable.
+newlines, CR, NUL, U+2028, the byte order mark, every other control, format or separator
+character and quotes are escapes, so no value can end its line, open a new key or a block, and
+a YAML 1.1 reader (PyYAML, Ansible) and a 1.2 one read the same data. Every export written as
+YAML (cloud-init, GitHub Actions, the Ansible playbook, the Kubernetes manifest, and any format
+added later) builds its data and calls `dumps`; none formats YAML by hand, and no runtime YAML
+library is needed. Block style keeps the output readable and diffable.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import re
 import unicodedata
 from typing import Any
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
 _RESERVED = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null"})
 
 
@@ -85,8 +89,14 @@ def _inline(value: Any) -> str:
     return scalar(value)
 
 
-def dumps(doc: dict[str, Any], header: str = "") -> str:
-    """`doc` as block-style YAML, after `header` (comment lines, e.g. `#cloud-config`)."""
+def comment(text: str) -> str:
+    """`text` as YAML comment lines, for a header."""
+    return "".join(f"# {line}".rstrip() + "\n" for line in text.splitlines())
+
+
+def dumps(doc: Any, header: str = "") -> str:
+    """`doc` (a mapping or a list) as block-style YAML, after `header` (comment lines, e.g.
+    `#cloud-config`)."""
     for line in header.splitlines():
         if line and not line.startswith("#"):
             raise ValueError("a YAML header holds only comment lines")

@@ -12,11 +12,15 @@ machine's GPU vendor. Nothing of it comes from a lock as code.
 
 from __future__ import annotations
 
+import glob
+import os
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any, Optional
 
 from fwsetup import versions
+from fwsetup.install.generation import GenerationMeta
 from fwsetup.records import dataclass
 
 GPU_BACKENDS = ("cuda", "rocm", "xpu", "mps")
@@ -56,13 +60,11 @@ def planned(variant: object, accelerator: object) -> Optional[Build]:
     return Build(accelerator, version)
 
 
-def of_metadata(meta: Mapping[str, Any], framework: str) -> Optional[Build]:
+def of_metadata(meta: GenerationMeta, framework: str) -> Optional[Build]:
     """The build an environment's recorded plan chose for `framework` (fwsetup.json's entry)."""
-    from fwsetup.install.registry import frameworks_of
-
-    for entry in frameworks_of(dict(meta)):
-        if entry.get("framework") == framework:
-            return planned(entry.get("variant"), entry.get("accelerator"))
+    for entry in meta.held():
+        if entry.framework == framework:
+            return planned(entry.variant, entry.accelerator)
     return None
 
 
@@ -70,10 +72,6 @@ def for_machine(root: str = "/", system: Optional[str] = None) -> Optional[Build
     """`smoke --python --gpu` has no plan: a GPU build of the vendor whose device nodes this machine
     has (NVIDIA's /dev/nvidiaN, a Jetson's /dev/nvhost-ctrl-gpu -> CUDA; AMD's /dev/kfd -> ROCm;
     macOS -> MPS); None when none or several say."""
-    import glob
-    import os
-    import sys
-
     if (system or sys.platform) == "darwin":
         return Build("mps")
     dev = os.path.join(root, "dev")

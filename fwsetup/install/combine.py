@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 from fwsetup import records
 from fwsetup.errors import UsageError
-from fwsetup.install import registry
+from fwsetup.install.generation import GenerationMeta, HeldFramework
 from fwsetup.plan.model import Plan
 from fwsetup.records import dataclass, field
 
@@ -22,16 +22,12 @@ from fwsetup.records import dataclass, field
 class Decision:
     kind: str  # new | update | up-to-date
     plan: Plan  # what to install: the plan, merged with the kept frameworks' plans after --add
-    kept: list[dict[str, Any]] = field(default_factory=list)  # frameworks entries kept from the env
+    kept: list[HeldFramework] = field(default_factory=list)  # frameworks entries kept from the env
 
 
-def held_by(meta: Optional[dict[str, Any]]) -> list[dict[str, Any]]:
-    return registry.frameworks_of(meta) if meta else []
-
-
-def _describe(meta: dict[str, Any]) -> str:
-    names = ", ".join(f"{f.get('framework')} {f.get('version')} ({f.get('variant')})" for f in held_by(meta))
-    return f"{names} on Python {meta.get('python')}"
+def _describe(meta: GenerationMeta) -> str:
+    names = ", ".join(f"{f.framework} {f.version} ({f.variant})" for f in meta.held())
+    return f"{names} on Python {meta.python}"
 
 
 def _same_plan(a: Optional[dict[str, Any]], b: dict[str, Any]) -> bool:
@@ -51,13 +47,13 @@ class Conflict:
     can_add: bool  # the same Python: --add is possible
 
 
-def conflict(plan: Plan, meta: Optional[dict[str, Any]], env: str) -> Optional[Conflict]:
+def conflict(plan: Plan, meta: Optional[GenerationMeta], env: str) -> Optional[Conflict]:
     """The question to settle before installing `plan` into an env holding `meta`, if any: asked in
     a terminal by the command line, refused (`decide`) otherwise."""
     if meta is None:
         return None
-    same_python = str(meta.get("python")) == plan.python
-    if plan.framework in [str(f.get("framework")) for f in held_by(meta)] and same_python:
+    same_python = str(meta.python) == plan.python
+    if plan.framework in [str(f.framework) for f in meta.held()] and same_python:
         return None
     what = f"{env} holds {_describe(meta)}" + (
         "" if same_python else f"; {plan.framework} {plan.version} needs Python {plan.python}"
@@ -67,7 +63,7 @@ def conflict(plan: Plan, meta: Optional[dict[str, Any]], env: str) -> Optional[C
 
 def decide(
     plan: Plan,
-    meta: Optional[dict[str, Any]],
+    meta: Optional[GenerationMeta],
     env: str,
     *,
     mode: str,
@@ -79,14 +75,14 @@ def decide(
     lock's list); the same plan from other sources is a rebuild, not "up to date"."""
     if meta is None:
         return Decision("new", plan)
-    held = held_by(meta)
-    names = [str(f.get("framework")) for f in held]
-    same_python = str(meta.get("python")) == plan.python
-    others = [f for f in held if f.get("framework") != plan.framework]
+    held = meta.held()
+    names = [str(f.framework) for f in held]
+    same_python = str(meta.python) == plan.python
+    others = [f for f in held if f.framework != plan.framework]
     if plan.framework in names and same_python and mode != "replace":
-        mine = next(f for f in held if f.get("framework") == plan.framework)
-        same_sources = json.loads(json.dumps(sources or {})) == mine.get("sources", meta.get("sources"))
-        if _same_plan(mine.get("plan") or meta.get("plan"), plan.to_dict()) and same_sources and not force:
+        mine = next(f for f in held if f.framework == plan.framework)
+        same_sources = json.loads(json.dumps(sources or {})) == mine.sources
+        if _same_plan(mine.plan or meta.plan, plan.to_dict()) and same_sources and not force:
             return Decision("up-to-date", plan)
         return Decision("update", merge(plan, others), others)
     if mode == "replace":
@@ -95,7 +91,7 @@ def decide(
         if not same_python:
             raise UsageError(
                 f"{env} holds {_describe(meta)}; {plan.framework} {plan.version} was planned for Python {plan.python}",
-                f"add it on the env's Python with `--add --python {meta.get('python')}`, or use --replace",
+                f"add it on the env's Python with `--add --python {meta.python}`, or use --replace",
             )
         return Decision("update", merge(plan, others), others)
     found = conflict(plan, meta, env)
@@ -110,7 +106,7 @@ def decide(
     )
 
 
-def merge(plan: Plan, kept: list[dict[str, Any]]) -> Plan:
+def merge(plan: Plan, kept: list[HeldFramework]) -> Plan:
     """One plan installing the new framework together with the kept ones, in one installer run."""
     packages: list[str] = []
     index_urls: list[str] = []
@@ -119,7 +115,7 @@ def merge(plan: Plan, kept: list[dict[str, Any]]) -> Plan:
     post_install: list[dict[str, Any]] = []
     env: dict[str, str] = {}
     for entry in kept:
-        old = entry.get("plan") or {}
+        old = entry.plan or {}
         packages += old.get("packages") or []
         index_urls += old.get("index_urls") or []
         find_links += old.get("find_links") or []

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fwsetup.errors import InstallError, LockedError, UsageError
+from fwsetup.install.generation import GenerationMeta
+from fwsetup.probe import dists
 from fwsetup.records import dataclass
 
 INCOMPLETE_MARKER = ".fwsetup-incomplete"
@@ -47,7 +49,7 @@ class EnvLayout:
         """Complete generations, oldest first."""
         if not self.store.is_dir():
             return []
-        gens = [p for p in self.store.iterdir() if p.name.startswith("gen-") and p.name[4:].isdigit()]
+        gens = [p for p in self.store.iterdir() if is_generation_name(p.name)]
         return sorted((g for g in gens if not (g / INCOMPLETE_MARKER).exists()), key=_gen_number)
 
     def current(self) -> Optional[Path]:
@@ -60,13 +62,17 @@ class EnvLayout:
 
     def new_generation(self) -> Path:
         self.store.mkdir(parents=True, exist_ok=True)
-        existing = [
-            _gen_number(p) for p in self.store.iterdir() if p.name.startswith("gen-") and p.name[4:].isdigit()
-        ]
+        existing = [_gen_number(p) for p in self.store.iterdir() if is_generation_name(p.name)]
         gen = self.store / f"gen-{max(existing, default=0) + 1}"
         gen.mkdir()
         (gen / INCOMPLETE_MARKER).write_text(str(os.getpid()))
         return gen
+
+
+def is_generation_name(name: str) -> bool:
+    """gen-N, N in ASCII digits: a stray `gen-²` (isdigit, but no int) in a store is not one."""
+    number = name[4:]
+    return name.startswith("gen-") and number.isascii() and number.isdigit() and len(number) <= 9
 
 
 def _gen_number(p: Path) -> int:
@@ -255,19 +261,20 @@ def env_python(env_dir: Path) -> Path:
     return env_dir / "bin" / "python"
 
 
-def read_metadata(env_dir: Path) -> dict[str, Any]:
+def read_metadata(env_dir: Path) -> GenerationMeta:
+    """What a generation says about itself; any layout fwsetup has written (install/generation.py)."""
+    path = env_dir / METADATA
     try:
-        data: dict[str, Any] = json.loads((env_dir / METADATA).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+        return GenerationMeta.from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except (OSError, ValueError) as exc:  # JSONDecodeError and DecodeError are ValueErrors
         raise UsageError(
             f"{env_dir} has no readable fwsetup metadata ({exc})",
             "pass an environment made by `fwsetup install`",
         ) from None
-    return data
 
 
-def write_metadata(env_dir: Path, data: dict[str, Any]) -> None:
-    _write_json(env_dir / METADATA, data)
+def write_metadata(env_dir: Path, meta: GenerationMeta) -> None:
+    _write_json(env_dir / METADATA, meta.to_dict())
 
 
 def site_packages(env_dir: Path) -> list[str]:
@@ -277,9 +284,21 @@ def site_packages(env_dir: Path) -> list[str]:
     return found + ([str(win)] if win.is_dir() else [])
 
 
-def installed_packages(env_dir: Path) -> dict[str, str]:
-    from fwsetup.probe import dists
+def install_result(
+    framework: Optional[str], env: Path, python: Optional[str], where: Path, smoke: Optional[dict[str, Any]]
+) -> dict[str, Any]:
+    """The keys an `install --json` result starts with: what is installed, where, and its smoke test
+    (`where`: the directory holding the packages, the generation behind a link or the venv itself)."""
+    return {
+        "framework": framework,
+        "env": str(env),
+        "python": python,
+        "packages": installed_packages(where),
+        "smoke": smoke,
+    }
 
+
+def installed_packages(env_dir: Path) -> dict[str, str]:
     return {
         d.name: d.version for d in sorted(dists.scan(site_packages(env_dir)).values(), key=lambda d: d.name)
     }

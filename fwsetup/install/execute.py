@@ -20,11 +20,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Optional, Union
 
-from fwsetup import __version__, paths, runner
+from fwsetup import __version__, paths, pipconfig, records, runner
 from fwsetup.errors import ExitCode, FwsetupError, InstallError, Refusal, SmokeError, UsageError
-from fwsetup.install import backends, builds, envs, hooks, pipconfig, registry, smoke
+from fwsetup.install import backends, builds, envs, hooks, registry, smoke
 from fwsetup.install import combine as combining
 from fwsetup.install import sources as installer_sources
+from fwsetup.install.generation import GenerationMeta, HeldFramework
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
 from fwsetup.progress import Progress
@@ -251,7 +252,7 @@ class InstallInterrupted(FwsetupError):
     code = "interrupted"
 
 
-def _current_metadata(layout: envs.EnvLayout) -> Optional[dict[str, Any]]:
+def _current_metadata(layout: envs.EnvLayout) -> Optional[GenerationMeta]:
     current = layout.current()
     if current is None:
         return None
@@ -298,17 +299,17 @@ def forget_on_failure(layout: envs.EnvLayout, fresh: bool) -> Iterator[None]:
             _forget_new_path(layout)
 
 
-def _up_to_date(plan: Plan, meta: dict[str, Any], layout: envs.EnvLayout, started: float) -> InstallResult:
+def _up_to_date(plan: Plan, meta: GenerationMeta, layout: envs.EnvLayout, started: float) -> InstallResult:
     return InstallResult(
         framework=plan.framework,
         env=str(layout.path),
-        python=str(meta.get("python")),
+        python=str(meta.python),
         generation=str(layout.current()),
-        backend=str(meta.get("backend")),
-        packages=dict(meta.get("packages") or {}),
+        backend=str(meta.backend),
+        packages=dict(meta.packages),
         smoke=None,
         seconds=time.perf_counter() - started,
-        frameworks=[str(f.get("framework")) for f in combining.held_by(meta)],
+        frameworks=[str(f.framework) for f in meta.held()],
         up_to_date=True,
     )
 
@@ -384,7 +385,7 @@ def execute(
             smoke=build.smoked,
             seconds=time.perf_counter() - started,
             skipped=build.skipped,
-            frameworks=[str(e["framework"]) for e in build.entries],
+            frameworks=[str(e.framework) for e in build.entries],
         )
 
 
@@ -411,7 +412,7 @@ class _Build:
     skipped: list[str]
     # ---
     fixes: dict[str, str] = field(default_factory=dict)
-    entries: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[HeldFramework] = field(default_factory=list)
     packages: dict[str, str] = field(default_factory=dict)
     smoked: Optional[smoke.SmokeResult] = None
 
@@ -497,7 +498,7 @@ def _install(b: _Build) -> None:
             if b.decision.kept:
                 exc.message = (
                     f"{b.plan.framework} {b.plan.version} cannot be installed together with "
-                    + ", ".join(f"{k.get('framework')} {k.get('version')}" for k in b.decision.kept)
+                    + ", ".join(f"{k.framework} {k.version}" for k in b.decision.kept)
                     + f" ({' '.join(full.packages)}): {exc.message}"
                 )
                 exc.fix = "install it into its own environment (another --env path), or use --replace"
@@ -513,32 +514,22 @@ def _fix(b: _Build) -> None:
     b.fixes = write_env_fixes(b.full, gen)
     hooks.install(gen, b.layout.path, b.fixes)
     smoke_copy = _smoke_script(plan.smoke, gen, "")
-    b.entries = [
-        {
-            "framework": plan.framework,
-            "version": plan.version,
-            "variant": plan.variant,
-            "accelerator": plan.accelerator,
-            "smoke": smoke_copy.name if smoke_copy else None,
-            "plan": plan.to_dict(),
-            "sources": b.fingerprint,
-        }
-    ]
+    b.entries = [HeldFramework.planned(plan, smoke_copy.name if smoke_copy else None, b.fingerprint)]
     for kept in b.decision.kept:
-        old_plan = kept.get("plan") or {}
-        copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.get('framework')}")
-        b.entries.append({**kept, "smoke": copy.name if copy else None})
+        old_plan = kept.plan or {}
+        copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.framework}")
+        b.entries.append(records.replace(kept, smoke=copy.name if copy else None))
     b.packages = envs.installed_packages(gen)
     _protect(b.full, gen, b.packages)
     envs.write_metadata(
         gen,
-        {
-            **metadata(plan, b.python, b.fixes, smoke_copy.name if smoke_copy else None),
-            "interpreter": b.interpreter,
-            "frameworks": b.entries,
-            "backend": b.backend.name,
-            "packages": b.packages,
-        },
+        records.replace(
+            metadata(plan, b.python, b.fixes, smoke_copy.name if smoke_copy else None),
+            interpreter=b.interpreter,
+            frameworks=b.entries,
+            backend=b.backend.name,
+            packages=b.packages,
+        ),
     )
     b.progress.done()
 
@@ -554,14 +545,14 @@ def _smoke(b: _Build) -> None:
     """Every framework the env holds computes something real; the first on the GPU when asked."""
     o, first = b.options, b.entries[0]
     b.progress.step("smoke test: a real computation on the " + ("GPU" if o.gpu_smoke else "CPU"))
-    scripts = [(e, b.gen / str(e["smoke"])) for e in b.entries if e.get("smoke")]
+    scripts = [(e, b.gen / str(e.smoke)) for e in b.entries if e.smoke]
     if scripts and not o.skip_smoke:
         for entry, script in scripts:
             gpu = o.gpu_smoke and entry is first
-            planned = builds.planned(entry.get("variant"), entry.get("accelerator"))  # install/builds.py
+            planned = builds.planned(entry.variant, entry.accelerator)  # install/builds.py
             outcome = smoke.run(envs.env_python(b.gen), script, gpu=gpu, env=b.fixes, planned=planned)
-            name = b.recipe.display_name if entry is first else str(entry.get("framework"))
-            smoke.verdict(outcome, gpu, name, build=str(entry.get("accelerator") or ""))
+            name = b.recipe.display_name if entry is first else str(entry.framework)
+            smoke.verdict(outcome, gpu, name, build=str(entry.accelerator or ""))
             if entry is first:
                 b.smoked = outcome
         assert b.smoked is not None
@@ -619,21 +610,15 @@ def sources_of(options: InstallOptions) -> dict[str, Any]:
 
 def metadata(
     plan: Plan, python: Optional[str], env: dict[str, str], smoke: Optional[str] = None
-) -> dict[str, Any]:
+) -> GenerationMeta:
     """What a generation says about itself (fwsetup.json): read by smoke, run, envs and rollback."""
-    return {
-        "framework": plan.framework,
-        "version": plan.version,
-        "variant": plan.variant,
-        "accelerator": plan.accelerator,
-        "python": python,
-        "env": env,
-        "smoke": smoke,
-        "plan": plan.to_dict(),
-        "fwsetup_version": __version__,
-        "created": envs.now(),
-        "packages": {},
-    }
+    return GenerationMeta.first(
+        HeldFramework.planned(plan, smoke),
+        python=python,
+        env=env,
+        fwsetup_version=__version__,
+        created=envs.now(),
+    )
 
 
 def _execute_steps(
@@ -666,10 +651,10 @@ def _execute_steps(
             progress.done()
         envs.write_metadata(
             gen,
-            {
-                **metadata(plan, plan.python or None, {k: substitute(v, gen) for k, v in plan.env.items()}),
-                "route": plan.route,
-            },
+            records.replace(
+                metadata(plan, plan.python or None, {k: substitute(v, gen) for k, v in plan.env.items()}),
+                route=plan.route,
+            ),
         )
         envs.swap_in(layout, gen)
     registry.register(layout.path)

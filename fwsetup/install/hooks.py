@@ -16,11 +16,25 @@ from __future__ import annotations
 
 import contextlib
 import re
+import shlex
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from fwsetup.install import envs
 
 HOOK_MODULE = "_fwsetup_env"
+
+# How a path is spelled inside a script: as is, inside POSIX single quotes (shlex.quote: uv's and
+# newer CPythons' activate, activate.fish/.csh/.nu, the `'\'\'\'exec'` shebang), inside
+# PowerShell single quotes.
+_SPELLINGS: tuple[Callable[[str], str], ...] = (
+    lambda s: s,
+    lambda s: s.replace("'", "'\"'\"'"),
+    lambda s: s.replace("'", "''"),
+)
+# A name that reads the same unquoted, in single and in double quotes of every shell.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
+_WORD = re.compile(r"\w")
 
 # Runs inside the environment's interpreter, which may be Python 2.7: no f-strings, no typing.
 _HOOK = r'''"""fwsetup: the recipe's environment settings, applied at interpreter start (see fwsetup README)."""
@@ -125,22 +139,33 @@ def write_startup_hook(gen: Path, fixes: dict[str, str]) -> None:
 
 
 def point_scripts_at(gen: Path, stable: Path) -> None:
-    """Activation scripts, pyvenv.cfg's prompt and script shebangs: the stable path and name."""
+    """Activation scripts, pyvenv.cfg's prompt and script shebangs: the stable path and name.
+
+    A creator writes the path quoted for each script's language (uv and newer CPythons quote
+    `it's` as `'it'"'"'s'`; PowerShell doubles the quote), so each spelling of the generation's
+    path becomes the same spelling of the stable one. The prompt (`gen-N`) is replaced in the
+    POSIX `activate` quoted for where it stands, elsewhere only by a name that needs no quotes;
+    never inside a path. One pass each: nothing replaced is looked at again.
+    """
     old, new = str(gen), str(stable)
-    prompt = re.compile(r"\b" + re.escape(gen.name) + r"\b")
+    spelled = {spell(old): spell(new) for spell in _SPELLINGS}
+    paths = "|".join(re.escape(s) for s in sorted(spelled, key=len, reverse=True))
+    plain = _PLAIN_NAME.fullmatch(stable.name) is not None
+    named = re.compile(paths + r"|\b" + re.escape(gen.name) + r"\b" if plain else paths)
     for bindir in (gen / "bin", gen / "Scripts"):
         if not bindir.is_dir():
             continue
         for script in bindir.iterdir():
             if script.is_symlink() or not script.is_file() or script.stat().st_size > 256_000:
                 continue
+            activation = script.name.lower().startswith("activate")
             with contextlib.suppress(OSError, UnicodeDecodeError):
                 text = script.read_text(encoding="utf-8")
-                if old not in text and not script.name.lower().startswith("activate"):
-                    continue
-                fixed = text.replace(old, new)
-                if script.name.lower().startswith("activate"):
-                    fixed = prompt.sub(stable.name, fixed)
+                if script.name == "activate":  # POSIX sh: quoted for where each one stands
+                    fixed = sh_replace(text, {old: new, gen.name: stable.name})
+                else:
+                    pattern = named if activation else re.compile(paths)
+                    fixed = pattern.sub(lambda m: spelled.get(m.group(), stable.name), text)
                 if fixed != text:
                     script.write_text(fixed, encoding="utf-8")
     cfg = gen / "pyvenv.cfg"
@@ -149,3 +174,54 @@ def point_scripts_at(gen: Path, stable: Path) -> None:
         fixed = re.sub(r"(?m)^(prompt\s*=\s*).*$", lambda m: m.group(1) + stable.name, text)
         if fixed != text:
             cfg.write_text(fixed, encoding="utf-8")
+
+
+def sh_replace(text: str, words: Mapping[str, str]) -> str:
+    """POSIX shell `text` with each whole occurrence of a key replaced by its value, each read
+    and written as it is spelled where it stands: unquoted, in '…' (where `'` is `'"'"'`) or in
+    "…"; comments and escaped characters are kept. Whole: no letter, digit or `_` touches it
+    (gen-1 is not in gen-10)."""
+    out: list[str] = []
+    quote = ""  # the quote we are inside: "", "'" or '"'
+    # Inside '…' a key is spelled with `'"'"'`, or raw where its creator did not quote it (virtualenv
+    # before 20.26.6, the last for Python 2.7): either way it is read whole and written quoted.
+    inside = [(_sh_quoted(k, "'"), v) for k, v in words.items()]
+    spellings = {"": list(words.items()), '"': list(words.items()), "'": [*inside, *words.items()]}
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "\\" and quote != "'":
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if quote == "" and c == "#" and (i == 0 or text[i - 1] in " \t\n;"):
+            end = text.find("\n", i)
+            end = n if end == -1 else end
+            out.append(text[i:end])
+            i = end
+            continue
+        for word, value in spellings[quote]:
+            after = i + len(word)
+            if (
+                text.startswith(word, i)
+                and not (i and _WORD.match(text[i - 1]))
+                and not _WORD.match(text[after : after + 1])
+            ):
+                out.append(_sh_quoted(value, quote))
+                i = after
+                break
+        else:
+            if c in "'\"" and quote in ("", c):
+                quote = "" if quote else c
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _sh_quoted(value: str, quote: str) -> str:
+    """`value` as it is written unquoted (shlex.quote), inside '…' or inside "…"."""
+    if quote == "'":
+        return value.replace("'", "'\"'\"'")
+    if quote == '"':
+        return re.sub(r'([\\$`"])', r"\\\1", value)
+    return shlex.quote(value)

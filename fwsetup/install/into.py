@@ -11,16 +11,13 @@ those belong to the distribution or to conda itself.
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
-import os
 import tempfile
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from fwsetup import paths, runner
+from fwsetup import paths, pipconfig, runner
 from fwsetup.errors import FwsetupError, InstallError, UsageError
-from fwsetup.install import backends, builds, envs, pipconfig, smoke
+from fwsetup.install import backends, builds, envs, projects, smoke
 from fwsetup.install import sources as installer_sources
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
@@ -57,25 +54,6 @@ def check_venv(venv: Path) -> Path:
 def python_of(venv: Path) -> str:
     major, minor = backends.python_version_of(str(check_venv(venv)))
     return f"{major}.{minor}"
-
-
-def _record_file(venv: Path) -> Path:
-    key = hashlib.sha256(str(venv).encode()).hexdigest()[:16]
-    return paths.home() / "into" / f"{venv.name}-{key}.json"
-
-
-def history(venv: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(_record_file(venv).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return []
-    return data if isinstance(data, list) else []
-
-
-def _save(venv: Path, entries: list[dict[str, Any]]) -> None:
-    target = _record_file(venv)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    envs._write_json(target, entries)
 
 
 def install(
@@ -116,7 +94,7 @@ def install(
         "index_urls": plan.index_urls,
         "find_links": [*plan.find_links, *map(str, wheelhouses)],
     }
-    _save(venv, [*history(venv), entry])
+    projects.save(venv, [*projects.history(venv), entry])
     from fwsetup.install import protect as protecting
 
     kept = protecting.saved(venv)  # its pins would refuse the new build: lifted, and put back on failure
@@ -145,7 +123,7 @@ def install(
             smoke.verdict(result, gpu_smoke, recipe.display_name, build=plan.accelerator)
     except (FwsetupError, KeyboardInterrupt) as exc:
         restore(venv, entry, timeout=timeout)
-        _save(venv, history(venv)[:-1])
+        projects.save(venv, projects.history(venv)[:-1])
         protecting.put_back(venv, kept)
         if isinstance(exc, FwsetupError):
             exc.fix = (exc.fix + "; " if exc.fix else "") + f"{venv} was restored to its previous packages"
@@ -153,12 +131,8 @@ def install(
     installed = envs.installed_packages(venv)
     protected = (protect or bool(kept)) and _protect(plan, venv, installed)
     return {
-        "framework": plan.framework,
-        "env": str(venv),
-        "python": plan.python,
-        "packages": installed,
+        **envs.install_result(plan.framework, venv, plan.python, venv, result.to_dict() if result else None),
         "protected": protected,
-        "smoke": result.to_dict() if result else None,
         "backend": backend.name,
         "rollback": f"fwsetup rollback {venv}",
     }
@@ -174,11 +148,11 @@ def _protect(plan: Plan, venv: Path, installed: dict[str, str]) -> bool:
 
 
 def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str, Any]:
-    entries = history(venv)
+    entries = projects.history(venv)
     if not entries:
         raise UsageError(f"{venv}: fwsetup has installed nothing into it", "see `fwsetup envs`")
     changed = restore(venv, entries[-1], timeout=timeout)
-    _save(venv, entries[:-1])
+    projects.save(venv, entries[:-1])
     if not entries[:-1]:  # back to what it was before fwsetup: no constraints of fwsetup's either
         from fwsetup.install import protect
 
@@ -230,23 +204,5 @@ def restore(venv: Path, entry: dict[str, Any], *, timeout: float) -> dict[str, l
     return {"removed": remove, "reinstalled": reinstall}
 
 
-def recorded_venvs() -> list[tuple[Path, list[dict[str, Any]]]]:
-    """Every project venv fwsetup installed into and has not fully rolled back, with its history."""
-    found = []
-    for record in sorted((paths.home() / "into").glob("*.json")):
-        try:
-            entries = json.loads(record.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        if (
-            isinstance(entries, list)
-            and entries
-            and isinstance(entries[-1], dict)
-            and entries[-1].get("venv")
-        ):
-            found.append((Path(str(entries[-1]["venv"])), entries))
-    return found
-
-
 def is_recorded(venv: Path) -> bool:
-    return bool(history(venv)) and not os.path.islink(venv)
+    return projects.is_recorded(venv)

@@ -79,7 +79,7 @@ def pins(
 def write(env: Path, pinned: list[str], index_urls: list[str], find_links: list[str]) -> None:
     """The constraints file and the env's pip.conf; the user's own pip settings are kept (pip lets
     a later file override a key, so the env's file repeats the indexes configured elsewhere)."""
-    from fwsetup.install import pipconfig
+    from fwsetup import pipconfig
 
     mine = pipconfig.read(prefix="/nonexistent")  # the user's and the global files, not this env's
     extra = _unique([*mine.extra_index_urls, *index_urls])

@@ -16,7 +16,8 @@ from typing import Any, Optional
 
 from fwsetup import paths
 from fwsetup.errors import UsageError
-from fwsetup.install import envs
+from fwsetup.install import envs, projects
+from fwsetup.install.generation import GenerationMeta
 
 
 def _registry_file() -> Path:
@@ -93,15 +94,6 @@ def dir_size(path: Path) -> int:
     return total
 
 
-def frameworks_of(meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """What a generation holds: one entry per framework (several after `install --add`)."""
-    listed = meta.get("frameworks")
-    if isinstance(listed, list) and listed:
-        return [f for f in listed if isinstance(f, dict)]
-    # one made before --add existed: the top-level fields are its one framework
-    return [{k: meta.get(k) for k in ("framework", "version", "variant", "accelerator", "smoke", "plan")}]
-
-
 def generations(layout: envs.EnvLayout) -> list[dict[str, Any]]:
     current = layout.current()
     back = envs.previous(layout)
@@ -110,19 +102,17 @@ def generations(layout: envs.EnvLayout) -> list[dict[str, Any]]:
         try:
             meta = envs.read_metadata(g)
         except UsageError:
-            meta = {}
+            meta = GenerationMeta()
         rows.append(
             {
                 "generation": int(g.name[4:]),
                 "path": str(g),
                 "active": current is not None and g.resolve() == current.resolve(),
                 "rollback_target": back is not None and g.resolve() == back.resolve(),
-                "frameworks": [
-                    {k: f.get(k) for k in ("framework", "version", "variant")} for f in frameworks_of(meta)
-                ],
-                "python": meta.get("python"),
-                "created": meta.get("created"),
-                "packages": len(meta.get("packages") or {}),
+                "frameworks": [f.brief() for f in meta.held()],
+                "python": meta.python,
+                "created": meta.created,
+                "packages": len(meta.packages),
             }
         )
     return rows
@@ -173,11 +163,9 @@ def describe(layout: envs.EnvLayout, sizes: bool = True) -> dict[str, Any]:
     try:
         meta = envs.read_metadata(current)
     except UsageError:
-        meta = {}
-    row["frameworks"] = [
-        {k: f.get(k) for k in ("framework", "version", "variant")} for f in frameworks_of(meta)
-    ]
-    row["python"] = meta.get("python")
+        meta = GenerationMeta()
+    row["frameworks"] = [f.brief() for f in meta.held()]
+    row["python"] = meta.python
     row["generation"] = int(current.name[4:]) if current.name[4:].isdigit() else None
     row["protected"] = _protected(current)
     return row
@@ -191,10 +179,8 @@ def _protected(env: Path) -> bool:
 
 def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
     """The venvs `install --into` changed, with what it added; `fwsetup rollback VENV` undoes each."""
-    from fwsetup.install import into
-
     rows = []
-    for venv, entries in into.recorded_venvs():
+    for venv, entries in projects.recorded_venvs():
         rows.append(
             {
                 "env": str(venv),

@@ -3,22 +3,33 @@
 The script prints one JSON object on its last stdout line: ok, framework_version, the
 device actually used, the checks against known answers, seconds. Running it as a
 child process with a timeout keeps a crashing or hanging framework from taking fwsetup down.
+
+A script is named like its framework (jax.py) and Python puts a script's own folder first on
+sys.path, so run in place `import jax` would import the script itself. Every route therefore runs
+a copy under a name no import statement can spell, alone in a private folder that is also its
+working directory: nothing beside it can shadow a package, on any interpreter (2.7 included,
+which has no `-P`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
+import shutil
+import sys
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
 
-from fwsetup import runner
+from fwsetup import paths, runner
 from fwsetup.errors import SmokeError, UsageError
-from fwsetup.install import builds
+from fwsetup.install import builds, envs, registry
 from fwsetup.install.builds import Build
+from fwsetup.plan.recipes import recipes_dir
 from fwsetup.records import dataclass, field
 from fwsetup.redact import redact
 
@@ -62,16 +73,21 @@ def run(
 ) -> SmokeResult:
     """Run `script`; `planned` (the build the plan chose) rides on the result for verdict()."""
     full_env = runner.installer_env(env)
-    script = Path(os.path.abspath(script))  # it runs from its own directory
     started = time.perf_counter()
-    # The runner gives the script its own process group: a timeout or Ctrl-C stops it and every
-    # worker it spawned (data loaders, compilers) at once, and fwsetup never waits on them.
-    proc = runner.probe(
-        [str(python), str(script), "--device", "gpu" if gpu else "cpu"],
-        timeout=timeout,
-        environ=full_env,
-        cwd=str(script.parent),
-    )
+    try:
+        with _alone(script) as staged:
+            # The runner gives the script its own process group: a timeout or Ctrl-C stops it and
+            # every worker it spawned (data loaders, compilers) at once; fwsetup never waits on them.
+            proc = runner.probe(
+                [str(python), staged, "--device", "gpu" if gpu else "cpu"],
+                timeout=timeout,
+                environ=full_env,
+                cwd=os.path.dirname(staged),
+            )
+    except OSError as exc:  # no temporary folder, or the disk is full
+        return SmokeResult(
+            False, None, None, 0.0, error=f"cannot copy the smoke script {script}: {exc.strerror or exc}"
+        )
     if proc.error == "timeout":
         return SmokeResult(
             False,
@@ -111,6 +127,24 @@ def run(
     )
 
 
+@contextlib.contextmanager
+def _alone(script: Path) -> Iterator[str]:
+    """A copy of the script, named so that no import reaches it, alone in a new private folder."""
+    private = tempfile.mkdtemp(prefix="fwsetup-smoke-")
+    try:
+        staged = os.path.join(private, staged_name(script.name))
+        shutil.copyfile(script, staged)
+        yield staged
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def staged_name(name: str) -> str:
+    """The script's file name made unimportable (a '-' is not allowed in a module name), still
+    naming the framework in a traceback: jax.py runs as fwsetup-smoke-jax.py."""
+    return name if name.startswith("fwsetup-smoke") else f"fwsetup-smoke-{name}"
+
+
 def _last_json(stdout: str) -> Optional[dict[str, Any]]:
     for line in reversed(stdout.strip().splitlines()):
         line = line.strip()
@@ -126,14 +160,13 @@ def _last_json(stdout: str) -> Optional[dict[str, Any]]:
 
 def verdict(result: SmokeResult, gpu: bool, framework: str, *, build: str = "") -> None:
     """Raise SmokeError (exit 5) when the smoke test failed or ran on the wrong device; a CPU run
-    under --gpu says which is true: the env holds a CPU build, or the machine shows no GPU."""
+    under --gpu says which is true: the env holds a CPU build, or the machine shows no GPU.
+    What became of an environment depends on the route, so each caller adds it to the fix:
+    `smoke` changes none, an install keeps the previous one, `--into` restores the venv."""
     if not result.ok:
         failed = [k for k, v in result.checks.items() if not v]
         why = result.error or ("checks failed: " + ", ".join(failed) if failed else "not ok")
-        raise SmokeError(
-            f"{framework} smoke test failed: {why}",
-            "see the output above; the previous environment (if any) is untouched",
-        )
+        raise SmokeError(f"{framework} smoke test failed: {why}", "see the output above")
     wrong = builds.mismatch(result.planned_build, result.found_build)
     if wrong:
         raise SmokeError(
@@ -163,9 +196,6 @@ def verdict(result: SmokeResult, gpu: bool, framework: str, *, build: str = "") 
 
 def gpu_visible() -> bool:
     """Any GPU device node or Apple GPU: cheap, no probe run."""
-    import glob
-    import sys
-
     if sys.platform == "darwin":
         return True
     return bool(glob.glob("/dev/nvidia[0-9]*") or os.path.exists("/dev/kfd") or os.path.exists("/dev/dxg"))
@@ -173,19 +203,17 @@ def gpu_visible() -> bool:
 
 def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> SmokeResult:
     """The recipe's smoke script in any interpreter (a project's venv, a conda env)."""
-    from fwsetup.plan.recipes import recipes_dir
-
     exe = Path(os.path.abspath(os.path.expanduser(str(python))))
     if exe.is_dir():
-        from fwsetup.install import envs
-
         exe = envs.env_python(exe)
     if not exe.is_file():
         raise UsageError(
             f"{exe} is not a Python interpreter", "pass --python PATH/TO/bin/python (or a venv directory)"
         )
-    script = recipes_dir() / "smoke" / str(recipe.smoke)
-    if not recipe.smoke or not script.is_file():
+    # The recipe's script, or the one script its variants name (Deeplearning4j's jvm variant).
+    names = {recipe.smoke} if recipe.smoke else {v.smoke for v in recipe.variants if v.smoke}
+    script = recipes_dir() / "smoke" / str(next(iter(names), ""))
+    if len(names) != 1 or not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test", None)
     # no plan here: --gpu expects a GPU build of this machine's vendor; without it, report what is found
     return run(exe, script, gpu=gpu, timeout=timeout, planned=builds.for_machine() if gpu else None)
@@ -193,14 +221,9 @@ def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> 
 
 def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -> tuple[SmokeResult, Path]:
     """Find the environment (the given path, or the framework's only default one) and smoke it."""
-    from fwsetup import paths
-    from fwsetup.install import envs
-
     if env is None:
         candidates = sorted(p for p in paths.env_root().glob(f"{recipe.name}-*") if p.is_symlink())
         if not candidates:  # an --env path, or an env the framework was added to
-            from fwsetup.install import registry
-
             with contextlib.suppress(UsageError):
                 candidates = [registry.resolve(recipe.name)]
         if not candidates:
@@ -218,19 +241,15 @@ def run_in_env(recipe: Any, env: Optional[Path], *, gpu: bool, timeout: float) -
     if not (env_dir / envs.METADATA).is_file() and envs.env_python(env_dir).is_file():
         return run_with_python(recipe, envs.env_python(env_dir), gpu=gpu, timeout=timeout), env_dir
     meta = envs.read_metadata(env_dir)
-    from fwsetup.install.registry import frameworks_of
-
-    held = {str(f.get("framework")): f for f in frameworks_of(meta)}
+    held = {str(f.framework): f for f in meta.held()}
     if recipe.name not in held:
         raise UsageError(
             f"{env_dir} holds {', '.join(held)}, not {recipe.name}",
             f"run `fwsetup smoke {next(iter(held))} --env {env_dir}`",
         )
-    script = env_dir / str(held[recipe.name].get("smoke") or meta.get("smoke") or "fwsetup-smoke.py")
+    script = env_dir / str(held[recipe.name].smoke or meta.smoke or "fwsetup-smoke.py")
     if not script.is_file():
         raise SmokeError(f"{recipe.display_name} has no smoke test in {env_dir}", None)
     planned = builds.of_metadata(meta, recipe.name)
-    result = run(
-        envs.env_python(env_dir), script, gpu=gpu, env=meta.get("env") or {}, timeout=timeout, planned=planned
-    )
+    result = run(envs.env_python(env_dir), script, gpu=gpu, env=meta.env, timeout=timeout, planned=planned)
     return result, env_dir

@@ -13,8 +13,8 @@ import math
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
+from fwsetup import pipconfig
 from fwsetup.errors import InstallError
-from fwsetup.install import pipconfig
 from fwsetup.records import dataclass, field
 
 BUILD_CONSTRAINTS_FILE = ".fwsetup-build-constraints.txt"

@@ -1,17 +1,27 @@
-"""What selection needs to know about the machine, read from its SystemReport: the platform
-key the facts tables use, which GPUs can be served (or why none can), and whether it is a Jetson."""
+"""What selection needs to know about the machine, read from its SystemReport: its OS and
+arch names, which GPUs can be served (or why none can), and whether it is a Jetson."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Optional
 
-from fwsetup import versions
+from fwsetup import records, versions
 from fwsetup.errors import Refusal
 from fwsetup.facts import jetson as jetson_facts
+from fwsetup.facts.cuda_drivers import max_cuda_for_driver
 from fwsetup.plan.model import Request
+from fwsetup.probe import intel_gpus
 from fwsetup.records import dataclass
 from fwsetup.report import GPU, SystemReport
+
+# AMD's own routes where no ROCm wheel from the PyTorch index runs (select/rocm.py names them too)
+WSL_GUIDE = "https://rocm.docs.amd.com/projects/radeon/en/latest/docs/install/wsl/install-pytorch.html"
+WINDOWS_GUIDE = "https://rocm.docs.amd.com/projects/radeon-ryzen/en/latest/docs/install/installrad/windows/install-pytorch.html"
+WINDOWS_FIX = (
+    f"AMD publishes its own Windows PyTorch wheels for Radeon GPUs ({WINDOWS_GUIDE}); or use WSL 2 with "
+    f"AMD's WSL route ({WSL_GUIDE}); or use --cpu"
+)
 
 GPU_ACCELERATORS = ("cuda", "rocm", "mps", "xpu")
 ARM64_PYTHON = (
@@ -20,29 +30,12 @@ ARM64_PYTHON = (
 )
 
 
-def platform_key(report: SystemReport) -> str:
-    """'linux-x86_64', 'linux-aarch64', 'macos-arm64', 'macos-x86_64', 'windows-amd64'."""
-    system = report.os.system.lower()
-    arch = (report.os.arch or "").lower()
-    if system == "darwin":
-        return "macos-arm64" if arch in ("arm64", "aarch64") else "macos-x86_64"
-    if system == "windows":
-        return "windows-arm64" if arch in ("arm64", "aarch64") else "windows-amd64"
-    if arch in ("amd64", "x86_64"):
-        arch = "x86_64"
-    elif arch in ("arm64", "aarch64"):
-        arch = "aarch64"
-    return f"{system}-{arch}"
-
-
 def with_driver_cuda(report: SystemReport) -> SystemReport:
     """A saved report whose driver did not say its CUDA version (older fwsetup, NVML without one)
     gets it from the driver table doctor uses, marked as such: a plan never says "CUDA ?"."""
     nv = report.nvidia
     if nv is None or nv.cuda_driver_version or not nv.driver_version:
         return report
-    from fwsetup import records
-    from fwsetup.facts.cuda_drivers import max_cuda_for_driver
 
     system = "windows" if report.os.wsl or report.os.system.lower() == "windows" else "linux"
     cuda = max_cuda_for_driver(nv.driver_version, system)
@@ -58,7 +51,7 @@ def os_name(report: SystemReport) -> str:
 
 
 def arch_name(report: SystemReport) -> str:
-    return platform_key(report).split("-", 1)[1]
+    return report.platform_key().split("-", 1)[1]
 
 
 def package_manager(report: SystemReport) -> Optional[str]:
@@ -118,8 +111,6 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
             fix="install the NVIDIA driver (e.g. `ubuntu-drivers install`) and reboot, or use --cpu",
         )
     if amd or any(d.vendor == "amd" for d in report.pci_display_devices):
-        from fwsetup.plan.select.rocm import no_rocm_situation
-
         return no_rocm_situation(report)
     if intel is not None:
         return intel
@@ -138,20 +129,18 @@ def gpu_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = N
 
 
 def intel_situation(report: SystemReport, gpu_indices: Optional[Sequence[int]] = None) -> Optional[GpuSituation]:
-    """Intel GPUs on Linux (plan/intel.py): "xpu" with the ones PyTorch's XPU builds serve, or why
+    """Intel GPUs on Linux (probe/intel_gpus.py): "xpu" with the ones PyTorch's XPU builds serve, or why
     none can be used; None when there is no Intel display device."""
     if os_name(report) != "linux" or not any(
         d.vendor == "intel" or d.vendor_id.lower() == "0x8086" for d in report.pci_display_devices
     ):
         return None
-    from fwsetup.plan import intel
-
-    found = [g for g in intel.intel_gpus(report) if gpu_indices is None or g.gpu.index in gpu_indices]
+    found = [g for g in intel_gpus.intel_gpus(report) if gpu_indices is None or g.gpu.index in gpu_indices]
     usable = [g for g in found if g.runs_xpu]
     if not usable:
-        why, fix = intel.unsupported_why(found)
+        why, fix = intel_gpus.unsupported_why(found)
         return GpuSituation(None, why_none=why, fix=fix) if found else None
-    gap = intel.stack_gaps(report, usable)
+    gap = intel_gpus.stack_gaps(report, usable)
     if gap is not None:
         return GpuSituation(None, why_none=gap[0], fix=gap[1])
     return GpuSituation("xpu", tuple(g.gpu for g in usable))
@@ -244,3 +233,19 @@ def _l4t_from_cuda(report: SystemReport) -> Optional[str]:
         return None
     rows = [r for r in jetson_facts.table().release if r.cuda == cuda]
     return max(rows, key=lambda r: versions.key(r.l4t)).l4t if rows else None
+
+
+def no_rocm_situation(report: SystemReport) -> GpuSituation:
+    """An AMD GPU that no ROCm build can serve as the machine stands: on Windows (AMD's own route),
+    or on Linux without the amdgpu driver's compute interface (a wheel brings the rest)."""
+    if report.os.system.lower() == "windows":
+        return GpuSituation(
+            None, why_none="an AMD GPU is present, but there are no ROCm builds for Windows", fix=WINDOWS_FIX
+        )
+    return GpuSituation(
+        None,
+        why_none="an AMD GPU is present but ROCm is not installed and the amdgpu driver's compute interface "
+        "(KFD, /dev/kfd) was not found, so no ROCm build can reach it",
+        fix="load the amdgpu kernel driver (the distribution kernel's own, or `amdgpu-install --usecase=dkms`) "
+        "and reboot; a ROCm wheel brings its own user space, so installing ROCm itself is optional; or use --cpu",
+    )

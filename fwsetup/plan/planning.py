@@ -7,23 +7,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from fwsetup import records
+from fwsetup import pipconfig, records
+from fwsetup import probe as probes
 from fwsetup.errors import Refusal, UsageError
 from fwsetup.plan import recipes, wheels
+from fwsetup.plan.machine import with_driver_cuda
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.select import select, variant_names
+from fwsetup.probe.base import ProbeEnv
+from fwsetup.probe.diagnose import diagnose
 from fwsetup.report import SystemReport
 
 
 def machine_report(system: Optional[Path], timeout: float = 5.0) -> SystemReport:
     """The report to plan for: a saved one (`--system`), or this machine probed now."""
     if system is not None:
-        from fwsetup.plan.machine import with_driver_cuda
-
         return with_driver_cuda(SystemReport.from_file(system))
-    from fwsetup import probe as probes
-    from fwsetup.probe.base import ProbeEnv
-    from fwsetup.probe.diagnose import diagnose
 
     report = probes.collect(ProbeEnv(timeout=timeout))
     return records.replace(report, findings=diagnose(report))
@@ -51,8 +50,6 @@ def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
 def local_wheels(wheelhouses: Sequence[Path], use_pip_config: bool) -> tuple[Any, ...]:
     dirs = list(wheelhouses)
     if use_pip_config:
-        from fwsetup.install import pipconfig
-
         dirs += pipconfig.read().local_find_links_dirs()
     return wheels.scan(dirs)
 

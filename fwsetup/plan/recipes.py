@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from fwsetup import tomlfile
+from fwsetup import records, tomlfile
+from fwsetup.decode import DecodeError, decode
 from fwsetup.errors import RecipeError, UnknownFrameworkError
 from fwsetup.records import dataclass, field
 
@@ -22,73 +23,30 @@ STATUSES = ("supported", "legacy", "unavailable")
 ROUTES = ("pip", "apt", "conda", "maven", "cargo", "source", "manual")
 ACCELERATORS = ("cpu", "cuda", "rocm", "mps")
 OSES = ("linux", "macos", "windows")
+# a recipe's `selector`: the hook that chooses its build (plan/select/registry.py maps each)
+SELECTORS = ("pytorch", "tensorflow", "jax", "keras", "static")
 STEP_KINDS = ("apt", "dnf", "pip", "maven", "cargo", "shell", "manual", "conda")
-
-# key: (type, required)
-_RECIPE_KEYS: dict[str, tuple[type, bool]] = {
-    "name": (str, True),
-    "display_name": (str, True),
-    "aliases": (list, False),
-    "era": (str, True),
-    "status": (str, True),
-    "summary": (str, True),
-    "selector": (str, False),
-    "smoke": (str, False),
-    "source": (str, True),
-    "successor": (str, False),
-    "homepage": (str, False),
-    "backends": (list, False),
-    "default_backend": (str, False),
-    "notes": (list, False),
-    "evidence": (list, False),
-    "variant": (list, False),
-    "import_needs": (list, False),
-    "companions": (list, False),
-}
-_IMPORT_NEED_KEYS: dict[str, tuple[type, bool]] = {
-    "requirement": (str, True),
-    "framework": (str, False),
-    "why": (str, True),
-}
-_VARIANT_KEYS: dict[str, tuple[type, bool]] = {
-    "name": (str, True),
-    "accelerator": (str, True),
-    "route": (str, False),
-    "status": (str, False),
-    "version": (str, False),
-    "python": (str, False),
-    "requires_python": (dict, False),
-    "os": (list, False),
-    "arch": (list, False),
-    "distros": (list, False),
-    "packages": (list, False),
-    "index_urls": (list, False),
-    "build_constraints": (list, False),
-    "system_packages": (dict, False),
-    "env": (dict, False),
-    "steps": (list, False),
-    "reason": (str, False),
-    "cuda": (str, False),
-    "archs": (list, False),
-    "smoke": (str, False),
-    "post_install": (list, False),
-    "notes": (list, False),
-    "evidence": (list, False),
-    "source": (str, False),
-}
-_POST_INSTALL_KEYS: dict[str, tuple[type, bool]] = {
-    "kind": (str, True),
-    "dir": (str, True),
-    "name": (str, True),
-    "target_glob": (list, True),
-}
 POST_INSTALL_KINDS = ("symlink",)
-_STEP_KEYS: dict[str, tuple[type, bool]] = {
-    "kind": (str, True),
-    "description": (str, True),
-    "command": (list, False),
-    "requires": (list, False),
-}
+T = TypeVar("T")
+
+
+# A recipe file is read by the one decoder (fwsetup/decode.py), strictly, into Recipe and Variant
+# below and these tables of a variant's steps and post-install actions: a key the record does not
+# name is refused, as is a value of another type.
+@dataclass(frozen=True)
+class _StepTable:
+    kind: str
+    description: str
+    command: list[Any] = field(default_factory=list)
+    requires: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _PostInstallTable:
+    kind: str
+    dir: str
+    name: str
+    target_glob: list[Any]
 
 
 @dataclass(frozen=True)
@@ -116,6 +74,7 @@ class Variant:
     smoke: Optional[str] = None
     post_install: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
+    evidence: tuple[Any, ...] = ()  # for readers of the recipe
     source: Optional[str] = None
 
     @property
@@ -149,7 +108,8 @@ class Recipe:
     backends: tuple[str, ...] = ()
     default_backend: Optional[str] = None
     notes: tuple[str, ...] = ()
-    variants: tuple[Variant, ...] = ()
+    evidence: tuple[Any, ...] = ()  # for readers of the recipe
+    variants: tuple[Variant, ...] = ()  # the file's [[variant]] tables
     import_needs: tuple[ImportNeed, ...] = ()
     companions: tuple[str, ...] = ()  # names in fwsetup/facts/companions.toml (which release, which build)
 
@@ -170,16 +130,11 @@ def recipes_dir() -> Path:
     return Path(__file__).parents[2] / "recipes"
 
 
-def _check_keys(data: dict[str, Any], schema: dict[str, tuple[type, bool]], where: str, file: str) -> None:
-    for key, value in data.items():
-        if key not in schema:
-            raise _bad(file, where + key, f"unknown key (expected one of: {', '.join(sorted(schema))})")
-        expected = schema[key][0]
-        if not isinstance(value, expected):
-            raise _bad(file, where + key, f"expected {expected.__name__}, got {type(value).__name__}")
-    for key, (_, required) in schema.items():
-        if required and key not in data:
-            raise _bad(file, where + key, "required key missing")
+def _table(cls: type[T], data: Any, where: str, file: str) -> T:
+    try:
+        return decode(cls, data, where, strict=True)
+    except DecodeError as exc:
+        raise _bad(file, exc.where, exc.problem) from None
 
 
 def _bad(file: str, key: str, problem: str) -> RecipeError:
@@ -192,12 +147,6 @@ def _bad(file: str, key: str, problem: str) -> RecipeError:
 def _one_of(value: str, allowed: tuple[str, ...], file: str, key: str) -> None:
     if value not in allowed:
         raise _bad(file, key, f"{value!r} is not one of {', '.join(allowed)}")
-
-
-def _str_list(value: list[Any], file: str, key: str) -> tuple[str, ...]:
-    if not all(isinstance(v, str) for v in value):
-        raise _bad(file, key, "expected a list of strings")
-    return tuple(value)
 
 
 def _specifier(value: Optional[str], file: str, key: str) -> None:
@@ -218,98 +167,22 @@ def _requirement_name(requirement: str) -> str:
 
 
 def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
-    _check_keys(data, _RECIPE_KEYS, "", file)
-    _one_of(data["status"], STATUSES, file, "status")
-    _one_of(data["era"], ("modern", "historic"), file, "era")
-    from fwsetup.plan.select.registry import SELECTORS
-
-    selector = data.get("selector", "static")
-    _one_of(selector, SELECTORS, file, "selector")
-    variants = []
-    for i, raw in enumerate(data.get("variant", [])):
-        where = f"variant[{i}]."
-        if not isinstance(raw, dict):
-            raise _bad(file, f"variant[{i}]", "expected a table ([[variant]])")
-        _check_keys(raw, _VARIANT_KEYS, where, file)
-        _one_of(raw["accelerator"], ACCELERATORS, file, where + "accelerator")
-        _one_of(raw.get("route", "pip"), ROUTES, file, where + "route")
-        _one_of(raw.get("status", data["status"]), STATUSES, file, where + "status")
-        for os_name in _str_list(raw.get("os", []), file, where + "os"):
-            _one_of(os_name, OSES, file, where + "os")
-        _specifier(raw.get("python"), file, where + "python")
-        for pkg, spec in raw.get("requires_python", {}).items():
-            key = f"{where}requires_python.{pkg}"
-            if not isinstance(spec, str):
-                raise _bad(file, key, "expected a version specifier string")
-            _specifier(spec, file, key)
-            if not any(_requirement_name(p) == pkg for p in raw.get("packages", [])):
-                raise _bad(file, key, f"{pkg!r} is not one of this variant's packages")
-        steps = []
-        for j, step in enumerate(raw.get("steps", [])):
-            if not isinstance(step, dict):
-                raise _bad(file, f"{where}steps[{j}]", "expected a table")
-            _check_keys(step, _STEP_KEYS, f"{where}steps[{j}].", file)
-            _one_of(step["kind"], STEP_KINDS, file, f"{where}steps[{j}].kind")
-            steps.append(step)
-        for j, action in enumerate(raw.get("post_install", [])):
-            if not isinstance(action, dict):
-                raise _bad(file, f"{where}post_install[{j}]", "expected a table")
-            _check_keys(action, _POST_INSTALL_KEYS, f"{where}post_install[{j}].", file)
-            _one_of(action["kind"], POST_INSTALL_KINDS, file, f"{where}post_install[{j}].kind")
-        sysp = raw.get("system_packages", {})
-        for mgr, pkgs in sysp.items():
-            _str_list(pkgs if isinstance(pkgs, list) else [1], file, f"{where}system_packages.{mgr}")
-        variants.append(
-            Variant(
-                name=raw["name"],
-                accelerator=raw["accelerator"],
-                route=raw.get("route", "pip"),
-                status=raw.get("status", data["status"]),
-                version=raw.get("version"),
-                python=raw.get("python"),
-                requires_python=dict(raw.get("requires_python", {})),
-                os=_str_list(raw.get("os", []), file, where + "os"),
-                arch=_str_list(raw.get("arch", []), file, where + "arch"),
-                distros=_str_list(raw.get("distros", []), file, where + "distros"),
-                packages=_str_list(raw.get("packages", []), file, where + "packages"),
-                index_urls=_str_list(raw.get("index_urls", []), file, where + "index_urls"),
-                build_constraints=_str_list(
-                    raw.get("build_constraints", []), file, where + "build_constraints"
-                ),
-                system_packages={k: list(v) for k, v in sysp.items()},
-                env={str(k): str(v) for k, v in raw.get("env", {}).items()},
-                steps=tuple(steps),
-                reason=raw.get("reason"),
-                cuda=raw.get("cuda"),
-                archs=_str_list(raw.get("archs", []), file, where + "archs"),
-                smoke=raw.get("smoke"),
-                post_install=tuple(raw.get("post_install", [])),
-                notes=_str_list(raw.get("notes", []), file, where + "notes"),
-                source=raw.get("source"),
-            )
-        )
-    if selector == "static" and not variants:
+    own = {k: v for k, v in data.items() if k != "variant"}
+    for key in ("path", "variants"):  # set by fwsetup, not by the file
+        if key in own:
+            raise _bad(file, key, "unknown key (fwsetup sets it)")
+    recipe = _table(Recipe, {**own, "path": file}, "", file)
+    _one_of(recipe.status, STATUSES, file, "status")
+    _one_of(recipe.era, ("modern", "historic"), file, "era")
+    _one_of(recipe.selector, SELECTORS, file, "selector")
+    _check_import_needs(recipe.import_needs, file)
+    tables = data.get("variant", [])
+    if not isinstance(tables, list):
+        raise _bad(file, "variant", "expected a list of tables ([[variant]])")
+    variants = tuple(_variant(raw, recipe.status, f"variant[{i}]", file) for i, raw in enumerate(tables))
+    if recipe.selector == "static" and not variants:
         raise _bad(file, "variant", "a static recipe needs at least one [[variant]]")
-    recipe = Recipe(
-        name=data["name"],
-        display_name=data["display_name"],
-        era=data["era"],
-        status=data["status"],
-        summary=data["summary"],
-        source=data["source"],
-        path=file,
-        aliases=_str_list(data.get("aliases", []), file, "aliases"),
-        selector=selector,
-        smoke=data.get("smoke"),
-        successor=data.get("successor"),
-        homepage=data.get("homepage"),
-        backends=_str_list(data.get("backends", []), file, "backends"),
-        default_backend=data.get("default_backend"),
-        notes=_str_list(data.get("notes", []), file, "notes"),
-        variants=tuple(variants),
-        import_needs=_import_needs(data.get("import_needs", []), file),
-        companions=_str_list(data.get("companions", []), file, "companions"),
-    )
+    recipe = records.replace(recipe, variants=variants)
     for variant in (None, *recipe.variants):
         smoke = recipe.smoke_path(variant)
         if smoke is not None and not smoke.is_file():
@@ -317,25 +190,49 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
     return recipe
 
 
-def _import_needs(raw: list[Any], file: str) -> tuple[ImportNeed, ...]:
-    if not raw:
-        return ()  # packaging.requirements costs a dry run's start-up 20 ms: only when there are some
+def _check_import_needs(needs: tuple[ImportNeed, ...], file: str) -> None:
+    if not needs:
+        return  # packaging.requirements costs a dry run's start-up 20 ms: only when there are some
     from packaging.requirements import InvalidRequirement, Requirement
 
-    out = []
-    for i, entry in enumerate(raw):
+    for i, need in enumerate(needs):
         where = f"import_needs[{i}]"
-        if not isinstance(entry, dict):
-            raise _bad(file, where, "expected a table")
-        _check_keys(entry, _IMPORT_NEED_KEYS, where + ".", file)
         try:
-            if Requirement(entry["requirement"]).url:
+            if Requirement(need.requirement).url:
                 raise _bad(file, where + ".requirement", "a URL requirement is not allowed")
         except InvalidRequirement:
-            raise _bad(file, where + ".requirement", f"{entry['requirement']!r} is not a requirement") from None
-        _specifier(entry.get("framework"), file, where + ".framework")
-        out.append(ImportNeed(entry["requirement"], entry["why"], entry.get("framework", "")))
-    return tuple(out)
+            raise _bad(file, where + ".requirement", f"{need.requirement!r} is not a requirement") from None
+        _specifier(need.framework or None, file, where + ".framework")
+
+
+def _variant(raw: Any, recipe_status: str, where: str, file: str) -> Variant:
+    """One [[variant]], its values checked against what fwsetup knows (routes, OSes, specifiers)."""
+    variant = _table(Variant, raw, where, file)
+    status = variant.status if "status" in raw else recipe_status
+    where += "."
+    _one_of(variant.accelerator, ACCELERATORS, file, where + "accelerator")
+    _one_of(variant.route, ROUTES, file, where + "route")
+    _one_of(status, STATUSES, file, where + "status")
+    for os_name in variant.os:
+        _one_of(os_name, OSES, file, where + "os")
+    _specifier(variant.python, file, where + "python")
+    for pkg, spec in variant.requires_python.items():
+        key = f"{where}requires_python.{pkg}"
+        if not isinstance(spec, str):
+            raise _bad(file, key, "expected a version specifier string")
+        _specifier(spec, file, key)
+        if not any(_requirement_name(p) == pkg for p in variant.packages):
+            raise _bad(file, key, f"{pkg!r} is not one of this variant's packages")
+    for j, step in enumerate(variant.steps):
+        kind = _table(_StepTable, step, f"{where}steps[{j}]", file).kind
+        _one_of(kind, STEP_KINDS, file, f"{where}steps[{j}].kind")
+    for j, action in enumerate(variant.post_install):
+        kind = _table(_PostInstallTable, action, f"{where}post_install[{j}]", file).kind
+        _one_of(kind, POST_INSTALL_KINDS, file, f"{where}post_install[{j}].kind")
+    for mgr, pkgs in variant.system_packages.items():
+        if not isinstance(pkgs, list) or not all(isinstance(p, str) for p in pkgs):
+            raise _bad(file, f"{where}system_packages.{mgr}", "expected a list of strings")
+    return records.replace(variant, status=status, env={str(k): str(v) for k, v in variant.env.items()})
 
 
 def load_file(path: Path) -> Recipe:
@@ -368,12 +265,16 @@ def _load_dir(directory: str) -> dict[str, Recipe]:
     return {r.name: r for r in (load_file(p) for p in sorted(base.glob("*.toml")))}
 
 
+_LONGEST_NAME = 64  # longer names are not looked up as files, compared or printed whole
+
+
 def find(name: str, directory: Optional[str] = None) -> Recipe:
     """A recipe by name or alias, case-insensitively. A name reads only its own file; an alias
     or an unknown name reads them all."""
     wanted = name.strip().lower()
     own = Path(directory or recipes_dir()) / f"{wanted}.toml"
-    if wanted and Path(wanted).name == wanted and own.is_file():
+    # No recipe name is long: a name longer than a file name may be is no file (ENAMETOOLONG).
+    if wanted and len(wanted) <= _LONGEST_NAME and Path(wanted).name == wanted and own.is_file():
         return load_file(own)
     recipes = load_all(directory)
     for recipe in recipes.values():
@@ -384,8 +285,15 @@ def find(name: str, directory: Optional[str] = None) -> Recipe:
 
     names = {r.name: r.name for r in recipes.values()}
     names.update({a.lower(): r.name for r in recipes.values() for a in r.aliases})
-    close = difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
+    close = (
+        difflib.get_close_matches(wanted, list(names), n=1, cutoff=0.6)
+        if len(wanted) <= _LONGEST_NAME
+        else []
+    )
+    shown = (
+        repr(name) if len(name) <= _LONGEST_NAME else f"{name[:_LONGEST_NAME]!r}… ({len(name)} characters)"
+    )
     raise UnknownFrameworkError(
-        f"unknown framework {name!r}" + (f"; did you mean {names[close[0]]!r}?" if close else ""),
+        f"unknown framework {shown}" + (f"; did you mean {names[close[0]]!r}?" if close else ""),
         f"choose one of: {known} (see `fwsetup list`)",
     )

@@ -191,9 +191,8 @@ def framework_builds(report: SystemReport) -> Iterator[Finding]:
             continue
         from fwsetup.facts import matrix
         from fwsetup.facts.compat import cc_covered, driver_runs_cuda
-        from fwsetup.plan.select import platform_key
 
-        variant = matrix.torch_variant(fw.version, fw.variant, platform_key(report))
+        variant = matrix.torch_variant(fw.version, fw.variant, report.platform_key())
         for gpu in gpus:
             if variant is None or not gpu.compute_capability:
                 continue

@@ -89,9 +89,8 @@ def _torch(report: SystemReport, fw: Framework, gpus: list[GPU], space: UserSpac
 
 def _gfx(fw: Framework, gpus: list[GPU], variant: str, report: SystemReport) -> Iterator[Finding]:
     from fwsetup.facts import pytorch
-    from fwsetup.plan.machine import platform_key
 
-    entry = pytorch.variant(fw.version, variant, platform_key(report))
+    entry = pytorch.variant(fw.version, variant, report.platform_key())
     if entry is None or not entry.gfx:
         return
     for gpu in gpus:

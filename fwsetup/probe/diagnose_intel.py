@@ -15,7 +15,7 @@ def intel_state(report: SystemReport) -> Iterator[Finding]:
         if torch is not None and report.os.system == "Linux":
             yield _xpu_without_gpu(torch.version, "no Intel GPU is on the PCI bus")
         return
-    from fwsetup.plan import intel
+    from fwsetup.probe import intel_gpus as intel
 
     gpus = intel.intel_gpus(report)
     usable = [g for g in gpus if g.runs_xpu]

@@ -17,16 +17,14 @@ registry.py the one table from a recipe's `selector` to its hook.
 
 from __future__ import annotations
 
-import importlib
 from typing import Optional
 
 from fwsetup.errors import Refusal
-from fwsetup.plan.machine import platform_key
 from fwsetup.plan.model import Request
 from fwsetup.plan.pythons import local_pythons
 from fwsetup.plan.recipes import Recipe
 from fwsetup.plan.select.common import Hook, Outcome
-from fwsetup.plan.select.registry import MATRIX, OTHER
+from fwsetup.plan.select.registry import HOOKS
 from fwsetup.plan.wheels import wheel_fits
 from fwsetup.report import SystemReport
 
@@ -34,7 +32,6 @@ __all__ = [
     "Outcome",
     "hook",
     "local_pythons",
-    "platform_key",
     "select",
     "variant_names",
     "wheel_fits",
@@ -43,9 +40,7 @@ __all__ = [
 
 def hook(recipe: Recipe) -> Hook:
     """The hook of this recipe's selector (registry.py)."""
-    module = MATRIX.get(recipe.selector) or OTHER[recipe.selector]
-    found: Hook = importlib.import_module(module).HOOK
-    return found
+    return HOOKS[recipe.selector]
 
 
 def variant_names(recipe: Recipe) -> list[str]:

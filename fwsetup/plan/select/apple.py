@@ -9,29 +9,30 @@ from typing import Optional
 
 from fwsetup.errors import Refusal
 from fwsetup.plan.machine import ARM64_PYTHON
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from fwsetup.plan.select.common import Walk  # which imports this module
+from fwsetup.plan.model import Request
+from fwsetup.report import SystemReport
 
 ROSETTA_CODE = "rosetta-python"
 
 
-def under_rosetta(walk: Walk) -> bool:
-    return any(p.code == ROSETTA_CODE for p in walk.report.problems)
+def under_rosetta(report: SystemReport) -> bool:
+    return any(p.code == ROSETTA_CODE for p in report.problems)
 
 
-def rosetta_refusal(walk: Walk) -> Optional[Refusal]:
-    """A refusal naming the arm64 Python, unless --cpu asked for the Intel-Mac build knowingly."""
-    if not under_rosetta(walk):
+def rosetta_refusal(
+    display: str, report: SystemReport, request: Request, reasons: list[str]
+) -> Optional[Refusal]:
+    """A refusal naming the arm64 Python, unless --cpu asked for the Intel-Mac build knowingly (then
+    a reason says what it gets)."""
+    if not under_rosetta(report):
         return None
-    if walk.request.accelerator == "cpu":
-        walk.reasons.append(
+    if request.accelerator == "cpu":
+        reasons.append(
             "this Python is x86_64 under Rosetta 2: the Intel-Mac CPU build, emulated; " + ARM64_PYTHON
         )
         return None
     return Refusal(
-        f"this Python is x86_64, running under Rosetta 2 on Apple Silicon: {walk.display} would get "
+        f"this Python is x86_64, running under Rosetta 2 on Apple Silicon: {display} would get "
         "Intel-Mac wheels (the last is torch 2.2.2) and no GPU (MPS)",
         ARM64_PYTHON,
         code="rosetta-python",

@@ -18,11 +18,13 @@ from fwsetup import versions
 from fwsetup.errors import Refusal
 from fwsetup.facts.compat import cc_covered, driver_runs_cuda
 from fwsetup.plan import pythons, requested
-from fwsetup.plan.machine import GpuSituation, describe_gpu, platform_key, resolve_accelerator
+from fwsetup.plan.machine import GpuSituation, describe_gpu, resolve_accelerator
 from fwsetup.plan.model import Plan, Request
 from fwsetup.plan.pythons import PythonChoice, PythonNeed
 from fwsetup.plan.recipes import Recipe
+from fwsetup.plan.select import rocm
 from fwsetup.plan.select.apple import rosetta_refusal
+from fwsetup.plan.select.rejections import Rejections
 from fwsetup.records import dataclass, field, replace
 from fwsetup.report import GPU, SystemReport
 
@@ -90,21 +92,7 @@ def candidate_releases(every: Sequence[R], display: str, request: Request) -> Un
 
 
 # ---------------------------------------------------------------- rejections
-
-
-@dataclass
-class Rejections:
-    """Why each candidate build was turned down; the closing refusal is built from these."""
-
-    reasons: list[str] = field(default_factory=list)
-    arch_misses: dict[int, GPU] = field(default_factory=dict)
-    covered: set[int] = field(default_factory=set)  # GPUs some candidate build has kernels for
-    driver_misses: list[str] = field(default_factory=list)
-    needs: list[PythonNeed] = field(default_factory=list)  # builds that fitted but found no Python
-
-    def add(self, text: str) -> None:
-        if text not in self.reasons:
-            self.reasons.append(text)
+# (the record itself is select/rejections.py, which select/rocm.py reads too)
 
 
 def below_capability_floor(gpus: Sequence[GPU], min_cc: Optional[str], label: str, rej: Rejections) -> bool:
@@ -289,8 +277,6 @@ def closing_refusal(
     if accel == "cuda" and (rej.arch_misses or rej.driver_misses):
         return cuda_refusal(display, situation, report, rej)
     if accel == "rocm" and (rej.arch_misses or rej.driver_misses):
-        from fwsetup.plan.select import rocm
-
         return rocm.refusal(display, situation, report, rej)
     return Refusal(
         f"no {display} {accel} build fits this machine: " + "; ".join(rej.reasons[:5]),
@@ -339,6 +325,10 @@ class Build(Generic[B]):
     found: B
 
 
+# The recipes a hook may consult (Keras: its backends'), by name; None: load them when needed.
+Recipes = Optional[dict[str, Recipe]]
+
+
 class Hook(Protocol):
     """What registry.py maps a recipe's `selector` to."""
 
@@ -347,9 +337,7 @@ class Hook(Protocol):
     def keras3_floor(self) -> Optional[str]:
         """The oldest release Keras 3 runs on as a backend; None where any will do."""
 
-    def select(
-        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Optional[dict[str, Recipe]]
-    ) -> Outcome: ...
+    def select(self, recipe: Recipe, report: SystemReport, request: Request, recipes: Recipes) -> Outcome: ...
 
 
 class MatrixHook(Generic[R, B]):
@@ -387,16 +375,12 @@ class MatrixHook(Generic[R, B]):
         raise NotImplementedError
 
     def select(
-        self,
-        recipe: Recipe,
-        report: SystemReport,
-        request: Request,
-        recipes: Optional[dict[str, Recipe]] = None,
+        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Recipes = None
     ) -> Outcome:
         """The walk: the newest release whose build fits, on the best interpreter for it."""
         accel, situation, reasons = resolve_accelerator(request, report)
-        walk = Walk(recipe, report, request, accel, situation, platform_key(report), reasons)
-        refused = rosetta_refusal(walk) or self.narrow(walk)
+        walk = Walk(recipe, report, request, accel, situation, report.platform_key(), reasons)
+        refused = rosetta_refusal(walk.display, report, request, walk.reasons) or self.narrow(walk)
         if refused is not None:
             return refused
         on_jetson = self.jetson(walk)

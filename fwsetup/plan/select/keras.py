@@ -3,13 +3,14 @@ release whose Requires-Python that backend's interpreter meets."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Optional
 
 from fwsetup.errors import Refusal
 from fwsetup.plan.model import Request
 from fwsetup.plan.pythons import PythonNeed
-from fwsetup.plan.recipes import Recipe
-from fwsetup.plan.select.common import Outcome, pinned_version, version_matches
+from fwsetup.plan.recipes import Recipe, load_all
+from fwsetup.plan.select.common import Hook, Outcome, Recipes, pinned_version, version_matches
 from fwsetup.records import replace
 from fwsetup.report import SystemReport
 
@@ -18,6 +19,11 @@ BACKEND_RECIPES = {"torch": "pytorch"}
 
 
 class KerasHook:
+    """Keras 3 runs on a backend framework: its build is that framework's, chosen by its hook."""
+
+    def __init__(self, backends: Mapping[str, Hook]) -> None:
+        self.backends = backends  # selector -> hook of the frameworks Keras can run on
+
     def keras3_floor(self) -> Optional[str]:
         return None
 
@@ -25,15 +31,8 @@ class KerasHook:
         return [f"backend:{b}" for b in recipe.backends]
 
     def select(
-        self,
-        recipe: Recipe,
-        report: SystemReport,
-        request: Request,
-        recipes: Optional[dict[str, Recipe]] = None,
+        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Recipes = None
     ) -> Outcome:
-        from fwsetup.plan.recipes import load_all
-        from fwsetup.plan.select import hook, select
-
         recipes = recipes if recipes is not None else load_all()
         backend = (request.backend or recipe.default_backend or "tensorflow").lower()
         if recipe.backends and backend not in recipe.backends:
@@ -44,13 +43,17 @@ class KerasHook:
             )
         backend_recipe = recipes[BACKEND_RECIPES.get(backend, backend)]
         # the backend's own data knows the oldest release Keras 3 runs on (TensorFlow < 2.16 pins keras < 3)
-        floor = hook(backend_recipe).keras3_floor()
-        outcome = select(
-            backend_recipe,
-            report,
-            replace(request, version=None, framework=backend_recipe.name, min_version=floor),
-            recipes,
-        )
+        backend_hook = self.backends[backend_recipe.selector]
+        floor = backend_hook.keras3_floor()
+        try:
+            outcome = backend_hook.select(
+                backend_recipe,
+                report,
+                replace(request, version=None, framework=backend_recipe.name, min_version=floor),
+                recipes,
+            )
+        except Refusal as refusal:
+            outcome = refusal
         if isinstance(outcome, Refusal):
             outcome.message = f"Keras needs the {backend} backend, and: {outcome.message}"
             others = [b for b in recipe.backends if b != backend]
@@ -86,6 +89,3 @@ class KerasHook:
                 *outcome.reasons,
             ],
         )
-
-
-HOOK = KerasHook()

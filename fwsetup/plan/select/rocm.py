@@ -15,14 +15,12 @@ from typing import Generic, Optional, Protocol, TypeVar
 from fwsetup import versions
 from fwsetup.errors import Refusal
 from fwsetup.facts import rocm as facts
-from fwsetup.plan.machine import GpuSituation, describe_gpu
-from fwsetup.plan.select.common import Rejections
+from fwsetup.plan.machine import WSL_GUIDE, GpuSituation, describe_gpu
+from fwsetup.plan.select.rejections import Rejections
 from fwsetup.records import dataclass, field
 from fwsetup.report import GPU, SystemReport
 
 OVERRIDE_VAR = "HSA_OVERRIDE_GFX_VERSION"
-WSL_GUIDE = "https://rocm.docs.amd.com/projects/radeon/en/latest/docs/install/wsl/install-pytorch.html"
-WINDOWS_GUIDE = "https://rocm.docs.amd.com/projects/radeon-ryzen/en/latest/docs/install/installrad/windows/install-pytorch.html"
 
 
 class RocmBuild(Protocol):
@@ -72,12 +70,6 @@ def route_refusal(display: str, report: SystemReport) -> Optional[Refusal]:
         f"from repo.radeon.com with the WSL runtime library swapped in ({WSL_GUIDE}); or use --cpu",
         code="rocm-wsl-route",
     )
-
-
-WINDOWS_FIX = (
-    f"AMD publishes its own Windows PyTorch wheels for Radeon GPUs ({WINDOWS_GUIDE}); or use WSL 2 with "
-    f"AMD's WSL route ({WSL_GUIDE}); or use --cpu"
-)
 
 
 def framework_refusal(display: str, framework: str) -> Optional[Refusal]:
@@ -230,22 +222,6 @@ def refusal(display: str, situation: GpuSituation, report: SystemReport, rej: Re
         f"no {display} ROCm build fits this machine: " + "; ".join(rej.reasons[:6]),
         "use --cpu, or see `fwsetup doctor` for what to fix",
         code="no-compatible-build",
-    )
-
-
-def no_rocm_situation(report: SystemReport) -> GpuSituation:
-    """An AMD GPU that no ROCm build can serve as the machine stands: on Windows (AMD's own route),
-    or on Linux without the amdgpu driver's compute interface (a wheel brings the rest)."""
-    if report.os.system.lower() == "windows":
-        return GpuSituation(
-            None, why_none="an AMD GPU is present, but there are no ROCm builds for Windows", fix=WINDOWS_FIX
-        )
-    return GpuSituation(
-        None,
-        why_none="an AMD GPU is present but ROCm is not installed and the amdgpu driver's compute interface "
-        "(KFD, /dev/kfd) was not found, so no ROCm build can reach it",
-        fix="load the amdgpu kernel driver (the distribution kernel's own, or `amdgpu-install --usecase=dkms`) "
-        "and reboot; a ROCm wheel brings its own user space, so installing ROCm itself is optional; or use --cpu",
     )
 
 

@@ -22,12 +22,13 @@ from fwsetup.plan.recipes import Recipe, Variant
 from fwsetup.plan.select.common import (
     CudaBuild,
     Outcome,
-    Rejections,
+    Recipes,
     finish,
     pick_cuda,
     python_refusal,
     version_matches,
 )
+from fwsetup.plan.select.rejections import Rejections
 from fwsetup.records import replace
 from fwsetup.report import SystemReport
 
@@ -40,11 +41,7 @@ class StaticHook:
         return [v.name for v in recipe.variants]
 
     def select(
-        self,
-        recipe: Recipe,
-        report: SystemReport,
-        request: Request,
-        recipes: Optional[dict[str, Recipe]] = None,
+        self, recipe: Recipe, report: SystemReport, request: Request, recipes: Recipes = None
     ) -> Outcome:
         display = recipe.display_name
         situation = gpu_situation(report, request.gpu_indices)

@@ -1,4 +1,4 @@
-"""PyTorch's Intel GPU (XPU) build for the Intel GPUs of the walk (plan/intel.py decides which
+"""PyTorch's Intel GPU (XPU) build for the Intel GPUs of the walk (probe/intel_gpus.py decides which
 GPUs it serves and whether the driver stack can run it; facts/xpu.toml says from which release)."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Optional
 
 from fwsetup import versions
-from fwsetup.plan import intel
 from fwsetup.plan.select.common import Walk
+from fwsetup.probe import intel_gpus as intel
 
 
 def pick(walk: Walk, label: str, version: str) -> Optional[tuple[list[str], list[str]]]:

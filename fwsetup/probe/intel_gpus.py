@@ -1,5 +1,6 @@
-"""Intel GPUs as selection (and doctor's findings) see them: which PyTorch's XPU builds serve (facts/xpu.toml, by PCI
-device id) and whether the machine's driver stack can run them.
+"""Intel GPUs as selection and doctor's findings see them (in probe/, below both, so both read
+it): which PyTorch's XPU builds serve (facts/xpu.toml, by PCI device id) and whether the
+machine's driver stack can run them.
 
 Read from the report's `pci_display_devices`, which every Linux report has, so a report saved by
 an older doctor (no `intel` section, no intel `gpus` entries) still plans; the driver stack is
