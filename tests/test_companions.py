@@ -275,5 +275,44 @@ def test_with_packages_are_locked_with_hashes_per_target_and_exported(tmp_path: 
         (line,) = [r for r in target.requirements if r.startswith("iniconfig==")]
         assert "--hash=sha256:" in line
     for fmt, want in (("requirements", "iniconfig=="), ("pylock", 'name = "iniconfig"')):
-        exported = fwsetup("export", "--lock", str(lock), "--format", fmt, "--target", targets[0].name, env=env)
+        exported = fwsetup(
+            "export", "--lock", str(lock), "--format", fmt, "--target", targets[0].name, env=env
+        )
         assert exported.returncode == 0 and want in exported.stdout, exported.stderr
+
+
+@pytest.mark.parametrize(
+    ("need", "says"),
+    [
+        ({"requirement": "numpy @ https://x/n.whl", "why": "w"}, "a URL requirement is not allowed"),
+        ({"requirement": "not a req!", "why": "w"}, "is not a requirement"),
+        ({"requirement": "numpy", "why": "w", "framework": "2.x"}, "is not a version specifier"),
+        ({"requirement": "numpy"}, "why"),
+    ],
+)
+def test_a_bad_import_need_is_a_recipe_error_naming_the_key(need: dict[str, str], says: str) -> None:
+    from fwsetup.errors import RecipeError
+
+    data = {"name": "t", "display_name": "T", "era": "modern", "status": "supported", "summary": "s",
+            "source": "tests", "selector": "pytorch", "import_needs": [need]}  # fmt: skip
+    with pytest.raises(RecipeError) as err:
+        recipes.parse_recipe(data, "t.toml")
+    assert "import_needs[0]" in err.value.message and says in err.value.message
+
+
+def test_a_companion_the_facts_do_not_know_is_a_recipe_error() -> None:
+    from fwsetup.errors import RecipeError
+
+    odd = records.replace(PYTORCH, companions=("torchvision", "torchtext"))
+    plan = Plan(
+        "pytorch",
+        "2.13.0",
+        "cpu",
+        "cpu",
+        "3.11",
+        ["torch==2.13.0+cpu"],
+        ["https://download.pytorch.org/whl/cpu"],
+    )
+    with pytest.raises(RecipeError) as err:
+        companions.extend(plan, odd, Request("pytorch"))
+    assert "torchtext" in err.value.message
