@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def torch_env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from fwsetup.install import pipconfig
+    from fwsetup import pipconfig
     from fwsetup.plan import wheels
 
     on_disk = wheels.scan(pipconfig.read().local_find_links_dirs())

@@ -713,13 +713,40 @@ def test_hostile_lock_in_engine_formats_stays_data(fmt: str, payload: str, tmp_p
     assert not (tmp_path / "PWNED").exists()
 
 
-@pytest.mark.parametrize(
-    "wheelhouse",
-    ["", "wh\nRUN touch x", "wh\u2028x", "--index-url=https://evil.example/simple", "${{ secrets.X }}", "ftp://h/wh"],
-)
+HOSTILE_BUNDLES = [
+    "",
+    "wh\nRUN touch x",
+    "wh\u2028x",
+    "--index-url=https://evil.example/simple",
+    "${{ secrets.X }}",
+    "ftp://h/wh",
+]
+
+
+@pytest.mark.parametrize("wheelhouse", HOSTILE_BUNDLES)
 def test_hostile_export_wheelhouse_is_refused(wheelhouse: str, tmp_path: Path) -> None:
     lock = _write_lock(tmp_path / "l.lock", _target())
     for fmt in EMBEDDING:
         out = cli("export", "--lock", str(lock), "--format", fmt, "--wheelhouse", wheelhouse, "--json")
         assert out.returncode == 2 and one_json(out)["error"]["code"] == "usage", out.stdout
         assert "--wheelhouse" in one_json(out)["error"]["message"]
+
+
+@pytest.mark.parametrize("wheelhouse", HOSTILE_BUNDLES)
+def test_hostile_bundle_is_refused_by_every_format_to_stdout_and_with_o_alike(wheelhouse: str, tmp_path: Path) -> None:
+    """Issue 20 point 10: `-o` (a file, a playbook with the lock beside it, a directory of sbatch
+    scripts) skipped the check that the stdout form made. Every format, both spellings, both
+    forms: exit 2 with the same message, and nothing written."""
+    lock = _write_lock(tmp_path / "l.lock", _target())
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    for fmt in formats.ALL_FORMATS:
+        for flag in ("--bundle", "--wheelhouse"):
+            args = ["export", "--lock", str(lock), "--format", fmt, flag, wheelhouse, "--json"]
+            messages = []
+            for where in ([], ["-o", str(out_dir / f"{fmt}.out")]):
+                out = cli(*args, *where)
+                assert out.returncode == 2 and one_json(out)["error"]["code"] == "usage", (fmt, where, out.stdout)
+                messages.append(one_json(out)["error"]["message"])
+            assert "--bundle/--wheelhouse" in messages[0] and messages[0] == messages[1], (fmt, messages)
+    assert list(out_dir.iterdir()) == []  # no export, no lock copied beside one, no slurm directory

@@ -37,11 +37,12 @@ class ExportResult:
 
 def execute(options: Options, progress: Progress) -> ExportResult:
     fmt, lock, output = options.fmt, options.lock, options.output
-    chosen = formats.chosen(fmt, options.fwsetup_spec, options.wheelhouse)  # fleet/formats.py: the one table
+    # fleet/formats.py: the one table, and the one check of the options, for stdout and -o alike
+    chosen = formats.chosen(fmt, options.fwsetup_spec, options.wheelhouse)
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
         lockfile.check_form(t)  # the recipe checks are made where it is installed
-    job = formats.job(chosen, lock, targets, options.fwsetup_spec, options.wheelhouse, options.target)
+    job = formats.job(lock, targets, options.fwsetup_spec, options.wheelhouse, options.target)
     if output is not None and chosen.write is not None:
         written = chosen.write(job, lock, output)
         return ExportResult(fmt, output=[str(path) for path in written])

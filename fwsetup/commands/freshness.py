@@ -8,12 +8,16 @@ pip's configuration, else PyPI) for the framework's releases, with the simple AP
 or the PEP 503 HTML page), and warns when the index offers a final release newer than the data
 knows. The answer is cached in FWSETUP_HOME for a day; the question has a short, hard time limit
 and every failure means "no warning" (never an error): a plan must not depend on the network.
+One failure is said: an index whose URL carries credentials (`https://user:token@host/simple`,
+sent as HTTP basic auth, as pip sends them) and refuses them, named with the credentials hidden:
+the install that follows would fail on the same credentials.
 Skipped with --offline, when the user pinned --version (a knowing choice), and when
 FWSETUP_INDEX_CHECK=0 (tests).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -23,6 +27,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from packaging.version import InvalidVersion, Version
 
@@ -31,6 +36,8 @@ from fwsetup.facts import jax, pytorch, tensorflow
 from fwsetup.redact import redact
 
 if TYPE_CHECKING:
+    import urllib.request
+
     from fwsetup.pipconfig import PipSettings
 
 PYPI_SIMPLE = "https://pypi.org/simple"
@@ -122,13 +129,67 @@ def _finals(raw: Any) -> list[str]:
     return [found[v] for v in sorted(found, reverse=True)]
 
 
-def _fetch(url: str, timeout: float, cafile: Optional[str]) -> tuple[bytes, str]:
+class IndexRefused(Exception):
+    """The index answered, and refused the credentials its URL carries (HTTP 401 or 403)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+REFUSED = (401, 403)
+
+
+def split_credentials(url: str) -> tuple[str, Optional[str]]:
+    """`https://user:token@host/simple` → (`https://host/simple`, `Basic …`), else (url, None).
+
+    urllib takes the userinfo for part of the host name ("nonnumeric port", or a DNS name with an
+    `@`) and never asks; pip sends it as basic auth, so the check sends it the same way. The parts
+    are percent-decoded (a token with `@` or `:` is written `%40`, `%3A` in a URL); a user with
+    no password is sent with an empty one, as pip does."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    token = base64.b64encode(f"{unquote(user)}:{unquote(password)}".encode()).decode("ascii")
+    return urlunsplit(parts._replace(netloc=hostport)), f"Basic {token}"
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.rpartition("@")[2].lower()
+
+
+def _opener(context: Any) -> urllib.request.OpenerDirector:
+    """urllib's opener, except that credentials follow a redirect only to the same scheme, host and
+    port: urllib copies every header to wherever a redirect points, another host or plain http."""
+    import urllib.request
+
+    class SameOriginAuth(urllib.request.HTTPRedirectHandler):
+        def redirect_request(
+            self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+        ) -> Optional[urllib.request.Request]:
+            new = super().redirect_request(req, fp, code, msg, headers, newurl)
+            if new is not None and _origin(newurl) != _origin(req.full_url):
+                new.remove_header("Authorization")
+            return new
+
+    return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), SameOriginAuth())
+
+
+def _fetch(
+    url: str, timeout: float, cafile: Optional[str], authorization: Optional[str] = None
+) -> tuple[bytes, str]:
     import ssl  # only when the index is asked: planning with the check off never loads TLS
     import urllib.request
 
     context = ssl.create_default_context(cafile=cafile) if url.startswith("https:") else None
-    request = urllib.request.Request(url, headers={"Accept": ACCEPT, "User-Agent": "fwsetup"})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:  # noqa: S310 - http(s) only
+    headers = {"Accept": ACCEPT, "User-Agent": "fwsetup"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
+    with _opener(context).open(request, timeout=timeout) as resp:
         body: bytes = resp.read(MAX_BYTES + 1)
         if len(body) > MAX_BYTES:
             raise ValueError("index page too large")
@@ -138,26 +199,39 @@ def _fetch(url: str, timeout: float, cafile: Optional[str]) -> tuple[bytes, str]
 def index_versions(
     index: str, project: str, timeout: float = TIMEOUT_S, cafile: Optional[str] = None
 ) -> Optional[list[str]]:
-    """The project's final releases on the index, or None when it does not answer within `timeout`."""
+    """The project's final releases on the index, or None when it does not answer within `timeout`.
+    Raises IndexRefused when the index refuses the credentials in its URL (no credentials: None)."""
     if not index.startswith(("http://", "https://")):
         return None
-    url = index.rstrip("/") + f"/{project}/"
+    url, authorization = split_credentials(index.rstrip("/") + f"/{project}/")
     result: list[Optional[list[str]]] = [None]
+    refused: list[int] = []
 
     def ask() -> None:
+        import urllib.error
+
         try:
-            body, content_type = _fetch(url, timeout, cafile)
+            body, content_type = _fetch(url, timeout, cafile, authorization)
             result[0] = versions_from_page(body, content_type, project)
+        except urllib.error.HTTPError as exc:
+            if authorization is not None and exc.code in REFUSED:
+                refused.append(exc.code)
         except Exception:
             result[0] = None
 
     worker = threading.Thread(target=ask, name="fwsetup-index-check", daemon=True)
     worker.start()
     worker.join(timeout)  # a hard limit: name resolution ignores the socket timeout
-    return result[0] if not worker.is_alive() else None
+    if worker.is_alive():
+        return None
+    if refused:
+        raise IndexRefused(refused[0])
+    return result[0]
 
 
 def _cache_file(index: str, project: str) -> Path:
+    """The answer's file, named by a digest of the index URL (credentials included, so that new
+    credentials ask again); the file holds no URL."""
     digest = hashlib.sha256(f"{index.rstrip('/')}/{project}".encode()).hexdigest()[:24]
     return paths.home() / "cache" / "index" / f"{digest}.json"
 
@@ -179,18 +253,38 @@ def cached_versions(
         if isinstance(saved["versions"], list) and 0 <= age < CACHE_S:
             return [str(v) for v in saved["versions"]]
         if saved["versions"] is None and 0 <= age < NO_ANSWER_CACHE_S:
+            if saved.get("refused") in REFUSED:
+                raise IndexRefused(int(saved["refused"]))
             return None
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    found = index_versions(index, project, timeout, cafile)
+    refused: Optional[IndexRefused] = None
+    try:
+        found = index_versions(index, project, timeout, cafile)
+    except IndexRefused as exc:
+        found, refused = None, exc
+    _save(
+        file,
+        {
+            "asked_at": now,
+            "project": project,
+            "versions": found,
+            "refused": refused.status if refused else None,
+        },
+    )
+    if refused is not None:
+        raise refused
+    return found
+
+
+def _save(file: Path, answer: dict[str, Any]) -> None:
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"asked_at": now, "project": project, "versions": found}), encoding="utf-8")
+        tmp.write_text(json.dumps(answer), encoding="utf-8")
         tmp.replace(file)
     except OSError:
         pass
-    return found
 
 
 def newer_than_data(offered: Sequence[str], known: Sequence[str]) -> Optional[str]:
@@ -218,6 +312,16 @@ def allowed(environ: Optional[Mapping[str, str]] = None) -> bool:
     return env.get("FWSETUP_INDEX_CHECK", "").strip().lower() not in ("0", "off", "no", "false")
 
 
+def refused_warning(framework: str, index: str, status: int) -> str:
+    """The index refused the credentials in its URL: named with them hidden (redact)."""
+    return (
+        f"the package index ({redact(index)}) refused the credentials in its URL (HTTP {status}), "
+        f"so fwsetup could not check it for {PROJECTS[framework]} releases newer than its data, and "
+        "installing from it will fail the same way; fix: correct the user or token in --index-url "
+        "or pip's index-url (`pip config list`)"
+    )
+
+
 def check(
     framework: str,
     planned: str,
@@ -225,7 +329,8 @@ def check(
     environ: Optional[Mapping[str, str]] = None,
     timeout: float = TIMEOUT_S,
 ) -> Optional[str]:
-    """The plan warning when the user's index is ahead of the data, else None (also on any failure)."""
+    """The plan warning when the user's index is ahead of the data, or refuses the credentials in
+    its URL; else None (also on any other failure)."""
     env = os.environ if environ is None else environ
     if framework not in PROJECTS or not allowed(env):
         return None
@@ -235,7 +340,10 @@ def check(
     if index is None:
         return None
     cafile = settings.cert
-    offered = cached_versions(index, PROJECTS[framework], timeout, cafile)
+    try:
+        offered = cached_versions(index, PROJECTS[framework], timeout, cafile)
+    except IndexRefused as refused:
+        return refused_warning(framework, index, refused.status)
     newest = newer_than_data(offered or [], known_versions(framework))
     if newest is None:
         return None

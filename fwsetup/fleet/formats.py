@@ -99,11 +99,17 @@ PROVISIONING = tuple(name for name, f in FORMATS.items() if f.provisions)
 
 
 def chosen(name: str, fwsetup_spec: str, wheelhouse: str) -> Format:
-    """The format `--format` names, once its options are known to fit it (else exit 2)."""
+    """The format `--format` names, once its options are known to fit it (else exit 2).
+
+    The one place the options are checked, for every format and before anything is read or
+    written: an export to stdout and one written with `-o` (a playbook with the lock beside it, a
+    directory of sbatch scripts) refuse the same values, and a format that does not use `--bundle`
+    (requirements, pylock) refuses a hostile one too rather than ignore it."""
     found = FORMATS.get(name)
     if found is None:
         raise UsageError(f"--format {name!r} is not one of {', '.join(FORMATS)}", "pick one of those")
     export.check_spec(fwsetup_spec)
+    export.check_wheelhouse(wheelhouse)
     if found.needs_url and not wheelhouse.startswith(("http://", "https://")):
         raise UsageError(
             f"--format {name} needs the bundle's URL: pods fetch it", "pass --bundle http(s)://…"
@@ -112,21 +118,20 @@ def chosen(name: str, fwsetup_spec: str, wheelhouse: str) -> Format:
 
 
 def job(
-    found: Format,
     lock: Path,
     targets: list[LockTarget],
     fwsetup_spec: str,
     wheelhouse: str,
     target: Optional[str],
 ) -> Job:
-    """The export of a lock already read and checked (lockfile.load, check_form); `--bundle`
-    is checked where the format provisions from it."""
+    """The export of a lock already read and checked (lockfile.load, check_form), with options
+    `chosen` checked."""
     return Job(
         lock_name=lock.name,
         lock_text=lock.read_text(encoding="utf-8"),
         targets=targets,
-        fwsetup_spec=export.check_spec(fwsetup_spec),
-        wheelhouse=export.check_wheelhouse(wheelhouse) if found.provisions else wheelhouse,
+        fwsetup_spec=fwsetup_spec,
+        wheelhouse=wheelhouse,
         target=target,
     )
 
@@ -137,5 +142,5 @@ def render(name: str, lock_text: str, fwsetup_spec: str, wheelhouse: str = expor
         path = Path(tmp) / "fwsetup.lock"
         path.write_text(lock_text, encoding="utf-8")
         targets = lockfile.load(path)[1]
-        found = FORMATS[name]
-        return found.render(job(found, path, targets, fwsetup_spec, wheelhouse, None))
+        found = chosen(name, fwsetup_spec, wheelhouse)
+        return found.render(job(path, targets, fwsetup_spec, wheelhouse, None))
