@@ -20,7 +20,8 @@ _TOKEN_PARAM = re.compile(
     r"(?i)(?P<key>[?&;](?:token|access_token|private_token|api_key|apikey|password|passwd|auth|secret|"
     r"client_secret|sig|signature|x-amz-signature|x-amz-credential|x-goog-signature)=)[^&#\s]+"
 )
-_NETRC = re.compile(r"(?i)(?P<key>\b(?:password|passwd)\s+)\S+")
+# a netrc `password VALUE`; not a path's last part (`/etc/passwd for` kept its next word)
+_NETRC = re.compile(r"(?i)(?<![/\\.\w-])(?P<key>(?:password|passwd)\s+)\S+")
 _HEADER = re.compile(r"(?i)(?P<key>\bauthorization:\s*(?:basic|bearer|token)\s+)\S+")
 
 

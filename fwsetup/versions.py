@@ -17,8 +17,11 @@ if TYPE_CHECKING:
 
     from packaging.version import Version
 
-_LEADING = re.compile(r"\s*v?(\d+(?:\.\d+)*)")
-_PLAIN = re.compile(r"\d+(?:\.\d+)*")
+# ASCII digits only (`\d` took "٣", which Version refuses), and at most 20 per number: int()
+# refuses a number of over 4,300 digits, which a hostile report can hold ("l4t": "1" * 100000).
+_LEADING = re.compile(r"\s*v?([0-9]{1,20}(?:\.[0-9]{1,20})*)(?![0-9])")
+_PLAIN = re.compile(r"[0-9]{1,20}(?:\.[0-9]{1,20})*")
+_MAX_TEXT = 256  # no version, driver or CUDA string is longer; Version() of a longer one is not tried
 
 
 def parse(text: Optional[str]) -> Optional[Version]:
@@ -29,10 +32,12 @@ def parse(text: Optional[str]) -> Optional[Version]:
     from packaging.version import InvalidVersion, Version
 
     try:
-        return Version(text.strip())
-    except InvalidVersion:
-        match = _LEADING.match(text)
-        return Version(match.group(1)) if match else None
+        if len(text) <= _MAX_TEXT:
+            return Version(text.strip())
+    except (InvalidVersion, ValueError):  # ValueError: a number int() refuses
+        pass
+    match = _LEADING.match(text)
+    return Version(match.group(1)) if match else None
 
 
 def release(text: Optional[str], parts: Optional[int] = None) -> tuple[int, ...]:

@@ -7,6 +7,7 @@ for real in every POSIX shell on this machine (bash, sh, zsh) and fish (activate
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,8 @@ CHECK = (
 @pytest.mark.parametrize("installer", ["uv", "pip"])
 @pytest.mark.parametrize("name", NAMES, ids=["apostrophe", "quotes-dollar-backtick"])
 def test_activate_works_for_a_path_that_needs_quoting(installer: str, name: str, tmp_path: Path) -> None:
+    if "$" in name and sys.version_info < (3, 10):
+        pytest.skip("Python 3.9's distutils expands $HOME in install paths: refused (test below)")
     env = tmp_path / "gen-1" / name  # a folder named like a generation: never rewritten
     env.parent.mkdir()
     out = cli(
@@ -118,3 +121,20 @@ def test_every_cpython_venv_template_activates_at_a_path_that_needs_quoting(
         )
         assert sourced.returncode == 0 and not sourced.stderr, f"{python} {shell}: {sourced.stderr}"
         assert sourced.stdout.startswith(f"({name}) "), f"{python} {shell}: {sourced.stdout}"
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_a_dollar_name_in_the_path_is_refused_for_python_39(installer: str, tmp_path: Path) -> None:
+    """Python <= 3.9 installs through distutils, which expands `$HOME` in the venv's paths: uv and
+    pip installed into /root/... and the smoke test failed (exit 5), leaving a stray tree. Now it
+    is a usage error before anything is made."""
+    if not shutil.which("python3.9") and not any(Path("/root/.pyenv/versions").glob("3.9*")):
+        pytest.skip("no Python 3.9 here")
+    env = tmp_path / "x $HOME y"
+    out = cli(
+        "install", "tiny", "--cpu", "--python", "3.9", "--installer", installer, "--env", str(env), "--json",
+        env=tiny_env(tmp_path),
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "'$' before a name" in json.loads(out.stdout)["error"]["message"]
+    assert not env.exists() and not any(tmp_path.glob(".x*"))

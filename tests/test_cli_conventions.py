@@ -112,7 +112,12 @@ def test_a_cluster_may_end_in_an_option_that_takes_a_value(argv: list[str], want
 
 @pytest.mark.parametrize(
     ("argv", "needle"),
-    [(["-q=1"], "'-q' does not take a value"), (["-qo"], "'-o' requires"), (["-qh"], "'-h' goes alone")],
+    [
+        (["-q=1"], "'-q' does not take a value"),
+        (["-qo"], "'-o' requires"),
+        (["-qh"], "'-h' goes alone"),
+        (["-q-q"], "No such option: -q-q ('-' inside a cluster)"),  # was "No such option: --q"
+    ],
 )
 def test_a_bad_cluster_is_a_usage_error(argv: list[str], needle: str) -> None:
     cmd = Command(
@@ -431,3 +436,19 @@ def test_the_conventions_load_nothing_on_doctors_path() -> None:
     )
     loaded = json.loads(out.stdout)
     assert "difflib" not in loaded and "fwsetup.cli.completion" not in loaded
+
+
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "infinity"])
+@pytest.mark.parametrize(
+    "argv", [["doctor"], ["install", "pytorch", "--dry-run"], ["smoke", "pytorch"], ["bundle", "--lock", "x.lock", "-o", "x"]]
+)
+def test_a_timeout_that_is_not_a_finite_number_is_a_usage_error(argv: list[str], raw: str) -> None:
+    """`doctor --timeout nan` ran (nan is neither below the minimum nor above the maximum), and
+    `--timeout inf` passed where only a minimum is set."""
+    out = cli(*argv, "--timeout", raw, "--json")
+    assert out.returncode == 2, out.stdout
+    assert "is not a finite number" in json.loads(out.stdout)["error"]["message"]
+    if argv[0] != "smoke":  # smoke's --timeout has no variable
+        variable = "FWSETUP_PROBE_TIMEOUT" if argv == ["doctor"] else "FWSETUP_TIMEOUT"
+        env_out = cli(*argv, "--json", env={variable: raw})
+        assert env_out.returncode == 2 and "is not a finite number" in env_out.stdout

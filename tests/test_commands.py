@@ -61,6 +61,13 @@ def test_every_command_has_its_module_and_every_module_the_same_shape() -> None:
         assert callable(module.execute), name
 
 
+def test_the_command_table_stays_a_table() -> None:
+    """cli/app.py holds the grammar's declarations, the lazy command table and the dispatch, no
+    use-case bodies (those are fwsetup/commands/'s): 500 lines at the most (issue 18)."""
+    lines = (PACKAGE / "cli" / "app.py").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 500, f"cli/app.py has {len(lines)} lines; declare a repeated option once"
+
+
 def test_a_command_returns_its_result_and_writes_nothing(tmp_path: Path) -> None:
     """`fwsetup list` as a library call: the same document `--json` prints, and no output at all."""
     from fwsetup.commands import list as listing

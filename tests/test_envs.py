@@ -542,3 +542,13 @@ def test_a_bad_installer_is_refused_before_anything_for_into_too(home: Path, tmp
     out = cli("install", "tiny", "--cpu", "--into", str(tmp_path / "venv"), "--installer", "foo", env=tiny_env(home))
     assert out.returncode == 2 and "--installer 'foo' is not one of auto, uv, pip" in out.stderr
     assert not (tmp_path / "venv").exists()
+
+
+def test_smoke_python_that_is_not_executable_is_a_usage_error(home: Path, tmp_path: Path) -> None:
+    """`smoke --python /etc/passwd` (a file, not a program) was exit 5, "smoke test failed:
+    PermissionError"; it is a wrong argument like a missing path."""
+    text = tmp_path / "python"
+    text.write_text("not a program\n")
+    out = cli("smoke", "tiny", "--python", str(text), "--json", env=tiny_env(home))
+    assert out.returncode == 2, out.stdout
+    assert "is not a Python interpreter" in json_out(out)["error"]["message"]

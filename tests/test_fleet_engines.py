@@ -77,6 +77,41 @@ def test_install_keeps_a_wheelhouse_url_as_a_url(tmp_path: Path) -> None:
     assert paths["wheelhouse"] == [Path("a"), Path("b")]
 
 
+def test_pip_takes_fwsetup_from_a_bundle_served_over_plain_http(tmp_path: Path) -> None:
+    """pip ignores an http find-links URL whose host is not localhost ("not a trusted or secure
+    host"): the README's `http://bundle:8000/` failed on every machine. The line installing
+    fwsetup trusts the bundle's own host, and nothing for https or a path."""
+    from fwsetup.fleet import steps
+
+    line = steps.pip_from_bundle(sys.executable, '"$FWSETUP_WHEELHOUSE"', "no-such-package-fwsetup")
+    for wheelhouse, trusted in (
+        ("http://user:pw@bundle.invalid:8000/wh/?x", "bundle.invalid:8000"),
+        ("HTTP://bundle.invalid/wh", "bundle.invalid"),
+        ("https://bundle.invalid/wh/", ""),
+        (str(tmp_path / "wh"), ""),
+    ):
+        shown = subprocess.run(
+            ["bash", "-c", line.replace(" -m pip install", " -c 'import os; print(os.environ[\"PIP_TRUSTED_HOST\"])' #")],
+            capture_output=True, text=True, env=dict(os.environ, FWSETUP_WHEELHOUSE=wheelhouse), check=False,
+        )  # fmt: skip
+        assert shown.stdout == trusted + "\n", (wheelhouse, shown.stdout, shown.stderr)
+        assert steps.http_host(wheelhouse) == trusted
+    said = dict(os.environ, PIP_CONFIG_FILE=os.devnull, PIP_RETRIES="0", PIP_TIMEOUT="2", PIP_VERBOSE="1",
+                FWSETUP_WHEELHOUSE="http://bundle.invalid:8000/wh/")  # fmt: skip
+    for pip_line, ignored in ((line, False), (line[line.index(sys.executable) :], True)):  # with, without the trust
+        pip = subprocess.run(["bash", "-c", pip_line], capture_output=True, text=True, env=said, timeout=300, check=False)
+        assert "http://bundle.invalid:8000/wh/" in pip.stdout + pip.stderr, pip.stdout + pip.stderr
+        assert ("not a trusted or secure host" in pip.stderr) is ignored, pip.stderr
+    # Every export that installs fwsetup with pip carries it (the playbook: its own, tested above).
+    lock = tmp_path / "fwsetup.lock"
+    lock.write_text(lockfile.dumps("pytorch", [_target()]))
+    for fmt in ("shell", "dockerfile", "github-actions", "kubernetes", "slurm", "cloud-init"):
+        out = cli("export", "--lock", str(lock), "--format", fmt, "--wheelhouse", "http://bundle:8000/")
+        assert out.returncode == 0, (fmt, out.stderr)
+        text = out.stdout.replace('\\"', '"')  # the YAML forms write JSON strings
+        assert ("PIP_TRUSTED_HOST=bundle:8000" if fmt == "cloud-init" else 'PIP_TRUSTED_HOST="$(printf') in text, fmt
+
+
 # ------------------------------------------------------------------ the bundle carries fwsetup
 
 
@@ -226,32 +261,105 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _readme_fleet_commands() -> dict[str, str]:
+    """The README's fleet commands, as it prints them (the test runs these lines, not its own)."""
+    text = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    fleets = text[text.index("### Fleets and CI") : text.index("**Kubernetes**")]
+    lines = [
+        line.split("  #")[0].strip()
+        for block in re.findall(r"```sh\n(.*?)```", fleets, re.S)
+        for line in block.splitlines()
+    ]
+    found = {
+        "bundle": next(ln for ln in lines if ln.startswith("fwsetup bundle ")),
+        "serve": next(ln for ln in lines if ln.startswith("python3 -m http.server ")),
+        "playbook": next(ln for ln in lines if ln.startswith("ansible-playbook ")),
+        "report": next(ln for ln in lines if ln.startswith("fwsetup fleet report ")),
+    }
+    export = re.search(r"`(fwsetup export --format ansible [^`]*)`", fleets)
+    assert export, "the README's Ansible paragraph names its export command"
+    found["export"] = export.group(1)
+    return found
+
+
+def test_the_readme_fleet_commands_are_the_ones_the_ansible_test_runs() -> None:
+    readme = _readme_fleet_commands()
+    assert readme == {
+        "bundle": "fwsetup bundle --lock fwsetup.lock -o wheelhouse/",
+        "serve": "python3 -m http.server --directory wheelhouse 8000",
+        "playbook": "ansible-playbook -i inventory.yml play/site.yml -e fwsetup_wheelhouse=http://bundle:8000/",
+        "report": "fwsetup fleet report play/reports/*.json",
+        "export": "fwsetup export --format ansible -o play/site.yml",
+    }
+
+
+def test_the_playbook_makes_its_reports_directory_on_the_controller() -> None:
+    """Point 9: `play/reports/` (or fwsetup_reports) exists before any report is copied there,
+    also for a playbook written to stdout; made on the controller, for each host's setting."""
+    tasks = ansible.playbook()[0]["tasks"]
+    names = [t["name"] for t in tasks]
+    made = tasks[names.index("the reports directory on the controller")]
+    collect = next(t for t in tasks if t["name"].startswith("collect the doctor report"))
+    assert names.index(made["name"]) < names.index(collect["name"])
+    assert made["delegate_to"] == "localhost" and made["when"] == collect["when"]
+    assert made["ansible.builtin.file"] == {"path": ansible.REPORTS, "state": "directory"}
+    assert collect["ansible.builtin.copy"]["dest"].startswith(ansible.REPORTS + "/")
+
+
+def test_export_o_makes_the_playbooks_directory_and_an_unwritable_one_is_a_usage_error(tmp_path: Path) -> None:
+    """The README's `-o play/site.yml` where no play/ exists was an internal error (exit 1)."""
+    lock = tmp_path / "fwsetup.lock"
+    lock.write_text(lockfile.dumps("pytorch", [_target()]))
+    play = tmp_path / "play" / "site.yml"
+    made = cli("export", "--lock", str(lock), "--format", "ansible", "-o", str(play))
+    assert made.returncode == 0, made.stderr
+    assert play.is_file() and (play.parent / "fwsetup.lock").read_text() == lock.read_text()
+    (tmp_path / "a-file").write_text("")
+    for fmt, output in (("ansible", "a-file/site.yml"), ("slurm", "a-file/jobs")):
+        out = cli("export", "--lock", str(lock), "--format", fmt, "-o", str(tmp_path / output), "--json")
+        assert out.returncode == 2 and "Traceback" not in out.stderr, (fmt, out.stdout, out.stderr)
+        assert json.loads(out.stdout)["error"]["message"].startswith("cannot write the export to ")
+
+
 @pytest.mark.e2e
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare -n")
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare -n -m")
 def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_path: Path) -> None:
-    """One lock → one bundle → `python -m http.server` on loopback inside `unshare -n` → a
-    playbook for two local hosts with their own prefix: both environments compute; the second
-    run changes nothing."""
+    """The README's commands as it writes them, in one directory: one lock → `fwsetup bundle` →
+    its `python3 -m http.server` line inside `unshare -n -m` (the URL's host `bundle` is loopback
+    there) → `fwsetup export --format ansible -o play/site.yml` → its `ansible-playbook` line for
+    two local hosts with their own prefix, and no `play/reports/` made beforehand: both
+    environments compute, the reports are collected; the second run changes nothing."""
     started = time.monotonic()
     exe = BIN / "ansible-playbook"
     assert exe.exists(), "ansible-core is a test dependency"
+    readme = _readme_fleet_commands()
     env = tiny_env(tmp_path / "home")
-    lock = tmp_path / "tiny.lock"
+
+    def sh(line: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        """A README line run as a user types it, in the directory that holds the lock."""
+        return subprocess.run(
+            ["bash", "-c", line], cwd=tmp_path, capture_output=True, text=True, timeout=900,
+            env=dict(_ansible_env(tmp_path), **extra), check=False,
+        )  # fmt: skip
+
+    lock = tmp_path / "fwsetup.lock"
     assert fwsetup("lock", "tiny", "--cpu", "-o", str(lock), "--json", env=env).returncode == 0
-    wh = tmp_path / "bundle"
-    made = fwsetup("bundle", "--lock", str(lock), "-o", str(wh), "--json", env=env)
+    wh = tmp_path / "wheelhouse"
+    made = sh(readme["bundle"], **env)
     assert made.returncode == 0, made.stderr
-    itself = json_out(made)["fwsetup"]
+    itself = [f.name for f in wh.iterdir()]
     assert any(f.startswith("fwsetup-") for f in itself) and any(f.startswith("uv-") for f in itself)
     assert any(f.startswith("tomli-") for f in itself)  # for a host python3 older than the target's
     play_dir = tmp_path / "play"
-    play_dir.mkdir()
-    exported = fwsetup("export", "--lock", str(lock), "--format", "ansible", "-o", str(play_dir / "site.yml"))
+    assert not play_dir.exists()
+    exported = sh(readme["export"])
     assert exported.returncode == 0, exported.stderr
     assert (play_dir / "fwsetup.lock").read_text() == lock.read_text()
+    assert not (play_dir / "reports").exists()  # the playbook makes it
     bundled_at = time.monotonic()
 
-    port = _free_port()
+    url = re.search(r"fwsetup_wheelhouse=http://([a-z]+):([0-9]+)/", readme["playbook"])
+    assert url, readme["playbook"]
     hosts = {}
     for host in ("alpha", "beta"):
         hosts[host] = {
@@ -273,26 +381,13 @@ def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_p
         fwsetup_environment={k: v for k, v in hosts["alpha"]["fwsetup_environment"].items() if k != "FWSETUP_RECIPES_DIR"},
     )
     inventory = tmp_path / "inventory.yml"
-    inventory.write_text(
-        json.dumps(
-            {
-                "all": {
-                    "hosts": hosts,
-                    "vars": {
-                        "fwsetup_wheelhouse": f"http://127.0.0.1:{port}/",
-                        "fwsetup_reports": str(tmp_path / "reports"),
-                    },
-                }
-            }
-        )
-    )
-    (tmp_path / "reports").mkdir()
+    inventory.write_text(json.dumps({"all": {"hosts": hosts}}))  # the wheelhouse and reports as the README has them
     results = tmp_path / "results"
     results.mkdir()
     run = subprocess.run(
-        ["unshare", "-n", sys.executable, str(HERE / "fleet_offline_run.py"), str(wh), str(port), str(results),
-         str(exe), "-i", str(inventory), str(play_dir / "site.yml")],
-        capture_output=True, text=True, timeout=1500, env=_ansible_env(tmp_path), check=False,
+        ["unshare", "-n", "-m", sys.executable, str(HERE / "fleet_offline_run.py"), str(results), url.group(1),
+         url.group(2), readme["serve"], readme["playbook"]],
+        cwd=tmp_path, capture_output=True, text=True, timeout=1500, env=_ansible_env(tmp_path), check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     first, second = (results / "first.out").read_text(), (results / "second.out").read_text()
@@ -312,11 +407,15 @@ def test_ansible_provisions_two_hosts_from_a_served_bundle_with_no_network(tmp_p
             env=tiny_env(tmp_path / host / "home"),
         )  # fmt: skip
         assert smoked.returncode == 0 and json_out(smoked)["ok"], smoked.stdout + smoked.stderr
-        report = json.loads((tmp_path / "reports" / f"{host}.json").read_text())
+        report = json.loads((play_dir / "reports" / f"{host}.json").read_text())
         assert report["os"]["system"] == "Linux"
-    # The reports the run collected make the fleet's table.
-    table = json_out(fwsetup("fleet", "report", *sorted(str(p) for p in (tmp_path / "reports").glob("*.json")), "--json"))
+    # The reports the run collected make the fleet's table, by the README's line.
+    table = json_out(sh(readme["report"] + " --json"))
     assert [r["machine"] for r in table["machines"]] == ["alpha", "beta", "gamma"]
+    printed = sh(readme["report"])
+    assert printed.returncode == 0 and [ln.split()[0] for ln in printed.stdout.splitlines()[1:4]] == [
+        "alpha", "beta", "gamma"
+    ], printed.stdout  # fmt: skip
     seconds = {r: float((results / f"{r}.seconds").read_text()) for r in ("first", "second")}
     size = sum(f.stat().st_size for f in wh.iterdir())
     print(

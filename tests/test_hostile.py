@@ -750,3 +750,28 @@ def test_hostile_bundle_is_refused_by_every_format_to_stdout_and_with_o_alike(wh
                 messages.append(one_json(out)["error"]["message"])
             assert "--bundle/--wheelhouse" in messages[0] and messages[0] == messages[1], (fmt, messages)
     assert list(out_dir.iterdir()) == []  # no export, no lock copied beside one, no slurm directory
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_install_with_system_but_no_dry_run_installs_nothing(tmp_path: Path, how: str) -> None:
+    """`install FW --system report.json` without --dry-run built the other machine's plan here:
+    it ran the report's python.executable (someone else's data) to make the venv. Now exit 2."""
+    marker = tmp_path / "ran"
+    evil = tmp_path / "python3"
+    evil.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    evil.chmod(0o755)
+    data = json.loads(base_report().to_json())
+    data["python"]["executable"] = str(evil)
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps(data))
+    env_dir = tmp_path / "env"
+    args = ["install", "tiny", "--cpu", "--env", str(env_dir), "--json"]
+    extra = {"FWSETUP_SYSTEM": str(report)} if how == "variable" else {}
+    if how == "option":
+        args += ["--system", str(report)]
+    out = cli(*args, env=tiny_env(tmp_path, **extra))
+    assert out.returncode == 2, out.stdout
+    assert "--dry-run" in json_out(out)["error"]["fix"]
+    assert not marker.exists() and not env_dir.exists()
+    planned = cli(*args, "--dry-run", env=tiny_env(tmp_path, **extra))
+    assert planned.returncode == 0, planned.stdout

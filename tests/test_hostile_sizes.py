@@ -99,3 +99,27 @@ def test_a_long_unknown_framework_name_is_one_short_usage_error(command: list[st
     short = min(ask("nosuchframework") for _ in range(3))
     long = min(ask("x" * 1_000_000) for _ in range(2))
     assert long < 20 * short + 0.05, (short, long)
+
+
+@pytest.mark.parametrize("field", ["python", "interpreter"])
+@pytest.mark.parametrize("version", ["9" * 5000, "3." + "9" * 5000, "x.y"])
+def test_a_python_version_that_is_not_one_is_no_internal_error(tmp_path: Path, field: str, version: str) -> None:
+    """A report's python.version (or an interpreter's) of 5,000 digits was exit 1 in list, install
+    --dry-run and fleet report: packaging's Version() raised ValueError from int()."""
+    import json
+
+    data = json.loads(with_nvidia(base_report(), "470.82.01", "11.4", [("Tesla T4", "7.5")]).to_json())
+    if field == "python":
+        data["python"]["version"] = version
+    else:
+        data["interpreters"] = [{"version": version, "executable": "/usr/bin/python9", "source": "path"}]
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(data))
+    for argv in (
+        ["list", "--json", "--system", str(path)],
+        ["install", "pytorch", "--dry-run", "--json", "--system", str(path)],
+        ["fleet", "report", str(path), "--json"],
+    ):
+        out = cli(*argv)
+        assert out.returncode in (0, 3), out.stdout[-1000:]
+        json_out(out)

@@ -135,3 +135,13 @@ def test_every_shipped_recipe_validates() -> None:
         assert recipe.source and recipe.summary
         if recipe.status != "supported":
             assert recipe.successor, recipe.name
+
+
+def test_a_recipes_dir_that_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
+    """FWSETUP_RECIPES_DIR with a typo listed no framework (exit 0) and refused every name with
+    "choose one of:  (see `fwsetup list`)"."""
+    missing = {"FWSETUP_RECIPES_DIR": str(tmp_path / "nope")}
+    listed = cli("list", env=missing)
+    assert listed.returncode == 2 and "is not a directory" in listed.stderr
+    planned = cli("install", "pytorch", "--dry-run", "--json", env=missing)
+    assert planned.returncode == 2 and "FWSETUP_RECIPES_DIR" in planned.stdout and "choose one of:  " not in planned.stdout

@@ -84,6 +84,12 @@ def test_redaction() -> None:
     )
     assert redact("https://host/simple?token=abc&x=1") == "https://host/simple?token=****&x=1"
     assert redact("no urls here: user@example.com") == "no urls here: user@example.com"
+    assert redact("machine h login u password s3cr3t") == "machine h login u password ****"
+    assert redact("password\thunter2 passwd x") == "password\t**** passwd ****"
+    # a path ending in passwd is not a netrc key: the message after it stays readable
+    text = "cannot read the packages of /etc/passwd (--python): cannot run /etc/passwd: PermissionError"
+    assert redact(text) == text
+    assert redact(r"C:\x\passwd for y ~/.passwd z my-passwd w") == r"C:\x\passwd for y ~/.passwd z my-passwd w"
 
 
 def test_failure_summary_picks_the_error_lines_and_redacts() -> None:
@@ -136,3 +142,17 @@ def test_wheel_tags_musl_macos_windows() -> None:
     windows = records.replace(base_report(), os=OSInfo("Windows", arch="AMD64"))
     assert wheel_fits(["cp311-cp311-win_amd64"], "3.11", windows)
     assert not wheel_fits(["cp311-cp311-win_arm64", "cp311-cp311-manylinux_2_28_x86_64"], "3.11", windows)
+
+
+def test_versions_never_raise_on_hostile_numbers() -> None:
+    """A --system report is someone else's data: `"l4t": "1" * 100000` was an internal error (int()
+    refuses over 4,300 digits), and a non-ASCII digit ("٣.10") made parse() raise InvalidVersion."""
+    from fwsetup import versions
+
+    for text in ("1" * 100000, "1." + "2" * 5000, "1" * 5000 + " (x)", "v" + "9" * 5000, "\u0663.10", "36.4.3.\u0663"):
+        versions.release(text)
+        versions.key(text)
+    assert versions.parse("1" * 5000) is None and versions.release("1" * 5000) == ()
+    assert versions.parse("\u0663.10") is None and versions.release("\u0663.10") == ()
+    assert versions.release("12.8 (Update 1)") == (12, 8) and str(versions.parse("580.95.05")) == "580.95.5"
+    assert versions.release("3.11.7", 2) == (3, 11) and str(versions.parse("v12.4 beta")) == "12.4"

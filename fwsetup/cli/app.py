@@ -50,7 +50,13 @@ MODULES = {
     "completion": "fwsetup.cli.completion",  # the grammar's own: its script is written from COMMANDS
 }  # fmt: skip
 
-JSON = Option(("--json",), "json_output", "Print exactly one JSON document on stdout.", envvar="FWSETUP_JSON")
+
+def json_flag(help: str = "Print exactly one JSON document on stdout.") -> Option:
+    """`--json`, which FWSETUP_JSON also turns on; every command's, `run`'s with its own help."""
+    return Option(("--json",), "json_output", help, envvar="FWSETUP_JSON")
+
+
+JSON = json_flag()
 SYSTEM = Option(
     ("--system",),
     "system_report",
@@ -86,6 +92,25 @@ EXPORT_FORMATS = (  # fleet/formats.py's ALL_FORMATS, spelled out so that parsin
 PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, HSA_OVERRIDE, WITH, WITHOUT)
 
 
+def timeout(
+    what: str,
+    default: float,
+    envvar: Optional[str] = "FWSETUP_TIMEOUT",
+    least: float = 1.0,
+    most: Optional[float] = None,
+) -> Option:
+    """`--timeout SECONDS`, every command's one spelling: how long WHAT may take."""
+    help = f"Seconds {what} may take."
+    return Option(
+        ("--timeout",), "timeout", help, kind="float", default=default, envvar=envvar, min=least, max=most
+    )
+
+
+def output(help: str, **more: Any) -> Option:
+    """`--output/-o PATH`: where a command writes what it makes."""
+    return Option(("--output", "-o"), "output", help, kind="path", **more)
+
+
 def command(name: str, help: str, *params: Param) -> None:
     """Declare `fwsetup NAME`: its options (parsed by cli/spec.py) go to MODULES[name]."""
     COMMANDS[name] = Command(name, help, params, lambda **values: _execute(name, values))
@@ -96,10 +121,7 @@ command(
     "Report what this machine is and what is wrong with it for ML work.",
     JSON,
     Option(("--strict",), "strict", "Exit 1 when any finding is an error (for CI).", envvar="FWSETUP_STRICT"),
-    Option(
-        ("--timeout",), "timeout", "Seconds each probe may take.", kind="float", default=5.0, min=0.1, max=120.0,
-        envvar="FWSETUP_PROBE_TIMEOUT",
-    ),
+    timeout("each probe", 5.0, "FWSETUP_PROBE_TIMEOUT", least=0.1, most=120.0),
     Option(
         ("--python",),
         "python",
@@ -196,15 +218,7 @@ command(
         envvar="FWSETUP_INSTALLER",
     ),
     Option(("--quiet", "-q"), "quiet", "No progress output.", envvar="FWSETUP_QUIET"),
-    Option(
-        ("--timeout",),
-        "timeout",
-        "Seconds each install step may take.",
-        kind="float",
-        default=3600.0,
-        min=1.0,
-        envvar="FWSETUP_TIMEOUT",
-    ),
+    timeout("each install step", 3600.0),
     Option(
         ("--log-file",),
         "log_file",
@@ -236,23 +250,8 @@ command(
         kind="paths",
         envvar="FWSETUP_SYSTEM",
     ),
-    Option(
-        ("--output", "-o"),
-        "output",
-        "Where to write the lock.",
-        kind="path",
-        default="fwsetup.lock",
-        envvar="FWSETUP_LOCK_OUTPUT",
-    ),
-    Option(
-        ("--timeout",),
-        "timeout",
-        "Seconds each resolution may take.",
-        kind="float",
-        default=900.0,
-        min=1.0,
-        envvar="FWSETUP_TIMEOUT",
-    ),
+    output("Where to write the lock.", default="fwsetup.lock", envvar="FWSETUP_LOCK_OUTPUT"),
+    timeout("each resolution", 900.0),
     JSON,
 )
 
@@ -261,24 +260,9 @@ command(
     "bundle",
     "Download everything a lock needs once; then `install --lock … --wheelhouse DIR --offline`.",
     Option(("--lock",), "lock", "The fwsetup.lock whose files to download.", kind="path", required=True),
-    Option(
-        ("--output", "-o"),
-        "output",
-        "Wheelhouse directory to fill.",
-        kind="path",
-        required=True,
-        envvar="FWSETUP_WHEELHOUSE",
-    ),
+    output("Wheelhouse directory to fill.", required=True, envvar="FWSETUP_WHEELHOUSE"),
     Option(("--target",), "target", "Only this target of the lock.", kind="text"),
-    Option(
-        ("--timeout",),
-        "timeout",
-        "Seconds each target's download may take.",
-        kind="float",
-        default=3600.0,
-        min=1.0,
-        envvar="FWSETUP_TIMEOUT",
-    ),
+    timeout("each target's download", 3600.0),
     ALLOW_INSECURE,
     JSON,
 )
@@ -313,12 +297,7 @@ command(
         kind="text",
         default=f"fwsetup=={__version__}",
     ),
-    Option(
-        ("--output", "-o"),
-        "output",
-        "Write here instead of stdout (ansible: the lock is copied beside it; slurm: a directory).",
-        kind="path",
-    ),
+    output("Write here instead of stdout (ansible: the lock is copied beside it; slurm: a directory)."),
     JSON,
 )
 
@@ -357,9 +336,7 @@ command(
         kind="path",
     ),
     Option(("--gpu",), "gpu", "Fail (exit 5) unless the work ran on a GPU."),
-    Option(
-        ("--timeout",), "timeout", "Seconds the smoke test may take.", kind="float", default=600.0, min=1.0
-    ),
+    timeout("the smoke test", 600.0, envvar=None),
     JSON,
 )
 
@@ -397,12 +374,7 @@ command(
     "Run a command inside an environment, with its settings: `fwsetup run ENV|FRAMEWORK -- CMD …`.",
     Argument("env", "The environment path, or a framework name when one env holds it."),
     Argument("argv", "The command line to run, after `--`.", required=False),
-    Option(
-        ("--json",),
-        "json_output",
-        "fwsetup's own errors (a bad env, no command) as one JSON document; CMD's output is its own.",
-        envvar="FWSETUP_JSON",
-    ),
+    json_flag("fwsetup's own errors (a bad env, no command) as one JSON document; CMD's output is its own."),
 )
 
 

@@ -69,6 +69,11 @@ def _or_dash(value: object) -> str:
     return "—" if value is None or value == "" else str(value)
 
 
+def _given(*parts: tuple[str, object]) -> list[str]:
+    """`label` + value for each of `parts` whose value is set: a row's optional pieces, in order."""
+    return [f"{label}{value}" for label, value in parts if value]
+
+
 # Why doctor read the frameworks of the interpreter it read (SystemReport.frameworks_from.source).
 FRAMEWORKS_FROM = {
     "--python": "--python",
@@ -90,16 +95,9 @@ def report_text(report: SystemReport, color: bool = False) -> str:
     distro = " ".join(x for x in (o.distro_id, o.distro_version) if x) or o.system
     if o.distro_codename:
         distro += f" ({o.distro_codename})"
-    extras = [o.arch or "?", f"kernel {_or_dash(o.kernel)}"]
-    if o.libc:
-        extras.append(f"{o.libc.name} {_or_dash(o.libc.version)}")
-    if o.wsl:
-        extras.append(f"WSL{o.wsl}")
-    if o.container:
-        extras.append(f"container: {o.container}")
-    if o.cloud:
-        extras.append(f"cloud: {o.cloud}")
-    row("System", f"{distro}, " + ", ".join(extras))
+    libc = f"{o.libc.name} {_or_dash(o.libc.version)}" if o.libc else None
+    extras = _given(("", libc), ("WSL", o.wsl), ("container: ", o.container), ("cloud: ", o.cloud))
+    row("System", ", ".join([distro, o.arch or "?", f"kernel {_or_dash(o.kernel)}", *extras]))
 
     p = report.python
     flags = [
@@ -272,20 +270,15 @@ def plan_text(plan: Any, color: bool = False) -> str:
         ),
         f"  route         {plan.route}" + (f"  [{plan.status}]" if plan.status != "supported" else ""),
     ]
-    if plan.packages:
-        lines.append(f"  packages      {' '.join(plan.packages)}")
-        if plan.download_bytes is not None:
-            lines.append(f"  download      {plan.download_bytes / 1e6:,.1f} MB (files on disk count as none)")
-    if plan.index_urls:
-        lines.append(f"  indexes       {' '.join(plan.index_urls)}")
-    if plan.find_links:
-        lines.append(f"  find-links    {' '.join(plan.find_links)}")
-    if plan.build_constraints:
-        lines.append(f"  build with    {' '.join(plan.build_constraints)}")
-    if plan.system_packages:
-        lines.append(f"  system pkgs   {' '.join(plan.system_packages)}")
-    if plan.env:
-        lines.append("  environment   " + " ".join(f"{k}={v}" for k, v in plan.env.items()))
+    lines += _given(
+        ("  packages      ", " ".join(plan.packages)),
+        ("  download      ", "" if plan.download_bytes is None else f"{plan.download_bytes / 1e6:,.1f} MB (files on disk count as none)"),
+        ("  indexes       ", " ".join(plan.index_urls)),
+        ("  find-links    ", " ".join(plan.find_links)),
+        ("  build with    ", " ".join(plan.build_constraints)),
+        ("  system pkgs   ", " ".join(plan.system_packages)),
+        ("  environment   ", " ".join(f"{k}={v}" for k, v in plan.env.items())),
+    )
     for step in plan.steps:
         mark = (
             paint("can run here", "ok", color)

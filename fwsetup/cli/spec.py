@@ -159,6 +159,8 @@ class Option:
                 raise ParseError(
                     f"Invalid value for '{self.label}' ({source}): {raw!r} is not a valid float."
                 ) from None
+            if value != value or value in (float("inf"), float("-inf")):  # nan passed every range check
+                raise ParseError(f"Invalid value for '{self.label}' ({source}): {raw!r} is not a finite number.")
             if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
                 raise ParseError(
                     f"Invalid value for '{self.label}' ({source}): {value} is not in the range {self.range_text()}."
@@ -249,6 +251,9 @@ def parse(command: Command, argv: Sequence[str], environ: Mapping[str, str]) -> 
         if opt.kind == "flag":
             if attached is not None and (arg.startswith("--") or attached.startswith("=")):
                 raise ParseError(f"Option '{name}' does not take a value.", command)
+            if attached is not None and attached.startswith("-"):  # `-q-y` read on as `--y`
+                parts = " ".join("-" + c for c in arg if c != "-")
+                raise ParseError(f"No such option: {arg} ('-' inside a cluster)", command, suggestion=parts)
             if attached is not None:
                 rest.insert(0, "-" + attached)  # the rest of a cluster: more short flags
             given[opt.dest] = on

@@ -8,6 +8,7 @@ from typing import Any, Optional, Union
 
 from fwsetup import __version__
 from fwsetup.commands.common import write_output
+from fwsetup.errors import UsageError
 from fwsetup.fleet import formats, lockfile
 from fwsetup.progress import Progress
 from fwsetup.records import dataclass
@@ -42,9 +43,15 @@ def execute(options: Options, progress: Progress) -> ExportResult:
     _, targets = lockfile.load(lock)  # refuse to export a broken lock, or one that could run code
     for t in targets:
         lockfile.check_form(t)  # the recipe checks are made where it is installed
+    lockfile.check_names(targets)  # one script, Job or file per target
     job = formats.job(lock, targets, options.fwsetup_spec, options.wheelhouse, options.target)
     if output is not None and chosen.write is not None:
-        written = chosen.write(job, lock, output)
+        try:
+            written = chosen.write(job, lock, output)
+        except OSError as exc:  # a file where a directory belongs, a read-only mount, a full disk
+            raise UsageError(
+                f"cannot write the export to {output}: {exc.strerror or exc}", "pass a writable path with -o"
+            ) from None
         return ExportResult(fmt, output=[str(path) for path in written])
     text = chosen.render(job)
     if output is None:

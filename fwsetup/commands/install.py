@@ -105,6 +105,13 @@ def plan(options: Options) -> Planned:
     choice = options.choice.checked()
     if options.installer not in INSTALLERS:  # before any planning, for --into too
         raise UsageError(f"--installer {options.installer!r} is not one of auto, uv, pip", "pass --installer auto")
+    if options.system_report is not None and options.lock is None and not options.dry_run:
+        # The plan is another machine's: its interpreter path, its GPU's build. Building it here
+        # would run the report's python.executable (someone else's data) and install a wrong build.
+        raise UsageError(
+            "--system plans for the machine that wrote the report; it installs nothing here",
+            "add --dry-run to see that machine's plan, or `fwsetup lock --system …` to install it there",
+        )
     if options.lock is not None:
         if options.system_report is not None or options.dry_run:
             raise UsageError(

@@ -9,7 +9,7 @@ from typing import Any, Optional
 from fwsetup.commands import plans
 from fwsetup.commands.common import write_output
 from fwsetup.errors import Refusal
-from fwsetup.fleet import lockfile
+from fwsetup.fleet import lockfile, names
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.plan import planning, recipes
 from fwsetup.progress import Progress
@@ -51,9 +51,8 @@ class LockResult:
 def execute(options: Options, progress: Progress) -> LockResult:
     choice = options.choice.checked()
     recipe = recipes.find(options.framework)
-    sources: list[tuple[str, Optional[Path]]] = [(p.stem, p) for p in options.system_reports] or [
-        ("this-machine", None)
-    ]
+    named = zip(names.machine_names(options.system_reports), options.system_reports)
+    sources: list[tuple[str, Optional[Path]]] = [(name, p) for name, p in named] or [("this-machine", None)]
     targets = []
     for name, path in sources:
         report = planning.machine_report(path)

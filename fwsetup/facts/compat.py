@@ -16,6 +16,10 @@ from typing import Optional
 from fwsetup import versions
 from fwsetup.facts import cuda_drivers
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fwsetup.report import SystemReport
+
 
 def cc_covered(cc: str, archs: Iterable[str], ptx: Iterable[str] = ()) -> bool:
     """Whether a GPU of capability `cc` has kernels in a build with these SASS/PTX archs."""
@@ -72,3 +76,12 @@ def driver_runs_cuda(
         if full and not driver_cuda and have >= versions.release(full):
             return True, True
     return False, False
+
+
+def driver_runs(report: SystemReport, build_cuda: str) -> bool:
+    """Whether the NVIDIA driver of `report` runs a CUDA `build_cuda` build, fully or through
+    minor-version compatibility (`driver_runs_cuda`); False where the report has no driver."""
+    nv = report.nvidia
+    if nv is None:
+        return False
+    return driver_runs_cuda(nv.driver_version, nv.cuda_driver_version, build_cuda, report.os.system)[0]

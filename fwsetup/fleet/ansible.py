@@ -6,7 +6,8 @@ copied byte for byte), so nothing a lock says is ever read as Ansible template o
 `fwsetup_wheelhouse` (the bundle: a path on the host or an http(s) URL) and `fwsetup_prefix`
 (where fwsetup, the lock and the environment go; default /opt/fwsetup), per host if wanted;
 `fwsetup_environment` (a mapping) is the environment of every step, `fwsetup_reports` the
-controller directory the hosts' `doctor --json` reports are collected in (for `fleet report`).
+controller directory the hosts' `doctor --json` reports are collected in (for `fleet report`;
+made by the play, default `reports/` beside the playbook).
 
 Idempotent: fwsetup's venv is made once (`creates`), pip reports whether it installed anything,
 the copy module compares the lock, and `install --lock` reports `unchanged` for an environment
@@ -26,6 +27,11 @@ PREFIX = "{{ fwsetup_prefix | default('/opt/fwsetup') }}"
 WHEELHOUSE = "{{ fwsetup_wheelhouse | mandatory('set fwsetup_wheelhouse: the bundle, a path or an http(s) URL') }}"
 FWSETUP = "{{ _fwsetup_prefix }}/bin/fwsetup"
 INSTALL_JSON = "(fwsetup_install.stdout | from_json)"
+# pip takes plain http only from localhost unless told: a bundle served as the README serves it
+# (`http://bundle:8000/`) is trusted for this one step, which reads nothing but the bundle.
+TRUSTED_HOST = "{{ _fwsetup_wheelhouse | urlsplit('hostname') if _fwsetup_wheelhouse is match('http://') else '' }}"
+REPORTS = "{{ fwsetup_reports | default(playbook_dir ~ '/reports') }}"  # on the controller
+COLLECT = "fwsetup_collect_reports | default(true) | bool"
 
 
 def playbook(fwsetup_spec: str = f"fwsetup=={__version__}") -> list[dict[str, Any]]:
@@ -54,6 +60,7 @@ def playbook(fwsetup_spec: str = f"fwsetup=={__version__}") -> list[dict[str, An
                     fwsetup_spec,
                 ],
             },
+            "environment": {"PIP_TRUSTED_HOST": TRUSTED_HOST},
             "register": "fwsetup_pip",
             "changed_when": "'Successfully installed' in fwsetup_pip.stdout",
         },
@@ -72,15 +79,23 @@ def playbook(fwsetup_spec: str = f"fwsetup=={__version__}") -> list[dict[str, An
             "changed_when": False,
         },
         {
+            # Each host's own setting (fwsetup_reports may differ per host), so not run_once; the
+            # file module makes a directory that another host's task made meanwhile without error.
+            "name": "the reports directory on the controller",
+            "ansible.builtin.file": {"path": REPORTS, "state": "directory"},  # an existing one kept as it is
+            "delegate_to": "localhost",
+            "when": COLLECT,
+        },
+        {
             "name": "collect the doctor report on the controller (for `fwsetup fleet report`)",
             "ansible.builtin.copy": {
                 "content": "{{ fwsetup_doctor.stdout }}\n",
-                "dest": "{{ fwsetup_reports | default(playbook_dir ~ '/reports') }}/{{ inventory_hostname }}.json",
+                "dest": REPORTS + "/{{ inventory_hostname }}.json",
                 "mode": "0644",
             },
             "delegate_to": "localhost",
             "changed_when": False,
-            "when": "fwsetup_collect_reports | default(true) | bool",
+            "when": COLLECT,
         },
         {
             "name": "install the locked environment from the bundle, offline, and smoke-test it",

@@ -183,6 +183,7 @@ def cloud_init(lock_text: str, fwsetup_spec: str, wheelhouse: str = WHEELHOUSE) 
         "runcmd": [
             ["python3", "-m", "venv", "/opt/fwsetup"],
             [
+                *(["env", f"PIP_TRUSTED_HOST={steps.http_host(wheelhouse)}"] if steps.http_host(wheelhouse) else []),
                 "/opt/fwsetup/bin/python",
                 *["-m", "pip", "install", "--quiet", "--no-index", "--find-links"],
                 wheelhouse,

@@ -51,6 +51,7 @@ def _lock_beside(lock: Path, directory: Path) -> Path:
 
 def _write_ansible(job: Job, lock: Path, output: Path) -> list[Path]:
     """The playbook at `output`, the lock beside it as fwsetup.lock."""
+    output.parent.mkdir(parents=True, exist_ok=True)  # `-o play/site.yml`, as the README writes it
     output.write_text(ansible.render(job.fwsetup_spec), encoding="utf-8")
     return [output, _lock_beside(lock, output.parent)]
 

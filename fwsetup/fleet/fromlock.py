@@ -1,9 +1,9 @@
 """`install --lock`: pick the lock target this machine can run, and make it a Plan.
 
 Matching judges this machine by what each target recorded it needs (Plan.needs, set by select) with
-the checks select uses: `driver_runs_cuda` for the driver, `cc_covered` for the GPUs, the
-glibc floor of current wheels. The chosen target becomes a Plan that goes through the normal
-execute path; its hash-pinned requirements are installed exactly (nothing resolved again).
+the checks select uses: `driver_runs_cuda` (through `driver_runs`) for the driver, `cc_covered` for
+the GPUs, the glibc floor of current wheels. The chosen target becomes a Plan that goes through the
+normal execute path; its hash-pinned requirements are installed exactly (nothing resolved again).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from fwsetup.errors import Refusal, UsageError
-from fwsetup.facts.compat import cc_covered, driver_runs_cuda
+from fwsetup.facts.compat import cc_covered, driver_runs
 from fwsetup.fleet.lockfile import LockTarget, check_installable, load
 from fwsetup.plan import planning, recipes
 from fwsetup.plan.machine import intel_situation
@@ -78,8 +78,7 @@ def _cuda_reason(t: LockTarget, report: SystemReport) -> Optional[str]:
         return f"locked for GPUs {t.gpus}, this machine has {gpus}"
     if t.cuda is None:
         return f"{t.variant}: the lock does not record the CUDA version it needs; regenerate it with `fwsetup lock`"
-    runs, _ = driver_runs_cuda(nv.driver_version, nv.cuda_driver_version, t.cuda, report.os.system)
-    if not runs:
+    if not driver_runs(report, t.cuda):
         return (
             f"{t.variant} needs a driver for CUDA {t.cuda}; driver {nv.driver_version or '?'} "
             f"supports CUDA {nv.cuda_driver_version or '?'}"

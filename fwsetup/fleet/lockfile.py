@@ -381,6 +381,20 @@ def check_form(t: LockTarget, *, allow_insecure: bool = False, allow_paths: bool
         _check_requirement(line, bad, pinned=False)
 
 
+def check_names(targets: list[LockTarget]) -> None:
+    """Every target's name is its own: an export writes one script, Job or file per name, and
+    two of one name would leave one machine kind without its own (exit 2 before anything is written)."""
+    seen: set[str] = set()
+    for t in targets:
+        if t.name in seen:
+            raise UsageError(
+                f"the lock has two targets named {_short(t.name)}; an export needs one name per target",
+                "regenerate the lock with `fwsetup lock` (it names reports that share a file name by their "
+                "directories), or rename one target",
+            )
+        seen.add(t.name)
+
+
 def check_installable(t: LockTarget, *, allow_insecure: bool = False, allow_paths: bool = False) -> None:
     """A lock is data, never code: `check_form`, then against this fwsetup's recipe — the smoke
     must be one of fwsetup's own scripts, and every env variable one a recipe (or select, for

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from fwsetup import records
 from fwsetup.ansi import paint
+from fwsetup.fleet.names import machine_names
 from fwsetup.plan import planning
 from fwsetup.probe import intel_gpus as intel
 from fwsetup.probe.diagnose import diagnose
@@ -59,7 +60,8 @@ def machine_row(name: str, report: SystemReport, frameworks: tuple[str, ...]) ->
 
 def build(paths: list[Path], frameworks: tuple[str, ...] = DEFAULT_FRAMEWORKS) -> dict[str, Any]:
     """The fleet table as data (what `--json` prints)."""
-    rows = [machine_row(p.stem, _diagnosed(SystemReport.from_file(p)), frameworks) for p in paths]
+    named = zip(machine_names(paths), paths)
+    rows = [machine_row(name, _diagnosed(SystemReport.from_file(p)), frameworks) for name, p in named]
     return {
         "frameworks": list(frameworks),
         "machines": rows,

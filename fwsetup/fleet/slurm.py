@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shlex
 
+from fwsetup.errors import UsageError
 from fwsetup.fleet.lockfile import LockTarget
 from fwsetup.fleet.steps import PROVISION, SMOKE, SPEC, dns_label
 
@@ -67,8 +68,18 @@ def bash_quote(value: str) -> str:
 
 
 def scripts(targets: list[LockTarget], wheelhouse: str, spec: str = SPEC) -> dict[str, str]:
-    """File name -> sbatch script, one per target."""
-    return {f"{dns_label(t.name)}.sbatch": script(t, wheelhouse, spec) for t in targets}
+    """File name -> sbatch script, one per target (two targets of one name are refused, never
+    one script in place of both)."""
+    out: dict[str, str] = {}
+    for t in targets:
+        name = f"{dns_label(t.name)}.sbatch"
+        if name in out:
+            raise UsageError(
+                f"two lock targets would both be written as {name} (target {t.name!r})",
+                "give each target of the lock its own name (`fwsetup lock` does)",
+            )
+        out[name] = script(t, wheelhouse, spec)
+    return out
 
 
 def render(targets: list[LockTarget], wheelhouse: str, spec: str = SPEC) -> str:

@@ -19,12 +19,26 @@ from fwsetup.errors import ExitCode
 SPEC = f"fwsetup=={__version__}"
 
 
+# sed: the host[:port] of an http:// URL (user info dropped), nothing for https or a path.
+_HTTP_HOST = r"s|^[Hh][Tt][Tt][Pp]://\([^/@]*@\)\{0,1\}\([^/?#]*\).*|\2|p"
+
+
 def pip_from_bundle(python: str, wheelhouse: str, spec: str = SPEC) -> str:
-    """The shell line installing fwsetup from the bundle and never from an index."""
+    """The shell line installing fwsetup from the bundle and never from an index. pip takes plain
+    http only from localhost unless told: a bundle the user serves over http (the README's
+    `http://bundle:8000/`) is trusted for this step, which reads nothing but the bundle."""
+    trusted = f"$(printf '%s\\n' {wheelhouse} | sed -n '{_HTTP_HOST}')"
     return (
-        f"{python} -m pip install --quiet --disable-pip-version-check --no-index "
+        f'PIP_TRUSTED_HOST="{trusted}" {python} -m pip install --quiet --disable-pip-version-check --no-index '
         f"--find-links {wheelhouse} {spec}"
     )
+
+
+def http_host(url: str) -> str:
+    """What pip_from_bundle trusts, for an export that knows the URL when it is written ('' if none)."""
+    if not url.lower().startswith("http://"):
+        return ""
+    return re.split(r"[/?#]", url[len("http://") :], maxsplit=1)[0].rpartition("@")[2]
 
 
 PROVISION = f"""\

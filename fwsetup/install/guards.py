@@ -28,6 +28,7 @@ _SMOKE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.py\Z")
 def preflight(plan: Plan, target: Path, log_file: Optional[Path]) -> None:
     """Every check, in the order a user would fix them."""
     check_smoke(plan)
+    check_path_for_distutils(plan, target)
     where = writable_dir(target.parent, "--env (or FWSETUP_HOME)")
     if log_file is None:
         writable_dir(paths.home() / "logs", "FWSETUP_HOME (its logs/ directory)")
@@ -45,6 +46,27 @@ def check_smoke(plan: Plan) -> None:
             f"{plan.framework} {plan.variant}: smoke test {plan.smoke or '(none)'!r} is not one of fwsetup's "
             f"smoke scripts in {recipes_dir() / 'smoke'}; fwsetup never switches to an untested environment",
             "name one of fwsetup's smoke scripts (recipes/smoke/*.py), or regenerate the lock with `fwsetup lock`",
+        )
+
+
+_DOLLAR_NAME = re.compile(r"\$[A-Za-z_]")
+
+
+def check_path_for_distutils(plan: Plan, target: Path) -> None:
+    """Python 3.9 and older compute install paths through distutils, which expands `$NAME` in
+    them: pip and uv would install into `/root/...` for an env path holding `$HOME` (or fail for
+    an unset name) while the venv stays empty, so the smoke test fails. Refused first."""
+    if not plan.python or not _DOLLAR_NAME.search(str(target)):
+        return
+    try:
+        major, minor = (int(part) for part in plan.python.split(".")[:2])
+    except ValueError:
+        return
+    if (major, minor) < (3, 10):
+        raise UsageError(
+            f"environment path {target} holds '$' before a name: Python {plan.python}'s installers "
+            "(distutils) would expand it as a variable and install elsewhere",
+            "choose an environment path without '$', or a Python 3.10+ with --python",
         )
 
 

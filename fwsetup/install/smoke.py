@@ -206,7 +206,7 @@ def run_with_python(recipe: Any, python: Path, *, gpu: bool, timeout: float) -> 
     exe = Path(os.path.abspath(os.path.expanduser(str(python))))
     if exe.is_dir():
         exe = envs.env_python(exe)
-    if not exe.is_file():
+    if not exe.is_file() or not os.access(exe, os.X_OK):  # /etc/passwd was exit 5, "smoke test failed"
         raise UsageError(
             f"{exe} is not a Python interpreter", "pass --python PATH/TO/bin/python (or a venv directory)"
         )

@@ -35,7 +35,11 @@ class PythonNeed:
         return cls(spec, tuple(why))
 
     def allows(self, minor: str) -> bool:
-        return self.spec.contains(minor + ".0", prereleases=True)
+        """False for a version that is not one (a --system report's "x.y", or 5,000 digits)."""
+        try:
+            return self.spec.contains(minor + ".0", prereleases=True)
+        except ValueError:  # InvalidVersion, or int() refusing a number that long
+            return False
 
     def __str__(self) -> str:
         return str(self.spec) or "any Python"

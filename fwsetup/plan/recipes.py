@@ -123,6 +123,13 @@ def recipes_dir() -> Path:
     FWSETUP_RECIPES_DIR points at another set (a site's own recipes, or test recipes)."""
     override = os.environ.get("FWSETUP_RECIPES_DIR")
     if override:
+        if not os.path.isdir(override):  # a typo listed no framework: "choose one of:  "
+            from fwsetup.errors import UsageError
+
+            raise UsageError(
+                f"FWSETUP_RECIPES_DIR={override} is not a directory",
+                "unset FWSETUP_RECIPES_DIR, or point it at a folder of recipe .toml files",
+            )
         return Path(override)
     packaged = Path(__file__).parents[1] / "_recipes"
     if packaged.is_dir():

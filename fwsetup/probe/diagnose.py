@@ -120,13 +120,10 @@ def toolkit_newer_than_driver(report: SystemReport) -> Iterator[Finding]:
     nv = report.nvidia
     if nv is None or not nv.cuda_driver_version:
         return
-    from fwsetup.facts.compat import driver_runs_cuda
+    from fwsetup.facts.compat import driver_runs
 
     for tk in report.cuda_toolkits:
-        if not tk.version:
-            continue
-        runs, _ = driver_runs_cuda(nv.driver_version, nv.cuda_driver_version, tk.version, report.os.system)
-        if not runs:
+        if tk.version and not driver_runs(report, tk.version):
             yield Finding(
                 "toolkit-newer-than-driver",
                 "warning",
@@ -190,7 +187,7 @@ def framework_builds(report: SystemReport) -> Iterator[Finding]:
         if not fw.cuda or not fw.variant or report.jetson is not None:  # JetPack, not a driver, sets its CUDA
             continue
         from fwsetup.facts import matrix
-        from fwsetup.facts.compat import cc_covered, driver_runs_cuda
+        from fwsetup.facts.compat import cc_covered, driver_runs
 
         variant = matrix.torch_variant(fw.version, fw.variant, report.platform_key())
         for gpu in gpus:
@@ -207,18 +204,16 @@ def framework_builds(report: SystemReport) -> Iterator[Finding]:
                     "reinstall with `fwsetup install pytorch --gpu` (it picks a build that covers "
                     "every GPU here)",
                 )
-        if nv is not None:
-            runs, _ = driver_runs_cuda(nv.driver_version, nv.cuda_driver_version, fw.cuda, report.os.system)
-            if not runs:
-                yield Finding(
-                    "torch-needs-newer-driver",
-                    "error",
-                    f"torch {fw.version} is built for CUDA {fw.cuda} but driver "
-                    f"{nv.driver_version} supports CUDA {nv.cuda_driver_version or 'unknown'}: "
-                    "'The NVIDIA driver on your system is too old'",
-                    "upgrade the NVIDIA driver, or run `fwsetup install pytorch --gpu` to get a "
-                    "build this driver runs",
-                )
+        if nv is not None and not driver_runs(report, fw.cuda):
+            yield Finding(
+                "torch-needs-newer-driver",
+                "error",
+                f"torch {fw.version} is built for CUDA {fw.cuda} but driver "
+                f"{nv.driver_version} supports CUDA {nv.cuda_driver_version or 'unknown'}: "
+                "'The NVIDIA driver on your system is too old'",
+                "upgrade the NVIDIA driver, or run `fwsetup install pytorch --gpu` to get a "
+                "build this driver runs",
+            )
 
 
 def unknown_capability(report: SystemReport) -> Iterator[Finding]:

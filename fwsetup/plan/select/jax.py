@@ -66,8 +66,7 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
         return None
 
     def jetson(self, walk: Walk) -> Optional[Outcome]:
-        found = jetson.board(walk)
-        return jetson.jax(walk, found) if found is not None else None
+        return jetson.decide(walk, jetson.jax)
 
     def build(self, walk: Walk, release: JaxRelease) -> Optional[Build[Chosen]]:
         label = f"{walk.display} {release.version}"

@@ -9,6 +9,7 @@ can run it) or the container that has it. JetPack 7 is SBSA CUDA: the ordinary w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Optional, Union
 
 from fwsetup import versions
@@ -25,15 +26,16 @@ from fwsetup.records import dataclass
 TORCHVISION_GIT = "git+https://github.com/pytorch/vision@v{version}"
 
 
-def board(walk: Walk) -> Optional[Jetson]:
-    """The Jetson this CUDA selection is for, when JetPack's own builds decide it; None elsewhere
-    (not a Jetson, --cpu, or JetPack 7's SBSA CUDA, which the ordinary walk serves)."""
+def decide(walk: Walk, build: Callable[[Walk, Jetson], Outcome]) -> Optional[Outcome]:
+    """A hook's `jetson()`: on a Jetson whose JetPack's own builds decide this CUDA selection,
+    `build` for the board found (`pytorch`, `tensorflow` or `jax` below); None elsewhere (not a
+    Jetson, --cpu, or JetPack 7's SBSA CUDA, which the ordinary walk serves)."""
     if walk.accel != "cuda":
         return None
     found = jetson(walk.report)
     if found is None or (found.release is not None and found.release.sbsa):
         return None
-    return found
+    return build(walk, found)
 
 
 def _can_run(found: Jetson, build: JetpackBuild) -> bool:

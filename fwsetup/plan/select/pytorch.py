@@ -56,8 +56,7 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
         return rocm.route_refusal(walk.display, walk.report) if walk.accel == "rocm" else None
 
     def jetson(self, walk: Walk) -> Optional[Outcome]:
-        found = jetson.board(walk)
-        return jetson.pytorch(walk, found) if found is not None else None
+        return jetson.decide(walk, jetson.pytorch)
 
     def build(self, walk: Walk, release: TorchRelease) -> Optional[Build[Chosen]]:
         label = f"{walk.display} {release.version}"

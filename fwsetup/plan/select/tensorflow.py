@@ -78,8 +78,7 @@ class TensorflowHook(MatrixHook[TfRelease, Chosen]):
         return facts.keras3_floor()
 
     def jetson(self, walk: Walk) -> Optional[Outcome]:
-        found = jetson.board(walk)
-        return jetson.tensorflow(walk, found) if found is not None else None
+        return jetson.decide(walk, jetson.tensorflow)
 
     def build(self, walk: Walk, release: TfRelease) -> Optional[Build[Chosen]]:
         label = f"{walk.display} {release.version}"
