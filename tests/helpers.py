@@ -84,6 +84,7 @@ INSTALL_KEYS = {
     "backend",
     "seconds",
     "skipped",
+    "warnings",
 }
 # The keys of a smoke result (install --json's "smoke", smoke --json with framework and env), exactly.
 SMOKE_KEYS = {

@@ -121,6 +121,7 @@ def test_envs_prune_without_yes_is_refused_by_the_command_too(tmp_path: Path, mo
         monkeypatch.setenv(key, value)
     orphan = tmp_path / ".gone.fwsetup"  # what `rm -rf ENV` leaves: the store, no link
     (orphan / "gen-1").mkdir(parents=True)
+    (orphan / "gen-1" / "fwsetup.json").write_text("{}")  # a store an older fwsetup made: no marker
     from fwsetup.install import registry
 
     registry.register(tmp_path / "gone")

@@ -16,6 +16,7 @@ def _store(env: Path, *generations: str) -> Path:
     store = env.parent / f".{env.name}.fwsetup"
     for gen in generations:
         (store / gen).mkdir(parents=True)
+    (store / "fwsetup-store").write_text(f"{env}\n", encoding="utf-8")  # fwsetup made it (its marker)
     return store
 
 

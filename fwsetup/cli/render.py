@@ -308,6 +308,7 @@ def install_text(result: Any, color: bool = False) -> str:
         )
     for note in result.skipped:
         lines.append(f"  {paint('skipped:', 'warning', color)} {note}")
+    lines += _warnings(result.warnings, color)
     lines.append(f"  activate   source {result.env}/bin/activate")
     return "\n".join(lines) + "\n"
 
@@ -429,13 +430,21 @@ def _envs_text(result: Any, color: bool) -> str:
         if r["fix"]:
             lines.append(f"    fix: {r['fix']}\n")
     lines += [f"removed {p}\n" for p in result.removed]
-    return terminal("".join(lines))  # registered paths are whatever a user (or envs.json) named
+    lines += [f"not removed {s['env']}: {s['reason']}\n    fix: {s['fix']}\n" for s in result.skipped]
+    # registered paths are whatever a user (or envs.json) named
+    return terminal("".join(lines)) + "".join(w + "\n" for w in _warnings(result.warnings, color))
+
+
+def _warnings(warnings: list[str], color: bool) -> list[str]:
+    return [f"  {paint('warning:', 'warning', color)} {terminal(w)}" for w in warnings]
 
 
 def _rollback_text(result: Any, color: bool) -> str:
     undone = result.undone
     if undone is None:
-        return terminal(f"{result.env} now points to {result.generation}\n")
+        return terminal(f"{result.env} now points to {result.generation}\n") + "".join(
+            w + "\n" for w in _warnings(result.warnings, color)
+        )
     return terminal(
         f"{result.env}: restored the packages of {undone['restored']} "
         f"(removed {len(undone['removed'])}, reinstalled {len(undone['reinstalled'])})\n"

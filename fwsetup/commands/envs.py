@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from fwsetup.commands.common import absolute
-from fwsetup.errors import UsageError
+from fwsetup.errors import FwsetupError, UsageError
 from fwsetup.install import envs, registry
 from fwsetup.progress import Progress
 from fwsetup.records import dataclass, field
@@ -25,15 +25,20 @@ class EnvsResult:
     generations: list[dict[str, Any]] = field(default_factory=list)
     envs: list[dict[str, Any]] = field(default_factory=list)  # every environment
     removed: list[str] = field(default_factory=list)  # what --prune deleted
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # what --prune would not touch: env, reason, fix
+    warnings: list[str] = field(default_factory=list)  # a damaged registry file
 
     def to_dict(self) -> dict[str, Any]:
         if self.env is not None:
             return {"env": self.env, "generations": self.generations}
-        return {"envs": self.envs, "removed": self.removed}
+        return {"envs": self.envs, "removed": self.removed, "skipped": self.skipped, "warnings": self.warnings}
+
+
+STALE = ("orphaned", "missing", registry.FOREIGN)
 
 
 def _stale(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in rows if r["status"] not in ("ok", "project-venv")]
+    return [r for r in rows if r["status"] in STALE]
 
 
 def question(options: Options) -> Optional[str]:
@@ -47,17 +52,40 @@ def question(options: Options) -> Optional[str]:
 def execute(options: Options, progress: Optional[Progress] = None) -> EnvsResult:
     if options.env is not None:
         layout = envs.EnvLayout(absolute(options.env))
+        refused = envs.refusal(layout)
+        if refused is not None:
+            raise refused
         rows = registry.generations(layout)
         if not rows:
             raise UsageError(f"{layout.path} has no fwsetup generations", "see `fwsetup envs` for the environments")
         return EnvsResult(str(layout.path), generations=rows)
-    rows = [registry.describe(layout) for layout in registry.all_layouts()]
+    registered, warnings = registry.read()
+    rows = [registry.describe(layout) for layout in registry.all_layouts(registered)]
     pruned: list[str] = []
+    skipped: list[dict[str, Any]] = []
     if options.prune:
         stale = _stale(rows)
         if stale and not options.yes:
             raise UsageError(f"remove {len(stale)} orphaned or missing environment(s) needs a yes", "pass --yes")
         for r in stale:
-            pruned += registry.remove(envs.EnvLayout(absolute(r["env"])))
-        rows = [r for r in rows if r["status"] == "ok"]
-    return EnvsResult(envs=rows + registry.project_venvs(), removed=pruned)
+            try:
+                pruned += _prune_one(envs.EnvLayout(absolute(r["env"])))
+            except FwsetupError as exc:  # not fwsetup's, or being installed right now: the next one
+                skipped.append({"env": r["env"], "reason": exc.message, "fix": exc.fix})
+        rows = [r for r in rows if r["status"] not in STALE or r["env"] in {s["env"] for s in skipped}]
+    venvs, damaged = registry.project_venvs()
+    return EnvsResult(envs=rows + venvs, removed=pruned, skipped=skipped, warnings=warnings + damaged)
+
+
+def _prune_one(layout: envs.EnvLayout) -> list[str]:
+    """Remove one orphaned or missing environment under its lock, if it still is one then (an
+    install may be building its first generation, or may have just finished)."""
+    refused = envs.refusal(layout)
+    if refused is not None:
+        raise refused
+    with envs.locked(layout):
+        if registry.describe(layout, sizes=False)["status"] not in STALE:
+            return []
+        removed = registry.remove(layout)
+    registry.remove_lock_files(layout)
+    return removed

@@ -3,6 +3,7 @@ entry, once confirmed."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, Optional
 
 from fwsetup.commands.common import absolute
@@ -28,10 +29,14 @@ class RemoveResult:
 
 
 def question(options: Options) -> str:
-    """What will be deleted, to be confirmed first; a path fwsetup did not make is refused here."""
+    """What will be deleted, to be confirmed first; a path or store fwsetup did not make is
+    refused here, before a lock file is created beside it."""
     layout = envs.EnvLayout(absolute(options.env))
-    if not layout.path.is_symlink() and not layout.store.is_dir() and layout.path not in registry.known():
+    if not layout.path.is_symlink() and not os.path.lexists(layout.store) and layout.path not in registry.known():
         raise UsageError(f"{layout.path} is not an environment fwsetup made", "see `fwsetup envs`")
+    refused = envs.refusal(layout)
+    if refused is not None:
+        raise refused
     return f"delete {layout.path} and all {len(layout.generations())} of its generations"
 
 
@@ -42,6 +47,5 @@ def execute(options: Options, progress: Optional[Progress] = None) -> RemoveResu
     layout = envs.EnvLayout(absolute(options.env))
     with envs.locked(layout):
         removed = registry.remove(layout)
-    for extra in (layout.lock_file, layout.lock_file.with_name(layout.lock_file.name + ".pid")):
-        extra.unlink(missing_ok=True)
+    registry.remove_lock_files(layout)
     return RemoveResult(str(layout.path), removed)

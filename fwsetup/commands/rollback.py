@@ -10,7 +10,7 @@ from fwsetup.errors import UsageError
 from fwsetup.install import envs
 from fwsetup.install import into as into_venv
 from fwsetup.progress import Progress
-from fwsetup.records import dataclass
+from fwsetup.records import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,12 @@ class RollbackResult:
     env: str
     generation: Optional[str] = None  # the generation the env now points to
     undone: Optional[dict[str, Any]] = None  # --into: what was removed and reinstalled
+    warnings: list[str] = field(default_factory=list)  # the history could not be written: the switch stands
 
     def to_dict(self) -> dict[str, Any]:
-        return self.undone if self.undone is not None else {"env": self.env, "generation": self.generation}
+        if self.undone is not None:
+            return self.undone
+        return {"env": self.env, "generation": self.generation, "warnings": self.warnings}
 
 
 def execute(options: Options, progress: Optional[Progress] = None) -> RollbackResult:
@@ -45,6 +48,9 @@ def execute(options: Options, progress: Optional[Progress] = None) -> RollbackRe
         raise UsageError(  # nothing is created beside a wrong path
             f"{layout.path} is not an fwsetup environment", "pass the --env path used at install (`fwsetup envs`)"
         )
+    refused = envs.refusal(layout)
+    if refused is not None:
+        raise refused
     with envs.locked(layout):
-        gen = envs.rollback(layout, int(to) if to is not None else None)
-    return RollbackResult(str(layout.path), generation=str(gen))
+        gen, warnings = envs.rollback(layout, int(to) if to is not None else None)
+    return RollbackResult(str(layout.path), generation=str(gen), warnings=warnings)

@@ -78,5 +78,6 @@ def reprove(env: Path, gen: Path, *, gpu: bool, timeout: float, display_name: st
         "backend": meta.backend,
         "seconds": round(time.perf_counter() - started, 2),
         "skipped": [],
+        "warnings": [],
         "unchanged": True,
     }

@@ -31,6 +31,7 @@ KEEP_GENERATIONS = 2  # the newest ones kept besides the current one and the one
 HISTORY = "history.json"  # in the store: which generation was active when, in order
 REGISTRY = "envs.json"  # in FWSETUP_HOME: every environment path fwsetup made
 LAST_SMOKE = "last-smoke.json"  # in the store: the latest smoke verdict, for `fwsetup envs`
+STORE_MARKER = "fwsetup-store"  # in the store, written when fwsetup creates it: the store is fwsetup's
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,17 @@ class EnvLayout:
     def lock_file(self) -> Path:
         return self.path.parent / f".{self.path.name}.fwsetup.lock"
 
+    def owned(self) -> bool:
+        """The store is fwsetup's to change or delete: a real directory (never a symlink) with the
+        marker fwsetup writes when it creates one, or holding only what older versions put there."""
+        if not _real_dir(self.store):
+            return False
+        marker = self.store / STORE_MARKER
+        return (marker.is_file() and not marker.is_symlink()) or _made_by_older_fwsetup(self.store)
+
     def generations(self) -> list[Path]:
-        """Complete generations, oldest first."""
-        if not self.store.is_dir():
+        """Complete generations, oldest first (none in a store that is a symlink)."""
+        if not _real_dir(self.store):
             return []
         gens = [p for p in self.store.iterdir() if is_generation_name(p.name)]
         return sorted((g for g in gens if not (g / INCOMPLETE_MARKER).exists()), key=_gen_number)
@@ -61,7 +70,7 @@ class EnvLayout:
         return target if target.is_dir() else None
 
     def new_generation(self) -> Path:
-        self.store.mkdir(parents=True, exist_ok=True)
+        claim_store(self)
         existing = [_gen_number(p) for p in self.store.iterdir() if is_generation_name(p.name)]
         gen = self.store / f"gen-{max(existing, default=0) + 1}"
         gen.mkdir()
@@ -79,38 +88,108 @@ def _gen_number(p: Path) -> int:
     return int(p.name[4:])
 
 
-def check_target(layout: EnvLayout) -> None:
-    """Refuse to take over a path fwsetup does not manage: never lose what the user had."""
-    p = layout.path
+def _real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _made_by_older_fwsetup(store: Path) -> bool:
+    """A store from before the marker: only generations (at least one with fwsetup's metadata or
+    its half-built marker) and fwsetup's own files, nothing a user put there. An empty one too
+    (a run stopped between creating it and marking it): it holds nothing to lose."""
+    own = (HISTORY, LAST_SMOKE)
+    try:
+        entries = list(store.iterdir())
+    except OSError:
+        return False
+    gens = [e for e in entries if is_generation_name(e.name) and _real_dir(e)]
+    others = [e for e in entries if e not in gens]
+    if any(e.name not in own and not e.name.startswith(tuple(f"{n}.tmp-" for n in own)) for e in others):
+        return False
+    return not entries or any((g / METADATA).is_file() or (g / INCOMPLETE_MARKER).is_file() for g in gens)
+
+
+def refusal(layout: EnvLayout) -> Optional[UsageError]:
+    """Why fwsetup will not change or delete this environment's files, or None: a path or a store
+    fwsetup did not make (a user's `.backup.fwsetup`, a symlinked store, a directory at the path)."""
+    p, store = layout.path, layout.store
     if p.is_symlink():
         target = Path(os.readlink(p))
         resolved = target if target.is_absolute() else p.parent / target
-        if resolved.parent != layout.store:
-            raise UsageError(
+        if resolved.parent != store:
+            return UsageError(
                 f"{p} is a symlink fwsetup did not create (→ {target})",
                 "choose another --env path, or remove the link yourself",
             )
-        return
-    if p.exists():
-        raise UsageError(
-            f"{p} already exists and is not an fwsetup environment; fwsetup will not overwrite it",
+    elif p.exists() or not p.name:
+        return UsageError(
+            f"{p} already exists and is not an fwsetup environment; fwsetup will not overwrite or delete it",
             "choose another --env path, or move that directory away",
         )
+    if os.path.lexists(store) and not layout.owned():
+        what = "a symlink" if store.is_symlink() else "not a directory fwsetup made"
+        return UsageError(
+            f"{store} is {what}; fwsetup will not use or delete it",
+            f"move it away (it is not fwsetup's), or choose another --env path than {p}",
+        )
+    return None
 
 
-def swap_in(layout: EnvLayout, gen: Path, action: str = "install") -> None:
-    """Point the environment path at `gen` with one atomic rename, and record it in the history
-    (rollback returns to the generation active before the last install or rollback)."""
+def claim_store(layout: EnvLayout) -> None:
+    """Create the store with its marker, or mark one an older fwsetup made (the caller holds the
+    env lock and has checked `refusal`)."""
+    layout.store.mkdir(parents=True, exist_ok=True)
+    marker = layout.store / STORE_MARKER
+    if not marker.is_file():
+        marker.write_text(f"{layout.path}\n", encoding="utf-8")
+
+
+def check_target(layout: EnvLayout) -> None:
+    """Refuse to take over a path or a store fwsetup does not manage: never lose what the user had."""
+    refused = refusal(layout)
+    if refused is not None:
+        raise refused
+
+
+def swap_in(layout: EnvLayout, gen: Path, action: str = "install") -> list[str]:
+    """Point the environment path at `gen` with one atomic rename, then record it in the history
+    (rollback returns to the generation active before the last install or rollback). A failure
+    before the rename raises and changes nothing; what cannot be recorded after it cannot undo
+    it, so it comes back as warnings (the switch stands)."""
+    switch(layout, gen)
+    return record_history(layout, gen, action)
+
+
+def record_history(layout: EnvLayout, gen: Path, action: str) -> list[str]:
+    """Add the switch to `gen` to the history; a failure is a warning (the switch stands)."""
+    try:
+        history = read_history(layout)
+        history.append({"generation": _gen_number(gen), "action": action, "at": now()})
+        _write_json(layout.store / HISTORY, history)
+    except OSError as exc:
+        return [
+            f"{layout.path} now points to {gen.name}, but its history could not be written "
+            f"({exc.strerror or exc}): make {layout.store / HISTORY} writable; until then `fwsetup rollback` "
+            f"may return to another generation than the previous one (`fwsetup rollback {layout.path} --to N` picks one)"
+        ]
+    return []
+
+
+def switch(layout: EnvLayout, gen: Path) -> None:
+    """The one atomic step: `gen` is complete on disk (its half-built marker gone, synced), then a
+    new link is renamed over the environment path. Nothing is left behind when it fails."""
     (gen / INCOMPLETE_MARKER).unlink(missing_ok=True)
+    _fsync_dir(gen)
     tmp_link = layout.path.parent / f".{layout.path.name}.fwsetup.link-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        tmp_link.unlink()
-    os.symlink(gen, tmp_link)
-    os.replace(tmp_link, layout.path)
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_link.unlink()
+        os.symlink(gen, tmp_link)
+        os.replace(tmp_link, layout.path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_link.unlink()
+        raise
     _fsync_dir(layout.path.parent)
-    history = read_history(layout)
-    history.append({"generation": _gen_number(gen), "action": action, "at": now()})
-    _write_json(layout.store / HISTORY, history)
 
 
 def now() -> str:
@@ -118,9 +197,11 @@ def now() -> str:
 
 
 def read_history(layout: EnvLayout) -> list[dict[str, Any]]:
+    """Which generation was active when; a damaged file reads as none (rollback then returns to
+    the newest older generation, as for an env made before the history existed)."""
     try:
         data = json.loads((layout.store / HISTORY).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON
         return []
     return (
         [e for e in data if isinstance(e, dict) and isinstance(e.get("generation"), int)]
@@ -131,8 +212,13 @@ def read_history(layout: EnvLayout) -> list[dict[str, Any]]:
 
 def _write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _fsync_dir(d: Path) -> None:
@@ -180,7 +266,7 @@ def prune(layout: EnvLayout) -> list[Path]:
     return removed
 
 
-def rollback(layout: EnvLayout, to: Optional[int] = None) -> Path:
+def rollback(layout: EnvLayout, to: Optional[int] = None) -> tuple[Path, list[str]]:
     """Return to the generation active before the last install or rollback, or to generation `to`."""
     current = layout.current()
     if current is None and to is not None and layout.store.is_dir() and not layout.path.exists():
@@ -211,11 +297,10 @@ def rollback(layout: EnvLayout, to: Optional[int] = None) -> Path:
             f"{layout.path} has no previous generation to roll back to",
             f"generations kept: {', '.join(str(n) for n in sorted(gens))} (see `fwsetup envs {layout.path}`)",
         )
-    swap_in(layout, target, action="rollback")
-    return target
+    return target, swap_in(layout, target, action="rollback")
 
 
-def rollback_missing(layout: EnvLayout, to: int) -> Path:
+def rollback_missing(layout: EnvLayout, to: int) -> tuple[Path, list[str]]:
     """`rollback --to N` after the link was deleted: recreate it."""
     gens = {_gen_number(g): g for g in layout.generations()}
     if to not in gens:
@@ -223,8 +308,7 @@ def rollback_missing(layout: EnvLayout, to: int) -> Path:
             f"{layout.path} has no generation {to}",
             "generations kept: " + (", ".join(str(n) for n in sorted(gens)) or "none"),
         )
-    swap_in(layout, gens[to], action="rollback")
-    return gens[to]
+    return gens[to], swap_in(layout, gens[to], action="rollback")
 
 
 @contextlib.contextmanager

@@ -63,6 +63,7 @@ class InstallResult:
     smoke: Optional[smoke.SmokeResult]
     seconds: float
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # bookkeeping after the switch that failed: it stands
     frameworks: list[str] = field(default_factory=list)  # all the env holds (several after --add)
     up_to_date: bool = False  # nothing rebuilt: the env already held exactly this plan
 
@@ -79,6 +80,7 @@ class InstallResult:
             "backend": self.backend,
             "seconds": round(self.seconds, 2),
             "skipped": self.skipped,
+            "warnings": self.warnings,
         }
 
 
@@ -252,14 +254,21 @@ class InstallInterrupted(FwsetupError):
     code = "interrupted"
 
 
-def _current_metadata(layout: envs.EnvLayout) -> Optional[GenerationMeta]:
+def _current_metadata(layout: envs.EnvLayout, mode: str) -> Optional[GenerationMeta]:
+    """What the env holds now. Damaged metadata hides it, so only --replace (which keeps nothing
+    of it, and keeps it for rollback) goes on: --add or a plain install would guess."""
     current = layout.current()
     if current is None:
         return None
     try:
         return envs.read_metadata(current)
-    except UsageError:
-        return None
+    except UsageError as exc:
+        if mode == "replace":
+            return None
+        raise UsageError(
+            f"{exc.message}: fwsetup cannot tell what {layout.path} holds",
+            f"--replace builds a fresh generation (the current one stays for `fwsetup rollback {layout.path}`)",
+        ) from None
 
 
 def _smoke_script(name: str, gen: Path, suffix: str) -> Optional[Path]:
@@ -359,7 +368,7 @@ def execute(
         started = time.perf_counter()
         progress.begin(STEPS)
         envs.prune(layout)
-        meta = _current_metadata(layout)
+        meta = _current_metadata(layout, options.mode)
         fingerprint = sources_of(options)
         decision = combining.decide(
             plan, meta, str(target), mode=options.mode, force=options.force, sources=fingerprint
@@ -385,6 +394,7 @@ def execute(
             smoke=build.smoked,
             seconds=time.perf_counter() - started,
             skipped=build.skipped,
+            warnings=build.warnings,
             frameworks=[str(e.framework) for e in build.entries],
         )
 
@@ -415,6 +425,7 @@ class _Build:
     entries: list[HeldFramework] = field(default_factory=list)
     packages: dict[str, str] = field(default_factory=dict)
     smoked: Optional[smoke.SmokeResult] = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def python(self) -> str:
@@ -444,11 +455,14 @@ def _prepare(
     backend = backends.choose(version, options.installer)
     skipped: list[str] = []
     system_package_step(decision.plan, options, progress, skipped)
-    gen = layout.new_generation()
     log = options.log_file or (
         paths.home() / "logs" / f"{recipe.name}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     )
-    log.parent.mkdir(parents=True, exist_ok=True)
+    try:  # nothing is built yet: a full disk or a file in the way fails like any later step
+        log.parent.mkdir(parents=True, exist_ok=True)
+        gen = layout.new_generation()
+    except OSError as exc:
+        raise disk_error(layout, exc) from None
     run = backends.run_logged(log, options.timeout)
     return _Build(
         plan, decision.plan, decision, recipe, options, layout, progress, fingerprint,
@@ -564,14 +578,33 @@ def _smoke(b: _Build) -> None:
 
 
 def _switch(b: _Build) -> None:
+    """The switch, then the bookkeeping that cannot undo it: its failures are warnings (exit 0)."""
     target = b.layout.path
     b.progress.step(f"switching {target} to the new environment")
-    envs.swap_in(b.layout, b.gen)
-    registry.register(target)
-    if b.smoked is not None:
-        registry.record_smoke(target, b.smoked.ok, b.smoked.device)
-    envs.prune(b.layout)
+    envs.switch(b.layout, b.gen)  # until this returns nothing is changed; after, the env is switched
+    b.warnings = after_switch(b.layout, b.gen, b.smoked)
     b.progress.done()
+
+
+def after_switch(layout: envs.EnvLayout, gen: Path, smoked: Optional[smoke.SmokeResult]) -> list[str]:
+    """Record the switched env (history, registry, last smoke) and prune old generations. The env
+    already points at `gen`: a failure here is a warning with its fix, never exit 4."""
+    warnings = envs.record_history(layout, gen, "install")
+    try:
+        registry.register(layout.path)
+    except OSError as exc:
+        warnings.append(
+            f"{layout.path} is installed, but fwsetup's list of environments could not be written "
+            f"({exc.strerror or exc}): `fwsetup envs` will not show it until "
+            f"{registry.registry_file()} is writable and it is installed again"
+        )
+    if smoked is not None:
+        warnings += registry.record_smoke(layout.path, smoked.ok, smoked.device)
+    try:
+        envs.prune(layout)
+    except OSError as exc:
+        warnings.append(f"old generations of {layout.path} were not pruned ({exc.strerror or exc}); the next install retries")
+    return warnings
 
 
 @contextmanager
@@ -585,15 +618,24 @@ def _failure_path(layout: envs.EnvLayout, gen: Path, progress: Progress) -> Iter
         previous = layout.current()
         if previous != gen:
             shutil.rmtree(gen, ignore_errors=True)
-        untouched = f"the previous environment is untouched: {previous}" if previous is not None else ""
+        kept = previous is not None and previous != gen  # never say "untouched" of the new one
+        untouched = f"the previous environment is untouched: {previous}" if kept else ""
         if isinstance(exc, OSError):  # the disk filled up, a permission changed under us
-            raise InstallError(
-                f"writing the environment at {layout.path} failed: {exc.strerror or exc}",
-                "free disk space or choose another location with --env PATH" + (f"; {untouched}" if untouched else ""),
-            ) from None
+            raise disk_error(layout, exc) from None
         if isinstance(exc, (InstallError, SmokeError, Refusal)) and untouched:
             exc.fix = (exc.fix + "; " if exc.fix else "") + untouched
         raise
+
+
+def disk_error(layout: envs.EnvLayout, exc: OSError) -> InstallError:
+    """A write that failed before the switch (exit 4): the env still points where it did."""
+    previous = layout.current()
+    untouched = f"; the previous environment is untouched: {previous}" if previous is not None else ""
+    return InstallError(
+        f"writing the environment at {layout.path} failed: {exc.strerror or exc}"
+        + (f" ({exc.filename})" if exc.filename else ""),
+        "free disk space, make it writable, or choose another location with --env PATH" + untouched,
+    )
 
 
 def sources_of(options: InstallOptions) -> dict[str, Any]:
@@ -656,9 +698,8 @@ def _execute_steps(
                 route=plan.route,
             ),
         )
-        envs.swap_in(layout, gen)
-    registry.register(layout.path)
-    envs.prune(layout)
+        envs.switch(layout, gen)
+    warnings = after_switch(layout, gen, None)
     return InstallResult(
         framework=plan.framework,
         env=str(layout.path),
@@ -668,5 +709,6 @@ def _execute_steps(
         packages={},
         smoke=None,
         seconds=time.perf_counter() - started,
+        warnings=warnings,
         frameworks=[plan.framework],
     )

@@ -15,27 +15,47 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fwsetup import paths
-from fwsetup.errors import UsageError
+from fwsetup.errors import FwsetupError, UsageError
 from fwsetup.install import envs, projects
 from fwsetup.install.generation import GenerationMeta
 
 
-def _registry_file() -> Path:
+def registry_file() -> Path:
     return paths.home() / envs.REGISTRY
 
 
 def known() -> list[Path]:
+    return read()[0]
+
+
+def read() -> tuple[list[Path], list[str]]:
+    """The registered paths, and what is wrong with the file (a warning each: the environments it
+    still names are listed, the default home's are found on disk anyway)."""
+    target = registry_file()
     try:
-        data = json.loads(_registry_file().read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return []
-    return [Path(p) for p in data if isinstance(p, str)] if isinstance(data, list) else []
+        data = json.loads(target.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return [], []
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+        return [], [_damaged(target, str(getattr(exc, "strerror", None) or exc))]
+    if not isinstance(data, list):
+        return [], [_damaged(target, f"a JSON {type(data).__name__}, not a list of paths")]
+    paths_ = [Path(p) for p in data if isinstance(p, str) and os.path.isabs(p) and "\0" not in p]
+    bad = len(data) - len(paths_)
+    return paths_, [_damaged(target, f"{bad} entries that are not absolute paths, skipped")] if bad else []
+
+
+def _damaged(target: Path, why: str) -> str:
+    return (
+        f"{target} is damaged ({why}); environments outside {paths.env_root()} that only it named are not "
+        f"listed: move it away, and `fwsetup install` each of them again to list it"
+    )
 
 
 def _save(entries: list[Path]) -> None:
     from filelock import FileLock
 
-    target = _registry_file()
+    target = registry_file()
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock", timeout=30):
         envs._write_json(target, sorted({str(p) for p in entries}))
@@ -44,11 +64,13 @@ def _save(entries: list[Path]) -> None:
 def register(path: Path) -> None:
     from filelock import FileLock
 
-    target = _registry_file()
+    target = registry_file()
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock", timeout=30):
-        entries = {str(p) for p in known()} | {str(path)}
-        envs._write_json(target, sorted(entries))
+        entries, damaged = read()
+        if damaged and target.is_file() and not target.is_symlink():  # kept for the user to look at
+            os.replace(target, target.with_name(f"{target.name}.damaged-{os.getpid()}"))
+        envs._write_json(target, sorted({str(p) for p in entries} | {str(path)}))
 
 
 def unregister(path: Path) -> None:
@@ -64,16 +86,18 @@ def _store_owner(store: Path) -> Optional[Path]:
     return None
 
 
-def all_layouts() -> list[envs.EnvLayout]:
-    """The registry's paths, the default home's environments, and any store beside them."""
-    found: dict[Path, envs.EnvLayout] = {p: envs.EnvLayout(p) for p in known()}
-    dirs = {paths.env_root(), *(p.parent for p in found)}
-    for d in dirs:
-        if not d.is_dir():
+def all_layouts(registered: Optional[list[Path]] = None) -> list[envs.EnvLayout]:
+    """The registry's paths, the default home's environments, and any store fwsetup made beside
+    them (a directory that only looks like one, a user's `.backup.fwsetup`, is not listed)."""
+    found: dict[Path, envs.EnvLayout] = {p: envs.EnvLayout(p) for p in (known() if registered is None else registered)}
+    for d in {paths.env_root(), *(p.parent for p in found)}:
+        try:
+            entries = list(d.iterdir()) if d.is_dir() else []
+        except OSError:
             continue
-        for entry in d.iterdir():
-            owner = _store_owner(entry) if entry.is_dir() else None
-            if owner is not None:
+        for entry in entries:
+            owner = _store_owner(entry)
+            if owner is not None and envs.EnvLayout(owner).owned():
                 found.setdefault(owner, envs.EnvLayout(owner))
             elif entry.is_symlink() and d == paths.env_root():
                 found.setdefault(entry, envs.EnvLayout(entry))
@@ -121,20 +145,67 @@ def generations(layout: envs.EnvLayout) -> list[dict[str, Any]]:
 def last_smoke(layout: envs.EnvLayout) -> Optional[dict[str, Any]]:
     try:
         data = json.loads((layout.store / envs.LAST_SMOKE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not JSON: shown as never smoke-tested
         return None
     return data if isinstance(data, dict) else None
 
 
-def record_smoke(env_path: Path, ok: bool, device: Optional[str]) -> None:
-    """Kept beside the generations so `fwsetup envs` can say when the env last proved itself."""
+def record_smoke(env_path: Path, ok: bool, device: Optional[str]) -> list[str]:
+    """Kept beside the generations so `fwsetup envs` can say when the env last proved itself; a
+    failure to write it is a warning, never the smoke test's verdict."""
     layout = envs.EnvLayout(env_path)
-    if layout.store.is_dir():
-        with contextlib.suppress(OSError):
-            envs._write_json(layout.store / envs.LAST_SMOKE, {"ok": ok, "device": device, "at": envs.now()})
+    if not layout.owned():
+        return []
+    try:
+        envs._write_json(layout.store / envs.LAST_SMOKE, {"ok": ok, "device": device, "at": envs.now()})
+    except OSError as exc:
+        return [
+            f"the smoke test's result could not be recorded in {layout.store / envs.LAST_SMOKE} "
+            f"({exc.strerror or exc}): `fwsetup envs` shows the one before"
+        ]
+    return []
 
 
 def describe(layout: envs.EnvLayout, sizes: bool = True) -> dict[str, Any]:
+    """One environment's row of `fwsetup envs`; never raises: a damaged one is a row that says so."""
+    try:
+        return _describe(layout, sizes)
+    except (OSError, ValueError, FwsetupError) as exc:
+        return {
+            **_row(layout, "damaged", None),
+            "fix": f"fwsetup cannot read it ({getattr(exc, 'message', None) or exc}); `fwsetup remove {layout.path}` deletes it",
+        }
+
+
+FOREIGN = "foreign"  # the status of a listed path or store fwsetup did not make
+
+
+def foreign_fix(refused: UsageError) -> str:
+    return (
+        f"{refused.message}. If it is not an environment, delete its line from {registry_file()}; "
+        f"if its store is yours, move it away"
+    )
+
+
+def _row(layout: envs.EnvLayout, status: str, size: Optional[int]) -> dict[str, Any]:
+    return {
+        "env": str(layout.path),
+        "store": str(layout.store),
+        "status": status,
+        "frameworks": [],
+        "python": None,
+        "generation": None,
+        "generations": 0,
+        "size_bytes": size,
+        "last_smoke": None,
+        "fix": None,
+    }
+
+
+def _describe(layout: envs.EnvLayout, sizes: bool) -> dict[str, Any]:
+    refused = envs.refusal(layout)
+    if refused is not None:  # a path or store fwsetup did not make: shown, never touched
+        return {**_row(layout, FOREIGN, None), "fix": foreign_fix(refused)}
     current = layout.current()
     gens = layout.generations()
     row: dict[str, Any] = {
@@ -162,8 +233,9 @@ def describe(layout: envs.EnvLayout, sizes: bool = True) -> dict[str, Any]:
         return row
     try:
         meta = envs.read_metadata(current)
-    except UsageError:
+    except UsageError as exc:
         meta = GenerationMeta()
+        row["status"], row["fix"] = "damaged", f"{exc.message}; `fwsetup rollback {layout.path}` returns to another generation"
     row["frameworks"] = [f.brief() for f in meta.held()]
     row["python"] = meta.python
     row["generation"] = int(current.name[4:]) if current.name[4:].isdigit() else None
@@ -177,10 +249,12 @@ def _protected(env: Path) -> bool:
     return protect.constraints_of(env) is not None
 
 
-def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
-    """The venvs `install --into` changed, with what it added; `fwsetup rollback VENV` undoes each."""
+def project_venvs(sizes: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
+    """The venvs `install --into` changed, with what it added (`fwsetup rollback VENV` undoes each),
+    and a warning for each damaged record."""
     rows = []
-    for venv, entries in projects.recorded_venvs():
+    recorded, warnings = projects.recorded_venvs()
+    for venv, entries in recorded:
         rows.append(
             {
                 "env": str(venv),
@@ -196,31 +270,40 @@ def project_venvs(sizes: bool = True) -> list[dict[str, Any]]:
                 "protected": _protected(venv),
             }
         )
-    return rows
+    return rows, warnings
 
 
 def remove(layout: envs.EnvLayout) -> list[str]:
-    """Delete the link, the store with every generation, the lock and the registry entry."""
+    """Delete the link, the store with every generation and the registry entry (the caller holds
+    the env lock, and removes the lock files after releasing it). Only what fwsetup made: a path or
+    store it did not make is refused before anything is deleted, and a store is never followed
+    through a symlink."""
+    refused = envs.refusal(layout)
+    if refused is not None:
+        raise refused
     removed = []
     p = layout.path
-    if p.is_symlink():
-        envs.check_target(layout)  # refuses a link fwsetup did not make
-        p.unlink()
-        removed.append(str(p))
-    elif p.exists():
+    try:
+        if p.is_symlink():
+            p.unlink()
+            removed.append(str(p))
+        if layout.store.is_dir() and not layout.store.is_symlink():
+            shutil.rmtree(layout.store)
+            removed.append(str(layout.store))
+    except OSError as exc:
         raise UsageError(
-            f"{p} is not an fwsetup environment; fwsetup will not delete it",
-            "delete it yourself if you mean to",
-        )
-    if layout.store.is_dir():
-        shutil.rmtree(layout.store)
-        removed.append(str(layout.store))
-    for extra in (layout.lock_file, layout.lock_file.with_name(layout.lock_file.name + ".pid")):
-        if extra.exists():
-            extra.unlink()
-            removed.append(str(extra))
+            f"cannot delete {exc.filename or layout.store}: {exc.strerror or exc}",
+            f"fix its permissions (or make it mutable: `chattr -i`) and run `fwsetup remove {p}` again",
+        ) from None
     unregister(p)
     return removed
+
+
+def remove_lock_files(layout: envs.EnvLayout) -> None:
+    """After the lock is released: the lock file and its pid, beside a removed environment."""
+    for extra in (layout.lock_file, layout.lock_file.with_name(layout.lock_file.name + ".pid")):
+        with contextlib.suppress(OSError):
+            extra.unlink()
 
 
 def resolve(name: str) -> Path:
