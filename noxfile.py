@@ -59,5 +59,5 @@ def bench(session: nox.Session) -> None:
 def update_data(session: nox.Session) -> None:
     """Regenerate the framework tables from the registry (network; minutes): `nox -s update_data`,
     or `nox -s update_data -- jax --check` (exit 1 when something is new)."""
-    args = session.posargs or ["pytorch", "jax", "tensorflow"]
+    args = session.posargs or ["pytorch", "jax", "tensorflow", "companions"]
     session.run("python", "bin/update_data.py", *args)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate fwsetup/facts/{jax,pytorch,tensorflow}.toml from the package registry.
+"""Regenerate fwsetup/facts/{jax,pytorch,tensorflow,companions}.toml from the package registry.
 
     bin/update_data.py FRAMEWORK... [--out DIR] [--check] [--cache DIR] [--no-archs]
 
@@ -611,6 +611,24 @@ def update_tensorflow(text: str, fetcher: Fetcher, archs: Archs, today: datetime
     return out
 
 
+def update_companions(text: str, fetcher: Fetcher, archs: Archs, today: datetime.date) -> Outcome:
+    """companions.toml is generated whole from each companion's METADATA (bin/companions.py)."""
+    import companions
+
+    fresh = companions.generate(fetcher, today)
+    out = Outcome("companions", fresh)
+    old, new = _without_checked(text), _without_checked(fresh)
+    if old != new:
+        added = sorted(set(new.splitlines()) - set(old.splitlines()))
+        out.changed.extend(line for line in added if line.startswith(("version", "requires")))
+        out.changed = out.changed or ["companions.toml differs from the registry"]
+    return out
+
+
+def _without_checked(text: str) -> str:
+    return "\n".join(line for line in text.strip().splitlines() if not line.startswith("checked = "))
+
+
 def _finish(table: TableText, out: Outcome, today: datetime.date) -> str:
     table.set_checked(today)
     return table.text()
@@ -620,6 +638,7 @@ UPDATERS: dict[str, Callable[..., Outcome]] = {
     "jax": update_jax,
     "pytorch": update_pytorch,
     "tensorflow": update_tensorflow,
+    "companions": update_companions,
 }
 
 

@@ -39,34 +39,52 @@ class Progress:
         self._label = ""
         self._stop = threading.Event()
         self._ticker: Optional[threading.Thread] = None
+        self._meter: Optional[Callable[[], str]] = None
+        self.interval = 15.0  # seconds between a meter's plain lines (CI logs)
 
     def begin(self, total: int) -> None:
         """A run of `total` steps starts: they are counted [1/total] …"""
         self._end_live()
         self.total, self.index = total, 0
 
-    def step(self, label: str) -> None:
+    def step(self, label: str, meter: Optional[Callable[[], str]] = None) -> None:
+        """`meter`: what to show beside the elapsed time while the step runs (install/downloads.py);
+        on a terminal in the live line, in a log as a plain line every `interval` seconds."""
         self._end_live()
         self.index += 1
         self._label = label
+        self._meter = meter
         self._step_started = time.perf_counter()
         if self.quiet:
             return
-        if self.live:
-            self._stop.clear()
-            self._ticker = threading.Thread(target=self._tick, daemon=True)
-            self._ticker.start()
-        else:
+        if not self.live:
             self.stream.write(f"[{self.index}/{self.total}] {self.clean(label)} …\n")
             self.stream.flush()
+        if self.live or meter is not None:
+            self._stop.clear()
+            self._ticker = threading.Thread(target=self._tick if self.live else self._lines, daemon=True)
+            self._ticker.start()
+
+    def _measured(self) -> str:
+        return self._meter() if self._meter is not None else ""
+
+    def _lines(self) -> None:
+        while not self._stop.wait(self.interval):
+            measured = self._measured()
+            if measured:
+                elapsed = time.perf_counter() - self._step_started
+                self.stream.write(f"    {self.clean(measured)} ({elapsed:.0f} s)\n")
+                self.stream.flush()
 
     def _tick(self) -> None:
         frames = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
         i = 0
         while not self._stop.wait(0.1):
             elapsed = time.perf_counter() - self._step_started
+            measured = self._measured()
             self.stream.write(
-                f"\r\033[K{frames[i % len(frames)]} [{self.index}/{self.total}] {self.clean(self._label)} ({elapsed:.0f} s)"
+                f"\r\033[K{frames[i % len(frames)]} [{self.index}/{self.total}] {self.clean(self._label)} ({elapsed:.0f} s"
+                + (f", {self.clean(measured)})" if measured else ")")
             )
             self.stream.flush()
             i += 1
@@ -76,7 +94,8 @@ class Progress:
             self._stop.set()
             self._ticker.join()
             self._ticker = None
-            self.stream.write("\r\033[K")
+            if self.live:
+                self.stream.write("\r\033[K")
 
     def done(self, note: str = "") -> None:
         elapsed = time.perf_counter() - self._step_started

@@ -3,12 +3,15 @@ subprocess (the entry point, signals, timing)."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Optional
@@ -63,7 +66,11 @@ PLAN_KEYS = {
     "warnings",
     "successor",
     "needs",
+    "companions",
+    "download_bytes",
 }
+# The keys of a plan's "companions" entry, exactly.
+ADDITION_KEYS = {"name", "requirement", "why", "asked"}
 # The keys of `install --json`, exactly.
 INSTALL_KEYS = {
     "framework",
@@ -190,3 +197,38 @@ def interrupted_at_smoke(home: Path, marker: Path, *args: str) -> subprocess.Com
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=180)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
+    """A real, installable pure-Python wheel (METADATA, WHEEL, RECORD with hashes)."""
+    dist = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}/__init__.py": f"__version__ = '{version}'\n",
+        f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        + "".join(f"Requires-Dist: {r}\n" for r in requires),
+        f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(text.encode())}")
+    files[f"{dist}/RECORD"] = "\n".join([*record, f"{dist}/RECORD,,"]) + "\n"
+    out = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(out, "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+    return out
+
+
+@contextlib.contextmanager
+def serving(handler: Any) -> Iterator[str]:
+    """`handler` (an http.server.BaseHTTPRequestHandler class) served on loopback: its base URL."""
+    import http.server
+    import threading
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -396,6 +396,7 @@ TABLES = {
     "gpus": ("compute_capability = ", "match = "),
     "cuda_drivers": ("linux_driver = ", "source = "),
     "clouds": ("match = ", "name = "),
+    "companions": ("requires = ", "package = "),
 }
 
 

@@ -7,11 +7,12 @@ imports the framework inside the new environment itself and computes something.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import fwsetup, json_out
+from helpers import fwsetup, json_out, wheel
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +28,12 @@ CHECKS = {
     "mxnet": "import mxnet as mx; x = mx.nd.ones((3, 3)); print(float(mx.nd.dot(x, x).sum().asscalar()))",
     "brainstorm": "import numpy, brainstorm; x = numpy.ones((3, 3)); print(float(x.dot(x).sum()))",
 }
+
+
+# The first import in a fresh env, run with every warning shown: a line like these is a package the
+# install should have brought (torch without NumPy: "Failed to initialize NumPy: No module named 'numpy'").
+MODERN = ("pytorch", "jax", "tensorflow", "keras")
+MISSING = re.compile(r"No module named|Failed to initialize|ModuleNotFoundError|is not installed")
 
 
 def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, object]:
@@ -49,7 +56,7 @@ def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, 
     assert isinstance(smoke, dict) and smoke["ok"] is True and smoke["device"] == "cpu", smoke
     if framework in ("pytorch", "jax", "tensorflow"):  # their scripts report the build they imported
         assert smoke["found_build"] == {"backend": "cpu", "version": None}, smoke
-    full_env = dict(os.environ)
+    full_env = dict(os.environ, PYTHONWARNINGS="always")
     for key, value in (json_out_metadata(env).get("env") or {}).items():
         full_env[key] = value
     computed = subprocess.run(
@@ -62,6 +69,9 @@ def install_and_check(framework: str, tmp_path: Path, *extra: str) -> dict[str, 
     )
     assert computed.returncode == 0, computed.stderr
     assert computed.stdout.strip().splitlines()[-1] == "27.0"
+    if framework in MODERN:  # a quiet first import: nothing it warns about for want of a package
+        missing = [line for line in computed.stderr.splitlines() if MISSING.search(line)]
+        assert not missing, computed.stderr
     return data
 
 
@@ -88,6 +98,45 @@ def test_pytorch_cpu_from_the_configured_find_links(tmp_path: Path) -> None:
     assert isinstance(packages, dict)
     assert packages["torch"] in {w.version for w in on_disk}
     assert not any(name.startswith("nvidia-") for name in packages)  # --cpu never pulls CUDA
+    assert "numpy" in packages  # the import need: `import torch` is quiet
+    keeps_its_build(tmp_path / "pytorch", str(packages["torch"]), tmp_path / "links")
+    a_torchvision_of_another_build_fails_the_smoke_test(tmp_path / "pytorch", tmp_path / "home")
+
+
+def a_torchvision_of_another_build_fails_the_smoke_test(env: Path, home: Path) -> None:
+    """PyPI's Linux torchvision is a CUDA build: beside torch +cpu its operators do not load, the
+    oldest of PyTorch support threads. The smoke test runs torchvision's nms and fails on it."""
+    got = subprocess.run(
+        [str(env / "bin" / "pip"), "install", "--no-deps", "--quiet", "torchvision==0.28.0"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if got.returncode != 0:
+        pytest.skip(f"PyPI's torchvision 0.28.0 is not reachable here: {got.stderr[-300:]}")
+    out = fwsetup("smoke", "pytorch", "--env", str(env), "--json", env={"FWSETUP_HOME": str(home)})
+    assert out.returncode == 5, out.stdout + out.stderr
+    failed = json_out(out)
+    assert "torchvision_nms" in failed["error"]["message"] and failed["smoke"]["checks"]["torchvision_nms"] is False
+
+
+def keeps_its_build(env: Path, torch: str, links: Path) -> None:
+    """pip in the env, offline, with a folder offering a newer torch: asking for it fails with pip's
+    message naming the pinned build; a package that depends on torch resolves around it."""
+    links.mkdir()
+    wheel(links, "torch", "2.99.0")
+    wheel(links, "uses_torch", "1.0", ("torch",))
+    pip = [str(env / "bin" / "pip"), "install", "--dry-run", "--no-index", "--find-links", str(links)]
+    newer = subprocess.run([*pip, "torch==2.99.0"], capture_output=True, text=True, timeout=600)
+    assert newer.returncode != 0 and f"(constraint) torch=={torch}" in newer.stdout + newer.stderr
+    around = subprocess.run(
+        [*pip, "--upgrade", "--quiet", "--report", "-", "uses_torch"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert around.returncode == 0, around.stderr
+    import json
+
+    assert {i["metadata"]["name"] for i in json.loads(around.stdout)["install"]} == {"uses_torch"}
 
 
 def test_jax_cpu(tmp_path: Path) -> None:

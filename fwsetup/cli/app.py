@@ -82,11 +82,14 @@ HSA_OVERRIDE = Option(
     "AMD: serve a GPU no ROCm build lists through the community-documented HSA_OVERRIDE_GFX_VERSION "
     "(set in the environment; not supported by AMD).",
 )
+WITH = Option(("--with",), "with_packages", "Also install these in the same resolution: companions (torchvision: made for "
+              "this build, from its index) or any package; `none`: no default companions.", kind="text")  # fmt: skip
+WITHOUT = Option(("--without",), "without", "Skip these default companions, e.g. torchvision.", kind="text")
 EXPORT_FORMATS = (  # fleet/formats.py's ALL_FORMATS, spelled out so that parsing imports no fleet code
     "shell", "dockerfile", "cloud-init", "github-actions", "ansible", "kubernetes", "slurm", "requirements", "pylock"
 )  # fmt: skip
 # The plan options `install` and `lock` share: one `Choice`, one `Request` (fwsetup/commands/plans.py).
-PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, HSA_OVERRIDE)
+PLAN = (GPU, CPU, VERSION, PYTHON, BACKEND, VARIANT, GPUS, HSA_OVERRIDE, WITH, WITHOUT)
 
 
 def timeout(
@@ -179,6 +182,7 @@ command(
         "Install into this existing virtual environment (recorded first: `fwsetup rollback VENV` undoes it).",
         kind="path",
     ),
+    Option(("--protect",), "protect", "--into: pin the build there (a constraints file pip and uv apply); asked in a terminal."),
     Option(
         ("--index-url",),
         "index_url",

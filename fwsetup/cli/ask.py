@@ -1,7 +1,8 @@
 """The questions fwsetup asks in a terminal, before a command runs: commands never prompt.
 
 Replace or add to an environment that holds another framework, install the system packages a
-recipe needs, delete an environment. Each answer becomes the option a user could have passed
+recipe needs, protect a project venv's build (`--into`), delete an environment. Each answer
+becomes the option a user could have passed
 (`--replace`/`--add`, `--system-packages`, `--yes`). Without a terminal nothing is asked: the
 options decide, and what needs a yes is refused with the option that gives it."""
 
@@ -57,6 +58,12 @@ def install(options: installing.Options, progress: Progress) -> Any:
     from fwsetup.commands import install as installing  # imported here: doctor's path loads this module
 
     planned = installing.plan(options)
+    if options.into is not None and not (options.dry_run or options.protect or options.yes) and interactive():
+        yes = _answer(
+            f"Keep this build in {options.into}: pip and uv there may not replace "
+            f"{' '.join(planned.plan.packages[:1])} (a constraints file and the venv's pip.conf)? [y/N] "
+        )
+        options = records.replace(options, protect=yes in ("y", "yes"))
     if options.dry_run or options.into is not None:
         return installing.execute(options, progress, planned)
     found = installing.conflict(planned, options)

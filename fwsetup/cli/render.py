@@ -272,6 +272,7 @@ def plan_text(plan: Any, color: bool = False) -> str:
     ]
     lines += _given(
         ("  packages      ", " ".join(plan.packages)),
+        ("  download      ", "" if plan.download_bytes is None else f"{plan.download_bytes / 1e6:,.1f} MB (files on disk count as none)"),
         ("  indexes       ", " ".join(plan.index_urls)),
         ("  find-links    ", " ".join(plan.find_links)),
         ("  build with    ", " ".join(plan.build_constraints)),
@@ -397,6 +398,11 @@ def _fleet_text(result: Any, color: bool) -> str:
     return report.text(result.table, color)
 
 
+def _kept(row: dict[str, Any]) -> str:
+    """Whether pip/uv in the env keep its build (its constraints file), as `fwsetup envs` says it."""
+    return ", build protected" if row.get("protected") else ""
+
+
 def _frameworks(row: dict[str, Any]) -> str:
     return ", ".join(f"{f['framework']} {f['version']} ({f['variant']})" for f in row["frameworks"])
 
@@ -416,10 +422,11 @@ def _envs_text(result: Any, color: bool) -> str:
         smoke = r["last_smoke"]
         smoked = f"smoke {'ok' if smoke.get('ok') else 'FAILED'} {smoke.get('at')}" if smoke else "never smoke-tested"
         if r["status"] == "project-venv":
-            lines.append(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}\n    undo: {r['fix']}\n")
+            lines.append(f"{r['env']}\n    your venv: fwsetup installed {held} into it, {size}{_kept(r)}\n")
+            lines.append(f"    undo: {r['fix']}\n")
             continue
         lines.append(f"{r['env']}\n    {r['status']}: {held}, Python {r['python'] or '?'}, ")
-        lines.append(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}\n")
+        lines.append(f"generation {r['generation']} of {r['generations']}, {size}, {smoked}{_kept(r)}\n")
         if r["fix"]:
             lines.append(f"    fix: {r['fix']}\n")
     lines += [f"removed {p}\n" for p in result.removed]

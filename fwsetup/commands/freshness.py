@@ -306,6 +306,12 @@ def warning(framework: str, planned: str, newest: str, index: str, checked: Opti
     )
 
 
+def allowed(environ: Optional[Mapping[str, str]] = None) -> bool:
+    """FWSETUP_INDEX_CHECK=0 (tests) turns off every plan-time question to the index."""
+    env = os.environ if environ is None else environ
+    return env.get("FWSETUP_INDEX_CHECK", "").strip().lower() not in ("0", "off", "no", "false")
+
+
 def refused_warning(framework: str, index: str, status: int) -> str:
     """The index refused the credentials in its URL: named with them hidden (redact)."""
     return (
@@ -326,12 +332,7 @@ def check(
     """The plan warning when the user's index is ahead of the data, or refuses the credentials in
     its URL; else None (also on any other failure)."""
     env = os.environ if environ is None else environ
-    if framework not in PROJECTS or env.get("FWSETUP_INDEX_CHECK", "").strip().lower() in (
-        "0",
-        "off",
-        "no",
-        "false",
-    ):
+    if framework not in PROJECTS or not allowed(env):
         return None
 
     settings = pipconfig.read(env)  # once: the index and the certificate come from it

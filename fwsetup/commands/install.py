@@ -44,6 +44,7 @@ class Options:
     add: bool = False  # … or keep it and add this one
     force: bool = False
     into: Optional[Path] = None  # the user's own venv
+    protect: bool = False  # --into: its pip/uv keep the build (the option, or a yes in a terminal)
     index_url: Optional[str] = None
     offline: bool = False
     system_packages: bool = False  # apt-get may run (the option, or a yes in a terminal)
@@ -209,6 +210,7 @@ def execute(
             wheelhouses=tuple(options.wheelhouse),
             index_url=options.index_url,
             offline=options.offline,
+            protect=options.protect or options.yes,
         )
         return IntoResult(outcome, done)
     install = _install_options(options, planned.locked, gpu_smoke)

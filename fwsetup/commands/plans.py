@@ -1,4 +1,4 @@
-"""The plan `install` and `lock` make: the eight plan options they share (cli/app.py declares them
+"""The plan `install` and `lock` make: the ten plan options they share (cli/app.py declares them
 once, as PLAN) become one `Choice`, and a `Choice` becomes one `Request`. `install` then asks the
 package index whether the world is ahead of the data (network I/O, so here and not in plan/)."""
 
@@ -18,7 +18,8 @@ from fwsetup.report import SystemReport
 
 @dataclass(frozen=True)
 class Choice:
-    """--gpu/--cpu, --version, --python, --backend, --variant, --gpus and --hsa-override, as given."""
+    """--gpu/--cpu, --version, --python, --backend, --variant, --gpus, --hsa-override, --with and
+    --without, as given."""
 
     gpu: bool = False
     cpu: bool = False
@@ -28,9 +29,14 @@ class Choice:
     variant: Optional[str] = None
     gpus: Optional[str] = None
     hsa_override: bool = False  # AMD: HSA_OVERRIDE_GFX_VERSION for a GPU no build lists (select/rocm.py)
+    with_packages: Optional[str] = None
+    without: Optional[str] = None
 
     def checked(self) -> Choice:
-        """The same choice, its --version and --python checked (a usage error before any planning)."""
+        """The same choice, its --version, --python, --with and --without checked (a usage error
+        before any planning)."""
+        requested.check_with(self.with_packages)
+        requested.check_without(self.without)
         return replace(
             self, version=requested.check_version(self.version), python=requested.check_python(self.python)
         )
@@ -48,6 +54,8 @@ def request(framework: str, choice: Choice, wheelhouses: Sequence[Path], use_pip
         gpu_indices=planning.parse_gpus(choice.gpus),
         hsa_override=choice.hsa_override,
         local_wheels=planning.local_wheels(wheelhouses, use_pip_config=use_pip_config),
+        with_packages=requested.check_with(choice.with_packages),
+        without=requested.check_without(choice.without),
     )
 
 
@@ -58,10 +66,15 @@ def make_plan(
     check_index: bool = False,
     index_url: Optional[str] = None,
 ) -> Union[Plan, Refusal]:
-    """The plan; with `check_index` (not --offline), warned when the index has a release the data lacks."""
+    """The plan; with `check_index` (not --offline), warned when the index has a release the data
+    lacks, and with the size of its download."""
     planned = planning.make_plan(framework, report, request)
     if check_index and isinstance(planned, Plan) and request.version is None:
         newer = freshness.check(planned.framework, planned.version, index_url)
         if newer is not None:
             planned = replace(planned, warnings=[*planned.warnings, newer])
+    if check_index and isinstance(planned, Plan) and freshness.allowed():
+        from fwsetup.commands import sizes
+
+        planned = replace(planned, download_bytes=sizes.download_bytes(planned, report))
     return planned

@@ -414,4 +414,6 @@ def activated_environ(env: Path, fixes: dict[str, str], base: Any) -> dict[str, 
             environ[key] = value + os.pathsep + environ[key]
         else:
             environ[key] = value
-    return environ
+    from fwsetup.install import protect
+
+    return protect.uv_environ(env, environ)

@@ -487,7 +487,9 @@ def _create(b: _Build) -> None:
 def _install(b: _Build) -> None:
     o, full = b.options, b.full
     what = f"{len(o.locked_requirements)} locked packages" if o.locked_requirements else " ".join(full.packages)
-    b.progress.step(f"installing {what or 'nothing from PyPI'}")
+    from fwsetup.install.downloads import Meter
+
+    b.progress.step(f"installing {what or 'nothing from PyPI'}", meter=None if o.offline else Meter(full.download_bytes))
     requirements_file: Optional[Path] = None
     if o.locked_requirements:
         requirements_file = b.gen / installer_sources.LOCK_REQUIREMENTS_FILE
@@ -532,6 +534,7 @@ def _fix(b: _Build) -> None:
         copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.framework}")
         b.entries.append(records.replace(kept, smoke=copy.name if copy else None))
     b.packages = envs.installed_packages(gen)
+    _protect(b.full, gen, b.packages)
     envs.write_metadata(
         gen,
         records.replace(
@@ -543,6 +546,13 @@ def _fix(b: _Build) -> None:
         ),
     )
     b.progress.done()
+
+
+def _protect(plan: Plan, env: Path, installed: dict[str, str]) -> None:
+    """The env keeps its build: a later `pip install X` in it cannot replace the framework (protect.py)."""
+    from fwsetup.install import protect
+
+    protect.apply(plan, env, installed)
 
 
 def _smoke(b: _Build) -> None:

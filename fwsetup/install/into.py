@@ -68,6 +68,7 @@ def install(
     index_url: Optional[str] = None,
     offline: bool = False,
     skip_smoke: bool = False,
+    protect: bool = False,  # the user said yes (cli/ask.py, or --protect): pip/uv in it keep the build
 ) -> dict[str, Any]:
     python = check_venv(venv)
     version = backends.python_version_of(str(python))
@@ -94,7 +95,11 @@ def install(
         "find_links": [*plan.find_links, *map(str, wheelhouses)],
     }
     projects.save(venv, [*projects.history(venv), entry])
+    from fwsetup.install import protect as protecting
+
+    kept = protecting.saved(venv)  # its pins would refuse the new build: lifted, and put back on failure
     try:
+        protecting.lift(venv)
         with tempfile.TemporaryDirectory(prefix="fwsetup-into-") as tmp:
             sources = installer_sources.of(
                 plan,
@@ -119,14 +124,27 @@ def install(
     except (FwsetupError, KeyboardInterrupt) as exc:
         restore(venv, entry, timeout=timeout)
         projects.save(venv, projects.history(venv)[:-1])
+        protecting.put_back(venv, kept)
         if isinstance(exc, FwsetupError):
             exc.fix = (exc.fix + "; " if exc.fix else "") + f"{venv} was restored to its previous packages"
         raise
+    installed = envs.installed_packages(venv)
+    protected = (protect or bool(kept)) and _protect(plan, venv, installed)
     return {
         **envs.install_result(plan.framework, venv, plan.python, venv, result.to_dict() if result else None),
+        "protected": protected,
         "backend": backend.name,
         "rollback": f"fwsetup rollback {venv}",
     }
+
+
+def _protect(plan: Plan, venv: Path, installed: dict[str, str]) -> bool:
+    """Your venv keeps the build too, unless it has a pip.conf of its own (never overwritten)."""
+    from fwsetup.install import protect
+
+    if (venv / protect.PIP_CONF).exists() and protect.constraints_of(venv) is None:
+        return False
+    return protect.apply(plan, venv, installed)
 
 
 def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str, Any]:
@@ -135,6 +153,10 @@ def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str,
         raise UsageError(f"{venv}: fwsetup has installed nothing into it", "see `fwsetup envs`")
     changed = restore(venv, entries[-1], timeout=timeout)
     projects.save(venv, entries[:-1])
+    if not entries[:-1]:  # back to what it was before fwsetup: no constraints of fwsetup's either
+        from fwsetup.install import protect
+
+        protect.lift(venv)
     return {"env": str(venv), "restored": entries[-1]["at"], **changed}
 
 

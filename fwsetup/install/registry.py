@@ -219,6 +219,7 @@ def _describe(layout: envs.EnvLayout, sizes: bool) -> dict[str, Any]:
         "size_bytes": dir_size(layout.store) if sizes and layout.store.is_dir() else None,
         "last_smoke": last_smoke(layout),
         "fix": None,
+        "protected": False,  # a later pip/uv install in it cannot replace the build (install/protect.py)
     }
     if current is None:
         if layout.store.is_dir():
@@ -238,7 +239,14 @@ def _describe(layout: envs.EnvLayout, sizes: bool) -> dict[str, Any]:
     row["frameworks"] = [f.brief() for f in meta.held()]
     row["python"] = meta.python
     row["generation"] = int(current.name[4:]) if current.name[4:].isdigit() else None
+    row["protected"] = _protected(current)
     return row
+
+
+def _protected(env: Path) -> bool:
+    from fwsetup.install import protect
+
+    return protect.constraints_of(env) is not None
 
 
 def project_venvs(sizes: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
@@ -259,6 +267,7 @@ def project_venvs(sizes: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
                 "size_bytes": dir_size(venv) if sizes and venv.is_dir() else None,
                 "last_smoke": None,
                 "fix": f"`fwsetup rollback {venv}` undoes the last install into it",
+                "protected": _protected(venv),
             }
         )
     return rows, warnings

@@ -36,6 +36,8 @@ class Request:
     min_version: Optional[str] = None  # a floor another framework needs (Keras 3 on TensorFlow >= 2.16)
     local_wheels: tuple[LocalWheel, ...] = ()
     hsa_override: bool = False  # AMD: serve a GPU through HSA_OVERRIDE_GFX_VERSION (--hsa-override)
+    with_packages: tuple[str, ...] = ()  # --with: companions by name, or any requirement ("none": no defaults)
+    without: tuple[str, ...] = ()  # --without: recipe defaults not to install
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,17 @@ class MachineNeeds:
     archs: tuple[str, ...] = ()  # GPU architectures with kernels (SASS)
     ptx: tuple[str, ...] = ()  # PTX: any GPU at least this capable JIT-compiles it
     min_driver: Optional[str] = None  # a driver floor the framework states itself (JAX)
+
+
+@dataclass(frozen=True)
+class Addition:
+    """A package the plan installs beside the framework (a companion, an import need, a --with
+    package), or a default companion it leaves out (`requirement` None): each with why."""
+
+    name: str
+    requirement: Optional[str]
+    why: str
+    asked: bool = False  # named by --with (else a recipe default or an import need)
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,8 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     successor: Optional[str] = None
     needs: MachineNeeds = field(default_factory=MachineNeeds)
+    companions: list[Addition] = field(default_factory=list)
+    download_bytes: Optional[int] = None  # fetched over the network; None: not worked out (commands/sizes.py)
 
     def to_dict(self) -> dict[str, Any]:
         return records.asdict(self)

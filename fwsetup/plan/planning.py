@@ -58,7 +58,15 @@ def make_plan(framework: str, report: SystemReport, request: Request) -> Union[P
     """The plan for this report, or why there is none. Pure: the index check that may add a warning
     is network I/O, made by the command that plans (fwsetup/commands/plans.py)."""
     recipe = recipes.find(framework)
-    return select(recipe, report, records.replace(request, framework=recipe.name))
+    planned = select(recipe, report, records.replace(request, framework=recipe.name))
+    if isinstance(planned, Refusal):
+        return planned
+    from fwsetup.plan import companions
+
+    try:
+        return companions.extend(planned, recipe, request)
+    except Refusal as refused:
+        return refused
 
 
 def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) -> list[dict[str, Any]]:

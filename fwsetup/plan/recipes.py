@@ -83,6 +83,15 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class ImportNeed:
+    """A package the framework's import warns without (NumPy for torch): installed with it."""
+
+    requirement: str  # "numpy", "numpy<2"
+    why: str  # the warning its absence causes, and where it comes from
+    framework: str = ""  # a specifier of the framework versions it applies to ("" = every one)
+
+
+@dataclass(frozen=True)
 class Recipe:
     name: str
     display_name: str
@@ -101,6 +110,8 @@ class Recipe:
     notes: tuple[str, ...] = ()
     evidence: tuple[Any, ...] = ()  # for readers of the recipe
     variants: tuple[Variant, ...] = ()  # the file's [[variant]] tables
+    import_needs: tuple[ImportNeed, ...] = ()
+    companions: tuple[str, ...] = ()  # names in fwsetup/facts/companions.toml (which release, which build)
 
     def smoke_path(self, variant: Optional[Variant] = None) -> Optional[Path]:
         name = (variant.smoke if variant and variant.smoke else None) or self.smoke
@@ -171,6 +182,7 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
     _one_of(recipe.status, STATUSES, file, "status")
     _one_of(recipe.era, ("modern", "historic"), file, "era")
     _one_of(recipe.selector, SELECTORS, file, "selector")
+    _check_import_needs(recipe.import_needs, file)
     tables = data.get("variant", [])
     if not isinstance(tables, list):
         raise _bad(file, "variant", "expected a list of tables ([[variant]])")
@@ -183,6 +195,21 @@ def parse_recipe(data: dict[str, Any], file: str) -> Recipe:
         if smoke is not None and not smoke.is_file():
             raise _bad(file, "smoke", f"smoke script {smoke.name} not found in {smoke.parent}")
     return recipe
+
+
+def _check_import_needs(needs: tuple[ImportNeed, ...], file: str) -> None:
+    if not needs:
+        return  # packaging.requirements costs a dry run's start-up 20 ms: only when there are some
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for i, need in enumerate(needs):
+        where = f"import_needs[{i}]"
+        try:
+            if Requirement(need.requirement).url:
+                raise _bad(file, where + ".requirement", "a URL requirement is not allowed")
+        except InvalidRequirement:
+            raise _bad(file, where + ".requirement", f"{need.requirement!r} is not a requirement") from None
+        _specifier(need.framework or None, file, where + ".framework")
 
 
 def _variant(raw: Any, recipe_status: str, where: str, file: str) -> Variant:

@@ -92,3 +92,50 @@ def check_python(text: Optional[str]) -> Optional[str]:
             "pass e.g. --python 3.11 (`fwsetup doctor` lists the interpreters found here)",
         )
     return wanted
+
+
+WITH_FIX = (
+    "e.g. --with torchvision, --with transformers, --with 'transformers>=4.40,accelerate', or --with none"
+)
+
+
+def check_with(text: Optional[str]) -> tuple[str, ...]:
+    """`--with NAME[,NAME…]`: requirements (a name, extras and a version specifier; no URL, no
+    marker), or `none` alone (no default companions). A comma that starts a specifier continues
+    the previous requirement (`transformers>=4,<5`)."""
+    if text is None:
+        return ()
+    items: list[str] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if items and is_specifier(piece):
+            items[-1] += "," + piece
+        elif piece:
+            items.append(piece)
+    if not items:
+        raise UsageError("--with is empty", WITH_FIX)
+    if "none" in (i.lower() for i in items):
+        if len(items) > 1:
+            raise UsageError(
+                "--with none cannot be combined with packages", "pass --with none, or a list of packages"
+            )
+        return ("none",)
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    for item in items:
+        try:
+            req = Requirement(item)
+        except InvalidRequirement:
+            raise UsageError(f"--with {item!r} is not a package requirement", WITH_FIX) from None
+        if req.url or req.marker is not None or "@" in item or ";" in item:
+            raise UsageError(f"--with {item!r}: only a name, extras and a version are allowed", WITH_FIX)
+    return tuple(items)
+
+
+def check_without(text: Optional[str]) -> tuple[str, ...]:
+    """`--without NAME[,NAME…]`: names of default companions not to install."""
+    if text is None:
+        return ()
+    names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+    if not names or not all(re.fullmatch(r"[a-z0-9][a-z0-9._-]*", n) for n in names):
+        raise UsageError(f"--without {text!r} is not a list of package names", "e.g. --without torchvision")
+    return names

@@ -26,6 +26,9 @@ def main(device_arg):
         p -= 0.25 * p.grad
     step = p.detach().cpu().tolist() == [0.5, -1.0]
     checks = {"matmul": matmul, "conv": conv, "grad": grad, "sgd_step": step}
+    vision = _torchvision(torch, dev)
+    if vision is not None:  # a companion built for another torch fails here, not in the user's code
+        checks["torchvision_nms"] = vision
     extra = {"cuda": torch.version.cuda}
     if device.startswith("cuda"):
         extra["gpu_name"] = torch.cuda.get_device_name(0)
@@ -43,6 +46,24 @@ def main(device_arg):
         "details": extra,
         "seconds": round(time.time() - started, 3),
     }
+
+
+def _torchvision(torch, dev):
+    """Where torchvision is installed: its compiled operators load against this torch and run on
+    the device (a torchvision of another build says "operator torchvision::nms does not exist")."""
+    import importlib.util
+
+    if importlib.util.find_spec("torchvision") is None:
+        return None
+    try:
+        import torchvision
+
+        boxes = torch.tensor([[0.0, 0.0, 2.0, 2.0], [0.0, 0.0, 2.0, 2.1], [5.0, 5.0, 6.0, 6.0]], device=dev)
+        scores = torch.tensor([0.9, 0.8, 0.7], device=dev)
+        return torchvision.ops.nms(boxes, scores, 0.5).cpu().tolist() == [0, 2]
+    except Exception as exc:  # any failure is the finding
+        sys.stderr.write("torchvision: %s: %s\n" % (type(exc).__name__, exc))
+        return False
 
 
 def pick_device(torch, device_arg):

@@ -1,0 +1,153 @@
+"""An environment that keeps its build: `pip install transformers` inside it must not replace the
+planned torch (+cu126, +rocm, +cpu) with whatever the default index resolves.
+
+The env carries `fwsetup-constraints.txt` pinning the framework and its companions to the versions
+installed, and its own `pip.conf` (pip reads `sys.prefix/pip.conf` in a venv) that applies it and
+names the build's index, so a request that conflicts fails with pip's own message naming the
+pinned package. uv reads no pip.conf: `fwsetup run` and `activate` set UV_CONSTRAINT.
+Lifting it: `fwsetup install … --with X` (one resolution with the build), or delete the two files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fwsetup.plan.model import Plan
+
+CONSTRAINTS = "fwsetup-constraints.txt"
+PIP_CONF = "pip.conf"
+_MARK = "# fwsetup: keeps this environment's build"
+
+
+def apply(plan: Plan, env: Path, installed: dict[str, str]) -> bool:
+    """Protect `env` (a generation, or a venv): False when the plan pins nothing."""
+    from fwsetup.facts import companions
+
+    names = {c.name for c in companions.of(plan.framework)}
+    pinned = pins(plan.packages, plan.companions, names, installed)
+    if not pinned:
+        return False
+    write(env, pinned, plan.index_urls, plan.find_links)
+    patch_activate(env)
+    return True
+
+
+def lift(env: Path) -> None:
+    """Remove the protection fwsetup wrote (never a pip.conf of the user's)."""
+    if constraints_of(env) is not None:
+        for name in (CONSTRAINTS, PIP_CONF):
+            (env / name).unlink(missing_ok=True)
+
+
+def saved(env: Path) -> dict[str, bytes]:
+    """The protection files as they are, to put back when an install that lifted them fails."""
+    if constraints_of(env) is None:
+        return {}
+    return {name: (env / name).read_bytes() for name in (CONSTRAINTS, PIP_CONF)}
+
+
+def put_back(env: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        (env / name).write_bytes(data)
+
+
+def pins(
+    packages: list[str], additions: list[Any], companions: set[str], installed: dict[str, str]
+) -> list[str]:
+    """`name==installed version` for the plan's framework packages and its companions; the
+    packages added only for the import (NumPy) or by --with stay free to move."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    loose = {a["name"] if isinstance(a, dict) else a.name for a in additions} - companions
+    versions = {canonicalize_name(k): v for k, v in installed.items()}
+    out = []
+    for requirement in packages:
+        name = canonicalize_name(Requirement(requirement).name)
+        if name in loose or name not in versions:
+            continue
+        line = f"{name}=={versions[name]}"
+        if line not in out:
+            out.append(line)
+    return out
+
+
+def write(env: Path, pinned: list[str], index_urls: list[str], find_links: list[str]) -> None:
+    """The constraints file and the env's pip.conf; the user's own pip settings are kept (pip lets
+    a later file override a key, so the env's file repeats the indexes configured elsewhere)."""
+    from fwsetup import pipconfig
+
+    mine = pipconfig.read(prefix="/nonexistent")  # the user's and the global files, not this env's
+    extra = _unique([*mine.extra_index_urls, *index_urls])
+    links = _unique([*mine.find_links, *find_links])
+    constraints = [*mine.constraints, str(env / CONSTRAINTS)]
+    (env / CONSTRAINTS).write_text(
+        f"{_MARK} (README: The env keeps its build); lift: delete this file and {PIP_CONF}\n"
+        + "".join(f"{line}\n" for line in pinned),
+        encoding="utf-8",
+    )
+    lines = [_MARK, "[global]", "constraint = " + " ".join(constraints)]
+    if extra:
+        lines.append("extra-index-url = " + " ".join(extra))
+    if links:
+        lines.append("find-links = " + " ".join(links))
+    (env / PIP_CONF).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def constraints_of(env: Path) -> Optional[Path]:
+    """The env's constraints file, when it is protected (both files there, written by fwsetup)."""
+    found = env / CONSTRAINTS
+    try:
+        protected = found.is_file() and _MARK in (env / PIP_CONF).read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return found if protected else None
+
+
+def uv_environ(env: Path, environ: dict[str, str]) -> dict[str, str]:
+    """UV_CONSTRAINT with the env's constraints first (uv takes a space-separated list)."""
+    found = constraints_of(env)
+    if found is None:
+        return environ
+    given = environ.get("UV_CONSTRAINT", "")
+    return {**environ, "UV_CONSTRAINT": " ".join(p for p in (str(found), given) if p)}
+
+
+ACTIVATE_LINES = (
+    "\n" + _MARK + " for uv as well (pip reads the env's pip.conf)\n"
+    'if [ -f "$VIRTUAL_ENV/' + CONSTRAINTS + '" ]; then\n'
+    '    UV_CONSTRAINT="$VIRTUAL_ENV/' + CONSTRAINTS + '${UV_CONSTRAINT:+ $UV_CONSTRAINT}"\n'
+    "    export UV_CONSTRAINT\n"
+    "fi\n"
+)
+
+
+def patch_activate(env: Path) -> None:
+    """bin/activate sets UV_CONSTRAINT, and deactivate takes it back off."""
+    script = env / "bin" / "activate"
+    try:
+        text = script.read_text(encoding="utf-8")
+    except OSError:
+        return
+    if _MARK in text:
+        return
+    restore = (
+        '    if [ -n "${UV_CONSTRAINT:-}" ]; then\n'
+        '        UV_CONSTRAINT="${UV_CONSTRAINT#"$VIRTUAL_ENV/' + CONSTRAINTS + '"}"\n'
+        '        UV_CONSTRAINT="${UV_CONSTRAINT# }"\n'
+        '        [ -n "$UV_CONSTRAINT" ] || unset UV_CONSTRAINT\n'
+        "    fi\n"
+    )
+    head, sep, tail = text.partition("deactivate () {\n")
+    if not sep:
+        return
+    script.write_text(head + sep + restore + tail + ACTIVATE_LINES, encoding="utf-8")
+    os.utime(script)

@@ -1,0 +1,200 @@
+"""What a plan installs beside the framework, each with why: the packages whose absence makes the
+framework's import warn (the recipe's import_needs), its companions (facts/companions.toml: the
+release made for this framework release, from the same build and index), and any `--with` package,
+all in the one resolution that installs the framework. Pure: no I/O beyond the facts tables."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from fwsetup import records
+from fwsetup.errors import Refusal, UsageError
+from fwsetup.facts import companions as facts
+from fwsetup.plan.model import Addition, Plan, Request
+from fwsetup.plan.recipes import Recipe
+
+
+def _name(requirement: str) -> str:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(Requirement(requirement).name)
+
+
+class _Draft:
+    """The plan's package list, indexes and additions while they are worked out."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.packages = list(plan.packages)
+        self.index_urls = list(plan.index_urls)
+        self.find_links = list(plan.find_links)
+        self.added: list[Addition] = []
+
+    def holds(self, name: str) -> Optional[str]:
+        return next((p for p in self.packages if _name(p) == name), None)
+
+    def add(self, requirement: str, why: str, asked: bool = False, index: Optional[str] = None) -> None:
+        self.packages.append(requirement)
+        if index and index not in self.index_urls:
+            self.index_urls.append(index)
+        self.added.append(Addition(_name(requirement), requirement, why, asked))
+
+
+def extend(plan: Plan, recipe: Recipe, request: Request) -> Plan:
+    """The plan with its additions; UsageError for a --with/--without that makes no sense here,
+    Refusal (exit 3) for a companion asked for that has no build matching the framework's."""
+    if not (request.with_packages or request.without or recipe.import_needs or recipe.companions):
+        return plan  # nothing to add: no table read, no requirement parsed (dry-run start-up)
+    from packaging.specifiers import SpecifierSet
+
+    asked = [r for r in request.with_packages if r != "none"]
+    known = {c.name: c for c in facts.of(recipe.name) if c.name in recipe.companions}
+    _check(plan, recipe, request, asked, known)
+    if plan.route != "pip":
+        return plan
+    draft = _Draft(plan)
+    for need in () if _jetpack(plan) else recipe.import_needs:
+        if need.framework and not SpecifierSet(need.framework).contains(plan.version, prereleases=True):
+            continue
+        if draft.holds(_name(need.requirement)) is None:
+            draft.add(need.requirement, need.why)
+    explicit = {_name(r) for r in asked}
+    for companion in () if _jetpack(plan) and not explicit else known.values():
+        if companion.name in explicit:
+            _companion(draft, plan, request, companion, asked=True)
+        elif companion.default:
+            if "none" in request.with_packages or companion.name in request.without:
+                flag = "--with none" if "none" in request.with_packages else f"--without {companion.name}"
+                draft.added.append(Addition(companion.name, None, f"not installed ({flag})"))
+            else:
+                _companion(draft, plan, request, companion, asked=False)
+    for requirement in asked:
+        if _name(requirement) not in known:
+            draft.add(
+                requirement,
+                f"asked for with --with; resolved with {plan.framework} {plan.version} in one resolution",
+                True,
+            )
+    if not draft.added:
+        return plan
+    reasons = [f"{a.requirement or a.name}: {a.why}" for a in draft.added]
+    return records.replace(
+        plan,
+        packages=draft.packages,
+        index_urls=draft.index_urls,
+        find_links=draft.find_links,
+        companions=draft.added,
+        reasons=[*plan.reasons, *reasons],
+    )
+
+
+def _check(
+    plan: Plan, recipe: Recipe, request: Request, asked: list[str], known: dict[str, facts.Companion]
+) -> None:
+    from packaging.requirements import Requirement
+
+    missing = sorted(set(recipe.companions) - set(known))
+    if missing:
+        from fwsetup.errors import RecipeError
+
+        raise RecipeError(
+            f"recipe {recipe.path}: companions {', '.join(missing)} are not in fwsetup/facts/companions.toml",
+            "add them to bin/companions.py and run `bin/update_data.py companions`",
+        )
+    framework_package = _name(plan.packages[0]) if plan.packages else recipe.name
+    for requirement in asked:
+        name = _name(requirement)
+        if name == framework_package:
+            raise UsageError(
+                f"--with {requirement}: {name} is the framework itself", "choose its version with --version"
+            )
+        if name in known and Requirement(requirement).specifier:
+            raise UsageError(
+                f"--with {requirement}: {name}'s version follows the framework's build",
+                f"pass --with {name} (fwsetup picks the release made for {plan.framework} {plan.version})",
+            )
+    defaults = sorted(c.name for c in known.values() if c.default)
+    for name in request.without:
+        if name not in defaults:
+            raise UsageError(
+                f"--without {name}: not a default companion of {recipe.display_name}",
+                f"defaults: {', '.join(defaults) or 'none'}",
+            )
+    if asked and plan.route != "pip":
+        raise Refusal(
+            f"--with needs a pip install; {recipe.display_name} is installed by {plan.route} here",
+            "install the packages yourself after the framework",
+        )
+
+
+def _companion(draft: _Draft, plan: Plan, request: Request, companion: facts.Companion, asked: bool) -> None:
+    """The companion made for this framework release, from the framework's own build and source."""
+    held = draft.holds(companion.name)
+    if held is not None:  # the selector chose it with the build (a Jetson's torchvision)
+        draft.added.append(Addition(companion.name, held, "chosen with the build", asked))
+        return
+    framework = draft.holds(companion.package)
+    version = (framework or "").partition("==")[2]
+    base, _, label = version.partition("+")
+    release = companion.for_framework(base) if base else None
+    if release is None:
+        why = (
+            f"no {companion.name} release names {companion.package} {base or plan.version} "
+            f"(fwsetup/facts/companions.toml, checked {facts.table().checked})"
+        )
+        if asked:
+            raise Refusal(
+                why, f"install without --with {companion.name}, or pick a --version it was made for"
+            )
+        draft.added.append(Addition(companion.name, None, f"not installed: {why}"))
+        return
+    made = f"{release.version} is the release made for {companion.package} {base} (its METADATA: {release.requires})"
+    if not label:
+        draft.add(
+            f"{companion.name}=={release.version}", f"{made}; from PyPI, like {companion.package}", asked
+        )
+        return
+    requirement = f"{companion.name}=={release.version}+{label}"
+    if draft.index_urls:
+        draft.add(requirement, f"{made}; the {label} build, from {companion.package}'s index", asked)
+        return
+    local = _local(request, companion.name, f"{release.version}+{label}")
+    if local is not None:
+        folder = local.rsplit("/", 1)[0]
+        if folder not in draft.find_links:
+            draft.find_links.append(folder)
+        draft.add(requirement, f"{made}; the {label} build, already on disk ({local})", asked)
+        return
+    index = _index(plan, base, label)
+    if asked and index is not None:
+        draft.add(requirement, f"{made}; the {label} build, from {index}", asked, index=index)
+        return
+    draft.added.append(
+        Addition(
+            companion.name,
+            None,
+            f"not installed: {companion.package} {version} comes from a wheel on disk and no {companion.name} "
+            f"{release.version}+{label} is beside it"
+            + (f"; --with {companion.name} fetches it from {index}" if index else ""),
+        )
+    )
+
+
+def _jetpack(plan: Plan) -> bool:
+    """NVIDIA's JetPack builds (variants jp…) come with what JetPack pairs with them (the Jetson
+    selector adds torchvision from facts/jetson.toml): only what --with names is added to them."""
+    return plan.variant.startswith("jp")
+
+
+def _local(request: Request, name: str, version: str) -> Optional[str]:
+    return next((w.path for w in request.local_wheels if w.name == name and w.version == version), None)
+
+
+def _index(plan: Plan, version: str, label: str) -> Optional[str]:
+    """The index serving the framework's build `label` (the PyTorch index per variant)."""
+    if plan.framework != "pytorch":
+        return None
+    from fwsetup.facts import pytorch
+
+    found = pytorch.variant(version, label)
+    return found.index_url if found is not None else None
