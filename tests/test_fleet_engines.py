@@ -746,5 +746,5 @@ def test_install_lock_again_is_unchanged_until_the_environment_differs(
 
     for key, value in env.items():  # the tiny recipe set, as the CLI calls had it
         monkeypatch.setenv(key, value)
-    plan, _, locked = plan_from_lock(other, None)
+    plan, _, locked, _ = plan_from_lock(other, None)
     assert current.matching_generation(target, plan, locked) is None

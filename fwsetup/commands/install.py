@@ -63,6 +63,7 @@ class Planned:
     recipe: str
     locked: tuple[str, ...]
     env_path: str
+    keeps: tuple[str, ...] = ()  # a lock target's names its env pins (install/protect.py)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.plan.to_dict(), "env_path": self.env_path}
@@ -120,15 +121,15 @@ def plan(options: Options) -> Planned:
             )
         from fwsetup.fleet.fromlock import plan_from_lock
 
-        outcome, recipe_name, locked = plan_from_lock(
+        outcome, recipe_name, locked, keeps = plan_from_lock(
             options.lock, options.framework, allow_insecure=options.allow_insecure, allow_paths=bool(options.wheelhouse)
         )
     elif options.framework is None:
         raise UsageError("install needs a framework name (or --lock FILE)", "e.g. `fwsetup install pytorch --cpu`")
     else:
         outcome = _plan(options, choice)
-        recipe_name, locked = outcome.framework, ()
-    return Planned(outcome, recipe_name, locked, str(target_path(outcome, InstallOptions(env_path=options.env))))
+        recipe_name, locked, keeps = outcome.framework, (), ()
+    return Planned(outcome, recipe_name, locked, str(target_path(outcome, InstallOptions(env_path=options.env))), keeps)
 
 
 def _plan(options: Options, choice: plans.Choice) -> Plan:
@@ -213,7 +214,7 @@ def execute(
             protect=options.protect or options.yes,
         )
         return IntoResult(outcome, done)
-    install = _install_options(options, planned.locked, gpu_smoke)
+    install = records.replace(_install_options(options, planned.locked, gpu_smoke), locked_keeps=planned.keeps)
     if options.lock is not None:  # an environment already holding this lock target: prove it, change nothing
         from fwsetup.fleet import current
 

@@ -142,8 +142,9 @@ def plan_from_lock(
     *,
     allow_insecure: bool = False,
     allow_paths: bool = False,
-) -> tuple[Plan, str, tuple[str, ...]]:
-    """The locked target this machine matches, as a Plan plus its exact requirements; every
+) -> tuple[Plan, str, tuple[str, ...], tuple[str, ...]]:
+    """The locked target this machine matches, as a Plan plus its exact requirements and the names
+    the env pins (its `keeps`, install/protect.py); every
     target is checked first (lockfile.check_installable): a lock is data, never code."""
     locked_framework, targets = load(lock)
     for t in targets:
@@ -156,4 +157,4 @@ def plan_from_lock(
     pythons = local_pythons(machine)
     target = match(targets, machine, [minor for minor, _ in pythons])
     interpreter = next(exe for minor, exe in pythons if minor == target.python)
-    return plan_of(target, interpreter), target.framework, tuple(target.requirements)
+    return plan_of(target, interpreter), target.framework, tuple(target.requirements), tuple(target.keeps)

@@ -19,6 +19,7 @@ Format (TOML written by tomli-w, diffable, one requirement per line):
     gpus = ["8.9"]  driver = "580.65.06"
     cuda = "13.0"  archs = [...]  ptx = [...]  min_driver = …   (what the build needs of a machine)
     index_urls = [...]  find_links = [...]  env = {...}  smoke = "pytorch.py"
+    keeps = ["torch", "torchvision"]   (what its env pins against a later pip install: install/protect.py)
     requirements = ["filelock==3.20.0 --hash=sha256:…", …]
 """
 
@@ -85,6 +86,8 @@ class LockTarget:
     # A Jetson: the L4T release its JetPack build is made for (its CUDA comes with L4T, not a driver).
     l4t: Optional[str] = None
     gpu_names: list[str] = field(default_factory=list)  # as the driver names them (fleet exports select nodes by it)
+    # The packages an env made from this target pins (install/protect.py): the framework's and its companions.
+    keeps: list[str] = field(default_factory=list)
 
     @property
     def needs(self) -> MachineNeeds:
@@ -194,7 +197,14 @@ def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[st
         min_driver=needs.min_driver,
         l4t=report.jetson.l4t if report.jetson is not None and cuda else None,
         gpu_names=[g.name or "?" for g in report.nvidia_gpus()] if cuda else [],
+        keeps=_kept_names(plan),
     )
+
+
+def _kept_names(plan: Plan) -> list[str]:
+    from fwsetup.install import protect
+
+    return protect.kept_names(plan)
 
 
 def _locked_gpus(report: SystemReport) -> list[str]:
@@ -254,7 +264,7 @@ def _target_table(t: LockTarget) -> dict[str, Any]:
 
 
 # Written only when non-empty, so a CPU target stays short (older locks lack them entirely).
-_OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx", "gpu_names"})
+_OPTIONAL_LISTS = frozenset({"build_constraints", "archs", "ptx", "gpu_names", "keeps"})
 
 
 def load(path: Path) -> tuple[str, list[LockTarget]]:
@@ -299,7 +309,7 @@ def load(path: Path) -> tuple[str, list[LockTarget]]:
 _TOP_KEYS = frozenset({"lock_version", "framework", "created_by", "target"})
 _STR_KEYS = ("name", "framework", "version", "variant", "accelerator", "python", "platform")
 _OPT_STR_KEYS = ("driver", "smoke", "glibc", "musl", "cuda", "min_driver")
-_LIST_KEYS = ("requirements", "gpus", "index_urls", "find_links", "build_constraints", "archs", "ptx")
+_LIST_KEYS = ("requirements", "gpus", "index_urls", "find_links", "build_constraints", "archs", "ptx", "keeps")
 
 
 def _short(value: Any) -> str:
@@ -348,6 +358,7 @@ _INERT_VALUE = re.compile(r"[A-Za-z0-9_.,-]{0,32}\Z")
 _ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SMOKE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.py\Z")
 _HASH = re.compile(r"--hash=(?:sha256|sha384|sha512):[0-9a-f]{32,128}\Z")
+_NAME = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*\Z")  # a normalized project name (PEP 503)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -380,6 +391,9 @@ def check_form(t: LockTarget, *, allow_insecure: bool = False, allow_paths: bool
         _check_requirement(line, bad)
     for line in t.build_constraints:
         _check_requirement(line, bad, pinned=False)
+    for name in t.keeps:
+        if not _NAME.match(name):
+            raise bad(f"keeps {_short(name)} is not a package name")
 
 
 def check_names(targets: list[LockTarget]) -> None:

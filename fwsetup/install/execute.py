@@ -47,6 +47,7 @@ class InstallOptions:
     skip_smoke: bool = False
     constraints: tuple[str, ...] = ()
     locked_requirements: tuple[str, ...] = ()  # install exactly these (from a lock), hash-checked
+    locked_keeps: tuple[str, ...] = ()  # of those, the names the env pins (the lock target's `keeps`)
     log_file: Optional[Path] = None  # default: $FWSETUP_HOME/logs/<framework>-<time>-<pid>.log
     mode: str = ""  # "" (refuse when the env holds something else) | replace | add: asked before
     force: bool = False  # rebuild even when the env already holds exactly this plan
@@ -534,7 +535,7 @@ def _fix(b: _Build) -> None:
         copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.framework}")
         b.entries.append(records.replace(kept, smoke=copy.name if copy else None))
     b.packages = envs.installed_packages(gen)
-    _protect(b.full, gen, b.packages)
+    _protect(b.full, gen, b.packages, o=b.options)
     envs.write_metadata(
         gen,
         records.replace(
@@ -548,11 +549,15 @@ def _fix(b: _Build) -> None:
     b.progress.done()
 
 
-def _protect(plan: Plan, env: Path, installed: dict[str, str]) -> None:
-    """The env keeps its build: a later `pip install X` in it cannot replace the framework (protect.py)."""
+def _protect(plan: Plan, env: Path, installed: dict[str, str], o: InstallOptions) -> None:
+    """The env keeps its build: a later `pip install X` in it cannot replace the framework (protect.py);
+    from a lock, at the versions of its checked requirement lines."""
     from fwsetup.install import protect
 
-    protect.apply(plan, env, installed)
+    if o.locked_requirements:
+        protect.apply_locked(plan, env, o.locked_requirements, o.locked_keeps, installed)
+    else:
+        protect.apply(plan, env, installed)
 
 
 def _smoke(b: _Build) -> None:

@@ -11,6 +11,7 @@ Lifting it: `fwsetup install … --with X` (one resolution with the build), or d
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Optional
 
@@ -29,6 +30,64 @@ def apply(plan: Plan, env: Path, installed: dict[str, str]) -> bool:
 
     names = {c.name for c in companions.of(plan.framework)}
     pinned = pins(plan.packages, plan.companions, names, installed)
+    if not pinned:
+        return False
+    write(env, pinned, plan.index_urls, plan.find_links)
+    patch_activate(env)
+    return True
+
+
+def kept_names(plan: Plan) -> list[str]:
+    """The names `apply` pins for `plan` (its framework packages and companions), as `fwsetup lock`
+    records them in a target's `keeps`: an env made from the lock is protected the same way."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    from fwsetup.facts import companions
+
+    loose = {a["name"] if isinstance(a, dict) else a.name for a in plan.companions} - {
+        c.name for c in companions.of(plan.framework)
+    }
+    out: list[str] = []
+    for requirement in plan.packages:
+        try:
+            name = str(canonicalize_name(Requirement(requirement).name))
+        except ValueError:
+            continue
+        if name not in loose and name not in out:
+            out.append(name)
+    return out
+
+
+def apply_locked(
+    plan: Plan, env: Path, requirements: tuple[str, ...], keeps: tuple[str, ...], installed: dict[str, str]
+) -> bool:
+    """`install --lock`: pin the lock target's framework packages and companions (its `keeps`, or
+    for a lock written before them its recipe's companions) to the versions of its own requirement
+    lines, which lockfile.check_installable has passed (`name==version --hash=…`); a line pins only
+    where that version is the one installed. The index is the target's checked sources (plan_of)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    from fwsetup.facts import companions
+
+    wanted = set(keeps) | {str(canonicalize_name(c.name)) for c in companions.of(plan.framework)}
+    versions = {canonicalize_name(k): v for k, v in installed.items()}
+    pinned: list[str] = []
+    for line in requirements:
+        try:
+            req = Requirement(line.split(" --hash=")[0].strip())
+            (spec,) = tuple(req.specifier)
+            version = Version(spec.version)
+            have = Version(versions.get(canonicalize_name(req.name), ""))
+        except (InvalidRequirement, InvalidVersion, ValueError):
+            continue
+        name = str(canonicalize_name(req.name))
+        if spec.operator == "==" and name in wanted and have == version:
+            entry = f"{name}=={version}"  # a canonical name and a normalized version: nothing to quote
+            if entry not in pinned:
+                pinned.append(entry)
     if not pinned:
         return False
     write(env, pinned, plan.index_urls, plan.find_links)
@@ -82,9 +141,9 @@ def write(env: Path, pinned: list[str], index_urls: list[str], find_links: list[
     from fwsetup import pipconfig
 
     mine = pipconfig.read(prefix="/nonexistent")  # the user's and the global files, not this env's
-    extra = _unique([*mine.extra_index_urls, *index_urls])
-    links = _unique([*mine.find_links, *find_links])
-    constraints = [*mine.constraints, str(env / CONSTRAINTS)]
+    extra = _unique(_conf_values([*mine.extra_index_urls, *index_urls]))
+    links = _unique(_conf_values([*mine.find_links, *find_links]))
+    constraints = _conf_values([*mine.constraints, str(env / CONSTRAINTS)])
     (env / CONSTRAINTS).write_text(
         f"{_MARK} (README: The env keeps its build); lift: delete this file and {PIP_CONF}\n"
         + "".join(f"{line}\n" for line in pinned),
@@ -100,6 +159,25 @@ def write(env: Path, pinned: list[str], index_urls: list[str], find_links: list[
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+def _conf_values(items: list[str]) -> list[str]:
+    """Entries of a pip.conf list, which pip splits at whitespace (and reads with no interpolation):
+    a local path with whitespace becomes its file: URL (pip takes those for constraints and
+    find-links); a URL with whitespace or a control character cannot be written, and is left out."""
+    out = []
+    for item in items:
+        if not item or _UNWRITABLE.search(item):
+            continue
+        if re.search(r"\s", item):
+            if "://" in item:
+                continue
+            item = Path(item).absolute().as_uri()
+        out.append(item)
+    return out
+
+
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
 
 
 def constraints_of(env: Path) -> Optional[Path]:
