@@ -2,7 +2,9 @@
 Python and platform by `uv pip compile` into a PEP 751 pylock, whose files carry their index's
 sizes. A file already on disk (a find-links folder, a wheelhouse, a file:// index) counts as
 zero; uv's and pip's caches are not looked into (their layouts are not an interface), so a wheel
-fetched before is still counted. Network I/O, so here and not in plan/; the resolved list is kept in
+fetched before is still counted. `pip cache list --format=abspath` lists only wheels pip built
+from sdists, not downloaded ones (those sit in its HTTP cache under hashed names; `--http`, newer
+than the pip here, names them by looking inside), and uv's cache is internal to uv. Network I/O, so here and not in plan/; the resolved list is kept in
 FWSETUP_HOME for a day (the next dry run costs nothing), and any failure leaves the size unknown
 (None), never the plan."""
 
