@@ -75,3 +75,15 @@ def test_only_checked_lines_at_the_installed_version_are_pinned(tmp_path: Path) 
     assert "example.org/a b" not in conf and "https://example.org/simple" in conf
     assert (tmp_path / "w h").as_uri() in conf
     assert not protect.apply_locked(plan, tmp_path / "x", reqs, ("nothing",), {"six": "1.16.0"})
+
+
+def test_an_env_path_with_a_space_is_still_protected(locked: dict[str, Path]) -> None:
+    """pip splits a pip.conf list at whitespace (macOS's default home is under "Application Support"):
+    the constraints file is named by its file: URL there, and pip still applies it."""
+    env = locked["base"] / "my env"
+    out = fwsetup("install", "--lock", str(locked["lock"]), "--env", str(env), "--json", env=tiny_env(locked["home"]))
+    assert out.returncode == 0, out.stderr
+    assert "constraint = file:///" in (env / protect.PIP_CONF).read_text()
+    pip = [str(env / "bin" / "pip"), "install", "--dry-run", "--no-index", "--find-links", str(locked["links"])]
+    run = subprocess.run([*pip, "six==1.17.0"], capture_output=True, text=True, env=offline(env), timeout=300)
+    assert run.returncode != 0 and "The user requested (constraint) six==1.16.0" in run.stdout + run.stderr
