@@ -199,11 +199,19 @@ def interrupted_at_smoke(home: Path, marker: Path, *args: str) -> subprocess.Com
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-def wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ()) -> Path:
-    """A real, installable pure-Python wheel (METADATA, WHEEL, RECORD with hashes)."""
-    dist = f"{name}-{version}.dist-info"
+def wheel(
+    folder: Path,
+    name: str,
+    version: str,
+    requires: tuple[str, ...] = (),
+    files: Optional[dict[str, str]] = None,
+) -> Path:
+    """A real, installable pure-Python wheel (PEP 427: METADATA, WHEEL, RECORD with hashes) holding
+    `files`, by default a package `name` that knows its version."""
+    stem = name.replace("-", "_")
+    dist = f"{stem}-{version}.dist-info"
     files = {
-        f"{name}/__init__.py": f"__version__ = '{version}'\n",
+        **(files if files is not None else {f"{name}/__init__.py": f"__version__ = '{version}'\n"}),
         f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
         + "".join(f"Requires-Dist: {r}\n" for r in requires),
         f"{dist}/WHEEL": "Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
@@ -213,7 +221,7 @@ def wheel(folder: Path, name: str, version: str, requires: tuple[str, ...] = ())
         digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
         record.append(f"{path},sha256={digest},{len(text.encode())}")
     files[f"{dist}/RECORD"] = "\n".join([*record, f"{dist}/RECORD,,"]) + "\n"
-    out = folder / f"{name}-{version}-py3-none-any.whl"
+    out = folder / f"{stem}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(out, "w") as zf:
         for path, text in files.items():
             zf.writestr(path, text)

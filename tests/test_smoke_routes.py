@@ -9,18 +9,15 @@ ends with "'jax' is not a package" and no verdict: the route fails."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import cli, json_out
+from helpers import cli, json_out, wheel
 
 from fwsetup.plan import recipes
 
@@ -75,22 +72,8 @@ packages = ["{dist}==1.0"]
 
 
 def _wheel(wheelhouse: Path, dist: str, files: dict[str, str]) -> None:
-    """A minimal pure-Python wheel (PEP 427): the files, METADATA, WHEEL and a RECORD of hashes."""
-    stem = dist.replace("-", "_")
-    info = f"{stem}-1.0.dist-info"
-    files = {
-        **files,
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n",
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: fwsetup-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    for name, text in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(text.encode())}")
-    files[f"{info}/RECORD"] = "\n".join([*record, f"{info}/RECORD,,"]) + "\n"
-    with zipfile.ZipFile(wheelhouse / f"{stem}-1.0-py3-none-any.whl", "w") as whl:
-        for name, text in files.items():
-            whl.writestr(name, text)
+    """A stub wheel of version 1.0 holding `files`."""
+    wheel(wheelhouse, dist, "1.0", files=files)
 
 
 def _package(module: str, init: str) -> dict[str, str]:
