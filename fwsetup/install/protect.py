@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -25,16 +25,12 @@ _MARK = "# fwsetup: keeps this environment's build"
 
 
 def apply(plan: Plan, env: Path, installed: dict[str, str]) -> bool:
-    """Protect `env` (a generation, or a venv): False when the plan pins nothing."""
-    from fwsetup.facts import companions
+    """Protect `env` (a generation, or a venv): False when the plan pins nothing. The packages added
+    only for the import (NumPy) or by --with stay free to move."""
+    from packaging.utils import canonicalize_name
 
-    names = {c.name for c in companions.of(plan.framework)}
-    pinned = pins(plan.packages, plan.companions, names, installed)
-    if not pinned:
-        return False
-    write(env, pinned, plan.index_urls, plan.find_links)
-    patch_activate(env)
-    return True
+    versions = {str(canonicalize_name(k)): v for k, v in installed.items()}
+    return _protect(env, [f"{n}=={versions[n]}" for n in kept_names(plan) if n in versions], plan)
 
 
 def kept_names(plan: Plan) -> list[str]:
@@ -88,6 +84,11 @@ def apply_locked(
             entry = f"{name}=={version}"  # a canonical name and a normalized version: nothing to quote
             if entry not in pinned:
                 pinned.append(entry)
+    return _protect(env, pinned, plan)
+
+
+def _protect(env: Path, pinned: list[str], plan: Plan) -> bool:
+    """Write the protection for `pinned` with the plan's index: False when there is nothing to pin."""
     if not pinned:
         return False
     write(env, pinned, plan.index_urls, plan.find_links)
@@ -112,27 +113,6 @@ def saved(env: Path) -> dict[str, bytes]:
 def put_back(env: Path, files: dict[str, bytes]) -> None:
     for name, data in files.items():
         (env / name).write_bytes(data)
-
-
-def pins(
-    packages: list[str], additions: list[Any], companions: set[str], installed: dict[str, str]
-) -> list[str]:
-    """`name==installed version` for the plan's framework packages and its companions; the
-    packages added only for the import (NumPy) or by --with stay free to move."""
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    loose = {a["name"] if isinstance(a, dict) else a.name for a in additions} - companions
-    versions = {canonicalize_name(k): v for k, v in installed.items()}
-    out = []
-    for requirement in packages:
-        name = canonicalize_name(Requirement(requirement).name)
-        if name in loose or name not in versions:
-            continue
-        line = f"{name}=={versions[name]}"
-        if line not in out:
-            out.append(line)
-    return out
 
 
 def write(env: Path, pinned: list[str], index_urls: list[str], find_links: list[str]) -> None:
