@@ -158,6 +158,8 @@ def test_install_and_smoke_text() -> None:
         "  skipped: apt: not root",
         "  activate   source /e/pt/bin/activate",
     ]
+    quoted = render.install_text(records.replace(result, env="/e/it's my env"))
+    assert quoted.splitlines()[-1] == """  activate   source '/e/it'"'"'s my env/bin/activate'"""
     payload = {"framework": "pytorch", "env": "/e/pt", **records.replace(smoke, ok=False, error="boom").to_dict()}
     text = render.smoke_text(payload)
     assert text.startswith("smoke test FAILED: pytorch 2.7.1 on cuda:0 (1.5 s)")

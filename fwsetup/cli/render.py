@@ -309,7 +309,9 @@ def install_text(result: Any, color: bool = False) -> str:
     for note in result.skipped:
         lines.append(f"  {paint('skipped:', 'warning', color)} {note}")
     lines += _warnings(result.warnings, color)
-    lines.append(f"  activate   source {result.env}/bin/activate")
+    import shlex  # the line is for copying into a shell: a path with a space or ' must survive it
+
+    lines.append(f"  activate   source {shlex.quote(f'{result.env}/bin/activate')}")
     return "\n".join(lines) + "\n"
 
 
