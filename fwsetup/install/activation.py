@@ -28,7 +28,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import Optional
 
-from fwsetup.install.protect import CONSTRAINTS, file_url
+from fwsetup.pipconfig import file_url
+
+CONSTRAINTS = "fwsetup-constraints.txt"  # the env's pins (protect.py names it from here)
 
 BEGIN = "fwsetup-uv-constraint: begin"
 END = "fwsetup-uv-constraint: end"

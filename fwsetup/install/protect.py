@@ -6,21 +6,24 @@ installed, and its own `pip.conf` (pip reads `sys.prefix/pip.conf` in a venv) th
 names the build's index, so a request that conflicts fails with pip's own message naming the
 pinned package. uv reads no pip.conf: `fwsetup run` and every activation script the env has set
 UV_CONSTRAINT (activation.py). pip.conf and UV_CONSTRAINT are lists split at whitespace, so a path
-with a space is written as its file: URL (`file_url`), which both read.
+with a space is written as its file: URL (pipconfig.file_url), which both read.
 Lifting it: `fwsetup install … --with X` (one resolution with the build), or delete the two files.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Optional
+
+from fwsetup.install import activation
+from fwsetup.pipconfig import file_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fwsetup.plan.model import Plan
 
-CONSTRAINTS = "fwsetup-constraints.txt"
+CONSTRAINTS = activation.CONSTRAINTS  # fwsetup-constraints.txt, which the activation scripts name
 PIP_CONF = "pip.conf"
 _MARK = "# fwsetup: keeps this environment's build"
 
@@ -108,8 +111,6 @@ def _protect(
     env: Path, pinned: list[str], plan: Plan, named: Optional[Path], warnings: Optional[list[str]]
 ) -> bool:
     """Write the protection for `pinned` with the plan's index: False when there is nothing to pin."""
-    from fwsetup.install import activation
-
     if not pinned:
         return False
     write(env, pinned, plan.index_urls, plan.find_links)
@@ -180,12 +181,6 @@ def list_entry(path: str) -> str:
     """A local path as an entry of a whitespace-separated list (pip.conf's values, UV_CONSTRAINT):
     itself, or its file: URL when it has whitespace (pip and uv read both)."""
     return file_url(Path(path)) if re.search(r"\s", path) else path
-
-
-def file_url(path: PurePath) -> str:
-    """`path`'s file: URL, percent-encoded (a space is %20; a Windows path is file:///C:/…); the
-    activation scripts' shell code encodes what uv needs the same way (activation.py)."""
-    return (path if path.is_absolute() else Path(path).absolute()).as_uri()
 
 
 _UNWRITABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
