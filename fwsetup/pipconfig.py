@@ -126,16 +126,20 @@ def user_files(environ: Mapping[str, str], platform: str) -> list[Path]:
 
 
 def config_files(
-    environ: Mapping[str, str], platform: str = sys.platform, prefix: str = sys.prefix
+    environ: Mapping[str, str],
+    platform: str = sys.platform,
+    prefix: str = sys.prefix,
+    site_file: Optional[Path] = None,
 ) -> list[Path]:
-    """The files pip reads, lowest priority first."""
+    """The files pip reads, lowest priority first (`site_file`: the venv's own file, named for it:
+    install/protect.py names a Windows venv's pip.ini from any host)."""
     env_file = environ.get("PIP_CONFIG_FILE")
     if env_file == os.devnull:
         return []
     files = global_files(environ, platform)
     if not (env_file and os.path.exists(env_file)):
         files += user_files(environ, platform)
-    files.append(Path(prefix) / ("pip.ini" if platform == "win32" else "pip.conf"))
+    files.append(site_file or Path(prefix) / ("pip.ini" if platform == "win32" else "pip.conf"))
     if env_file:
         files.append(Path(env_file))
     return files
@@ -157,13 +161,14 @@ def read(
     command: str = "install",
     platform: str = sys.platform,
     prefix: str = sys.prefix,
+    site_file: Optional[Path] = None,
 ) -> PipSettings:
     """What pip's `command` (install, download) would take from its configuration."""
     env = environ if environ is not None else os.environ
     by_key: dict[str, str] = {}  # "section.name" -> value, the later file winning
     read_files: list[str] = []
     skipped: list[tuple[str, str]] = []
-    for path in config_files(env, platform, prefix):
+    for path in config_files(env, platform, prefix, site_file):
         try:
             parser = _parse(path)
         except (configparser.Error, UnicodeDecodeError, OSError) as exc:
@@ -174,10 +179,10 @@ def read(
         read_files.append(str(path))
         for section in parser.sections():
             for name, value in parser.items(section):
-                by_key[f"{section}.{_normal(name)}"] = value
+                by_key[f"{section}.{option_name(name)}"] = value
     for var, value in env.items():
         if var.startswith("PIP_") and var != "PIP_CONFIG_FILE":
-            by_key[":env:." + _normal(var[4:])] = value
+            by_key[":env:." + option_name(var[4:])] = value
     values: dict[str, str] = {}
     for section in ("global", command, ":env:"):
         for key, value in by_key.items():
@@ -202,6 +207,7 @@ def read(
     )
 
 
-def _normal(name: str) -> str:
+def option_name(name: str) -> str:
+    """A configuration key as pip compares it (`Find_Links`, `--find-links`: `find-links`)."""
     name = name.lower().replace("_", "-")
     return name[2:] if name.startswith("--") else name

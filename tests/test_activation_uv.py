@@ -353,8 +353,8 @@ def test_fwsetup_runs_uv_constraint_names_a_spaced_path_by_url_before_yours(tmp_
     for env in (tmp_path / "plain", tmp_path / "Application Support" / "e"):
         env.mkdir(parents=True)
         (env / protect.CONSTRAINTS).write_text("six==1.16.0\n")
-        (env / protect.PIP_CONF).write_text(protect._MARK + "\n[global]\n")
         ours = (env / protect.CONSTRAINTS).as_uri() if " " in str(env) else str(env / protect.CONSTRAINTS)
+        (env / protect.PIP_CONF).write_text(f"[global]\nconstraint = {ours}\n")  # no comment needed
         assert protect.uv_environ(env, {})["UV_CONSTRAINT"] == ours
         given = protect.uv_environ(env, {"UV_CONSTRAINT": "/a.txt /b.txt"})
         assert given["UV_CONSTRAINT"] == f"{ours} /a.txt /b.txt"

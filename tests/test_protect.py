@@ -110,10 +110,11 @@ def test_envs_says_it_is_protected_and_lifting_it_is_deleting_two_files(
     (row,) = [r for r in rows if r["env"] == str(made["env"])]
     assert row["protected"] is True
     assert "build protected" in cli("envs", env={"FWSETUP_HOME": str(made["home"])}).stdout
-    copy = tmp_path / "copy"
-    shutil.copytree(made["env"].resolve(), copy, symlinks=True)
-    protect.lift(copy)
-    assert protect.constraints_of(copy) is None and not (copy / protect.PIP_CONF).exists()
+    (tmp_path / "bin").mkdir()
+    assert protect.write(tmp_path, ["six==1.16.0"], ["https://example.org/simple"], [])
+    assert protect.constraints_of(tmp_path) == tmp_path / protect.CONSTRAINTS
+    protect.lift(tmp_path)
+    assert protect.constraints_of(tmp_path) is None and sorted(p.name for p in tmp_path.iterdir()) == ["bin"]
 
 
 def test_a_pip_conf_of_the_users_is_never_taken_for_fwsetups(tmp_path: Path) -> None:

@@ -74,7 +74,28 @@ def execute(options: Options, progress: Optional[Progress] = None) -> EnvsResult
                 skipped.append({"env": r["env"], "reason": exc.message, "fix": exc.fix})
         rows = [r for r in rows if r["status"] not in STALE or r["env"] in {s["env"] for s in skipped}]
     venvs, damaged = registry.project_venvs()
-    return EnvsResult(envs=rows + venvs, removed=pruned, skipped=skipped, warnings=warnings + damaged)
+    return EnvsResult(
+        envs=rows + venvs, removed=pruned, skipped=skipped, warnings=warnings + damaged + _defeated(rows + venvs)
+    )
+
+
+def _defeated(rows: list[dict[str, Any]]) -> list[str]:
+    """A protected env whose pins pip would not apply from this shell (PIP_CONSTRAINT, or a
+    PIP_CONFIG_FILE that names another constraint): one warning each, with the way round."""
+    import os
+    from pathlib import Path
+
+    from fwsetup.install import protect
+
+    out = []
+    for row in rows:
+        why = protect.defeated(Path(row["env"]), os.environ) if row.get("protected") else None
+        if why is not None:
+            out.append(
+                f"{why}; `fwsetup run {row['env']} -- pip …` puts the pins first in PIP_CONSTRAINT "
+                f"(or add {Path(row['env']) / protect.CONSTRAINTS} to it yourself)"
+            )
+    return out
 
 
 def _prune_one(layout: envs.EnvLayout) -> list[str]:

@@ -84,7 +84,9 @@ def install(
     )
     log.parent.mkdir(parents=True, exist_ok=True)
     run = backends.run_logged(log, timeout)
-    entry = {
+    from fwsetup.install import protect as protecting
+
+    entry: dict[str, Any] = {
         "venv": str(venv),
         "at": envs.now(),
         "framework": plan.framework,
@@ -93,10 +95,9 @@ def install(
         "packages": before,
         "index_urls": plan.index_urls,
         "find_links": [*plan.find_links, *map(str, wheelhouses)],
+        "protection": protecting.state(venv),  # its pins before: `rollback` puts them back with the packages
     }
     projects.save(venv, [*projects.history(venv), entry])
-    from fwsetup.install import protect as protecting
-
     kept = protecting.saved(venv)  # its pins would refuse the new build: lifted, and put back on failure
     try:
         protecting.lift(venv)
@@ -130,7 +131,7 @@ def install(
         raise
     installed = envs.installed_packages(venv)
     warnings: list[str] = []
-    protected = (protect or bool(kept)) and _protect(plan, venv, installed, warnings)
+    protected = (protect or bool(kept)) and _protect(plan, venv, installed, warnings, again=bool(kept))
     return {
         **envs.install_result(plan.framework, venv, plan.python, venv, result.to_dict() if result else None),
         "protected": protected,
@@ -140,12 +141,13 @@ def install(
     }
 
 
-def _protect(plan: Plan, venv: Path, installed: dict[str, str], warnings: list[str]) -> bool:
-    """Your venv keeps the build too, unless it has a pip.conf of its own (never overwritten); an
-    activation script that could not be patched for uv is a warning."""
+def _protect(plan: Plan, venv: Path, installed: dict[str, str], warnings: list[str], again: bool) -> bool:
+    """Your venv keeps the build too, unless it has a pip.conf of its own (never changed), other than
+    what is left of fwsetup's once lifted (`again`: it was protected; what the user added to it stays);
+    an activation script that could not be patched for uv is a warning."""
     from fwsetup.install import protect
 
-    if (venv / protect.PIP_CONF).exists() and protect.constraints_of(venv) is None:
+    if not again and protect.pip_conf(venv).exists() and protect.constraints_of(venv) is None:
         return False
     return protect.apply(plan, venv, installed, named=venv, warnings=warnings)
 
@@ -156,12 +158,28 @@ def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str,
         raise UsageError(f"{venv}: fwsetup has installed nothing into it", "see `fwsetup envs`")
     changed = restore(venv, entries[-1], timeout=timeout)
     projects.save(venv, entries[:-1])
-    if not entries[:-1]:  # back to what it was before fwsetup: no constraints of fwsetup's either
-        from fwsetup.install import activation, protect
+    _pins_as_before(venv, entries[-1], first=not entries[:-1])
+    return {"env": str(venv), "restored": entries[-1]["at"], **changed}
 
+
+def _pins_as_before(venv: Path, entry: dict[str, Any], first: bool) -> None:
+    """The pins follow the packages: the protection the venv had before that install (none: what
+    fwsetup added to it comes out, activation scripts included; what the user added stays). A record
+    from before fwsetup kept it: none before the first install, else the pins at the versions back."""
+    from fwsetup.install import activation, protect
+
+    if "protection" in entry:
+        before = entry["protection"] if isinstance(entry["protection"], str) else None
+    elif first:
+        before = None
+    else:
+        protect.follow(venv, envs.installed_packages(venv))
+        return
+    if before is None:
         protect.lift(venv)
         activation.unpatch(venv)
-    return {"env": str(venv), "restored": entries[-1]["at"], **changed}
+    elif protect.restore_state(venv, before):
+        activation.patch(venv, venv)
 
 
 def restore(venv: Path, entry: dict[str, Any], *, timeout: float) -> dict[str, list[str]]:

@@ -350,3 +350,22 @@ def stale_data(
             "update fwsetup (`pip install -U fwsetup`); maintainers: `bin/update_data.py pytorch jax tensorflow`",
         )
     ]
+
+
+def pip_constraint_variable(environ: Mapping[str, str]) -> list[Finding]:
+    """The shell, not the machine: a PIP_CONSTRAINT set here replaces, for pip, the constraint of
+    every configuration file, the one in an environment fwsetup protected included (README: The env
+    keeps its build). Not one of RULES (a saved report says nothing of the shell); `doctor` adds it."""
+    value = (environ.get("PIP_CONSTRAINT") or "").strip()
+    if not value:
+        return []
+    return [
+        Finding(
+            "pip-constraint-variable",
+            "info",
+            f"PIP_CONSTRAINT is set ({value[:200]}): pip takes it in place of the constraint in any pip.conf, so "
+            "pip run from this shell in an environment fwsetup made does not apply the env's pins of its build",
+            "run pip there with `fwsetup run ENV -- pip …` (it puts the env's pins first in PIP_CONSTRAINT), "
+            "or add ENV/fwsetup-constraints.txt to PIP_CONSTRAINT yourself; `fwsetup envs` names each env",
+        )
+    ]
