@@ -79,8 +79,8 @@ def test_with_torchvision_pins_the_release_made_for_the_planned_torch_from_the_s
 @pytest.mark.parametrize("machine", ["aarch64-gh200-580", "macos-m2"])
 def test_pypi_torch_gets_pypis_torchvision(reports: dict[str, Path], machine: str) -> None:
     plan = dry(reports[machine], "--gpu", "--version", "2.14")
-    assert "torch==2.14.1" in plan["packages"] and plan["index_urls"] == []
-    assert added(plan, "torchvision")["requirement"] == "torchvision==0.29.2"
+    assert "torch===2.14.1" in plan["packages"] and plan["index_urls"] == []
+    assert added(plan, "torchvision")["requirement"] == "torchvision===0.29.2"
 
 
 def test_torchvision_is_a_default_named_in_the_plan_and_skippable(reports: dict[str, Path]) -> None:

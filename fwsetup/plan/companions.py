@@ -12,6 +12,7 @@ from fwsetup.errors import Refusal, UsageError
 from fwsetup.facts import companions as facts
 from fwsetup.plan.model import Addition, Plan, Request
 from fwsetup.plan.recipes import Recipe
+from fwsetup.versions import exact_pin
 
 
 def _name(requirement: str) -> str:
@@ -134,7 +135,7 @@ def _companion(draft: _Draft, plan: Plan, request: Request, companion: facts.Com
         draft.added.append(Addition(companion.name, held, "chosen with the build", asked))
         return
     framework = draft.holds(companion.package)
-    version = (framework or "").partition("==")[2]
+    version = (framework or "").partition("==")[2].lstrip("=")  # == or === (versions.exact_pin)
     base, _, label = version.partition("+")
     release = companion.for_framework(base) if base else None
     if release is None:
@@ -151,7 +152,7 @@ def _companion(draft: _Draft, plan: Plan, request: Request, companion: facts.Com
     made = f"{release.version} is the release made for {companion.package} {base} (its METADATA: {release.requires})"
     if not label:
         draft.add(
-            f"{companion.name}=={release.version}", f"{made}; from PyPI, like {companion.package}", asked
+            exact_pin(companion.name, release.version), f"{made}; from PyPI, like {companion.package}", asked
         )
         return
     requirement = f"{companion.name}=={release.version}+{label}"
