@@ -202,3 +202,19 @@ def test_the_plan_names_why_its_pin_is_exact(world: dict[str, Any]) -> None:
     for name, version in (("torch", "2.13.0"), ("torchvision", "0.28.0")):
         (req,) = [Requirement(p) for p in plan["packages"] if Requirement(p).name == name]
         assert req.specifier.contains(version) and not req.specifier.contains(f"{version}+cpu")
+
+
+def test_rollback_of_a_venv_reinstalls_the_version_that_was_there(
+    world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rollback VENV` puts back torch 2.13.0 (PyPI's build), never the 2.13.0+cpu of the sources."""
+    from fwsetup.install import into
+
+    monkeypatch.setenv("UV_DEFAULT_INDEX", os.environ["PIP_INDEX_URL"])  # uv reads no PIP_INDEX_URL
+    venv = world["tmp"] / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    entry = {"packages": {"torch": "2.13.0"}, "find_links": [str(world["local"])]}
+    assert into.restore(venv, entry, timeout=300)["reinstalled"] == ["torch===2.13.0"]
+    got = subprocess.run([str(venv / "bin" / "python"), "-c", "import torch; print(torch.__version__)"],
+                         capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    assert got == "2.13.0"
