@@ -150,10 +150,11 @@ def _lock_takes_no_plan_options(options: Options) -> None:
     fw = fw or "FW"
     if "--with" in given or "--without" in given:
         why = "a lock is the complete, hash-checked set of packages"
-        fix = f"add or leave out packages in the lock: `fwsetup lock {fw} … --with NAME -o LOCK`, then `fwsetup install --lock LOCK`"
+        fix = f"add or leave out packages in the lock: `fwsetup lock {fw} … --with NAME -o LOCK`"
     else:
         why = "its target for this machine fixes the version, the build and the Python"
-        fix = f"lock what you want: `fwsetup lock {fw} --version … -o LOCK` (with --gpu, --cpu, --python …), then `fwsetup install --lock LOCK`"
+        fix = f"lock what you want: `fwsetup lock {fw} --version … -o LOCK` (with --gpu, --cpu, --python …)"
+    fix += ", then `fwsetup install --lock LOCK`"
     raise UsageError(
         f"--lock installs exactly what the lock holds: {', '.join(given)} cannot change it ({why})",
         f"{fix}; or leave out --lock (and FWSETUP_LOCK) to plan on this machine",

@@ -39,8 +39,9 @@ class Choice:
     def checked(self) -> Choice:
         """The same choice, its --version, --python, --with and --without checked (a usage error
         before any planning)."""
-        requested.check_with(self.with_packages)
-        requested.check_without(self.without)
+        requested.check_with_and_without(
+            requested.check_with(self.with_packages), requested.check_without(self.without)
+        )
         return replace(
             self, version=requested.check_version(self.version), python=requested.check_python(self.python)
         )
