@@ -82,10 +82,9 @@ class Progress:
         while not self._stop.wait(0.1):
             elapsed = time.perf_counter() - self._step_started
             measured = self._measured()
-            self.stream.write(
-                f"\r\033[K{frames[i % len(frames)]} [{self.index}/{self.total}] {self.clean(self._label)} ({elapsed:.0f} s"
-                + (f", {self.clean(measured)})" if measured else ")")
-            )
+            head = f"{frames[i % len(frames)]} [{self.index}/{self.total}] "
+            tail = f" ({elapsed:.0f} s" + (f", {self.clean(measured)})" if measured else ")")
+            self.stream.write("\r\033[K" + fit(head, self.clean(self._label), tail, columns(self.stream)))
             self.stream.flush()
             i += 1
 
@@ -119,3 +118,26 @@ class Progress:
 
     def close(self) -> None:
         self._end_live()
+
+
+def columns(stream: TextIO) -> int:
+    """The stream's terminal width, asked each tick: a resized window redraws at its new width."""
+    import os
+    import shutil
+
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or 80
+    except (AttributeError, OSError, ValueError):  # not a real terminal: $COLUMNS, else 80
+        return shutil.get_terminal_size((80, 24)).columns
+
+
+def fit(head: str, label: str, tail: str, width: int) -> str:
+    """One terminal row: a line wider than the terminal wraps, and `\\r\\033[K` then clears only its
+    last row, so each redraw would scroll. The label gives way first (the count and the meter are
+    what changes); a window too narrow for even that gets the line's start."""
+    room = width - 1 - len(head) - len(tail)  # the last column left free: some terminals wrap there
+    if len(label) <= room:
+        return head + label + tail
+    if room >= 8:
+        return head + label[: room - 1] + "…" + tail
+    return (head + label + tail)[: max(width - 1, 1)]

@@ -68,6 +68,7 @@ PLAN_KEYS = {
     "needs",
     "companions",
     "download_bytes",
+    "cached_bytes",
 }
 # The keys of a plan's "companions" entry, exactly.
 ADDITION_KEYS = {"name", "requirement", "why", "asked"}

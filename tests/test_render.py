@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 
 import pytest
 from machines import machines
@@ -198,6 +199,27 @@ def test_progress_quiet_writes_nothing_and_live_ends_its_line() -> None:
     text = tty.getvalue()
     assert "\r\033[K" in text and "✓ [1/1] build (" in text and text.endswith(": ok\n")
     assert live._ticker is None  # the ticker thread was stopped and joined
+
+
+def test_live_line_fits_one_row_so_each_redraw_overwrites_the_last(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A wrapped line scrolls: \\r\\033[K clears only its last row (seen in an 80-column tmux pane)."""
+    from fwsetup.progress import fit
+
+    head, tail = "⠹ [2/5] ", " (0 s, 12.8 MB, 42.5 MB/s, 3 s left)"
+    label = "installing torch==2.13.0+cpu numpy transformers accelerate datasets"
+    assert fit(head, label, tail, 200) == head + label + tail
+    cut = fit(head, label, tail, 80)
+    assert len(cut) == 79 and cut.startswith(head + "installing torch") and cut.endswith("…" + tail)
+    assert len(fit(head, label, tail, 20)) == 19  # too narrow for the meter: the line's start
+    monkeypatch.setenv("COLUMNS", "50")
+    tty = Tty()
+    live = Progress(1, stream=tty)
+    live.step(label, meter=lambda: "12.8 MB, 42.5 MB/s")
+    time.sleep(0.35)
+    live.done()
+    redraws = [r for r in tty.getvalue().split("\r\033[K") if r and r[0] in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"]
+    assert redraws and all(len(r) <= 49 for r in redraws)
+    assert all(r.endswith("12.8 MB, 42.5 MB/s)") for r in redraws)
 
 
 def test_doctor_says_whose_frameworks_it_read_with_the_path_cleaned() -> None:

@@ -69,6 +69,14 @@ def _or_dash(value: object) -> str:
     return "—" if value is None or value == "" else str(value)
 
 
+def _download(plan: Any) -> str:
+    """The plan's `download` line: `812.4 MB (files on disk count as none; 141.0 MB already in uv's cache)`."""
+    if plan.download_bytes is None:
+        return ""
+    cached = f"; {plan.cached_bytes / 1e6:,.1f} MB already in uv's cache" if plan.cached_bytes else ""
+    return f"{plan.download_bytes / 1e6:,.1f} MB (files on disk count as none{cached})"
+
+
 def _given(*parts: tuple[str, object]) -> list[str]:
     """`label` + value for each of `parts` whose value is set: a row's optional pieces, in order."""
     return [f"{label}{value}" for label, value in parts if value]
@@ -272,7 +280,7 @@ def plan_text(plan: Any, color: bool = False) -> str:
     ]
     lines += _given(
         ("  packages      ", " ".join(plan.packages)),
-        ("  download      ", "" if plan.download_bytes is None else f"{plan.download_bytes / 1e6:,.1f} MB (files on disk count as none)"),
+        ("  download      ", _download(plan)),
         ("  indexes       ", " ".join(plan.index_urls)),
         ("  find-links    ", " ".join(plan.find_links)),
         ("  build with    ", " ".join(plan.build_constraints)),

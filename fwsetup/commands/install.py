@@ -178,9 +178,11 @@ def _plan(options: Options, choice: plans.Choice) -> Plan:
     request = plans.request(
         str(options.framework), records.replace(choice, python=python), wheels, options.system_report is None
     )
+    here = options.system_report is None and options.installer != "pip"  # uv's cache here serves it
     planned = plans.make_plan(
-        str(options.framework), report, request, check_index=not options.offline, index_url=options.index_url
-    )
+        str(options.framework), report, request, check_index=not options.offline, index_url=options.index_url,
+        uv_cache=here,
+    )  # fmt: skip
     if isinstance(planned, Refusal):
         raise planned
     return planned

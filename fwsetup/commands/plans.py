@@ -77,9 +77,11 @@ def make_plan(
     request: Request,
     check_index: bool = False,
     index_url: Optional[str] = None,
+    uv_cache: bool = True,
 ) -> Union[Plan, Refusal]:
     """The plan; with `check_index` (not --offline), warned when the index has a release the data
-    lacks, and with the size of its download."""
+    lacks, and with the size of its download (`uv_cache`: uv installs it here, so what uv's cache
+    holds is not downloaded)."""
     planned = planning.make_plan(framework, report, request)
     if check_index and isinstance(planned, Plan) and request.version is None:
         newer = freshness.check(planned.framework, planned.version, index_url)
@@ -88,5 +90,7 @@ def make_plan(
     if check_index and isinstance(planned, Plan) and freshness.allowed():
         from fwsetup.commands import sizes
 
-        planned = replace(planned, download_bytes=sizes.download_bytes(planned, report))
+        found = sizes.download(planned, report, uv_cache=uv_cache)
+        if found is not None:
+            planned = replace(planned, download_bytes=found[0], cached_bytes=found[1])
     return planned

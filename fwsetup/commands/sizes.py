@@ -1,12 +1,16 @@
-"""How much an install will download (`download_bytes` in the plan): the plan resolved for its
-Python and platform by `uv pip compile` into a PEP 751 pylock, whose files carry their index's
-sizes. A file already on disk (a find-links folder, a wheelhouse, a file:// index) counts as
-zero; uv's and pip's caches are not looked into (their layouts are not an interface), so a wheel
-fetched before is still counted. `pip cache list --format=abspath` lists only wheels pip built
-from sdists, not downloaded ones (those sit in its HTTP cache under hashed names; `--http`, newer
-than the pip here, names them by looking inside), and uv's cache is internal to uv. Network I/O, so here and not in plan/; the resolved list is kept in
-FWSETUP_HOME for a day (the next dry run costs nothing), and any failure leaves the size unknown
-(None), never the plan."""
+"""How much an install will download (`download_bytes` in the plan) and how much of it uv's cache
+already holds (`cached_bytes`): the plan resolved for its Python and platform by `uv pip compile`
+into a PEP 751 pylock, whose files carry their index's sizes. A file already on disk (a find-links
+folder, a wheelhouse, a file:// index) counts as none, and so does a wheel uv's cache holds
+(install/uvcache.py: read conservatively, so a wheel counts only where uv's installer will find
+it; in doubt it is counted as a download). uv installs (install/backends.py), so its cache is the
+one that matters; it does not count for a plan made for another machine (`--system`) or one that
+pip installs (`--installer pip`, a Python older than 3.6), and pip's cache is never looked into
+(`pip cache list` lists only the wheels pip built, not those it downloaded). Network I/O, so here
+and not in plan/; the resolved file list is kept in FWSETUP_HOME for a day (the next dry run
+costs nothing), while what the cache holds is looked up at every call (a few directory listings
+and small files, no process), so a wheel downloaded since counts as none at once. Any failure
+leaves the size unknown (None), never the plan."""
 
 from __future__ import annotations
 
@@ -19,24 +23,61 @@ from fwsetup import paths
 from fwsetup.plan.model import Plan
 from fwsetup.report import SystemReport
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from fwsetup.install.uvcache import Lookup
+
 DAY = 86400.0
+
+
+def download(
+    plan: Plan,
+    report: SystemReport,
+    wheelhouses: tuple[str, ...] = (),
+    timeout: float = 30.0,
+    uv_cache: bool = True,
+) -> Optional[tuple[int, int]]:
+    """(bytes to fetch over the network, bytes of the download uv's cache already holds) for this
+    plan on the machine `report` describes; `uv_cache`: uv installs it on this machine."""
+    if plan.route != "pip" or not plan.packages:
+        return None
+    resolved = _files(plan, report, wheelhouses, timeout)
+    if resolved is None:
+        return None
+    remote = [(name, where, int(size)) for name, where, size in resolved["files"] if not _local(where)]
+    lookup = _lookup(resolved, timeout) if uv_cache and _uv_serves(plan.python) else None
+    cached = sum(size for name, where, size in remote if lookup is not None and lookup.cached(name, where))
+    return sum(size for _, _, size in remote) - cached, cached
 
 
 def download_bytes(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...] = (), timeout: float = 30.0) -> Optional[int]:
     """Bytes to fetch over the network for this plan on the machine `report` describes."""
-    if plan.route != "pip" or not plan.packages:
-        return None
-    files = _files(plan, report, wheelhouses, timeout)
-    if files is None:
-        return None
-    return int(sum(size for _, where, size in files if not _local(where)))
+    found = download(plan, report, wheelhouses, timeout)
+    return None if found is None else found[0]
 
 
 def _local(where: str) -> bool:
     return not where.startswith(("http://", "https://"))
 
 
-def _files(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeout: float) -> Optional[list[Any]]:
+def _uv_serves(python: str) -> bool:
+    """uv installs for Python 3.6 and later (backends.choose); pip for older ones."""
+    try:
+        return tuple(int(p) for p in python.split(".")[:2]) >= (3, 6)
+    except ValueError:
+        return False
+
+
+def _lookup(resolved: dict[str, Any], timeout: float) -> Optional[Lookup]:
+    """uv's cache as the install will read it (`uv cache dir` once a day, else no process)."""
+    from fwsetup import runner
+    from fwsetup.install import uvcache
+
+    cache = uvcache.locate(str(resolved["uv"]), runner.installer_env(), timeout=timeout)
+    return None if cache is None else uvcache.Lookup(cache, resolved["indexes"])
+
+
+def _files(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeout: float) -> Optional[dict[str, Any]]:
     key = json.dumps([plan.packages, plan.index_urls, plan.find_links, plan.python, list(wheelhouses),
                       report.os.system, report.os.arch], sort_keys=True)  # fmt: skip
     import zlib  # not hashlib: OpenSSL's start-up cost, for a cache file name
@@ -44,8 +85,9 @@ def _files(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeo
     cache = paths.home() / "cache" / "sizes" / f"{zlib.crc32(key.encode()):08x}-{len(key)}.json"
     try:
         if time.time() - cache.stat().st_mtime < DAY:
-            found: list[Any] = json.loads(cache.read_text(encoding="utf-8"))
-            return found
+            found = json.loads(cache.read_text(encoding="utf-8"))
+            if isinstance(found, dict) and {"files", "indexes", "uv"} <= set(found):
+                return found
     except (OSError, ValueError):
         pass
     files = _resolve(plan, report, wheelhouses, timeout)
@@ -58,14 +100,15 @@ def _files(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeo
     return files
 
 
-def _resolve(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeout: float) -> Optional[list[Any]]:
-    """[(name, url or path, size)] of every file the plan installs, from `uv pip compile`'s pylock."""
+def _resolve(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], timeout: float) -> Optional[dict[str, Any]]:
+    """{"files": [(name, url or path, size)] of every file the plan installs, from `uv pip compile`'s
+    pylock; "indexes": the indexes it read; "uv": the uv that read them}."""
     import tempfile  # here, not above: a dry run answered from the day's cache starts no process
 
     from fwsetup import pipconfig, runner, tomlfile
     from fwsetup.errors import FwsetupError
     from fwsetup.fleet.lockfile import uv_platform
-    from fwsetup.install import sources
+    from fwsetup.install import sources, uvcache
     from fwsetup.install.backends import find_uv
 
     uv = find_uv()
@@ -84,7 +127,8 @@ def _resolve(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], tim
             data = tomlfile.loads(out.read_text(encoding="utf-8"))
         except (FwsetupError, OSError, tomlfile.TOMLDecodeError):
             return None
-    return [entry for package in data.get("packages", []) for entry in _entry(package)]
+    files = [entry for package in data.get("packages", []) for entry in _entry(package)]
+    return {"files": files, "indexes": uvcache.indexes(translated.args), "uv": uv}
 
 
 def _entry(package: dict[str, Any]) -> list[tuple[str, str, int]]:

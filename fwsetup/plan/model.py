@@ -99,6 +99,7 @@ class Plan:
     needs: MachineNeeds = field(default_factory=MachineNeeds)
     companions: list[Addition] = field(default_factory=list)
     download_bytes: Optional[int] = None  # fetched over the network; None: not worked out (commands/sizes.py)
+    cached_bytes: Optional[int] = None  # of the plan's files, what uv's cache holds (not in download_bytes)
 
     def to_dict(self) -> dict[str, Any]:
         return records.asdict(self)
