@@ -208,37 +208,55 @@ def test_the_companion_rule_reads_series_from_metadata() -> None:
 
 
 def test_the_updater_writes_what_metadata_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each release's framework line as its METADATA says it (markers read as on Linux x86_64, so
+    tensorflow-text 2.15.0's `tensorflow-macos` line for macOS arm64 is not the one written), and
+    for a companion built once on PyPI the tags of its wheels, sorted, yanked ones left out."""
     sys.path.insert(0, str(REPO / "bin"))
     import companions as generator
     import registry
 
-    releases = {
-        "torchvision": {"0.29.1": "torch>=2.14.0", "0.28.0": "torch==2.13.0", "0.30.0rc1": "torch==2.15.0"},
-        "torchaudio": {"2.11.1": "torch>=2.11"},
+    mac = '; platform_machine == "arm64" and platform_system == "Darwin"'
+    not_mac = '; platform_machine != "arm64" or platform_system != "Darwin"'
+    releases: dict[str, dict[str, list[str]]] = {
+        "torchvision": {
+            "0.29.1": ["torch>=2.14.0"],
+            "0.28.0": ["torch==2.13.0"],
+            "0.30.0rc1": ["torch==2.15.0"],
+        },
+        "torchaudio": {"2.11.1": ["torch>=2.11"]},
+        "tensorflow-text": {
+            "2.18.1": ["tensorflow<2.19,>=2.18.0", 'tensorflow-cpu<2.19,>=2.18.0; extra == "tensorflow-cpu"'],
+            "2.15.0": [f"tensorflow-macos (<2.16,>=2.15.0) {mac}", f"tensorflow (<2.16,>=2.15.0) {not_mac}"],
+        },
+        "tf-keras": {"2.18.0": ["tensorflow <2.19,>=2.18"], "2.14.1": []},  # 2.14.1 names no tensorflow
+        "tensorflow-decision-forests": {"1.10.1": ["tensorflow==2.17.1", "tf_keras~=2.17"]},
+    }
+    tags = {
+        "tensorflow-text": ["cp311-cp311-manylinux_2_17_x86_64", "cp310-cp310-macosx_11_0_arm64"],
+        "tf-keras": ["py3-none-any"],
+        "tensorflow-decision-forests": ["cp311-cp311-manylinux_2_17_x86_64"],
     }
 
     def fake_releases(fetcher: object, project: str) -> dict[str, list[registry.File]]:
-        return {
-            v: [
-                registry.File(
-                    f"{project}-{v}-cp311-cp311-linux_x86_64.whl",
-                    f"https://x/{project}/{v}",
-                    1,
-                    None,
-                    False,
-                    True,
-                )
+        files = {}
+        for v in releases[project]:
+            wheels = [f"{project}-{v}-{t}.whl" for t in tags.get(project, ["cp311-cp311-linux_x86_64"])]
+            files[v] = [
+                registry.File(w, f"https://x/{project}/{v}/{w}", 1, None, False, True) for w in wheels
             ]
-            for v in releases[project]
-        }
+            files[v].append(
+                registry.File(f"{project}-{v}-cp39-cp39-win_amd64.whl", "https://x/y", 1, None, True, True)
+            )
+        return files
 
     def fake_metadata(fetcher: object, wheel: registry.File) -> Any:
         import email.message
 
-        project, version = wheel.url.rsplit("/", 2)[1:]
+        project, version = wheel.url.split("/")[3:5]
         meta = email.message.Message()
         meta["Requires-Dist"] = "numpy"
-        meta["Requires-Dist"] = releases[project][version]
+        for line in releases[project][version]:
+            meta["Requires-Dist"] = line
         return meta
 
     monkeypatch.setattr(registry, "releases", fake_releases)
@@ -246,11 +264,33 @@ def test_the_updater_writes_what_metadata_says(monkeypatch: pytest.MonkeyPatch) 
     text = generator.generate(object(), datetime.date(2026, 12, 1))
     table = facts.schema.parse(facts.CompanionTable, text, "companions.toml")
     vision = table.companion[0]
-    assert [(r.version, r.requires) for r in vision.release] == [
-        ("0.29.1", "torch>=2.14.0"),
-        ("0.28.0", "torch==2.13.0"),
+    assert [(r.version, r.requires, r.wheels) for r in vision.release] == [
+        ("0.29.1", "torch>=2.14.0", ()),
+        ("0.28.0", "torch==2.13.0", ()),
     ]
     assert vision.for_framework("2.14.1") is not None and table.checked == datetime.date(2026, 12, 1)
+    by_name = {c.name: c for c in table.companion}
+    text_ = by_name["tensorflow-text"]
+    assert not text_.per_variant and text_.instead_of == ("tensorflow-cpu",)
+    assert [(r.version, r.requires, r.wheels) for r in text_.release] == [
+        (
+            "2.18.1",
+            "tensorflow<2.19,>=2.18.0",
+            ("cp310-cp310-macosx_11_0_arm64", "cp311-cp311-manylinux_2_17_x86_64"),
+        ),
+        (
+            "2.15.0",
+            "tensorflow<2.16,>=2.15.0",
+            ("cp310-cp310-macosx_11_0_arm64", "cp311-cp311-manylinux_2_17_x86_64"),
+        ),
+    ]
+    keras = by_name["tf-keras"]
+    assert [(r.version, r.requires, r.pure) for r in keras.release] == [
+        ("2.18.0", "tensorflow<2.19,>=2.18", True)
+    ]
+    (forests,) = by_name["tensorflow-decision-forests"].release
+    assert forests.requires == "tensorflow==2.17.1" and not forests.pure
+    assert generator.generate(object(), datetime.date(2026, 12, 1)) == text  # deterministic
 
 
 def test_with_packages_are_locked_with_hashes_per_target_and_exported(tmp_path: Path) -> None:
@@ -316,3 +356,188 @@ def test_a_companion_the_facts_do_not_know_is_a_recipe_error() -> None:
     with pytest.raises(RecipeError) as err:
         companions.extend(plan, odd, Request("pytorch"))
     assert "torchtext" in err.value.message
+
+
+# ------------------------------------------------------------------ TensorFlow's companions
+
+TENSORFLOW = recipes.find("tensorflow")
+
+
+def tf_dry(report: Path, *args: str) -> Any:
+    out = cli("install", "tensorflow", "--dry-run", "--json", "--system", str(report), *args)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return json_out(out)
+
+
+def tf_refused(report: Path, *args: str) -> Any:
+    out = cli("install", "tensorflow", "--dry-run", "--json", "--system", str(report), *args)
+    assert out.returncode == 3, out.stdout + out.stderr
+    return json_out(out)["error"]
+
+
+def _companion(name: str) -> facts.Companion:
+    (found,) = [c for c in facts.of("tensorflow") if c.name == name]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("version", "text", "keras"),
+    [("2.16", "2.16.1", "2.16.0"), ("2.18", "2.18.1", "2.18.0"), (None, "2.21.1", "2.21.0")],
+)
+def test_tensorflow_text_and_tf_keras_follow_the_planned_tensorflow(
+    reports: dict[str, Path], version: str, text: str, keras: str
+) -> None:
+    """The release each METADATA names for the planned minor, installed beside `tensorflow` itself:
+    both require the distribution named tensorflow, so tensorflow-cpu (the CPU plan's package)
+    beside them would be a second TensorFlow."""
+    pinned = ("--version", version) if version else ()
+    alone = tf_dry(reports["cpu-only-debian12"], "--cpu", *pinned)
+    planned = alone["version"]
+    assert alone["packages"][0] == f"tensorflow-cpu=={planned}" and alone["companions"] == []
+    plan = tf_dry(reports["cpu-only-debian12"], "--cpu", *pinned, "--with", "tensorflow-text,tf-keras")
+    assert set(plan) == PLAN_KEYS and plan["version"] == planned
+    assert plan["packages"][0] == f"tensorflow=={planned}"
+    assert not any(p.startswith("tensorflow-cpu") for p in plan["packages"])
+    for name, want in (("tensorflow-text", text), ("tf-keras", keras)):
+        release = _companion(name).for_framework(planned)
+        assert release is not None and release.version == want
+        entry = added(plan, name)
+        assert entry["requirement"] == f"{name}=={want}" in plan["packages"] and entry["asked"] is True
+        assert release.requires in entry["why"] and "METADATA" in entry["why"]
+    assert any(
+        r.startswith(f"tensorflow=={planned} in place of tensorflow-cpu=={planned}: tensorflow-text requires")
+        for r in plan["reasons"]
+    )
+    assert not any(r.startswith("tensorflow-cpu: ") for r in plan["reasons"])
+    assert plan["index_urls"] == []
+
+
+@pytest.mark.parametrize(
+    ("machine", "args", "framework"),
+    [
+        (
+            "rtx4090-580",
+            ("--gpu",),
+            "tensorflow[and-cuda]==2.21.0",
+        ),  # already the distribution named tensorflow
+        ("macos-m2", ("--gpu",), "tensorflow==2.21.0"),
+        ("aarch64-gh200-580", ("--cpu",), "tensorflow==2.21.0"),
+    ],
+)
+def test_a_plan_that_installs_tensorflow_keeps_its_build(
+    reports: dict[str, Path], machine: str, args: tuple[str, ...], framework: str
+) -> None:
+    alone = tf_dry(reports[machine], *args)
+    plan = tf_dry(reports[machine], *args, "--with", "tensorflow-text")
+    assert plan["packages"] == [*alone["packages"], "tensorflow-text==2.21.1"]
+    assert plan["packages"][0] == framework and plan["variant"] == alone["variant"]
+    assert not any(" in place of " in r for r in plan["reasons"])
+
+
+def test_tf_keras_is_the_release_tensorflow_toml_names() -> None:
+    """companions.toml (generated from tf-keras's METADATA) and tensorflow.toml's hand-verified
+    tf_keras column agree for every TensorFlow that has one."""
+    from fwsetup.facts import tensorflow
+
+    keras = _companion("tf-keras")
+    named = [(r.version, r.tf_keras) for r in tensorflow.table().release if r.tf_keras]
+    assert len(named) >= 7
+    for version, tf_keras in named:
+        found = keras.for_framework(version)
+        assert found is not None and found.version == tf_keras, version
+
+
+def test_the_rule_reads_the_lower_bound_of_a_range() -> None:
+    text = _companion("tensorflow-text")
+    found = {v: (r.version if r else None) for v in ("2.13.1", "2.16.2", "2.18.1", "2.20.0", "2.21.0", "2.22.0")
+             for r in [text.for_framework(v)]}  # fmt: skip
+    assert found == {"2.13.1": "2.13.0", "2.16.2": "2.16.1", "2.18.1": "2.18.1", "2.20.0": "2.20.1",
+                     "2.21.0": "2.21.1", "2.22.0": None}  # fmt: skip
+    forests = _companion("tensorflow-decision-forests")
+    assert [r.version for r in forests.series("2.18.1")] == ["1.11.0"]  # names 2.18.0 exactly: not 2.18.1
+    assert forests.for_framework("2.18.1") is None and forests.for_framework("2.17.1").version == "1.10.1"  # type: ignore[union-attr]
+    assert _companion("tf-keras").release[0].pure and not text.release[0].pure
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "fix"),
+    [
+        (
+            ("--version", "2.14", "--with", "tf-keras"),
+            "no tf-keras release names tensorflow 2.14.1",
+            "--version",
+        ),
+        (
+            ("--version", "2.18", "--with", "tensorflow-decision-forests"),
+            "its release for the 2.18 series, 1.11.0, requires tensorflow==2.18.0",
+            "without --with tensorflow-decision-forests",
+        ),
+        (
+            ("--version", "2.16", "--python", "3.12", "--with", "tensorflow-text"),
+            "tensorflow-text 2.16.1 (made for tensorflow 2.16.2) has no wheel for Python 3.12",
+            "pass --python 3.11",
+        ),
+    ],
+)
+def test_no_matching_tensorflow_companion_is_refused(
+    reports: dict[str, Path], args: tuple[str, ...], message: str, fix: str
+) -> None:
+    """As for torch: a companion asked for that no release fits is exit 3, never one made for
+    another TensorFlow."""
+    error = tf_refused(reports["cpu-only-debian12"], "--cpu", *args)
+    assert message in error["message"] and fix in error["fix"], error
+
+
+def test_a_machine_no_tensorflow_text_wheel_serves_is_refused_naming_what_would(tmp_path: Path) -> None:
+    from fwsetup.report import Libc
+
+    old = records.replace(base_report(), os=records.replace(base_report().os, libc=Libc("glibc", "2.26")))
+    (tmp_path / "al2.json").write_text(old.to_json())
+    error = tf_refused(tmp_path / "al2.json", "--cpu", "--with", "tensorflow-text")
+    assert "no wheel for Python 3.11 on linux-x86_64 (glibc 2.26)" in error["message"]
+    assert "manylinux_2_27_x86_64" in error["message"]
+    assert "pick --version 2.20 (tensorflow-text 2.20.1 has a wheel here)" in error["fix"]
+    assert "tf-keras==2.21.0" in tf_dry(tmp_path / "al2.json", "--cpu", "--with", "tf-keras")["packages"]
+    windows = base_report(system="Windows", arch="AMD64")
+    (tmp_path / "win.json").write_text(windows.to_json())
+    error = tf_refused(tmp_path / "win.json", "--cpu", "--with", "tensorflow-text")
+    assert "windows-amd64" in error["message"] and "no release of it has a wheel" in error["fix"]
+
+
+def test_no_tensorflow_companion_is_a_default() -> None:
+    assert not any(c.default for c in facts.of("tensorflow"))
+    assert set(TENSORFLOW.companions) == {c.name for c in facts.of("tensorflow")}
+    assert facts.of("jax") == ()
+
+
+def test_tensorflow_smoke_runs_each_installed_companion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The smoke script's companion checks, wherever the module is installed: one that runs, one
+    whose compiled ops do not load (the import error of a tensorflow-text built for another
+    TensorFlow), and one that is not there (no check)."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location(
+        "fwsetup_tf_smoke", REPO / "recipes" / "smoke" / "tensorflow.py"
+    )
+    assert spec is not None and spec.loader is not None
+    smoke = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(smoke)
+    (tmp_path / "tensorflow_text").mkdir()
+    (tmp_path / "tensorflow_text" / "__init__.py").write_text(
+        "raise ImportError('_regex_split_ops.so: undefined symbol: _ZN10tensorflow12OpDefBuilder10SetShapeFn')\n"
+    )
+    (tmp_path / "tf_keras").mkdir()
+    (tmp_path / "tf_keras" / "__init__.py").write_text(
+        "class _Out:\n    def __init__(self, v): self.v = v\n    def numpy(self): return self\n"
+        "    def tolist(self): return self.v\n"
+        "class _Dense:\n    def __init__(self, units, **kw): self.kw = kw\n"
+        "    def __call__(self, x): return _Out([[2.0]] if self.kw['kernel_initializer'] == 'ones' else x)\n"
+        "class layers:\n    Dense = _Dense\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    tf = types.SimpleNamespace(ones=lambda shape: [[1.0] * shape[1]])
+    checks = smoke._companions(tf)
+    assert checks == {"tensorflow_text_tokenize": False, "tf_keras_dense": True}

@@ -151,6 +151,33 @@ def test_tensorflow_cpu(tmp_path: Path) -> None:
     packages = data["packages"]
     assert isinstance(packages, dict)
     assert not any(name.startswith("nvidia-") for name in packages)
+    a_tensorflow_text_of_another_minor_fails_the_smoke_test(
+        tmp_path / "tensorflow", tmp_path / "home", str(packages["tensorflow-cpu"])
+    )
+
+
+def a_tensorflow_text_of_another_minor_fails_the_smoke_test(env: Path, home: Path, version: str) -> None:
+    """tensorflow-text is compiled against one TensorFlow minor: the one made for the minor before
+    fails to load its ops ("undefined symbol"), the classic support thread. The smoke test runs its
+    tokenizer wherever it is installed and fails on it (--no-deps: its requirement on the
+    distribution named tensorflow would pull a second TensorFlow)."""
+    from fwsetup.facts import companions
+
+    (text,) = [c for c in companions.of("tensorflow") if c.name == "tensorflow-text"]
+    major, minor = (int(x) for x in version.split(".")[:2])
+    older = text.for_framework(f"{major}.{minor - 1}.0")
+    assert older is not None and text.for_framework(version) != older
+    got = subprocess.run(
+        [str(env / "bin" / "pip"), "install", "--no-deps", "--quiet", f"tensorflow-text=={older.version}"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if got.returncode != 0:
+        pytest.skip(f"PyPI's tensorflow-text {older.version} is not reachable here: {got.stderr[-300:]}")
+    out = fwsetup("smoke", "tensorflow", "--env", str(env), "--json", env={"FWSETUP_HOME": str(home)})
+    assert out.returncode == 5, out.stdout + out.stderr
+    failed = json_out(out)
+    assert failed["smoke"]["checks"]["tensorflow_text_tokenize"] is False
+    assert "tensorflow_text_tokenize" in failed["error"]["message"]
 
 
 def test_keras_cpu(tmp_path: Path) -> None:

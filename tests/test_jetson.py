@@ -532,3 +532,19 @@ def test_every_jetpack_4_to_6_release_gets_an_nvidia_pytorch_build() -> None:
     for row in facts.table().release:
         if not row.sbsa:
             assert facts.builds("pytorch", row.l4t), row
+
+
+def test_nvidias_tensorflow_gets_no_tensorflow_text_and_says_why(tmp_path: Path) -> None:
+    """NVIDIA's JetPack TensorFlow (+nv) is not the build PyPI's tensorflow-text is compiled against:
+    asked for, it is refused naming why; tf-keras (py3-none-any) admits 2.16.1+nv24.08 by its own
+    requirement and comes from PyPI beside it."""
+    report = probed_report(tmp_path, "orin-nano-jp62")
+    text = plan(report, "tensorflow", with_packages=("tensorflow-text",))
+    assert isinstance(text, Refusal) and text.exit_code == 3
+    assert "NVIDIA's JetPack tensorflow 2.16.1+nv24.08 has no tensorflow-text" in text.message
+    assert "compiled against PyPI's tensorflow 2.16.1" in text.message and "from source" in text.fix
+    keras = plan(report, "tensorflow", with_packages=("tf-keras",))
+    assert isinstance(keras, Plan), keras
+    assert keras.packages == ["tensorflow==2.16.1+nv24.08", "tf-keras==2.16.0"]
+    assert keras.index_urls == ["https://developer.download.nvidia.com/compute/redist/jp/v61"]
+    assert plan(report, "tensorflow").companions == []  # type: ignore[union-attr]

@@ -263,3 +263,33 @@ def test_a_real_recipe_edited_wrong_names_the_key(edit: Any, words: str) -> None
     with pytest.raises(RecipeError) as err:
         recipes.parse_recipe(raw, "x.toml")
     assert words in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("machine", "args", "want"),
+    [
+        # jax 0.4.26 requires no jaxlib without an extra: the CPU plan names it
+        ("cpu-only-debian12", {"accelerator": "cpu", "version": "0.4.26"}, ["jax==0.4.26", "jaxlib==0.4.26"]),
+        # jax 0.4.37 was a jax-only release on jaxlib 0.4.36; its plugin requirement is a range
+        ("rtx4090-580", {"accelerator": "gpu", "version": "0.4.37"},
+         ["jax[cuda12]==0.4.37", "jaxlib==0.4.36", "jax-cuda12-plugin==0.4.36"]),
+    ],
+)  # fmt: skip
+def test_jax_pins_jaxlib_and_its_plugin_on_every_route(
+    machine: str, args: dict[str, str], want: list[str]
+) -> None:
+    """jax's METADATA leaves jaxlib loose (absent before 0.4.30, a range after: 0.12.0 takes jaxlib
+    0.11.2 already in an env): the plan pins the release's jaxlib, and the CUDA plugin at the same
+    version (which pins its jax-cudaNN-pjrt itself)."""
+    from fwsetup.facts import jax as jax_facts
+
+    plan = select(recipes.find("jax"), machines()[machine], Request("jax", **args))  # type: ignore[arg-type]
+    assert isinstance(plan, Plan) and plan.packages == want
+    for accelerator in ("cpu", "gpu"):
+        newest = select(
+            recipes.find("jax"), machines()["rtx4090-580"], Request("jax", accelerator=accelerator)
+        )
+        assert isinstance(newest, Plan)
+        jaxlib = next(r.jaxlib for r in jax_facts.table().release if r.version == newest.version)
+        assert f"jaxlib=={jaxlib}" in newest.packages
+        assert any(p.startswith("jax-cuda13-plugin==") for p in newest.packages) == (accelerator == "gpu")

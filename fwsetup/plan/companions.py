@@ -1,6 +1,7 @@
 """What a plan installs beside the framework, each with why: the packages whose absence makes the
 framework's import warn (the recipe's import_needs), its companions (facts/companions.toml: the
-release made for this framework release, from the same build and index), and any `--with` package,
+release made for this framework release, from the same build and index, or for a companion built
+once on PyPI, the release with a wheel for this machine and Python), and any `--with` package,
 all in the one resolution that installs the framework. Pure: no I/O beyond the facts tables."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from fwsetup.errors import Refusal, UsageError, shorten
 from fwsetup.facts import companions as facts
 from fwsetup.plan.model import Addition, Plan, Request
 from fwsetup.plan.recipes import Recipe
+from fwsetup.report import SystemReport
 from fwsetup.versions import exact_pin
 
 
@@ -25,14 +27,22 @@ def _name(requirement: str) -> str:
 class _Draft:
     """The plan's package list, indexes and additions while they are worked out."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, display: str) -> None:
+        self.display = display  # the framework's name in messages
         self.packages = list(plan.packages)
         self.index_urls = list(plan.index_urls)
         self.find_links = list(plan.find_links)
         self.added: list[Addition] = []
+        self.reasons: list[str] = []
+        self.swapped: list[str] = []  # the names of framework packages a companion replaced
 
     def holds(self, name: str) -> Optional[str]:
         return next((p for p in self.packages if _name(p) == name), None)
+
+    def swap(self, old: str, new: str, why: str) -> None:
+        self.packages[self.packages.index(old)] = new
+        self.swapped.append(_name(old))
+        self.reasons.append(f"{new} in place of {old}: {why}")
 
     def add(self, requirement: str, why: str, asked: bool = False, index: Optional[str] = None) -> None:
         self.packages.append(requirement)
@@ -41,9 +51,10 @@ class _Draft:
         self.added.append(Addition(_name(requirement), requirement, why, asked))
 
 
-def extend(plan: Plan, recipe: Recipe, request: Request) -> Plan:
+def extend(plan: Plan, recipe: Recipe, request: Request, report: Optional[SystemReport] = None) -> Plan:
     """The plan with its additions; UsageError for a --with/--without that makes no sense here,
-    Refusal (exit 3) for a companion asked for that has no build matching the framework's."""
+    Refusal (exit 3) for a companion asked for that has no build matching the framework's (nor,
+    given the machine's `report`, a wheel for it and the plan's Python)."""
     if not (request.with_packages or request.without or recipe.import_needs or recipe.companions):
         return plan  # nothing to add: no table read, no requirement parsed (dry-run start-up)
     from packaging.specifiers import SpecifierSet
@@ -53,7 +64,7 @@ def extend(plan: Plan, recipe: Recipe, request: Request) -> Plan:
     _check(plan, recipe, request, asked, known)
     if plan.route != "pip":
         return plan
-    draft = _Draft(plan)
+    draft = _Draft(plan, recipe.display_name)
     for requirement in [r for r in asked if _name(r) not in known and draft.holds(_name(r))]:
         held = str(draft.holds(_name(requirement)))  # a package of the build (Keras's torch): its pin kept
         joined = _joined(requirement, held, f"the {plan.variant} build of {plan.framework} {plan.version} pins")
@@ -73,14 +84,14 @@ def extend(plan: Plan, recipe: Recipe, request: Request) -> Plan:
     explicit = {_name(r) for r in asked}
     for companion in () if _jetpack(plan) and not explicit else known.values():
         if companion.name in explicit:
-            _companion(draft, plan, request, companion, asked=True)
+            _companion(draft, plan, request, report, companion, asked=True)
             _extras(draft, next(r for r in asked if _name(r) == companion.name))
         elif companion.default:
             if "none" in request.with_packages or companion.name in request.without:
                 flag = "--with none" if "none" in request.with_packages else f"--without {companion.name}"
                 draft.added.append(Addition(companion.name, None, f"not installed ({flag})"))
             else:
-                _companion(draft, plan, request, companion, asked=False)
+                _companion(draft, plan, request, report, companion, asked=False)
     for requirement in asked:
         if _name(requirement) not in known:
             draft.add(
@@ -90,14 +101,15 @@ def extend(plan: Plan, recipe: Recipe, request: Request) -> Plan:
             )
     if not draft.added:
         return plan
-    reasons = [f"{a.requirement or a.name}: {a.why}" for a in draft.added]
+    reasons = [*draft.reasons, *(f"{a.requirement or a.name}: {a.why}" for a in draft.added)]
+    kept = [r for r in plan.reasons if not r.startswith(tuple(f"{n}: " for n in draft.swapped))]
     return records.replace(
         plan,
         packages=draft.packages,
         index_urls=draft.index_urls,
         find_links=draft.find_links,
         companions=draft.added,
-        reasons=[*plan.reasons, *reasons],
+        reasons=[*kept, *reasons],
     )
 
 
@@ -185,8 +197,18 @@ def _check(
         )
 
 
-def _companion(draft: _Draft, plan: Plan, request: Request, companion: facts.Companion, asked: bool) -> None:
+def _companion(
+    draft: _Draft,
+    plan: Plan,
+    request: Request,
+    report: Optional[SystemReport],
+    companion: facts.Companion,
+    asked: bool,
+) -> None:
     """The companion made for this framework release, from the framework's own build and source."""
+    if not companion.per_variant:
+        _from_pypi(draft, plan, report, companion, asked)
+        return
     held = draft.holds(companion.name)
     if held is not None:  # the selector chose it with the build (a Jetson's torchvision)
         draft.added.append(Addition(companion.name, held, "chosen with the build", asked))
@@ -236,6 +258,138 @@ def _companion(draft: _Draft, plan: Plan, request: Request, companion: facts.Com
             + (f"; --with {companion.name} fetches it from {index}" if index else ""),
         )
     )
+
+
+def _from_pypi(
+    draft: _Draft, plan: Plan, report: Optional[SystemReport], companion: facts.Companion, asked: bool
+) -> None:
+    """A companion built once, on PyPI, against PyPI's framework (tensorflow-text, tf-keras): the
+    release whose METADATA admits the framework's version, with a wheel for this machine and the
+    plan's Python; the framework installed as the distribution it requires (tensorflow, never
+    tensorflow-cpu beside it)."""
+    framework = draft.holds(companion.package)
+    stand_in = None
+    if framework is None:
+        stand_in = next((p for p in draft.packages if _name(p) in companion.instead_of), None)
+    version = (framework or stand_in or "").partition("==")[2]
+    base, _, label = version.partition("+")
+    release = companion.for_framework(base) if base else None
+    if release is None:
+        _none(draft, companion, asked, _unmade(companion, base or plan.version), _fix_version(companion))
+        return
+    made = f"{release.version} is the release made for {companion.package} {base} (its METADATA: {release.requires})"
+    if label and not release.pure:
+        if _jetpack(plan):
+            why = (
+                f"NVIDIA's JetPack {companion.package} {version} has no {companion.name}: NVIDIA's JetPack "
+                f"index is for {companion.package} itself, and PyPI's {companion.name} {release.version} is "
+                f"compiled against PyPI's {companion.package} {base}, whose build its compiled ops need"
+            )
+            fix = (
+                f"build {companion.name} from source against this {draft.display}, "
+                f"or install without --with {companion.name}"
+            )
+        else:
+            why = (
+                f"PyPI's {companion.name} {release.version} is compiled against PyPI's {companion.package} "
+                f"{base}, whose build its compiled ops need, not the {label} build planned here"
+            )
+            fix = f"install without --with {companion.name}"
+        _none(draft, companion, asked, why, fix)
+        return
+    if report is not None and release.wheels:
+        from fwsetup.plan import wheels
+
+        if not wheels.wheel_fits(release.wheels, plan.python, report):
+            why, fix = _no_wheel(companion, release, plan, report)
+            _none(draft, companion, asked, why, fix)
+            return
+    source = (
+        "py3-none-any, from PyPI" if release.pure else f"from PyPI, built against PyPI's {companion.package}"
+    )
+    if stand_in is not None:
+        draft.swap(
+            stand_in,
+            f"{companion.package}=={version}",
+            f"{companion.name} requires the distribution named {companion.package} ({release.requires}), so "
+            f"beside {_name(stand_in)} it would install {draft.display} a second time; PyPI's "
+            f"{companion.package} runs on the CPU too and brings no CUDA libraries without [and-cuda]",
+        )
+    draft.add(f"{companion.name}=={release.version}", f"{made}; {source}", asked)
+
+
+def _none(draft: _Draft, companion: facts.Companion, asked: bool, why: str, fix: str) -> None:
+    """A companion with no release that fits: refused when asked for (exit 3), else the plan says so."""
+    if asked:
+        raise Refusal(why, fix)
+    draft.added.append(Addition(companion.name, None, f"not installed: {why}"))
+
+
+def _unmade(companion: facts.Companion, version: str) -> str:
+    why = (
+        f"no {companion.name} release names {companion.package} {version} "
+        f"(fwsetup/facts/companions.toml, checked {facts.table().checked})"
+    )
+    near = companion.series(version)
+    if near:
+        why += f"; its release for the {'.'.join(version.split('.')[:2])} series, {near[0].version}, requires {near[0].requires}"
+    return why
+
+
+def _fix_version(companion: facts.Companion) -> str:
+    newest = companion.release[0] if companion.release else None
+    which = f" (the newest, {newest.version}, requires {newest.requires})" if newest else ""
+    return f"install without --with {companion.name}, or pick a --version it was made for{which}"
+
+
+def _no_wheel(
+    companion: facts.Companion, release: facts.CompanionRelease, plan: Plan, report: SystemReport
+) -> tuple[str, str]:
+    """Why a release has no wheel here, and the fix: another Python, or the framework release of the
+    newest companion release that has a wheel for this machine and Python."""
+    from fwsetup.plan import wheels
+
+    pythons = sorted({t.split("-")[0] for t in release.wheels}, key=lambda t: (len(t), t))
+    platforms = list(dict.fromkeys(t.split("-", 2)[2] for t in release.wheels))
+    why = (
+        f"{companion.name} {release.version} (made for {companion.package} {plan.version.split('+')[0]}) has no wheel "
+        f"for Python {plan.python} on {_where(report)}: its wheels are {', '.join(pythons)} on "
+        f"{', '.join(platforms)}"
+    )
+    fits = [
+        f"{p[2]}.{p[3:]}"
+        for p in pythons
+        if p.startswith("cp3") and wheels.wheel_fits(release.wheels, f"{p[2]}.{p[3:]}", report)
+    ]
+    if fits:
+        return (
+            why,
+            f"pass --python {fits[-1]} (a Python its wheels serve here), or install without --with {companion.name}",
+        )
+    older = next(
+        (r for r in companion.release if r.wheels and wheels.wheel_fits(r.wheels, plan.python, report)), None
+    )
+    floor = older.floor(companion.package) if older else None
+    if older is not None and floor is not None:
+        series = ".".join(floor.split(".")[:2])
+        return why, (
+            f"pick --version {series} ({companion.name} {older.version} has a wheel here), "
+            f"or install without --with {companion.name}"
+        )
+    return (
+        why,
+        f"install without --with {companion.name}: no release of it has a wheel for this machine and Python",
+    )
+
+
+def _where(report: SystemReport) -> str:
+    """The machine as its wheel tags see it: platform, and the C library or macOS that bounds them."""
+    libc = report.os.libc
+    if libc is not None and libc.version:
+        return f"{report.platform_key()} ({libc.name} {libc.version})"
+    if report.os.system.lower() == "darwin" and report.os.distro_version:
+        return f"{report.platform_key()} (macOS {report.os.distro_version})"
+    return report.platform_key()
 
 
 def _jetpack(plan: Plan) -> bool:

@@ -64,7 +64,7 @@ def make_plan(framework: str, report: SystemReport, request: Request) -> Union[P
     from fwsetup.plan import companions
 
     try:
-        return companions.extend(planned, recipe, request)
+        return companions.extend(planned, recipe, request, report)
     except Refusal as refused:
         return refused
 

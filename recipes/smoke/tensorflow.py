@@ -1,5 +1,8 @@
-"""fwsetup smoke test for TensorFlow: matmul, conv2d and a gradient step on the device."""
+"""fwsetup smoke test for TensorFlow: matmul, conv2d and a gradient step on the device, and one
+operation of each companion installed beside it (tensorflow-text, tf-keras, TF Decision Forests)."""
 
+import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -32,6 +35,7 @@ def main(device_arg):
         "grad": g.numpy().tolist() == [2.0, -4.0],
         "sgd_step": p.numpy().tolist() == [0.5, -1.0],
     }
+    checks.update(_companions(tf))  # a companion built for another TensorFlow fails here
     return {
         "ok": all(checks.values()),
         "framework": "tensorflow",
@@ -42,6 +46,44 @@ def main(device_arg):
         "details": {"gpus": [g.name for g in gpus], "placed_on": mm.device},
         "seconds": round(time.time() - started, 3),
     }
+
+
+def _text(tf, text):
+    """tensorflow-text's compiled ops load into this TensorFlow and run (one built for another minor
+    fails at import: "undefined symbol")."""
+    return text.WhitespaceTokenizer().tokenize(["a b"]).to_list() == [[b"a", b"b"]]
+
+
+def _keras2(tf, keras):
+    """tf-keras (Keras 2) builds and calls a layer on this TensorFlow."""
+    layer = keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")
+    return layer(tf.ones((1, 2))).numpy().tolist() == [[2.0]]
+
+
+def _forests(tf, forests):
+    """TF Decision Forests imported (it loads its compiled inference ops into this TensorFlow)."""
+    return hasattr(forests, "keras")
+
+
+# (module, check name, check): run wherever the module is installed
+COMPANIONS = (
+    ("tensorflow_text", "tensorflow_text_tokenize", _text),
+    ("tf_keras", "tf_keras_dense", _keras2),
+    ("tensorflow_decision_forests", "tensorflow_decision_forests_import", _forests),
+)
+
+
+def _companions(tf):
+    checks = {}
+    for module, name, check in COMPANIONS:
+        if importlib.util.find_spec(module) is None:
+            continue
+        try:
+            checks[name] = bool(check(tf, importlib.import_module(module)))
+        except Exception as exc:  # any failure is the finding
+            sys.stderr.write(f"{module}: {type(exc).__name__}: {exc}\n")
+            checks[name] = False
+    return checks
 
 
 def _build(tf):

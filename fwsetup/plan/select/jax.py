@@ -131,12 +131,31 @@ class JaxHook(MatrixHook[JaxRelease, Chosen]):
             variant=extra or "cpu",
             accelerator=walk.accel,
             python=py.minor,
-            packages=[f"jax[{extra}]=={version}" if extra else f"jax=={version}"],
+            packages=[f"jax[{extra}]=={version}" if extra else f"jax=={version}", *_pinned(release, extra)],
             smoke=str(walk.recipe.smoke or ""),
-            reasons=[f"{walk.display} {release.version}: newest release that fits", *build.found.reasons],
+            reasons=[
+                f"{walk.display} {release.version}: newest release that fits",
+                *build.found.reasons,
+                f"jaxlib=={release.jaxlib}{' and its CUDA plugin' if extra else ''} pinned: "
+                f"jax {release.version}'s own requirement is looser (or, before 0.4.30, absent)",
+            ],
             env={"XLA_PYTHON_CLIENT_PREALLOCATE": "false"} if walk.accel == "cuda" else {},
             needs=build.found.needs,
         )
+
+
+def _pinned(release: JaxRelease, extra: Optional[str]) -> list[str]:
+    """The build-bound packages at the release's jaxlib, on every route. jax's METADATA leaves them
+    loose: 0.4.18-0.4.29 require no jaxlib at all without an extra (`pip install jax==0.4.26` has no
+    backend), 0.4.30 on require a range (0.12.0: jaxlib<=0.12.0,>=0.11.2, so an older jaxlib already
+    in an env stays), and the plugin of 0.4.37 and 0.5.2 is a range too. The plugin pins its
+    jax-cudaNN-pjrt to its own version (`jax-cuda12-pjrt==0.12.0`)."""
+    out = [f"jaxlib=={release.jaxlib}"]
+    found = facts.table().find_extra(extra) if extra else None
+    plugin = next((p for p in found.packages if p.split("[")[0].endswith("-plugin")), None) if found else None
+    if plugin is not None:
+        out.append(f"{plugin.split('[')[0]}=={release.jaxlib}")
+    return out
 
 
 HOOK = JaxHook()
