@@ -29,7 +29,7 @@ import configparser
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Optional
 from urllib.parse import unquote, urlparse
 
@@ -79,6 +79,13 @@ class PipSettings:
             if path is not None and path.is_dir():
                 out.append(path)
         return out
+
+
+def file_url(path: PurePath) -> str:
+    """`path`'s file: URL, percent-encoded (a space is %20; a Windows path is file:///C:/…), which
+    pip and uv take where a list split at whitespace cannot hold the path (install/protect.py,
+    install/activation.py); url_to_path reads it back."""
+    return (path if path.is_absolute() else Path(path).absolute()).as_uri()
 
 
 def url_to_path(entry: str) -> Optional[Path]:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from helpers import cli, fwsetup, json_out, tiny_env, wheel
 
-from fwsetup.install import protect
+from fwsetup.install import activation, protect
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +128,7 @@ def test_into_a_project_venv_only_when_asked_and_rollback_lifts_it(tmp_path: Pat
     home = tmp_path / "home"
     venv = tmp_path / "proj"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    scripts = {p: p.read_bytes() for p in activation.scripts(venv)}
     plain = fwsetup("install", "tiny", "--cpu", "--into", str(venv), "--json", env=tiny_env(home))
     assert plain.returncode == 0, plain.stderr
     assert json_out(plain)["protected"] is False and not (venv / protect.PIP_CONF).exists()  # not forced
@@ -136,11 +137,14 @@ def test_into_a_project_venv_only_when_asked_and_rollback_lifts_it(tmp_path: Pat
     )
     assert asked.returncode == 0, asked.stderr
     assert json_out(asked)["protected"] is True and protect.constraints_of(venv) is not None
+    assert json_out(asked)["warnings"] == []  # every activation script of the venv sets UV_CONSTRAINT
+    assert all(activation.BEGIN in p.read_text() for p in scripts)
     (row,) = [r for r in json_out(cli("envs", "--json", env=tiny_env(home)))["envs"] if r["env"] == str(venv)]
     assert row["protected"] is True
     for _ in range(2):
         assert fwsetup("rollback", str(venv), "--json", env=tiny_env(home)).returncode == 0
     assert not (venv / protect.PIP_CONF).exists() and not (venv / protect.CONSTRAINTS).exists()
+    assert {p: p.read_bytes() for p in scripts} == scripts  # and its activation scripts as they were
 
 
 def test_into_a_venv_with_its_own_pip_conf_leaves_it(tmp_path: Path) -> None:

@@ -370,6 +370,7 @@ def _into_text(result: Any, color: bool) -> str:
         f"installed {plan.framework} {plan.version} ({plan.variant}) into {done['env']}"
         + (f"; smoke test passed on {smoked['device']}" if smoked else "")
         + f"\nundo with: {done['rollback']}\n"
+        + "".join(w + "\n" for w in _warnings(done.get("warnings", []), color))
     )
 
 

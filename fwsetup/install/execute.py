@@ -64,7 +64,8 @@ class InstallResult:
     smoke: Optional[smoke.SmokeResult]
     seconds: float
     skipped: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # bookkeeping after the switch that failed: it stands
+    # an activation script left without UV_CONSTRAINT; bookkeeping after the switch that failed: it stands
+    warnings: list[str] = field(default_factory=list)
     frameworks: list[str] = field(default_factory=list)  # all the env holds (several after --add)
     up_to_date: bool = False  # nothing rebuilt: the env already held exactly this plan
 
@@ -535,7 +536,7 @@ def _fix(b: _Build) -> None:
         copy = _smoke_script(str(old_plan.get("smoke") or ""), gen, f"-{kept.framework}")
         b.entries.append(records.replace(kept, smoke=copy.name if copy else None))
     b.packages = envs.installed_packages(gen)
-    _protect(b.full, gen, b.packages, o=b.options)
+    _protect(b.full, gen, b.packages, o=b.options, named=b.layout.path, warnings=b.warnings)
     envs.write_metadata(
         gen,
         records.replace(
@@ -549,15 +550,19 @@ def _fix(b: _Build) -> None:
     b.progress.done()
 
 
-def _protect(plan: Plan, env: Path, installed: dict[str, str], o: InstallOptions) -> None:
+def _protect(
+    plan: Plan, env: Path, installed: dict[str, str], o: InstallOptions, named: Path, warnings: list[str]
+) -> None:
     """The env keeps its build: a later `pip install X` in it cannot replace the framework (protect.py);
-    from a lock, at the versions of its checked requirement lines."""
+    from a lock, at the versions of its checked requirement lines. An activation script that could
+    not be patched for uv is a warning (`named`: the stable path its scripts name)."""
     from fwsetup.install import protect
 
     if o.locked_requirements:
-        protect.apply_locked(plan, env, o.locked_requirements, o.locked_keeps, installed)
+        locked = (o.locked_requirements, o.locked_keeps)
+        protect.apply_locked(plan, env, *locked, installed, named=named, warnings=warnings)
     else:
-        protect.apply(plan, env, installed)
+        protect.apply(plan, env, installed, named=named, warnings=warnings)
 
 
 def _smoke(b: _Build) -> None:
@@ -587,7 +592,7 @@ def _switch(b: _Build) -> None:
     target = b.layout.path
     b.progress.step(f"switching {target} to the new environment")
     envs.switch(b.layout, b.gen)  # until this returns nothing is changed; after, the env is switched
-    b.warnings = after_switch(b.layout, b.gen, b.smoked)
+    b.warnings += after_switch(b.layout, b.gen, b.smoked)
     b.progress.done()
 
 

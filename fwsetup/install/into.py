@@ -130,22 +130,25 @@ def install(
             exc.fix = (exc.fix + "; " if exc.fix else "") + f"{venv} was restored to its previous packages"
         raise
     installed = envs.installed_packages(venv)
-    protected = (protect or bool(kept)) and _protect(plan, venv, installed)
+    warnings: list[str] = []
+    protected = (protect or bool(kept)) and _protect(plan, venv, installed, warnings)
     return {
         **envs.install_result(plan.framework, venv, plan.python, venv, result.to_dict() if result else None),
         "protected": protected,
         "backend": backend.name,
         "rollback": f"fwsetup rollback {venv}",
+        "warnings": warnings,
     }
 
 
-def _protect(plan: Plan, venv: Path, installed: dict[str, str]) -> bool:
-    """Your venv keeps the build too, unless it has a pip.conf of its own (never overwritten)."""
+def _protect(plan: Plan, venv: Path, installed: dict[str, str], warnings: list[str]) -> bool:
+    """Your venv keeps the build too, unless it has a pip.conf of its own (never overwritten); an
+    activation script that could not be patched for uv is a warning."""
     from fwsetup.install import protect
 
     if (venv / protect.PIP_CONF).exists() and protect.constraints_of(venv) is None:
         return False
-    return protect.apply(plan, venv, installed)
+    return protect.apply(plan, venv, installed, named=venv, warnings=warnings)
 
 
 def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str, Any]:
@@ -155,9 +158,10 @@ def rollback(venv: Path, timeout: float = backends.INSTALL_TIMEOUT) -> dict[str,
     changed = restore(venv, entries[-1], timeout=timeout)
     projects.save(venv, entries[:-1])
     if not entries[:-1]:  # back to what it was before fwsetup: no constraints of fwsetup's either
-        from fwsetup.install import protect
+        from fwsetup.install import activation, protect
 
         protect.lift(venv)
+        activation.unpatch(venv)
     return {"env": str(venv), "restored": entries[-1]["at"], **changed}
 
 

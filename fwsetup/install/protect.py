@@ -4,33 +4,46 @@ planned torch (+cu126, +rocm, +cpu) with whatever the default index resolves.
 The env carries `fwsetup-constraints.txt` pinning the framework and its companions to the versions
 installed, and its own `pip.conf` (pip reads `sys.prefix/pip.conf` in a venv) that applies it and
 names the build's index, so a request that conflicts fails with pip's own message naming the
-pinned package. uv reads no pip.conf: `fwsetup run` and `activate` set UV_CONSTRAINT.
+pinned package. uv reads no pip.conf: `fwsetup run` and every activation script the env has set
+UV_CONSTRAINT (activation.py). pip.conf and UV_CONSTRAINT are lists split at whitespace, so a path
+with a space is written as its file: URL (pipconfig.file_url), which both read.
 Lifting it: `fwsetup install … --with X` (one resolution with the build), or delete the two files.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Optional
+
+from fwsetup.install import activation
+from fwsetup.pipconfig import file_url
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from fwsetup.plan.model import Plan
 
-CONSTRAINTS = "fwsetup-constraints.txt"
+CONSTRAINTS = activation.CONSTRAINTS  # fwsetup-constraints.txt, which the activation scripts name
 PIP_CONF = "pip.conf"
 _MARK = "# fwsetup: keeps this environment's build"
 
 
-def apply(plan: Plan, env: Path, installed: dict[str, str]) -> bool:
+def apply(
+    plan: Plan,
+    env: Path,
+    installed: dict[str, str],
+    *,
+    named: Optional[Path] = None,
+    warnings: Optional[list[str]] = None,
+) -> bool:
     """Protect `env` (a generation, or a venv): False when the plan pins nothing. The packages added
-    only for the import (NumPy) or by --with stay free to move."""
+    only for the import (NumPy) or by --with stay free to move. `named`: the path its activation
+    scripts name (a generation's stable path); an activation script left unpatched adds to `warnings`."""
     from packaging.utils import canonicalize_name
 
     versions = {str(canonicalize_name(k)): v for k, v in installed.items()}
-    return _protect(env, [f"{n}=={versions[n]}" for n in kept_names(plan) if n in versions], plan)
+    pinned = [f"{n}=={versions[n]}" for n in kept_names(plan) if n in versions]
+    return _protect(env, pinned, plan, named, warnings)
 
 
 def kept_names(plan: Plan) -> list[str]:
@@ -56,7 +69,14 @@ def kept_names(plan: Plan) -> list[str]:
 
 
 def apply_locked(
-    plan: Plan, env: Path, requirements: tuple[str, ...], keeps: tuple[str, ...], installed: dict[str, str]
+    plan: Plan,
+    env: Path,
+    requirements: tuple[str, ...],
+    keeps: tuple[str, ...],
+    installed: dict[str, str],
+    *,
+    named: Optional[Path] = None,
+    warnings: Optional[list[str]] = None,
 ) -> bool:
     """`install --lock`: pin the lock target's framework packages and companions (its `keeps`, or
     for a lock written before them its recipe's companions) to the versions of its own requirement
@@ -84,15 +104,19 @@ def apply_locked(
             entry = f"{name}=={version}"  # a canonical name and a normalized version: nothing to quote
             if entry not in pinned:
                 pinned.append(entry)
-    return _protect(env, pinned, plan)
+    return _protect(env, pinned, plan, named, warnings)
 
 
-def _protect(env: Path, pinned: list[str], plan: Plan) -> bool:
+def _protect(
+    env: Path, pinned: list[str], plan: Plan, named: Optional[Path], warnings: Optional[list[str]]
+) -> bool:
     """Write the protection for `pinned` with the plan's index: False when there is nothing to pin."""
     if not pinned:
         return False
     write(env, pinned, plan.index_urls, plan.find_links)
-    patch_activate(env)
+    left = activation.patch(env, named)
+    if warnings is not None:
+        warnings += left
     return True
 
 
@@ -147,14 +171,16 @@ def _conf_values(items: list[str]) -> list[str]:
     find-links); a URL with whitespace or a control character cannot be written, and is left out."""
     out = []
     for item in items:
-        if not item or _UNWRITABLE.search(item):
+        if not item or _UNWRITABLE.search(item) or (re.search(r"\s", item) and "://" in item):
             continue
-        if re.search(r"\s", item):
-            if "://" in item:
-                continue
-            item = Path(item).absolute().as_uri()
-        out.append(item)
+        out.append(list_entry(item))
     return out
+
+
+def list_entry(path: str) -> str:
+    """A local path as an entry of a whitespace-separated list (pip.conf's values, UV_CONSTRAINT):
+    itself, or its file: URL when it has whitespace (pip and uv read both)."""
+    return file_url(Path(path)) if re.search(r"\s", path) else path
 
 
 _UNWRITABLE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\u2028\u2029]")
@@ -171,41 +197,10 @@ def constraints_of(env: Path) -> Optional[Path]:
 
 
 def uv_environ(env: Path, environ: dict[str, str]) -> dict[str, str]:
-    """UV_CONSTRAINT with the env's constraints first (uv takes a space-separated list)."""
+    """UV_CONSTRAINT with the env's constraints first, then the one given (uv takes a list split at
+    spaces: a path with one is given as its file: URL)."""
     found = constraints_of(env)
     if found is None:
         return environ
     given = environ.get("UV_CONSTRAINT", "")
-    return {**environ, "UV_CONSTRAINT": " ".join(p for p in (str(found), given) if p)}
-
-
-ACTIVATE_LINES = (
-    "\n" + _MARK + " for uv as well (pip reads the env's pip.conf)\n"
-    'if [ -f "$VIRTUAL_ENV/' + CONSTRAINTS + '" ]; then\n'
-    '    UV_CONSTRAINT="$VIRTUAL_ENV/' + CONSTRAINTS + '${UV_CONSTRAINT:+ $UV_CONSTRAINT}"\n'
-    "    export UV_CONSTRAINT\n"
-    "fi\n"
-)
-
-
-def patch_activate(env: Path) -> None:
-    """bin/activate sets UV_CONSTRAINT, and deactivate takes it back off."""
-    script = env / "bin" / "activate"
-    try:
-        text = script.read_text(encoding="utf-8")
-    except OSError:
-        return
-    if _MARK in text:
-        return
-    restore = (
-        '    if [ -n "${UV_CONSTRAINT:-}" ]; then\n'
-        '        UV_CONSTRAINT="${UV_CONSTRAINT#"$VIRTUAL_ENV/' + CONSTRAINTS + '"}"\n'
-        '        UV_CONSTRAINT="${UV_CONSTRAINT# }"\n'
-        '        [ -n "$UV_CONSTRAINT" ] || unset UV_CONSTRAINT\n'
-        "    fi\n"
-    )
-    head, sep, tail = text.partition("deactivate () {\n")
-    if not sep:
-        return
-    script.write_text(head + sep + restore + tail + ACTIVATE_LINES, encoding="utf-8")
-    os.utime(script)
+    return {**environ, "UV_CONSTRAINT": " ".join(p for p in (list_entry(str(found)), given) if p)}
