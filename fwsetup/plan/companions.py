@@ -17,11 +17,15 @@ from fwsetup.report import SystemReport
 from fwsetup.versions import exact_pin
 
 
-def _name(requirement: str) -> str:
+def name_of(requirement: str) -> str:
+    """The normalised project name of a requirement ("TorchVision[x]==1" → "torchvision")."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     return canonicalize_name(Requirement(requirement).name)
+
+
+_name = name_of
 
 
 class _Draft:
