@@ -61,3 +61,15 @@ def key(text: Optional[str]) -> Version:
     from packaging.version import Version
 
     return parse(text) or Version("0")
+
+
+def exact_pin(name: str, version: str) -> str:
+    """A requirement for `name` at exactly `version`, its build included. PEP 440's `==2.13.0` is
+    also met by a local version (`2.13.0+cpu`), which ranks above it, so a CPU wheel in the user's
+    find-links would stand in for PyPI's CUDA build of the same release. A version without a local
+    label is pinned by arbitrary equality (`===2.13.0`: uv and pip both take exactly that version,
+    normalized); one with a label by `==`, which already requires that label (`==2.13.0+cu126`)."""
+    if "+" in version:
+        return f"{name}=={version}"
+    found = parse(version)
+    return f"{name}==={found if found is not None else version}"

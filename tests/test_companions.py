@@ -12,7 +12,7 @@ import pytest
 from helpers import ADDITION_KEYS, PLAN_KEYS, cli, json_out
 from machines import base_report, machines, write_all
 
-from fwsetup import records
+from fwsetup import records, versions
 from fwsetup.facts import companions as facts
 from fwsetup.plan import companions, recipes
 from fwsetup.plan.model import LocalWheel, Plan, Request
@@ -79,8 +79,8 @@ def test_with_torchvision_pins_the_release_made_for_the_planned_torch_from_the_s
 @pytest.mark.parametrize("machine", ["aarch64-gh200-580", "macos-m2"])
 def test_pypi_torch_gets_pypis_torchvision(reports: dict[str, Path], machine: str) -> None:
     plan = dry(reports[machine], "--gpu", "--version", "2.14")
-    assert "torch==2.14.1" in plan["packages"] and plan["index_urls"] == []
-    assert added(plan, "torchvision")["requirement"] == "torchvision==0.29.2"
+    assert "torch===2.14.1" in plan["packages"] and plan["index_urls"] == []
+    assert added(plan, "torchvision")["requirement"] == "torchvision===0.29.2"
 
 
 def test_torchvision_is_a_default_named_in_the_plan_and_skippable(reports: dict[str, Path]) -> None:
@@ -117,6 +117,45 @@ def test_no_companion_for_a_torch_no_torchvision_names(reports: dict[str, Path])
     out = cli("install", "pytorch", "--gpu", "--version", "2.15", "--with", "torchvision", "--dry-run",
               "--system", str(reports["aarch64-gh200-580"]))  # fmt: skip
     assert out.returncode == 3 and "no torchvision release names torch 2.15.0" in out.stderr
+
+
+def test_an_explicit_with_steps_back_to_the_newest_release_it_was_made_for(
+    monkeypatch: pytest.MonkeyPatch, reports: dict[str, Path]
+) -> None:
+    """The weeks between a torch release and its torchvision: `--with torchvision` gets the newest
+    torch that has one (pip would pair the new torch with the old torchvision), saying what it
+    skipped; a --version, or the default companion, never steps back. The table is cut at the
+    planned release so this holds whatever the registry says the day the data is refreshed."""
+    from fwsetup.plan import planning
+
+    report = machines()["rtx4090-580"]
+    request = Request(framework="pytorch", accelerator="gpu")
+    newest = planning.make_plan("pytorch", report, request)
+    assert isinstance(newest, Plan)
+    top = newest.version.split("+")[0]
+    series = ".".join(top.split(".")[:2])
+    cut = [
+        records.replace(
+            c, release=tuple(r for r in c.release if not (r.floor(c.package) or "").startswith(series + "."))
+        )
+        for c in facts.table().companion
+    ]
+    monkeypatch.setattr(facts, "table", lambda: facts.CompanionTable(tuple(cut), datetime.date.today()))
+    asked = records.replace(request, with_packages=("torchvision",))
+    plan = planning.make_plan("pytorch", report, asked)
+    assert isinstance(plan, Plan), plan
+    older = plan.version.split("+")[0]
+    assert not older.startswith(series + ".") and versions.key(older) < versions.key(top)
+    vision = next(p for p in plan.packages if p.startswith("torchvision"))
+    release = next(c for c in facts.of("pytorch") if c.name == "torchvision").for_framework(older)
+    assert release is not None and release.version in vision
+    (why,) = [r for r in plan.reasons if r.startswith(f"PyTorch {plan.version}: ")]
+    assert "newest release that --with torchvision fits" in why and f"{newest.version} skipped" in why
+    pinned = planning.make_plan("pytorch", report, records.replace(asked, version=series))
+    assert not isinstance(pinned, Plan) and "no torchvision release names" in pinned.message
+    default = planning.make_plan("pytorch", report, request)
+    assert isinstance(default, Plan) and default.version == newest.version
+    assert any(a.name == "torchvision" and a.requirement is None for a in default.companions)
 
 
 @pytest.mark.parametrize(
@@ -493,11 +532,14 @@ def test_a_machine_no_tensorflow_text_wheel_serves_is_refused_naming_what_would(
 
     old = records.replace(base_report(), os=records.replace(base_report().os, libc=Libc("glibc", "2.26")))
     (tmp_path / "al2.json").write_text(old.to_json())
-    error = tf_refused(tmp_path / "al2.json", "--cpu", "--with", "tensorflow-text")
+    error = tf_refused(tmp_path / "al2.json", "--cpu", "--version", "2.21", "--with", "tensorflow-text")
     assert "no wheel for Python 3.11 on linux-x86_64 (glibc 2.26)" in error["message"]
     assert "manylinux_2_27_x86_64" in error["message"]
     assert "pick --version 2.20 (tensorflow-text 2.20.1 has a wheel here)" in error["fix"]
     assert "tf-keras==2.21.0" in tf_dry(tmp_path / "al2.json", "--cpu", "--with", "tf-keras")["packages"]
+    stepped = tf_dry(tmp_path / "al2.json", "--cpu", "--with", "tensorflow-text")  # no --version: 2.20
+    assert stepped["version"] == "2.20.0" and "tensorflow-text==2.20.1" in stepped["packages"]
+    assert any("2.21.0 skipped: tensorflow-text" in r for r in stepped["reasons"]), stepped["reasons"]
     windows = base_report(system="Windows", arch="AMD64")
     (tmp_path / "win.json").write_text(windows.to_json())
     error = tf_refused(tmp_path / "win.json", "--cpu", "--with", "tensorflow-text")

@@ -160,7 +160,7 @@ def test_local_wheel_is_used_whichever_python_fwsetup_runs_on(running: str) -> N
 def test_macos_gets_mps() -> None:
     plan = plan_for("macos-m2")
     assert plan.accelerator == "mps" and plan.variant == "mps"
-    assert plan.packages == [f"torch=={plan.version}"] and plan.index_urls == []
+    assert plan.packages == [f"torch==={plan.version}"] and plan.index_urls == []  # exact: never a +cpu
 
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))
@@ -286,7 +286,7 @@ def test_aarch64_gets_the_pypi_cuda_wheel_without_an_extra_index() -> None:
         PYTORCH, with_nvidia(base_report(arch="aarch64"), "610.57.04", "13.2", gh200), Request("pytorch")
     )
     assert isinstance(new, Plan) and new.variant == "cu132"  # 2.15's pypi_default_aarch64
-    assert new.packages == [f"torch=={new.version}"] and new.index_urls == []
+    assert new.packages == [f"torch==={new.version}"] and new.index_urls == []
     old_driver = plan_for("aarch64-gh200-580", "gpu")  # driver 580 = CUDA 13.0: cu132 does not run
     assert old_driver.variant == "cu130" and old_driver.packages == [f"torch=={old_driver.version}+cu130"]
     assert old_driver.index_urls == ["https://download.pytorch.org/whl/cu130"]

@@ -65,8 +65,9 @@ SYSTEM = Option(
     envvar="FWSETUP_SYSTEM",
 )
 PYTHON = Option(
-    ("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON"
-)
+    ("--python",), "python", "Python X.Y for the environment.", kind="text", envvar="FWSETUP_PYTHON",
+    env_yields_to=("lock",),  # install --lock: the lock's target names its Python
+)  # fmt: skip
 GPU = Option(("--gpu",), "gpu", "A GPU build; refuse if no usable GPU.")
 CPU = Option(("--cpu",), "cpu", "A CPU-only build: never pulls CUDA packages.")
 ALLOW_INSECURE = Option(

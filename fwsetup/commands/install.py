@@ -8,6 +8,7 @@ in the options (`replace`/`add`, `system_packages`)."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -103,6 +104,8 @@ class Installed:
 
 def plan(options: Options) -> Planned:
     """The plan, from a lock or made for this machine (or a --system report); usage errors first."""
+    if options.lock is not None:
+        _lock_takes_no_plan_options(options)
     choice = options.choice.checked()
     if options.installer not in INSTALLERS:  # before any planning, for --into too
         raise UsageError(f"--installer {options.installer!r} is not one of auto, uv, pip", "pass --installer auto")
@@ -130,6 +133,32 @@ def plan(options: Options) -> Planned:
         outcome = _plan(options, choice)
         recipe_name, locked, keeps = outcome.framework, (), ()
     return Planned(outcome, recipe_name, locked, str(target_path(outcome, InstallOptions(env_path=options.env))), keeps)
+
+
+def _lock_takes_no_plan_options(options: Options) -> None:
+    """A lock target is the complete, hash-checked set of packages for its machine kind, with its
+    version, build and Python: a plan option beside --lock would be ignored, so it is refused."""
+    given = sorted(options.choice.given())
+    if not given:
+        return
+    fw = options.framework
+    if fw is None and options.lock is not None:  # the fix names the lock's framework
+        from fwsetup.fleet import lockfile
+
+        with contextlib.suppress(FwsetupError):  # an unreadable lock is its own error, later
+            fw = lockfile.load(options.lock)[0]
+    fw = fw or "FW"
+    if "--with" in given or "--without" in given:
+        why = "a lock is the complete, hash-checked set of packages"
+        fix = f"add or leave out packages in the lock: `fwsetup lock {fw} … --with NAME -o LOCK`"
+    else:
+        why = "its target for this machine fixes the version, the build and the Python"
+        fix = f"lock what you want: `fwsetup lock {fw} --version … -o LOCK` (with --gpu, --cpu, --python …)"
+    fix += ", then `fwsetup install --lock LOCK`"
+    raise UsageError(
+        f"--lock installs exactly what the lock holds: {', '.join(given)} cannot change it ({why})",
+        f"{fix}; or leave out --lock (and FWSETUP_LOCK) to plan on this machine",
+    )
 
 
 def _plan(options: Options, choice: plans.Choice) -> Plan:

@@ -32,14 +32,26 @@ class Choice:
     with_packages: Optional[str] = None
     without: Optional[str] = None
 
+    def given(self) -> list[str]:
+        """The options given, as the command line spells them (a lock takes none of them)."""
+        return [flag for dest, flag in _FLAGS if getattr(self, dest) not in (None, False)]
+
     def checked(self) -> Choice:
         """The same choice, its --version, --python, --with and --without checked (a usage error
         before any planning)."""
-        requested.check_with(self.with_packages)
-        requested.check_without(self.without)
+        requested.check_with_and_without(
+            requested.check_with(self.with_packages), requested.check_without(self.without)
+        )
         return replace(
             self, version=requested.check_version(self.version), python=requested.check_python(self.python)
         )
+
+
+_FLAGS = (
+    ("gpu", "--gpu"), ("cpu", "--cpu"), ("version", "--version"), ("python", "--python"), ("backend", "--backend"),
+    ("variant", "--variant"), ("gpus", "--gpus"), ("hsa_override", "--hsa-override"), ("with_packages", "--with"),
+    ("without", "--without"),
+)  # fmt: skip
 
 
 def request(framework: str, choice: Choice, wheelhouses: Sequence[Path], use_pip_config: bool) -> Request:

@@ -86,3 +86,15 @@ def table() -> CompanionTable:
 def of(framework: str) -> tuple[Companion, ...]:
     """The companions of a recipe, in the table's order."""
     return tuple(c for c in table().companion if c.framework == framework)
+
+
+def series_with(framework: str, names: set[str]) -> list[str]:
+    """The framework's minor series ("2.14") that every named companion has a release for, newest
+    first: where an explicit --with steps back to when the newest framework has none yet."""
+    found: Optional[set[tuple[int, ...]]] = None
+    for companion in of(framework):
+        if companion.name not in names:
+            continue
+        floors = {versions.release(r.floor(companion.package) or "", 2) for r in companion.release}
+        found = floors if found is None else found & floors
+    return [".".join(map(str, s)) for s in sorted(found or (), reverse=True) if len(s) == 2]

@@ -103,7 +103,7 @@ def download(target: LockTarget, dest: Path, timeout: float = BUNDLE_TIMEOUT) ->
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fwsetup-bundle-") as tmp:
         reqs = Path(tmp) / "requirements.txt"
-        reqs.write_text("\n".join(target.requirements) + "\n", encoding="utf-8")
+        reqs.write_text("\n".join(sources.exact_lines(target.requirements)) + "\n", encoding="utf-8")
         translated = for_pip(sources.of(target, Path(tmp), requirements_file=reqs))
         args = [*pip_download(target, dest), "--no-deps", "--require-hashes", "-r", str(reqs), *translated.args]
         before = {p.name for p in dest.iterdir()}

@@ -137,10 +137,9 @@ def resolve(
     if uv is None:
         raise FwsetupError("locking needs uv", "pip install uv (it is a dependency of fwsetup)")
     platform = report.platform_key()
+    settings = settings if settings is not None else pipconfig.read()
     with tempfile.TemporaryDirectory(prefix="fwsetup-lock-") as tmp:
-        translated = for_uv(
-            sources.of(plan, Path(tmp), settings=settings if settings is not None else pipconfig.read())
-        )
+        translated = for_uv(sources.of(plan, Path(tmp), settings=settings))
         args = [
             uv,
             "pip",
@@ -164,7 +163,58 @@ def resolve(
             input_text="\n".join(plan.packages) + "\n",
             fix="check the package sources (index, find-links) and the plan (`fwsetup install … --dry-run`)",
         )
-    return target_of(plan, report, name, join_continuations(result.stdout))
+    requirements = join_continuations(result.stdout)
+    check_builds(plan, requirements, name, [*plan.find_links, *settings.find_links])
+    return target_of(plan, report, name, requirements)
+
+
+def check_builds(plan: Plan, requirements: list[str], name: str, find_links: list[str]) -> None:
+    """Each package the plan pins to one version resolved to exactly that version, local label
+    included: `torch==2.13.0` is met by `2.13.0+cpu`, which a find-links folder may offer (the
+    plan's own pins of a PyTorch build are exact, versions.exact_pin; this holds any pin to the
+    same rule). Refusal naming the find-links wheel that is the other build, and the fix."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    resolved = {n: version for n, _, version in _pins(requirements)}
+    for req_name, operator, want in _pins(plan.packages):
+        got = resolved.get(req_name)
+        if operator not in ("==", "===") or got is None or Version(got) == Version(want):
+            continue
+        from fwsetup.plan import wheels
+
+        folders = [p for p in map(pipconfig.url_to_path, find_links) if p is not None]
+        held = [
+            w.path
+            for w in wheels.scan(folders)
+            if canonicalize_name(w.name) == req_name and Version(w.version) == Version(got)
+        ]
+        where = f"the wheel {held[0]} (find-links)" if held else "from one of the package sources"
+        raise Refusal(
+            f"{name}: {req_name} {got} was resolved for the plan's {req_name} {want} "
+            f"({plan.framework} {plan.version}, the {plan.variant} build); {got} is {where}",
+            "lock with that build out of the package sources: move the wheel out of its folder, or leave the "
+            "folder out of pip's find-links for this run (`pip config list` shows where it is set; "
+            "PIP_FIND_LINKS, PIP_CONFIG_FILE)",
+            code="other-build-resolved",
+        )
+
+
+def _pins(lines: list[str]) -> list[tuple[str, str, str]]:
+    """(canonical name, operator, version) of each line that names one exact version."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    out = []
+    for line in lines:
+        try:
+            req = Requirement(line.split(" --hash=")[0].strip())
+            (spec,) = tuple(req.specifier)
+            Version(spec.version)
+        except (InvalidRequirement, InvalidVersion, ValueError):
+            continue  # a range, ==2.7.*, several clauses
+        out.append((str(canonicalize_name(req.name)), spec.operator, spec.version))
+    return out
 
 
 def target_of(plan: Plan, report: SystemReport, name: str, requirements: list[str]) -> LockTarget:

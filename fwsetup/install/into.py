@@ -21,6 +21,7 @@ from fwsetup.install import backends, builds, envs, projects, smoke
 from fwsetup.install import sources as installer_sources
 from fwsetup.plan.model import Plan
 from fwsetup.plan.recipes import Recipe, recipes_dir
+from fwsetup.versions import exact_pin
 
 
 def check_venv(venv: Path) -> Path:
@@ -188,7 +189,8 @@ def restore(venv: Path, entry: dict[str, Any], *, timeout: float) -> dict[str, l
     want: dict[str, str] = dict(entry.get("packages") or {})
     have = envs.installed_packages(venv)
     remove = sorted(n for n in have if n not in want)
-    reinstall = sorted(f"{n}=={v}" for n, v in want.items() if have.get(n) != v)
+    # exact: the torch 2.13.0 that was there, never a 2.13.0+cpu of the sources (versions.exact_pin)
+    reinstall = sorted(exact_pin(n, v) for n, v in want.items() if have.get(n) != v)
     uv = backends.find_uv()
     env = runner.installer_env()
     sources: list[str] = []

@@ -10,6 +10,7 @@ Written once so that `lock` and `bundle` honour exactly what `install` honours.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any, Optional, Protocol
 
@@ -20,6 +21,7 @@ from fwsetup.records import dataclass, field
 BUILD_CONSTRAINTS_FILE = ".fwsetup-build-constraints.txt"
 # The hash-pinned requirements an install from a lock used, kept in the generation (fleet/current.py).
 LOCK_REQUIREMENTS_FILE = ".fwsetup-lock-requirements.txt"
+LOCK_EXACT_FILE = ".fwsetup-lock-exact.txt"  # what the installer reads of it (exact_lines)
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,25 @@ def build_constraints_file(sources: Sources) -> Optional[Path]:
 
 
 def locked_args(sources: Sources) -> list[str]:
-    """Install exactly a lock's files: every hash checked, nothing resolved beyond the list."""
+    """Install exactly a lock's files: every hash checked, nothing resolved beyond the list. The
+    installer reads the lock's lines as `exact_lines` spells them, in a file beside the record."""
     if sources.requirements_file is None:
         return []
-    return ["--require-hashes", "--no-deps", "-r", str(sources.requirements_file)]
+    lines = sources.requirements_file.read_text(encoding="utf-8").splitlines()
+    exact = sources.requirements_file.with_name(LOCK_EXACT_FILE)
+    exact.write_text("".join(f"{line}\n" for line in exact_lines(lines)), encoding="utf-8")
+    return ["--require-hashes", "--no-deps", "-r", str(exact)]
+
+
+_NO_LABEL_PIN = re.compile(r"([^\s=;]+)==([^\s=;+]+)(?=\s|;|$)")
+
+
+def exact_lines(lines: list[str]) -> list[str]:
+    """A lock's `name==version --hash=…` lines with each version that has no local label pinned by
+    arbitrary equality (`name===version`, versions.exact_pin): a `+cpu` wheel of that version in a
+    find-links folder meets `==` and ranks above the locked file, so uv (always) and pip (where the
+    index states no hashes) take it and fail its hash."""
+    return [_NO_LABEL_PIN.sub(r"\1===\2", line, count=1) for line in lines]
 
 
 def for_uv(sources: Sources) -> InstallerArgs:

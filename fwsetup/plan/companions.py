@@ -9,18 +9,23 @@ from __future__ import annotations
 from typing import Optional
 
 from fwsetup import records
-from fwsetup.errors import Refusal, UsageError
+from fwsetup.errors import Refusal, UsageError, shorten
 from fwsetup.facts import companions as facts
 from fwsetup.plan.model import Addition, Plan, Request
 from fwsetup.plan.recipes import Recipe
 from fwsetup.report import SystemReport
+from fwsetup.versions import exact_pin
 
 
-def _name(requirement: str) -> str:
+def name_of(requirement: str) -> str:
+    """The normalised project name of a requirement ("TorchVision[x]==1" → "torchvision")."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     return canonicalize_name(Requirement(requirement).name)
+
+
+_name = name_of
 
 
 class _Draft:
@@ -64,15 +69,27 @@ def extend(plan: Plan, recipe: Recipe, request: Request, report: Optional[System
     if plan.route != "pip":
         return plan
     draft = _Draft(plan, recipe.display_name)
+    for requirement in [r for r in asked if _name(r) not in known and draft.holds(_name(r))]:
+        held = str(draft.holds(_name(requirement)))  # a package of the build (Keras's torch): its pin kept
+        joined = _joined(requirement, held, f"the {plan.variant} build of {plan.framework} {plan.version} pins")
+        draft.packages[draft.packages.index(held)] = joined
+        draft.added.append(Addition(_name(requirement), joined, "asked for with --with; part of the build", True))
+        asked.remove(requirement)
     for need in () if _jetpack(plan) else recipe.import_needs:
         if need.framework and not SpecifierSet(need.framework).contains(plan.version, prereleases=True):
             continue
-        if draft.holds(_name(need.requirement)) is None:
+        mine = next((r for r in asked if _name(r) == _name(need.requirement)), None)
+        if mine is not None:  # the user's pin in place of the default, within what the build needs
+            asked.remove(mine)
+            needs = f"{recipe.display_name} {plan.version} needs"
+            draft.add(_joined(mine, need.requirement, needs), f"asked for with --with, in place of: {need.why}", True)
+        elif draft.holds(_name(need.requirement)) is None:
             draft.add(need.requirement, need.why)
     explicit = {_name(r) for r in asked}
     for companion in () if _jetpack(plan) and not explicit else known.values():
         if companion.name in explicit:
             _companion(draft, plan, request, report, companion, asked=True)
+            _extras(draft, next(r for r in asked if _name(r) == companion.name))
         elif companion.default:
             if "none" in request.with_packages or companion.name in request.without:
                 flag = "--with none" if "none" in request.with_packages else f"--without {companion.name}"
@@ -100,6 +117,51 @@ def extend(plan: Plan, recipe: Recipe, request: Request, report: Optional[System
     )
 
 
+def _joined(asked: str, default: str, why: str) -> str:
+    """The user's `--with` requirement for a package the plan adds itself: with the default's one
+    exact version (a build's pin) that pin, else the clauses of both; UsageError when the user's
+    excludes what the default allows (numpy==2.0 where torch 2.2 needs numpy<2)."""
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    from fwsetup.plan import requested
+
+    mine, base = Requirement(asked), Requirement(default)
+    pins = [c.version for c in base.specifier if c.operator in ("==", "===") and "*" not in c.version]
+    joined = base.specifier if pins else SpecifierSet(",".join(str(c) for c in (*mine.specifier, *base.specifier)))
+    fits = mine.specifier.contains(pins[0], prereleases=True) if pins else requested.satisfiable(joined)
+    if not fits:
+        raise UsageError(
+            f"--with {shorten(asked, quote=True)} excludes {default}, which {why}",
+            f"pass a version {default} allows, or leave {mine.name} out of --with",
+        )
+    if joined == mine.specifier:
+        return asked
+    mine.specifier = joined
+    return str(mine)
+
+
+def _extras(draft: _Draft, asked: str) -> None:
+    """A companion asked for with extras (`torchvision[scipy]`) keeps them."""
+    from packaging.requirements import Requirement
+
+    extras = Requirement(asked).extras
+    name = _name(asked)
+    if not extras:
+        return
+    for i, held in enumerate(draft.packages):
+        if _name(held) == name and not Requirement(held).extras:
+            req = Requirement(held)
+            req.extras = set(extras)
+            draft.packages[i] = str(req)
+    draft.added = [
+        records.replace(a, requirement=next(p for p in draft.packages if _name(p) == name))
+        if a.name == name and a.requirement is not None
+        else a
+        for a in draft.added
+    ]
+
+
 def _check(
     plan: Plan, recipe: Recipe, request: Request, asked: list[str], known: dict[str, facts.Companion]
 ) -> None:
@@ -118,18 +180,18 @@ def _check(
         name = _name(requirement)
         if name == framework_package:
             raise UsageError(
-                f"--with {requirement}: {name} is the framework itself", "choose its version with --version"
+                f"--with {shorten(requirement)}: {name} is the framework itself", "choose its version with --version"
             )
         if name in known and Requirement(requirement).specifier:
             raise UsageError(
-                f"--with {requirement}: {name}'s version follows the framework's build",
+                f"--with {shorten(requirement)}: {name}'s version follows the framework's build",
                 f"pass --with {name} (fwsetup picks the release made for {plan.framework} {plan.version})",
             )
     defaults = sorted(c.name for c in known.values() if c.default)
     for name in request.without:
         if name not in defaults:
             raise UsageError(
-                f"--without {name}: not a default companion of {recipe.display_name}",
+                f"--without {shorten(name)}: not a default companion of {recipe.display_name}",
                 f"defaults: {', '.join(defaults) or 'none'}",
             )
     if asked and plan.route != "pip":
@@ -156,7 +218,7 @@ def _companion(
         draft.added.append(Addition(companion.name, held, "chosen with the build", asked))
         return
     framework = draft.holds(companion.package)
-    version = (framework or "").partition("==")[2]
+    version = (framework or "").partition("==")[2].lstrip("=")  # == or === (versions.exact_pin)
     base, _, label = version.partition("+")
     release = companion.for_framework(base) if base else None
     if release is None:
@@ -173,7 +235,7 @@ def _companion(
     made = f"{release.version} is the release made for {companion.package} {base} (its METADATA: {release.requires})"
     if not label:
         draft.add(
-            f"{companion.name}=={release.version}", f"{made}; from PyPI, like {companion.package}", asked
+            exact_pin(companion.name, release.version), f"{made}; from PyPI, like {companion.package}", asked
         )
         return
     requirement = f"{companion.name}=={release.version}+{label}"

@@ -43,7 +43,8 @@ def parse_gpus(text: Optional[str]) -> Optional[tuple[int, ...]]:
         return tuple(int(x) for x in text.split(",") if x.strip())
     except ValueError:
         raise UsageError(
-            f"--gpus {shorten(text, quote=True)} is not a list of GPU indices", "use e.g. --gpus 0 or --gpus 0,1"
+            f"--gpus {shorten(text, quote=True)} is not a list of GPU indices",
+            "use e.g. --gpus 0 or --gpus 0,1",
         ) from None
 
 
@@ -66,7 +67,45 @@ def make_plan(framework: str, report: SystemReport, request: Request) -> Union[P
     try:
         return companions.extend(planned, recipe, request, report)
     except Refusal as refused:
-        return refused
+        return _step_back(recipe, report, request, planned, refused) or refused
+
+
+STEP_BACK_TRIES = 4  # minor series tried below the newest: each is one pure selection (~0.1 ms)
+
+
+def _step_back(
+    recipe: Any, report: SystemReport, request: Request, newest: Plan, refused: Refusal
+) -> Optional[Plan]:
+    """An explicit --with of a companion the newest release has none of yet (torch 2.15.0 weeks
+    before torchvision 0.30): the newest release that has one, when no --version was given.
+    Installing the newest torch with the torchvision of the one before is the mismatch companions
+    exist to prevent; a default companion never steps back (the plan just skips it)."""
+    from fwsetup import versions
+    from fwsetup.facts import companions as facts
+    from fwsetup.plan import companions
+
+    asked = {companions.name_of(r) for r in request.with_packages if r != "none"}
+    known = {c.name for c in facts.of(recipe.name)} & asked
+    if request.version or not known:
+        return None
+    top = versions.release(newest.version.split("+")[0], 2)
+    below = [s for s in facts.series_with(recipe.name, known) if versions.release(s, 2) < top]
+    for series in below[:STEP_BACK_TRIES]:
+        older = select(recipe, report, records.replace(request, framework=recipe.name, version=series))
+        if isinstance(older, Refusal):
+            continue
+        try:
+            chosen = companions.extend(older, recipe, request, report)
+        except Refusal:
+            continue
+        mine = f"{recipe.display_name} {chosen.version}: "
+        why = (
+            f"{mine}newest release that --with {', '.join(sorted(known))} fits "
+            f"({newest.version} skipped: {refused.message})"
+        )
+        reasons = [why if r.startswith(mine) else r for r in chosen.reasons]
+        return records.replace(chosen, reasons=reasons if why in reasons else [*reasons, why])
+    return None
 
 
 def machine_summary(report: SystemReport, wheels_on_disk: tuple[Any, ...] = ()) -> list[dict[str, Any]]:

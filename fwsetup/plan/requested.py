@@ -102,7 +102,8 @@ WITH_FIX = (
 def check_with(text: Optional[str]) -> tuple[str, ...]:
     """`--with NAME[,NAME…]`: requirements (a name, extras and a version specifier; no URL, no
     marker), or `none` alone (no default companions). A comma that starts a specifier continues
-    the previous requirement (`transformers>=4,<5`)."""
+    the previous requirement (`transformers>=4,<5`). A package named twice alike is one entry;
+    named twice differently, a usage error."""
     if text is None:
         return ()
     items: list[str] = []
@@ -120,22 +121,58 @@ def check_with(text: Optional[str]) -> tuple[str, ...]:
             )
         return ("none",)
     from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
 
+    seen: dict[str, tuple[str, Requirement]] = {}
+    out: list[str] = []
     for item in items:
         try:
             req = Requirement(item)
         except InvalidRequirement:
-            raise UsageError(f"--with {item!r} is not a package requirement", WITH_FIX) from None
+            raise UsageError(f"--with {shorten(item, quote=True)} is not a package requirement", WITH_FIX) from None
         if req.url or req.marker is not None or "@" in item or ";" in item:
-            raise UsageError(f"--with {item!r}: only a name, extras and a version are allowed", WITH_FIX)
-    return tuple(items)
+            raise UsageError(
+                f"--with {shorten(item, quote=True)}: only a name, extras and a version are allowed", WITH_FIX
+            )
+        name = canonicalize_name(req.name)
+        if name in seen:
+            first, before = seen[name]
+            if (before.extras, before.specifier) != (req.extras, req.specifier):
+                raise UsageError(
+                    f"--with names {shorten(name)} twice, differently: {shorten(first, quote=True)} "
+                    f"and {shorten(item, quote=True)}",
+                    f"name each package once, with every clause: e.g. --with '{shorten(name)}>=4,<5'",
+                )
+            continue
+        seen[name] = (item, req)
+        out.append(item)
+    return tuple(out)
 
 
 def check_without(text: Optional[str]) -> tuple[str, ...]:
     """`--without NAME[,NAME…]`: names of default companions not to install."""
     if text is None:
         return ()
-    names = tuple(n.strip().lower() for n in text.split(",") if n.strip())
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
     if not names or not all(re.fullmatch(r"[a-z0-9][a-z0-9._-]*", n) for n in names):
-        raise UsageError(f"--without {text!r} is not a list of package names", "e.g. --without torchvision")
+        raise UsageError(
+            f"--without {shorten(text, quote=True)} is not a list of package names", "e.g. --without torchvision"
+        )
     return names
+
+
+def check_with_and_without(with_packages: tuple[str, ...], without: tuple[str, ...]) -> None:
+    """A package both added (--with) and left out (--without) is a usage error naming it."""
+    if not with_packages or not without or with_packages == ("none",):
+        return
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    left_out = {canonicalize_name(n) for n in without}
+    for item in with_packages:
+        name = canonicalize_name(Requirement(item).name)
+        if name in left_out:
+            raise UsageError(
+                f"--with {shorten(item, quote=True)} and --without {shorten(name)} contradict each other",
+                f"pass --with {shorten(name)} to install it, or --without {shorten(name)} to leave it out",
+            )

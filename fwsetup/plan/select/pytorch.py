@@ -122,9 +122,10 @@ class PytorchHook(MatrixHook[TorchRelease, Chosen]):
             find_links = [local.path.rsplit("/", 1)[0]]
             reasons.append(f"torch {local.version} is already on disk ({local.path}): no download")
         elif release.pypi_variant(walk.platform) == name:
-            requirement = f"torch=={version}"
+            requirement = versions.exact_pin("torch", version)
             reasons.append(
-                f"PyPI's torch {version} for {walk.platform} is the {name} build: no extra index needed"
+                f"PyPI's torch {version} for {walk.platform} is the {name} build: no extra index needed "
+                f"({requirement}: never a local build such as {version}+cpu from a find-links folder)"
             )
         else:
             requirement = f"torch=={version}+{name}"
