@@ -313,3 +313,37 @@ def test_a_windows_venv_gets_pip_ini_the_name_pip_reads_there(tmp_path: Path) ->
     assert protect.constraints_of(tmp_path) == tmp_path / protect.CONSTRAINTS
     protect.lift(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Scripts"]
+
+
+# ---- --with never takes a pin of the build away ------------------------------------------------
+
+
+def test_with_a_package_the_build_pins_keeps_its_pin_in_the_env_and_the_lock(world: dict[str, Path], tmp_path: Path) -> None:
+    """tinyb 0.1 pins six==1.15.0 itself: `--with six` asks for it again, and it stays pinned."""
+    from fwsetup.fleet import lockfile
+
+    home, env, lock = tmp_path / "home", tmp_path / "env", tmp_path / "tinyb.lock"
+    args = ("tinyb", "--cpu", "--version", "0.1", "--with", "six")
+    out = fwsetup("install", *args, "--env", str(env), env=tiny_env(home))
+    assert out.returncode == 0, out.stderr
+    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["iniconfig==2.0.0", "six==1.15.0"]
+    argv = [str(env / "bin" / "pip"), "install", "--dry-run", "--no-index", "--find-links", str(world["links"]), "six==1.17.0"]
+    refused = subprocess.run(argv, capture_output=True, text=True, env=user(tmp_path))
+    assert refused.returncode != 0 and "(constraint) six==1.15.0" in refused.stdout + refused.stderr
+    assert fwsetup("lock", *args, "-o", str(lock), env=tiny_env(home)).returncode == 0
+    (target,) = lockfile.load(lock)[1]
+    assert target.keeps == ["iniconfig", "six"]
+
+
+@pytest.mark.parametrize("extra", [(), ("--with", "torch"), ("--with", "rich"), ("--with", "torch,rich")])
+def test_keras_on_torch_keeps_torch_pinned_whatever_with_adds(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    from machines import write_all
+
+    from fwsetup.plan.model import Plan
+
+    report = write_all(tmp_path)["cpu-only-debian12"]
+    out = cli("install", "keras", "--backend", "torch", "--cpu", "--dry-run", "--json", "--system", str(report), *extra)
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = json_out(out)
+    fields = ("framework", "version", "variant", "accelerator", "python", "packages", "companions")
+    assert protect.kept_names(Plan(**{k: data[k] for k in fields})) == ["keras", "torch"]

@@ -64,15 +64,19 @@ def apply(
 
 def kept_names(plan: Plan) -> list[str]:
     """The names `apply` pins for `plan` (its framework packages and companions), as `fwsetup lock`
-    records them in a target's `keeps`: an env made from the lock is protected the same way."""
+    records them in a target's `keeps`: an env made from the lock is protected the same way. A package
+    of the build that --with names too (`tinyb --with six`, Keras's torch) stays pinned."""
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     from fwsetup.facts import companions
+    from fwsetup.plan.companions import PART_OF_BUILD
 
-    loose = {a["name"] if isinstance(a, dict) else a.name for a in plan.companions} - {
-        c.name for c in companions.of(plan.framework)
-    }
+    loose = {
+        str(a["name"] if isinstance(a, dict) else a.name)
+        for a in plan.companions  # what --with or an import need added, unless it is the build's own
+        if not str((a.get("why") if isinstance(a, dict) else a.why) or "").endswith(PART_OF_BUILD)
+    } - {c.name for c in companions.of(plan.framework)}
     out: list[str] = []
     for requirement in plan.packages:
         try:

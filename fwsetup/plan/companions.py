@@ -27,6 +27,10 @@ def name_of(requirement: str) -> str:
 
 _name = name_of
 
+# The end of the `why` of an addition that is a package of the build itself, asked for with --with
+# (Keras's torch): its pin stays the build's, and the env keeps it (install/protect.py kept_names).
+PART_OF_BUILD = "part of the build"
+
 
 class _Draft:
     """The plan's package list, indexes and additions while they are worked out."""
@@ -73,7 +77,7 @@ def extend(plan: Plan, recipe: Recipe, request: Request, report: Optional[System
         held = str(draft.holds(_name(requirement)))  # a package of the build (Keras's torch): its pin kept
         joined = _joined(requirement, held, f"the {plan.variant} build of {plan.framework} {plan.version} pins")
         draft.packages[draft.packages.index(held)] = joined
-        draft.added.append(Addition(_name(requirement), joined, "asked for with --with; part of the build", True))
+        draft.added.append(Addition(_name(requirement), joined, f"asked for with --with; {PART_OF_BUILD}", True))
         asked.remove(requirement)
     for need in () if _jetpack(plan) else recipe.import_needs:
         if need.framework and not SpecifierSet(need.framework).contains(plan.version, prereleases=True):
