@@ -347,3 +347,24 @@ def test_keras_on_torch_keeps_torch_pinned_whatever_with_adds(tmp_path: Path, ex
     data = json_out(out)
     fields = ("framework", "version", "variant", "accelerator", "python", "packages", "companions")
     assert protect.kept_names(Plan(**{k: data[k] for k in fields})) == ["keras", "torch"]
+
+
+def test_a_state_kept_for_rollback_comes_back_beside_the_users_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`state` then `restore_state` (what rollback does), for fwsetup's file and for one an older
+    fwsetup wrote (the mark, no record: its pins are written anew)."""
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    (tmp_path / "bin").mkdir()
+    conf, ours = tmp_path / protect.PIP_CONF, tmp_path / protect.CONSTRAINTS
+    assert protect.write(tmp_path, ["six==1.16.0"], ["https://example.org/simple"], [])
+    older = f"{protect._MARK}\nsix==1.16.0\n"
+    for kept in (protect.state(tmp_path), older):
+        assert kept is not None
+        conf.write_text(conf.read_text() + "[wheel]\nno-deps = yes\n")
+        assert protect.restore_state(tmp_path, None) and protect.constraints_of(tmp_path) is None
+        assert conf.read_text() == "[wheel]\nno-deps = yes\n\n"
+        assert protect.restore_state(tmp_path, kept) and protect.constraints_of(tmp_path) == ours
+        assert ours.read_text().splitlines()[1:] == ["six==1.16.0"] and "no-deps = yes" in conf.read_text()
+        protect.lift(tmp_path)
+        assert conf.read_text() == "[wheel]\nno-deps = yes\n\n"
+        conf.unlink()
+        assert protect.restore_state(tmp_path, kept)

@@ -213,10 +213,14 @@ def restore_state(env: Path, text: Optional[str]) -> bool:
     if text is None:
         return True
     conf, ours = pip_conf(env), env / CONSTRAINTS
+    lines = text.splitlines()
+    record = _record_of(lines[0] if lines else "")
+    if not any(_names(e, ours) for key, added in record.items() if key.endswith(".constraint") for e in added or ()):
+        # from an fwsetup before the record: its pins, written anew
+        return write(env, [line for line in lines if line.strip() and not line.lstrip().startswith("#")], [], [])
     parser = _parse(conf) if conf.exists() else configparser.RawConfigParser()
     if parser is None:
         return False
-    record = _record_of(text.splitlines()[0] if text else "")
     before = _entries(parser)
     for key, added in record.items():
         section, option = key.split(".", 1)
