@@ -97,6 +97,14 @@ def test_a_users_install_section_does_not_beat_the_envs_pins_and_both_apply(worl
     download = pip(world, "six==1.17.0", command="download")
     assert download.returncode != 0 and REFUSED in download.stdout + download.stderr
     assert row(world)["protected"] is True and envs(world)["warnings"] == []
+    user_conf = world["base"] / "xdg" / "pip" / "pip.conf"
+    saved = user_conf.read_text()
+    try:  # an [install] constraint configured after the env was made: the env's file still wins
+        user_conf.write_text("[install]\nconstraint = /elsewhere.txt\n")
+        later = pip(world, "--no-deps", "six!=1.16.0")
+        assert later.returncode != 0 and REFUSED in later.stdout + later.stderr
+    finally:
+        user_conf.write_text(saved)
 
 
 def test_pip_config_site_set_rewrites_pip_conf_and_the_env_stays_protected(world: dict[str, Path], env: Path) -> None:
@@ -138,7 +146,8 @@ def test_pip_constraint_in_the_environment_is_named_and_fwsetup_run_folds_the_pi
     assert shown.stdout.split() == [str(env / protect.CONSTRAINTS), theirs["PIP_CONSTRAINT"]]
     devnull = envs(world, PIP_CONFIG_FILE=os.devnull)["warnings"]
     assert len(devnull) == 1 and "pip reads no configuration file" in devnull[0]
-    assert "pip-constraint-variable" not in {f["code"] for f in json_out(cli("doctor", "--json"))["findings"]}
+    unset = json_out(cli("doctor", "--json", env={"PIP_CONSTRAINT": ""}))["findings"]
+    assert "pip-constraint-variable" not in {f["code"] for f in unset}
 
 
 def test_a_pip_conf_that_is_not_utf8_is_no_crash_and_no_damage(world: dict[str, Path], env: Path) -> None:
