@@ -51,7 +51,7 @@ def pip(made: dict[str, Path], *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_env_carries_its_pins_and_pip_conf(made: dict[str, Path]) -> None:
     env = made["env"]
-    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.16.0"]
+    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six===1.16.0"]
     conf = (env / protect.PIP_CONF).read_text().splitlines()
     assert f"constraint = {env.resolve() / protect.CONSTRAINTS}" in conf  # the generation's own pins
 
@@ -59,11 +59,11 @@ def test_the_env_carries_its_pins_and_pip_conf(made: dict[str, Path]) -> None:
 def test_pip_in_the_env_refuses_to_replace_the_build_naming_it(made: dict[str, Path]) -> None:
     direct = pip(made, "six==1.17.0")
     assert direct.returncode != 0
-    assert "The user requested (constraint) six==1.16.0" in direct.stdout + direct.stderr
+    assert "The user requested (constraint) six===1.16.0" in direct.stdout + direct.stderr
     dependent = pip(made, "needs_new_six")
     assert dependent.returncode != 0
     text = dependent.stdout + dependent.stderr
-    assert "needs-new-six 1.0 depends on six>=1.17" in text and "(constraint) six==1.16.0" in text
+    assert "needs-new-six 1.0 depends on six>=1.17" in text and "(constraint) six===1.16.0" in text
 
 
 def test_a_package_that_depends_on_the_framework_resolves_around_it(made: dict[str, Path]) -> None:
@@ -73,6 +73,30 @@ def test_a_package_that_depends_on_the_framework_resolves_around_it(made: dict[s
     report = json.loads(out.stdout)
     names = {item["metadata"]["name"] for item in report["install"]}
     assert names == {"uses_six"}  # six 1.17.0 was on offer and was not taken
+
+
+def test_a_local_build_of_the_same_release_is_not_taken_either(made: dict[str, Path], tmp_path: Path) -> None:
+    """PEP 440's `six==1.16.0` is met by `1.16.0+cpu`, which ranks above it: a CPU torch in the
+    user's find-links would replace PyPI's CUDA torch of the same release. The pin is `===`."""
+    wheel(tmp_path, "six", "1.16.0+cpu")
+    wheel(tmp_path, "uses_six", "1.0", ("six",))
+    argv = [
+        str(made["env"] / "bin" / "pip"),
+        "install",
+        "--dry-run",
+        "--no-index",
+        "--report",
+        "-",
+        "--quiet",
+    ]
+    for asked in (["--upgrade", "uses_six"], ["--upgrade", "--force-reinstall", "six"]):
+        out = subprocess.run([*argv, "--find-links", str(tmp_path), *asked], capture_output=True, text=True,
+                             env=offline(made["env"]), timeout=300)  # fmt: skip
+        taken = {
+            i["metadata"]["name"]: i["metadata"]["version"]
+            for i in json.loads(out.stdout or "{}").get("install", [])
+        }
+        assert "1.16.0+cpu" not in taken.values(), (asked, out.stdout, out.stderr)
 
 
 def uv() -> str:
@@ -190,14 +214,16 @@ def test_a_protected_venv_takes_another_build_through_fwsetup_and_stays_protecte
     home = tmp_path / "home"
     venv = tmp_path / "proj"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    first = fwsetup("install", "tiny", "--cpu", "--into", str(venv), "--protect", "--installer", "pip", env=tiny_env(home))
+    first = fwsetup(
+        "install", "tiny", "--cpu", "--into", str(venv), "--protect", "--installer", "pip", env=tiny_env(home)
+    )
     assert first.returncode == 0, first.stderr
     second = fwsetup("install", "tiny", "--cpu", "--version", "1.17.0", "--into", str(venv), "--installer", "pip",
                      "--json", env=tiny_env(home))  # fmt: skip
     assert second.returncode == 0, second.stderr
     assert json_out(second)["protected"] is True
-    assert (venv / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.17.0"]
+    assert (venv / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six===1.17.0"]
     failed = fwsetup("install", "tiny", "--cpu", "--version", "999.0", "--into", str(venv), "--installer", "pip",
                      env=tiny_env(home))  # fmt: skip
     assert failed.returncode != 0
-    assert (venv / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.17.0"]
+    assert (venv / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six===1.17.0"]

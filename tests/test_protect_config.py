@@ -84,7 +84,7 @@ def uv() -> str:
     return found
 
 
-REFUSED = "The user requested (constraint) six==1.16.0"
+REFUSED = "The user requested (constraint) six===1.16.0"
 
 
 def test_a_users_install_section_does_not_beat_the_envs_pins_and_both_apply(world: dict[str, Path], env: Path) -> None:
@@ -172,7 +172,7 @@ def test_rolling_back_a_generation_takes_its_own_pins_for_pip_and_uv(world: dict
         out = fwsetup("install", "tiny", "--cpu", "--version", version, "--env", str(env), "--json", env=tiny_env(home))
         assert out.returncode == 0, out.stderr
     assert fwsetup("rollback", str(env), env=tiny_env(home)).returncode == 0
-    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.16.0"]
+    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six===1.16.0"]
     environ = {**user(tmp_path), "FWSETUP_HOME": str(home)}  # no pip config of the user's
     args = ["install", "--dry-run", "--no-index", "--find-links", str(links), "six==1.17.0"]
     by_pip = subprocess.run([str(env / "bin" / "pip"), *args], capture_output=True, text=True, env=environ)
@@ -221,9 +221,9 @@ def test_a_project_venv_keeps_the_users_pip_settings_and_its_pins_follow_rollbac
     subprocess.run([vpip, "config", "--site", "set", "global.timeout", "77"], env=environ, check=True, capture_output=True)
     assert protect.constraints_of(venv) is not None  # its mark is gone: the constraint line is what counts
     assert install("1.17.0", "--yes")["protected"] is True
-    assert pins() == ["six==1.17.0"] and "timeout = 77" in (venv / protect.PIP_CONF).read_text()
+    assert pins() == ["six===1.17.0"] and "timeout = 77" in (venv / protect.PIP_CONF).read_text()
     rollback()
-    assert pins() == ["six==1.16.0"] and "Would install" not in upgrade()  # the pins followed six back
+    assert pins() == ["six===1.16.0"] and "Would install" not in upgrade()  # the pins followed six back
     rollback()
     assert not (venv / protect.CONSTRAINTS).exists()
     assert (venv / protect.PIP_CONF).read_text().split() == ["[global]", "timeout", "=", "77"]
@@ -246,7 +246,7 @@ def test_a_partial_rollback_puts_back_the_pins_of_the_state_it_restores(tmp_path
         (record,) = (home / "into").glob("*.json")
         record.write_text(json.dumps([{k: v for k, v in e.items() if k != "protection"} for e in json.loads(record.read_text())]))
     assert fwsetup("rollback", str(venv), env=environ).returncode == 0
-    assert (venv / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.16.0"]
+    assert (venv / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six===1.16.0"]
     assert protect.constraints_of(venv) is not None
 
 
@@ -335,10 +335,10 @@ def test_with_a_package_the_build_pins_keeps_its_pin_in_the_env_and_the_lock(wor
     args = ("tinyb", "--cpu", "--version", "0.1", "--with", "six")
     out = fwsetup("install", *args, "--env", str(env), env=tiny_env(home))
     assert out.returncode == 0, out.stderr
-    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["iniconfig==2.0.0", "six==1.15.0"]
+    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["iniconfig===2.0.0", "six===1.15.0"]
     argv = [str(env / "bin" / "pip"), "install", "--dry-run", "--no-index", "--find-links", str(world["links"]), "six==1.17.0"]
     refused = subprocess.run(argv, capture_output=True, text=True, env=user(tmp_path))
-    assert refused.returncode != 0 and "(constraint) six==1.15.0" in refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "(constraint) six===1.15.0" in refused.stdout + refused.stderr
     assert fwsetup("lock", *args, "-o", str(lock), env=tiny_env(home)).returncode == 0
     (target,) = lockfile.load(lock)[1]
     assert target.keeps == ["iniconfig", "six"]

@@ -37,11 +37,11 @@ def test_the_lock_records_what_its_env_pins(locked: dict[str, Path]) -> None:
 
 def test_pip_in_a_lock_installed_env_refuses_to_replace_the_build(locked: dict[str, Path]) -> None:
     env = locked["env"]
-    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.16.0"]
+    assert (env / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six===1.16.0"]
     pip = [str(env / "bin" / "pip"), "install", "--dry-run", "--no-index", "--find-links", str(locked["links"])]
     out = subprocess.run([*pip, "six==1.17.0"], capture_output=True, text=True, env=offline(env), timeout=300)
     assert out.returncode != 0
-    assert "The user requested (constraint) six==1.16.0" in out.stdout + out.stderr
+    assert "The user requested (constraint) six===1.16.0" in out.stdout + out.stderr
 
 
 def test_envs_shows_a_lock_installed_env_protected(locked: dict[str, Path]) -> None:
@@ -70,7 +70,7 @@ def test_only_checked_lines_at_the_installed_version_are_pinned(tmp_path: Path) 
                 index_urls=["https://example.org/a b", "https://example.org/simple"], find_links=[str(tmp_path / "w h")])  # fmt: skip
     reqs = ("six==1.16.0 --hash=sha256:" + "a" * 64, "other==2.0 --hash=sha256:" + "b" * 64)
     assert protect.apply_locked(plan, tmp_path, reqs, ("six", "other"), {"six": "1.16.0", "other": "3.0"})
-    assert (tmp_path / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six==1.16.0"]
+    assert (tmp_path / protect.CONSTRAINTS).read_text().splitlines()[1:] == ["six===1.16.0"]
     conf = (tmp_path / protect.PIP_CONF).read_text()
     assert "example.org/a b" not in conf and "https://example.org/simple" in conf
     assert (tmp_path / "w h").as_uri() in conf
@@ -86,4 +86,4 @@ def test_an_env_path_with_a_space_is_still_protected(locked: dict[str, Path]) ->
     assert "constraint = file:///" in (env / protect.PIP_CONF).read_text()
     pip = [str(env / "bin" / "pip"), "install", "--dry-run", "--no-index", "--find-links", str(locked["links"])]
     run = subprocess.run([*pip, "six==1.17.0"], capture_output=True, text=True, env=offline(env), timeout=300)
-    assert run.returncode != 0 and "The user requested (constraint) six==1.16.0" in run.stdout + run.stderr
+    assert run.returncode != 0 and "The user requested (constraint) six===1.16.0" in run.stdout + run.stderr

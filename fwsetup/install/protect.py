@@ -30,6 +30,7 @@ from typing import Optional
 
 from fwsetup.install import activation
 from fwsetup.pipconfig import file_url, option_name
+from fwsetup.versions import exact_pin
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def apply(
     from packaging.utils import canonicalize_name
 
     versions = {str(canonicalize_name(k)): v for k, v in installed.items()}
-    pinned = [f"{n}=={versions[n]}" for n in kept_names(plan) if n in versions]
+    pinned = [exact_pin(n, versions[n]) for n in kept_names(plan) if n in versions]
     return _protect(env, pinned, plan, named, warnings)
 
 
@@ -121,7 +122,7 @@ def apply_locked(
             continue
         name = str(canonicalize_name(req.name))
         if spec.operator == "==" and name in wanted and have == version:
-            entry = f"{name}=={version}"  # a canonical name and a normalized version: nothing to quote
+            entry = exact_pin(name, str(version))  # a canonical name, a normalized version: nothing to quote
             if entry not in pinned:
                 pinned.append(entry)
     return _protect(env, pinned, plan, named, warnings)
@@ -202,7 +203,7 @@ def follow(env: Path, installed: dict[str, str]) -> None:
             out.append(line)  # the mark, a comment
             continue
         if name in versions:
-            out.append(f"{name}=={versions[name]}")
+            out.append(exact_pin(name, versions[name]))
     found.write_text("".join(f"{line}\n" for line in out), encoding="utf-8")
 
 
