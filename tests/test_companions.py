@@ -150,7 +150,7 @@ def test_an_explicit_with_steps_back_to_the_newest_release_it_was_made_for(
     release = next(c for c in facts.of("pytorch") if c.name == "torchvision").for_framework(older)
     assert release is not None and release.version in vision
     (why,) = [r for r in plan.reasons if r.startswith(f"PyTorch {plan.version}: ")]
-    assert "newest release that --with torchvision fits" in why and f"{newest.version} skipped" in why
+    assert "newest release that --with torchvision fits" in why and f"(skipped {newest.version}: no torchvision" in why
     pinned = planning.make_plan("pytorch", report, records.replace(asked, version=series))
     assert not isinstance(pinned, Plan) and "no torchvision release names" in pinned.message
     default = planning.make_plan("pytorch", report, request)
@@ -535,15 +535,15 @@ def test_a_machine_no_tensorflow_text_wheel_serves_is_refused_naming_what_would(
     error = tf_refused(tmp_path / "al2.json", "--cpu", "--version", "2.21", "--with", "tensorflow-text")
     assert "no wheel for Python 3.11 on linux-x86_64 (glibc 2.26)" in error["message"]
     assert "manylinux_2_27_x86_64" in error["message"]
-    assert "pick --version 2.20 (tensorflow-text 2.20.1 has a wheel here)" in error["fix"]
+    assert "pick --version 2.20 (2.20.0 with tensorflow-text==2.20.1)" in error["fix"]
     assert "tf-keras==2.21.0" in tf_dry(tmp_path / "al2.json", "--cpu", "--with", "tf-keras")["packages"]
     stepped = tf_dry(tmp_path / "al2.json", "--cpu", "--with", "tensorflow-text")  # no --version: 2.20
     assert stepped["version"] == "2.20.0" and "tensorflow-text==2.20.1" in stepped["packages"]
-    assert any("2.21.0 skipped: tensorflow-text" in r for r in stepped["reasons"]), stepped["reasons"]
+    assert any("(skipped 2.21.0: tensorflow-text 2.21.1 has no wheel here)" in r for r in stepped["reasons"]), stepped["reasons"]
     windows = base_report(system="Windows", arch="AMD64")
     (tmp_path / "win.json").write_text(windows.to_json())
     error = tf_refused(tmp_path / "win.json", "--cpu", "--with", "tensorflow-text")
-    assert "windows-amd64" in error["message"] and "no release of it has a wheel" in error["fix"]
+    assert "windows-amd64" in error["message"] and "pick --version 2.10 (2.10.1 with tensorflow-text==2.10.0)" in error["fix"]
 
 
 def test_no_tensorflow_companion_is_a_default() -> None:
@@ -583,3 +583,77 @@ def test_tensorflow_smoke_runs_each_installed_companion(
     tf = types.SimpleNamespace(ones=lambda shape: [[1.0] * shape[1]])
     checks = smoke._companions(tf)
     assert checks == {"tensorflow_text_tokenize": False, "tf_keras_dense": True}
+
+
+def _series(version: str) -> tuple[int, ...]:
+    return versions.release(version.split("+")[0], 2)
+
+
+@pytest.mark.parametrize("machine", ["rtx4090-580", "l40s-595"])
+def test_a_step_back_names_every_release_it_skipped_and_a_changed_build(
+    reports: dict[str, Path], machine: str
+) -> None:
+    """--with torchvision,torchaudio: torchaudio has no release for some series torchvision has;
+    the one reason names each series between the newest and the plan, and a build (cu132 → cu130
+    on l40s-595) or Python unlike the newest plan's."""
+    newest = dry(reports[machine], "--gpu")
+    plan = dry(reports[machine], "--gpu", "--with", "torchvision,torchaudio")
+    if plan["version"] == newest["version"]:
+        pytest.skip("the newest torch has both companions in this table")
+    (why,) = [r for r in plan["reasons"] if r.startswith(f"PyTorch {plan['version']}: newest release that")]
+    low, high = _series(plan["version"]), _series(newest["version"])
+    assert f"skipped {newest['version']}: " in why, why
+    between = {
+        versions.release(r.floor("torch") or "", 2)
+        for c in facts.of("pytorch")
+        for r in c.release
+    }
+    for series in sorted(s for s in between if low < s < high and len(s) == 2):
+        assert ".".join(map(str, series)) in why, (series, why)
+    if plan["variant"] != newest["variant"]:
+        assert f"the {plan['variant']} build, not the {newest['variant']} build {newest['version']}" in why
+    else:
+        assert " build, not the " not in why
+    if plan["python"] != newest["python"]:
+        assert f"Python {plan['python']}, not the {newest['python']}" in why
+
+
+def test_a_step_back_the_selection_refuses_says_so(reports: dict[str, Path]) -> None:
+    """--python 3.15 --with torchvision: the torch that has one cannot run on 3.15; the fix says
+    that rather than sending the user to a --version that fails too."""
+    out = cli("install", "pytorch", "--gpu", "--dry-run", "--json", "--system", str(reports["rtx4090-580"]),
+              "--python", "3.15", "--with", "torchvision")  # fmt: skip
+    if out.returncode == 0:
+        pytest.skip("a torch with torchvision runs on Python 3.15 in this table")
+    error = json_out(out)["error"]
+    assert out.returncode == 3 and "the newest series with torchvision, cannot run here:" in error["fix"]
+    assert "Python 3.15" in error["fix"] and "pick a --version" not in error["fix"], error
+
+
+def test_a_companion_pin_fix_does_not_name_a_torch_with_none(reports: dict[str, Path]) -> None:
+    out = cli("install", "pytorch", "--gpu", "--dry-run", "--system", str(reports["rtx4090-580"]),
+              "--with", "torchvision==0.22.1")  # fmt: skip
+    assert out.returncode == 2 and "the release made for the planned PyTorch" in out.stderr, out.stderr
+    assert "pytorch 2." not in out.stderr
+
+
+@pytest.mark.parametrize("machine", ["macos-m2", "cpu-only-debian12", "rtx4090-580"])
+@pytest.mark.parametrize("version", [None, "2.19", "2.21", "2.18", "2.17"])
+def test_a_suggested_version_is_one_that_plans(reports: dict[str, Path], machine: str, version: str) -> None:
+    """Every --version or --python a companion refusal suggests plans with the companion when the
+    user follows it (TF Decision Forests 1.12.0 names tensorflow==2.19.0, a patch fwsetup does not
+    plan: `--version 2.19` is never the way out)."""
+    import re
+
+    args = ("--with", "tensorflow-decision-forests", *(("--version", version) if version else ()))
+    out = cli("install", "tensorflow", "--dry-run", "--json", "--system", str(reports[machine]), *args)
+    if out.returncode == 0:
+        assert any(p.startswith("tensorflow-decision-forests==") for p in json_out(out)["packages"])
+        return
+    assert out.returncode == 3, out.stdout + out.stderr
+    fix = json_out(out)["error"]["fix"]
+    assert "--version 2.19 " not in fix, fix
+    for flag, value in re.findall(r"(--version|--python) (\S+) \(", fix):
+        base = [a for a in args if a not in ("--version", version)] if flag == "--version" else list(args)
+        planned = tf_dry(reports[machine], *base, flag, value)
+        assert any(p.startswith("tensorflow-decision-forests==") for p in planned["packages"]), fix

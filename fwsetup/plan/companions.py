@@ -17,6 +17,19 @@ from fwsetup.report import SystemReport
 from fwsetup.versions import exact_pin
 
 
+class CompanionRefusal(Refusal):
+    """A companion asked for that has no release fitting the plan (exit 3, code "refused"). Its fix
+    names only ways out this module can vouch for; the planner (plan/planning.py) adds the
+    --version or --python that a real selection shows to work. `short`: the reason in a few words,
+    for a step-back's list of skipped releases; `python`: a Python the companion's wheels serve
+    here, for the planner to try."""
+
+    def __init__(self, message: str, fix: str, short: str, python: Optional[str] = None) -> None:
+        super().__init__(message, fix)
+        self.short = short
+        self.python = python
+
+
 def name_of(requirement: str) -> str:
     """The normalised project name of a requirement ("TorchVision[x]==1" → "torchvision")."""
     from packaging.requirements import Requirement
@@ -189,7 +202,8 @@ def _check(
         if name in known and Requirement(requirement).specifier:
             raise UsageError(
                 f"--with {shorten(requirement)}: {name}'s version follows the framework's build",
-                f"pass --with {name} (fwsetup picks the release made for {plan.framework} {plan.version})",
+                f"pass --with {name} without a version (fwsetup picks the release made for the planned "
+                f"{recipe.display_name})",
             )
     defaults = sorted(c.name for c in known.values() if c.default)
     for name in request.without:
@@ -231,9 +245,7 @@ def _companion(
             f"(fwsetup/facts/companions.toml, checked {facts.table().checked})"
         )
         if asked:
-            raise Refusal(
-                why, f"install without --with {companion.name}, or pick a --version it was made for"
-            )
+            raise CompanionRefusal(why, f"install without --with {companion.name}", f"no {companion.name} for it")
         draft.added.append(Addition(companion.name, None, f"not installed: {why}"))
         return
     made = f"{release.version} is the release made for {companion.package} {base} (its METADATA: {release.requires})"
@@ -283,7 +295,8 @@ def _from_pypi(
     base, _, label = version.partition("+")
     release = companion.for_framework(base) if base else None
     if release is None:
-        _none(draft, companion, asked, _unmade(companion, base or plan.version), _fix_version(companion))
+        _none(draft, companion, asked, _unmade(companion, base or plan.version), _fix_version(companion),
+              f"no {companion.name} for it")  # fmt: skip
         return
     made = f"{release.version} is the release made for {companion.package} {base} (its METADATA: {release.requires})"
     if label and not release.pure:
@@ -303,14 +316,15 @@ def _from_pypi(
                 f"{base}, whose build its compiled ops need, not the {label} build planned here"
             )
             fix = f"install without --with {companion.name}"
-        _none(draft, companion, asked, why, fix)
+        _none(draft, companion, asked, why, fix, f"no {companion.name} for its build")
         return
     if report is not None and release.wheels:
         from fwsetup.plan import wheels
 
         if not wheels.wheel_fits(release.wheels, plan.python, report):
-            why, fix = _no_wheel(companion, release, plan, report)
-            _none(draft, companion, asked, why, fix)
+            why, python = _no_wheel(companion, release, plan, report)
+            short = f"{companion.name} {release.version} has no wheel here"
+            _none(draft, companion, asked, why, f"install without --with {companion.name}", short, python)
             return
     source = (
         "py3-none-any, from PyPI" if release.pure else f"from PyPI, built against PyPI's {companion.package}"
@@ -326,10 +340,18 @@ def _from_pypi(
     draft.add(f"{companion.name}=={release.version}", f"{made}; {source}", asked)
 
 
-def _none(draft: _Draft, companion: facts.Companion, asked: bool, why: str, fix: str) -> None:
+def _none(
+    draft: _Draft,
+    companion: facts.Companion,
+    asked: bool,
+    why: str,
+    fix: str,
+    short: str,
+    python: Optional[str] = None,
+) -> None:
     """A companion with no release that fits: refused when asked for (exit 3), else the plan says so."""
     if asked:
-        raise Refusal(why, fix)
+        raise CompanionRefusal(why, fix, short, python)
     draft.added.append(Addition(companion.name, None, f"not installed: {why}"))
 
 
@@ -345,16 +367,19 @@ def _unmade(companion: facts.Companion, version: str) -> str:
 
 
 def _fix_version(companion: facts.Companion) -> str:
+    """Informational only: which framework release the newest companion release names (the
+    planner adds a --version only where a real selection shows it works: tensorflow-decision-forests
+    1.12.0 names tensorflow==2.19.0, a patch fwsetup does not plan)."""
     newest = companion.release[0] if companion.release else None
-    which = f" (the newest, {newest.version}, requires {newest.requires})" if newest else ""
-    return f"install without --with {companion.name}, or pick a --version it was made for{which}"
+    which = f" (its newest, {newest.version}, requires {newest.requires})" if newest else ""
+    return f"install without --with {companion.name}{which}"
 
 
 def _no_wheel(
     companion: facts.Companion, release: facts.CompanionRelease, plan: Plan, report: SystemReport
-) -> tuple[str, str]:
-    """Why a release has no wheel here, and the fix: another Python, or the framework release of the
-    newest companion release that has a wheel for this machine and Python."""
+) -> tuple[str, Optional[str]]:
+    """Why a release has no wheel here, and the newest Python its wheels serve on this machine (the
+    planner offers it only where the framework plans with it too; it finds the --version itself)."""
     from fwsetup.plan import wheels
 
     pythons = sorted({t.split("-")[0] for t in release.wheels}, key=lambda t: (len(t), t))
@@ -369,25 +394,7 @@ def _no_wheel(
         for p in pythons
         if p.startswith("cp3") and wheels.wheel_fits(release.wheels, f"{p[2]}.{p[3:]}", report)
     ]
-    if fits:
-        return (
-            why,
-            f"pass --python {fits[-1]} (a Python its wheels serve here), or install without --with {companion.name}",
-        )
-    older = next(
-        (r for r in companion.release if r.wheels and wheels.wheel_fits(r.wheels, plan.python, report)), None
-    )
-    floor = older.floor(companion.package) if older else None
-    if older is not None and floor is not None:
-        series = ".".join(floor.split(".")[:2])
-        return why, (
-            f"pick --version {series} ({companion.name} {older.version} has a wheel here), "
-            f"or install without --with {companion.name}"
-        )
-    return (
-        why,
-        f"install without --with {companion.name}: no release of it has a wheel for this machine and Python",
-    )
+    return why, (fits[-1] if fits else None)
 
 
 def _where(report: SystemReport) -> str:
