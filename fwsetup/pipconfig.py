@@ -71,6 +71,7 @@ class PipSettings:
     retries: Optional[str] = None
     files: tuple[str, ...] = field(default=())  # the configuration files that were read
     skipped: tuple[tuple[str, str], ...] = field(default=())  # (file, why) pip would stop on
+    constraints_from: Optional[str] = None  # where the constraint list was set: "FILE [section]", "PIP_CONSTRAINT"
 
     def local_find_links_dirs(self) -> list[Path]:
         out = []
@@ -166,6 +167,7 @@ def read(
     """What pip's `command` (install, download) would take from its configuration."""
     env = environ if environ is not None else os.environ
     by_key: dict[str, str] = {}  # "section.name" -> value, the later file winning
+    origin: dict[str, str] = {}  # "section.name" -> where it was set
     read_files: list[str] = []
     skipped: list[tuple[str, str]] = []
     for path in config_files(env, platform, prefix, site_file):
@@ -180,15 +182,19 @@ def read(
         for section in parser.sections():
             for name, value in parser.items(section):
                 by_key[f"{section}.{option_name(name)}"] = value
+                origin[f"{section}.{option_name(name)}"] = f"{path} [{section}]"
     for var, value in env.items():
         if var.startswith("PIP_") and var != "PIP_CONFIG_FILE":
             by_key[":env:." + option_name(var[4:])] = value
+            origin[":env:." + option_name(var[4:])] = f"the {var} variable"
     values: dict[str, str] = {}
+    where: dict[str, str] = {}
     for section in ("global", command, ":env:"):
         for key, value in by_key.items():
             sect, name = key.split(".", 1)
             if sect == section and value and name in OPTIONS:
                 values[OPTIONS[name]] = value
+                where[OPTIONS[name]] = origin[key]
     lists = {k: tuple(values.get(k, "").split()) for k in LIST_FIELDS}
     return PipSettings(
         index_url=values.get("index_url"),
@@ -204,7 +210,50 @@ def read(
         retries=values.get("retries"),
         files=tuple(read_files),
         skipped=tuple(skipped),
+        constraints_from=where.get("constraints"),
     )
+
+
+def missing_constraints(settings: PipSettings) -> list[str]:
+    """The constraint files the configuration names that do not exist (a path or file: URL; an
+    http(s) URL is the index's business). Pure file I/O: doctor runs it."""
+    missing = []
+    for entry in settings.constraints:
+        path = url_to_path(entry)
+        if path is not None and not path.is_file():
+            missing.append(entry)
+    return missing
+
+
+def constraint_problem(settings: PipSettings) -> Optional[tuple[str, str]]:
+    """A constraint file pip's configuration names that does not exist, as (message, fix): pip, and
+    uv given the same list, stop at it ("File not found") before resolving anything."""
+    missing = missing_constraints(settings)
+    if not missing:
+        return None
+    where = settings.constraints_from or "pip's configuration"
+    files = ", ".join(missing[:4]) + (f" and {len(missing) - 4} more" if len(missing) > 4 else "")
+    message = f"the constraint file{'s' if len(missing) > 1 else ''} {files} named by {where} do{'' if len(missing) > 1 else 'es'} not exist"
+    if len(settings.constraints) > 1:
+        message += (
+            "; pip splits the constraint list at whitespace, so a path with a space is two names "
+            "(write it as its file: URL)"
+        )
+    if where.startswith("the PIP_"):
+        fix = f"fix or unset {where[4:].split()[0]}"
+    else:
+        fix = f"fix or remove the constraint line in {where.rsplit(' [', 1)[0]}"
+    return message, fix + " (`pip config list` shows what pip reads, `pip config debug` each file)"
+
+
+def check_constraints(settings: PipSettings) -> None:
+    """UsageError (exit 2) for a constraint file the user's pip configuration names that does not
+    exist: caught before fwsetup makes or changes any environment, naming where it was set."""
+    problem = constraint_problem(settings)
+    if problem is not None:
+        from fwsetup.errors import UsageError
+
+        raise UsageError(*problem, code="bad-pip-config")
 
 
 def option_name(name: str) -> str:

@@ -157,3 +157,44 @@ def test_per_platform_locations(
     assert files[-1].name == ("pip.ini" if platform == "win32" else "pip.conf")
     if platform == "darwin":
         assert Path("/Library/Application Support/pip/pip.conf") in files
+
+
+@pytest.mark.parametrize(
+    ("conf", "variable", "where", "says"),
+    [
+        ("[install]\nconstraint = {base}/missing.txt\n", None, "pip.conf [install]", "missing.txt"),
+        ("[global]\nconstraint = {base}/with space/c.txt\n", None, "pip.conf [global]", "a path with a space"),
+        ("", "{base}/gone.txt", "the PIP_CONSTRAINT variable", "gone.txt"),
+    ],
+)
+def test_a_missing_constraint_file_is_named_with_where_it_was_set_before_any_install(
+    tmp_path: Path, conf: str, variable: str, where: str, says: str
+) -> None:
+    """A constraint file pip's configuration names that is not there stops pip and uv ("File not
+    found") after fwsetup made the env: refused first (exit 2) naming the file and where it was
+    set, and doctor says so too."""
+    from helpers import cli, json_out, tiny_env
+
+    (tmp_path / "with space").mkdir()
+    (tmp_path / "with space" / "c.txt").write_text("")  # there, but pip reads two names
+    (tmp_path / "pip.conf").write_text(conf.format(base=tmp_path))
+    extra = {"PIP_CONFIG_FILE": str(tmp_path / "pip.conf")}
+    if variable:
+        extra["PIP_CONSTRAINT"] = variable.format(base=tmp_path)
+    env = tiny_env(tmp_path / "home", **extra)
+    out = cli("install", "tiny", "--cpu", "--env", str(tmp_path / "env"), "--json", env=env)
+    error = json_out(out)["error"]
+    assert out.returncode == 2 and error["code"] == "bad-pip-config", out.stdout + out.stderr
+    assert where in error["message"] and says in error["message"] and "pip config list" in error["fix"], error
+    assert ("unset PIP_CONSTRAINT" if variable else f"remove the constraint line in {tmp_path}") in error["fix"]
+    assert not (tmp_path / "env").exists()
+    locked = cli("lock", "tiny", "--cpu", "-o", str(tmp_path / "fwsetup.lock"), env=env)
+    assert locked.returncode == 2 and says in locked.stderr
+    from fwsetup.probe.diagnose import pip_constraint_missing
+
+    (finding,) = pip_constraint_missing({**os.environ, **env})
+    assert finding.code == "pip-constraint-missing" and where in finding.message
+    (tmp_path / "pip.conf").write_text("[install]\nconstraint = file://" + str(tmp_path / "with%20space" / "c.txt") + "\n")
+    fine = {**os.environ, "PIP_CONFIG_FILE": str(tmp_path / "pip.conf")}
+    fine.pop("PIP_CONSTRAINT", None)
+    assert pipconfig.constraint_problem(pipconfig.read(fine)) is None and not pip_constraint_missing(fine)

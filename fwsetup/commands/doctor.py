@@ -11,7 +11,7 @@ from fwsetup import probe as system
 from fwsetup.errors import ExitCode, UsageError, shorten
 from fwsetup.facts import dates
 from fwsetup.probe.base import ProbeEnv
-from fwsetup.probe.diagnose import diagnose, pip_constraint_variable, stale_data
+from fwsetup.probe.diagnose import diagnose, pip_constraint_missing, pip_constraint_variable, stale_data
 from fwsetup.records import dataclass, replace
 
 TYPE_CHECKING = False
@@ -49,7 +49,7 @@ def execute(options: Options, progress: Optional[Progress] = None) -> DoctorResu
     report = system.collect(ProbeEnv(timeout=options.timeout, python=str(python) if python is not None else None))
     checked = dates.all_checked_days()
     found = diagnose(report) + stale_data(checked, dates.today(), dates.STALE_AFTER_DAYS)
-    found += pip_constraint_variable(os.environ)
+    found += pip_constraint_variable(os.environ) + pip_constraint_missing(os.environ)
     report = replace(report, findings=found, data_checked=checked)
     failed = options.strict and any(f.level == "error" for f in report.findings)
     return DoctorResult(report, dates.summary(checked), int(ExitCode.INTERNAL) if failed else int(ExitCode.OK))

@@ -224,6 +224,9 @@ def execute(
     planned = planned or plan(options)
     if options.dry_run:
         return planned
+    from fwsetup import pipconfig
+
+    pipconfig.check_constraints(pipconfig.read())  # pip and uv stop at a missing file: before any env changes
     outcome = planned.plan
     recipe = recipes.find(planned.recipe)
     gpu_smoke = outcome.accelerator in ("cuda", "rocm", "mps", "xpu")

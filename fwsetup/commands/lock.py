@@ -53,6 +53,9 @@ def execute(options: Options, progress: Progress) -> LockResult:
     recipe = recipes.find(options.framework)
     named = zip(names.machine_names(options.system_reports), options.system_reports)
     sources: list[tuple[str, Optional[Path]]] = [(name, p) for name, p in named] or [("this-machine", None)]
+    from fwsetup import pipconfig
+
+    pipconfig.check_constraints(pipconfig.read())  # uv pip compile is given the same list: stops at a missing file
     targets = []
     for name, path in sources:
         report = planning.machine_report(path)

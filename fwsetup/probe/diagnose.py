@@ -369,3 +369,15 @@ def pip_constraint_variable(environ: Mapping[str, str]) -> list[Finding]:
             "or add ENV/fwsetup-constraints.txt to PIP_CONSTRAINT yourself; `fwsetup envs` names each env",
         )
     ]
+
+
+def pip_constraint_missing(environ: Mapping[str, str]) -> list[Finding]:
+    """The user's pip configuration, not the machine: a constraint file it (or PIP_CONSTRAINT) names
+    that does not exist stops every pip install, and fwsetup's (exit 2). Not one of RULES; `doctor`
+    adds it. Reading pip's configuration is file I/O only: no pip is run."""
+    from fwsetup import pipconfig
+
+    problem = pipconfig.constraint_problem(pipconfig.read(environ))
+    if problem is None:
+        return []
+    return [Finding("pip-constraint-missing", "warning", *problem)]
