@@ -615,9 +615,7 @@ def test_doctor_asks_an_interpreter_that_is_not_a_venv(tmp_path: Path) -> None:
 
 
 def test_a_bad_installer_is_refused_before_anything_for_into_too(home: Path, tmp_path: Path) -> None:
-    out = cli(
-        "install", "tiny", "--cpu", "--into", str(tmp_path / "venv"), "--installer", "foo", env=tiny_env(home)
-    )
+    out = cli("install", "tiny", "--cpu", "--into", str(tmp_path / "venv"), "--installer", "foo", env=tiny_env(home))
     assert out.returncode == 2 and "--installer 'foo' is not one of auto, uv, pip" in out.stderr
     assert not (tmp_path / "venv").exists()
 

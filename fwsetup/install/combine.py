@@ -48,7 +48,7 @@ def _pin(requirement: Any) -> Any:
 def _content(d: dict[str, Any]) -> dict[str, Any]:
     """What of a plan (a Plan's dict, or one recorded by an older fwsetup) decides the env's
     content: its volatile fields left out, its pins written one way, a companion's "why" left out."""
-    out = json.loads(json.dumps({k: v for k, v in d.items() if k not in _VOLATILE}))
+    out: dict[str, Any] = json.loads(json.dumps({k: v for k, v in d.items() if k not in _VOLATILE}))
     for key in ("packages", "build_constraints"):
         if isinstance(out.get(key), list):
             out[key] = [_pin(r) for r in out[key]]
@@ -126,7 +126,7 @@ def decide(
         if differ is None and same_sources and not force:
             return Decision("up-to-date", plan)
         why = (
-            f"the plan differs in {differ}"
+            ("the env records no plan" if (mine.plan or meta.plan) is None else f"the plan differs in {differ}")
             if differ
             else "other sources (index, wheelhouse, lock)"
             if not same_sources

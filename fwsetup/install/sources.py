@@ -177,9 +177,7 @@ def for_pip(sources: Sources) -> InstallerArgs:
 
 def served_over_http(sources: Sources) -> bool:
     """A wheelhouse served by a static HTTP(S) server (`--wheelhouse URL`) among the find-links."""
-    return any(
-        fl.startswith(("http://", "https://")) for fl in (*sources.find_links, *sources.settings.find_links)
-    )
+    return any(fl.startswith(("http://", "https://")) for fl in (*sources.find_links, *sources.settings.find_links))
 
 
 def _whole_seconds(value: str) -> str:
