@@ -77,6 +77,7 @@ INSTALL_KEYS = {
     "framework",
     "frameworks",
     "up_to_date",
+    "rebuilt_because",
     "env",
     "python",
     "packages",

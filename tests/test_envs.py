@@ -128,6 +128,82 @@ def test_same_plan_again_is_up_to_date_unless_forced(home: Path, tmp_path: Path)
     assert json_out(forced)["up_to_date"] is False and json_out(forced)["generation"].endswith("gen-2")
 
 
+def test_the_second_install_with_an_empty_uv_cache_is_up_to_date(home: Path, tmp_path: Path) -> None:
+    """The first install fills uv's cache, so the next plan's download_bytes and cached_bytes
+    differ from the recorded ones: estimates, not content, so the second run rebuilds nothing."""
+    env, cache = tmp_path / "tiny", tmp_path / "uv-cache"
+    cache.mkdir()
+    first = fwsetup(
+        "install", "tiny", "--cpu", "--env", str(env), "--json", env=tiny_env(home, UV_CACHE_DIR=str(cache))
+    )
+    assert first.returncode == 0, first.stderr
+    assert json_out(first)["rebuilt_because"] is None
+    again = fwsetup(
+        "install", "tiny", "--cpu", "--env", str(env), env=tiny_env(home, UV_CACHE_DIR=str(cache))
+    )
+    assert again.returncode == 0 and "up to date, nothing rebuilt" in again.stdout, (
+        again.stdout + again.stderr
+    )
+    forced = fwsetup(
+        "install", "tiny", "--cpu", "--env", str(env), "--force", env=tiny_env(home, UV_CACHE_DIR=str(cache))
+    )
+    assert "rebuilt    --force" in forced.stdout, forced.stdout + forced.stderr
+
+
+def _held(plan: dict[str, object]) -> object:
+    from fwsetup.install.generation import GenerationMeta
+
+    return GenerationMeta.from_dict(
+        {
+            "framework": "pytorch",
+            "version": "2.14.1",
+            "variant": "cpu",
+            "python": "3.11",
+            "frameworks": [{"framework": "pytorch", "plan": plan, "sources": {}}],
+        }
+    )
+
+
+def test_a_plan_recorded_by_an_older_fwsetup_or_with_other_estimates_is_the_same_plan() -> None:
+    """`torch==2.14.1` (recorded before exact_pin) is `torch===2.14.1`; a record without
+    cached_bytes, or with other download estimates, reasons or interpreter, is the same plan."""
+    from fwsetup import records
+    from fwsetup.install import combine
+    from fwsetup.plan.model import Addition, Plan
+
+    plan = Plan(
+        "pytorch",
+        "2.14.1",
+        "cpu",
+        "cpu",
+        "3.11",
+        ["torch===2.14.1", "numpy===2.1.0 ; python_version >= '3.10'"],
+        companions=[Addition("numpy", "numpy===2.1.0", "torch imports it")],
+        download_bytes=0,
+        cached_bytes=123,
+        interpreter="/usr/bin/python3.11",
+        reasons=["now"],
+    )
+    old = records.replace(
+        plan,
+        packages=["torch==2.14.1", "numpy==2.1.0 ; python_version >= '3.10'"],
+        companions=[Addition("numpy", "numpy==2.1.0", "an older why")],
+        download_bytes=900_000_000,
+        interpreter=None,
+        reasons=["then"],
+    ).to_dict()
+    del old["cached_bytes"]
+    assert combine.decide(plan, _held(old), "/e", mode="", force=False).kind == "up-to-date"  # type: ignore[arg-type]
+
+    labelled = records.replace(plan, packages=["torch==2.14.1+cpu"])
+    changed = combine.decide(labelled, _held(old), "/e", mode="", force=False)  # type: ignore[arg-type]
+    assert changed.kind == "update" and changed.why == "the plan differs in packages"
+    other_python = records.replace(plan, python="3.12", packages=["torch===2.14.2"])
+    why = combine.plan_difference(plan.to_dict(), other_python.to_dict())
+    assert why == "packages, python"
+    assert combine.decide(plan, _held(old), "/e", mode="", force=True).why == "--force"  # type: ignore[arg-type]
+
+
 def test_envs_lists_orphans_and_remove_and_prune_clean_up(home: Path, tmp_path: Path) -> None:
     kept, gone = tmp_path / "a" / "kept", tmp_path / "b" / "gone"
     assert install(home, kept, "tiny").returncode == 0

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import cli, fwsetup, tiny_env
+from helpers import cli, fwsetup, tiny_env, wheel
 
 from fwsetup import tomlfile
 from fwsetup.fleet import lockfile
@@ -65,7 +65,7 @@ def test_requirements_export_installs_with_plain_pip_require_hashes(lock: Path, 
     out = cli("export", "--lock", str(lock), "--format", "requirements", "-o", str(req))
     assert out.returncode == 0, out.stderr
     text = req.read_text()
-    assert "six==1.16.0" in text and "--hash=sha256:" in text and "TINY_HOME" in text
+    assert "six===1.16.0 \\" in text and "--hash=sha256:" in text and "TINY_HOME" in text
     python = _venv(tmp_path / "v", pip=True)
     _installs([str(python), "-m", "pip", "install", "--require-hashes", "-r", str(req)], python)
     tampered = tmp_path / "bad.txt"
@@ -86,6 +86,43 @@ def test_requirements_export_installs_with_plain_pip_require_hashes(lock: Path, 
         check=False,
     )
     assert refused.returncode != 0 and "hash" in (refused.stdout + refused.stderr).lower()
+
+
+def test_requirements_export_installs_the_locked_release_beside_a_local_build_of_it(
+    lock: Path, tmp_path: Path
+) -> None:
+    """A `six-1.16.0+cpu` wheel in a find-links folder meets `six==1.16.0` and ranks above the
+    locked file: uv and pip took it and failed its hash. The export pins `six===1.16.0`, and both
+    install the locked six with the folder on offer, as the file's own `uv pip install` line says."""
+    from fwsetup.install.backends import find_uv
+
+    uv = find_uv()
+    assert uv is not None
+    links = tmp_path / "links"
+    links.mkdir()
+    wheel(links, "six", "1.16.0+cpu")
+    req = tmp_path / "requirements.txt"
+    assert cli("export", "--lock", str(lock), "--format", "requirements", "-o", str(req)).returncode == 0
+    assert "six===1.16.0" in req.read_text() and "six==1.16.0" not in req.read_text()
+    with_uv = _venv(tmp_path / "u", pip=False)
+    _installs(
+        [uv, "pip", "install", "--python", str(with_uv), "-r", str(req), "--find-links", str(links)], with_uv
+    )
+    with_pip = _venv(tmp_path / "p", pip=True)
+    argv = [
+        str(with_pip),
+        "-m",
+        "pip",
+        "install",
+        "--require-hashes",
+        "-r",
+        str(req),
+        "--find-links",
+        str(links),
+    ]
+    _installs(argv, with_pip)
+    # the lock file itself keeps `==`
+    assert "six==1.16.0" in lock.read_text() and "six===" not in lock.read_text()
 
 
 def test_pylock_export_installs_with_uv(lock: Path, tmp_path: Path) -> None:
@@ -111,8 +148,9 @@ def test_export_of_a_fleet_lock_needs_a_target(tmp_path: Path, lock: Path) -> No
     _, targets = lockfile.load(lock)
     two = tmp_path / "two.lock"
     from fwsetup import records
+
     two.write_text(lockfile.dumps("tiny", [targets[0], records.replace(targets[0], name="other")]))
     out = cli("export", "--lock", str(two), "--format", "requirements")
     assert out.returncode == 2 and "--target" in out.stderr
     picked = cli("export", "--lock", str(two), "--format", "requirements", "--target", "other")
-    assert picked.returncode == 0 and "six==1.16.0" in picked.stdout
+    assert picked.returncode == 0 and "six===1.16.0" in picked.stdout

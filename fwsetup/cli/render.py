@@ -309,6 +309,8 @@ def install_text(result: Any, color: bool = False) -> str:
     result = clean(result)
     lines = [paint(f"Installed {result.framework} into {result.env}", "ok", color)]
     lines.append(f"  python     {result.python} ({result.backend}, {result.seconds:.1f} s)")
+    if result.rebuilt_because:
+        lines.append(f"  rebuilt    {result.rebuilt_because}")
     if result.smoke is not None:
         s = result.smoke
         lines.append(

@@ -107,7 +107,7 @@ def _resolve(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], tim
 
     from fwsetup import pipconfig, runner, tomlfile
     from fwsetup.errors import FwsetupError
-    from fwsetup.fleet.lockfile import uv_platform
+    from fwsetup.fleet.lockfile import uv_platform, uv_platform_env
     from fwsetup.install import sources, uvcache
     from fwsetup.install.backends import find_uv
 
@@ -123,7 +123,8 @@ def _resolve(plan: Plan, report: SystemReport, wheelhouses: tuple[str, ...], tim
             args = [uv, "pip", "compile", "-", "-o", str(out), "--quiet", "--python-version", plan.python,
                     "--python-platform", uv_platform(report), *translated.args]  # fmt: skip
             runner.step(args, what="sizing the download (uv pip compile)", timeout=timeout,
-                        env=runner.installer_env(translated.env), input_text="\n".join(plan.packages) + "\n")  # fmt: skip
+                        env=runner.installer_env({**translated.env, **uv_platform_env(report)}),
+                        input_text="\n".join(plan.packages) + "\n")  # fmt: skip
             data = tomlfile.loads(out.read_text(encoding="utf-8"))
         except (FwsetupError, OSError, tomlfile.TOMLDecodeError):
             return None

@@ -118,6 +118,22 @@ def uv_platform(report: SystemReport) -> str:
     return found
 
 
+_MACOS_VERSION = re.compile(r"([0-9]{1,3})(?:\.([0-9]{1,3}))?")
+
+
+def uv_platform_env(report: SystemReport) -> dict[str, str]:
+    """What uv needs beside `--python-platform` for the machine `report` describes: for a Mac, its
+    macOS version as MACOSX_DEPLOYMENT_TARGET. uv assumes macOS 13.0 for `aarch64-apple-darwin`, so
+    a wheel tagged macosx_14_0 (torchaudio 2.11.1) had "no matching platform tag" for a Mac on
+    14.5. Empty for other systems, and for a report without a readable macOS version."""
+    if report.platform_key() not in ("macos-arm64", "macos-x86_64"):
+        return {}
+    found = _MACOS_VERSION.match((report.os.distro_version or "").strip())
+    if found is None:
+        return {}
+    return {"MACOSX_DEPLOYMENT_TARGET": f"{int(found.group(1))}.{int(found.group(2) or 0)}"}
+
+
 def resolve(
     plan: Plan,
     report: SystemReport,
@@ -159,7 +175,7 @@ def resolve(
             args,
             what=f"resolving {' '.join(plan.packages)} for {name} (Python {plan.python}, {platform}; uv pip compile)",
             timeout=timeout,
-            env=runner.installer_env(translated.env),
+            env=runner.installer_env({**translated.env, **uv_platform_env(report)}),
             input_text="\n".join(plan.packages) + "\n",
             fix="check the package sources (index, find-links) and the plan (`fwsetup install … --dry-run`)",
         )

@@ -67,9 +67,12 @@ def requirements(target: LockTarget, lock_name: str) -> str:
     ]
     lines += [f"--extra-index-url {url}" for url in target.index_urls]
     lines += [f"--find-links {fl}" for fl in target.find_links]
+    # `six===1.16.0`, as `install --lock` hands the installer (sources.exact_lines): `==1.16.0` is
+    # also met by a `1.16.0+cpu` wheel in a find-links folder, which ranks above the locked file
+    # and fails its hash
     lines += [
         " \\\n    ".join([spec, *(f"--hash={a}:{d}" for a, ds in sorted(h.items()) for d in sorted(ds))])
-        for spec, h in map(split, target.requirements)
+        for spec, h in ((sources.exact_line(s), h) for s, h in map(split, target.requirements))
     ]
     if target.env:
         lines.insert(

@@ -9,6 +9,7 @@ command line asks before the install starts: nothing here prompts).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Optional
 
 from fwsetup import records
@@ -23,6 +24,7 @@ class Decision:
     kind: str  # new | update | up-to-date
     plan: Plan  # what to install: the plan, merged with the kept frameworks' plans after --add
     kept: list[HeldFramework] = field(default_factory=list)  # frameworks entries kept from the env
+    why: Optional[str] = None  # an update: why the env is rebuilt ("the plan differs in packages", "--force")
 
 
 def _describe(meta: GenerationMeta) -> str:
@@ -30,13 +32,51 @@ def _describe(meta: GenerationMeta) -> str:
     return f"{names} on Python {meta.python}"
 
 
+# Plan fields that say why, or estimate, and not what the env holds: the "why" lines, the
+# interpreter found this time (uv fetched one for the first install: the next plan finds it), and
+# the download estimates, which change once the first install filled uv's cache.
+_VOLATILE = ("reasons", "warnings", "interpreter", "interpreter_hint", "download_bytes", "cached_bytes")
+# `name===V` (fwsetup.versions.exact_pin) and a plan recorded before it, `name==V`: the same pin
+# when V has no local label.
+_ARBITRARY = re.compile(r"^(\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?\s*)===(\s*[^\s;+,]+)(?=\s*(?:;|$))")
+
+
+def _pin(requirement: Any) -> Any:
+    return _ARBITRARY.sub(r"\1==\2", requirement) if isinstance(requirement, str) else requirement
+
+
+def _content(d: dict[str, Any]) -> dict[str, Any]:
+    """What of a plan (a Plan's dict, or one recorded by an older fwsetup) decides the env's
+    content: its volatile fields left out, its pins written one way, a companion's "why" left out."""
+    out: dict[str, Any] = json.loads(json.dumps({k: v for k, v in d.items() if k not in _VOLATILE}))
+    for key in ("packages", "build_constraints"):
+        if isinstance(out.get(key), list):
+            out[key] = [_pin(r) for r in out[key]]
+    if isinstance(out.get("companions"), list):
+        out["companions"] = [
+            {k: (_pin(v) if k == "requirement" else v) for k, v in c.items() if k != "why"}
+            if isinstance(c, dict)
+            else c
+            for c in out["companions"]
+        ]
+    return out
+
+
+def plan_difference(a: Optional[dict[str, Any]], b: dict[str, Any]) -> Optional[str]:
+    """None for the same build from the same sources into the same place (the "why" lines and the
+    download estimates may differ); else which fields differ ("packages", "python", …)."""
+    if a is None:
+        return "no plan recorded"
+    old, new = _content(a), _content(b)
+    # a field a plan recorded by an older fwsetup lacks is its default (None, [], {}) in a new one
+    fields = [
+        k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k) and (old.get(k) or new.get(k))
+    ]
+    return ", ".join(fields) if fields else None
+
+
 def _same_plan(a: Optional[dict[str, Any]], b: dict[str, Any]) -> bool:
-    """Same build, from the same sources, into the same place; the "why" lines may differ."""
-
-    def norm(d: dict[str, Any]) -> Any:
-        return json.loads(json.dumps({k: v for k, v in d.items() if k not in ("reasons", "warnings")}))
-
-    return a is not None and norm(a) == norm(b)
+    return plan_difference(a, b) is None
 
 
 @dataclass(frozen=True)
@@ -82,18 +122,26 @@ def decide(
     if plan.framework in names and same_python and mode != "replace":
         mine = next(f for f in held if f.framework == plan.framework)
         same_sources = json.loads(json.dumps(sources or {})) == mine.sources
-        if _same_plan(mine.plan or meta.plan, plan.to_dict()) and same_sources and not force:
+        differ = plan_difference(mine.plan or meta.plan, plan.to_dict())
+        if differ is None and same_sources and not force:
             return Decision("up-to-date", plan)
-        return Decision("update", merge(plan, others), others)
+        why = (
+            ("the env records no plan" if (mine.plan or meta.plan) is None else f"the plan differs in {differ}")
+            if differ
+            else "other sources (index, wheelhouse, lock)"
+            if not same_sources
+            else "--force"
+        )
+        return Decision("update", merge(plan, others), others, why)
     if mode == "replace":
-        return Decision("update", plan)
+        return Decision("update", plan, why="--replace")
     if mode == "add":
         if not same_python:
             raise UsageError(
                 f"{env} holds {_describe(meta)}; {plan.framework} {plan.version} was planned for Python {plan.python}",
                 f"add it on the env's Python with `--add --python {meta.python}`, or use --replace",
             )
-        return Decision("update", merge(plan, others), others)
+        return Decision("update", merge(plan, others), others, why="--add")
     found = conflict(plan, meta, env)
     raise UsageError(
         (found.what if found else env) + ": installing would replace it",

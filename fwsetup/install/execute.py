@@ -68,12 +68,14 @@ class InstallResult:
     warnings: list[str] = field(default_factory=list)
     frameworks: list[str] = field(default_factory=list)  # all the env holds (several after --add)
     up_to_date: bool = False  # nothing rebuilt: the env already held exactly this plan
+    rebuilt_because: Optional[str] = None  # a new generation of an env that had one: why (combine.Decision.why)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "framework": self.framework,
             "frameworks": self.frameworks or [self.framework],
             "up_to_date": self.up_to_date,
+            "rebuilt_because": self.rebuilt_because,
             "env": self.env,
             "python": self.python,
             "packages": self.packages,
@@ -378,7 +380,7 @@ def execute(
         if decision.kind == "up-to-date" and meta is not None:
             return _up_to_date(plan, meta, layout, started)
         if plan.route not in ("pip", "apt"):
-            return _execute_steps(plan, recipe, options, layout, progress, started)
+            return _execute_steps(plan, recipe, options, layout, progress, started, decision.why)
         build = _prepare(plan, recipe, options, decision, layout, progress, fingerprint)
         with _failure_path(layout, build.gen, progress):
             _create(build)
@@ -398,6 +400,7 @@ def execute(
             skipped=build.skipped,
             warnings=build.warnings,
             frameworks=[str(e.framework) for e in build.entries],
+            rebuilt_because=decision.why,
         )
 
 
@@ -680,6 +683,7 @@ def _execute_steps(
     layout: envs.EnvLayout,
     progress: Progress,
     started: float,
+    why: Optional[str] = None,
 ) -> InstallResult:
     """A route of commands (cargo, Maven, a source build) whose every step the dry-run said can run
     here: run them, in order, inside a new generation ({env} is its path), then swap it in."""
@@ -721,4 +725,5 @@ def _execute_steps(
         seconds=time.perf_counter() - started,
         warnings=warnings,
         frameworks=[plan.framework],
+        rebuilt_because=why,
     )

@@ -97,7 +97,13 @@ def exact_lines(lines: list[str]) -> list[str]:
     arbitrary equality (`name===version`, versions.exact_pin): a `+cpu` wheel of that version in a
     find-links folder meets `==` and ranks above the locked file, so uv (always) and pip (where the
     index states no hashes) take it and fail its hash."""
-    return [_NO_LABEL_PIN.sub(r"\1===\2", line, count=1) for line in lines]
+    return [exact_line(line) for line in lines]
+
+
+def exact_line(line: str) -> str:
+    """One requirement line as `exact_lines` writes it: the one converter of a lock's `==` pins, for
+    the installer (`install --lock`, a bundle's download) and for every export of requirement lines."""
+    return _NO_LABEL_PIN.sub(r"\1===\2", line, count=1)
 
 
 def for_uv(sources: Sources) -> InstallerArgs:
