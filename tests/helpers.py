@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import http.server
 import io
 import json
 import os
@@ -242,3 +243,40 @@ def serving(handler: Any) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+def simple_index(files: Path) -> Any:
+    """A PEP 691 index of the wheels in `files`, with their sizes and no hashes (as a mirror or a
+    find-links page states none: pip then ranks a file it may install by its version alone)."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_HEAD(self) -> None:
+            self.do_GET(head=True)
+
+        def do_GET(self, head: bool = False) -> None:
+            parts = [p for p in self.path.split("/") if p]
+            if len(parts) == 2 and parts[0] == "simple":
+                listed = [w for w in sorted(files.iterdir()) if w.name.split("-")[0] == parts[1].replace("-", "_")]
+                body = json.dumps({
+                    "meta": {"api-version": "1.1"}, "name": parts[1],
+                    "files": [{"filename": w.name, "url": f"/files/{w.name}",
+                               "hashes": {},
+                               "size": w.stat().st_size} for w in listed],
+                }).encode()  # fmt: skip
+                kind = "application/vnd.pypi.simple.v1+json"
+            elif len(parts) == 2 and parts[0] == "files" and (files / parts[1]).is_file():
+                body, kind = (files / parts[1]).read_bytes(), "application/octet-stream"
+            else:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler

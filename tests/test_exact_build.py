@@ -7,8 +7,6 @@ holding `+cpu` wheels of the same versions, as this machine's pip configuration 
 from __future__ import annotations
 
 import hashlib
-import http.server
-import json
 import os
 import subprocess
 import sys
@@ -17,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import cli, json_out, serving, wheel
+from helpers import cli, json_out, serving, simple_index, wheel
 from machines import machines
 
 from fwsetup import pipconfig, records
@@ -25,43 +23,6 @@ from fwsetup.fleet import lockfile
 from fwsetup.install import backends, sources
 from fwsetup.plan import planning
 from fwsetup.plan.model import Plan, Request
-
-
-def _index(files: Path) -> Any:
-    """A PEP 691 index of the wheels in `files`, with their sizes and no hashes (as a mirror or a
-    find-links page states none: pip then ranks a file it may install by its version alone)."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_HEAD(self) -> None:
-            self.do_GET(head=True)
-
-        def do_GET(self, head: bool = False) -> None:
-            parts = [p for p in self.path.split("/") if p]
-            if len(parts) == 2 and parts[0] == "simple":
-                listed = [w for w in sorted(files.iterdir()) if w.name.split("-")[0] == parts[1].replace("-", "_")]
-                body = json.dumps({
-                    "meta": {"api-version": "1.1"}, "name": parts[1],
-                    "files": [{"filename": w.name, "url": f"/files/{w.name}",
-                               "hashes": {},
-                               "size": w.stat().st_size} for w in listed],
-                }).encode()  # fmt: skip
-                kind = "application/vnd.pypi.simple.v1+json"
-            elif len(parts) == 2 and parts[0] == "files" and (files / parts[1]).is_file():
-                body, kind = (files / parts[1]).read_bytes(), "application/octet-stream"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if not head:
-                self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler
 
 
 @pytest.fixture
@@ -82,7 +43,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
     (tmp_path / "R.json").write_text(report.to_json())
     for var in [v for v in os.environ if v.startswith(("PIP_", "UV_"))]:
         monkeypatch.delenv(var)
-    with serving(_index(pypi)) as url:
+    with serving(simple_index(pypi)) as url:
         monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
         monkeypatch.setenv("PIP_INDEX_URL", f"{url}/simple")
         monkeypatch.setenv("PIP_FIND_LINKS", str(local))

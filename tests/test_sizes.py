@@ -8,15 +8,13 @@ metadata by fetching the whole wheel, which it then keeps: after resolving, its 
 
 from __future__ import annotations
 
-import http.server
-import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import serving, wheel
+from helpers import serving, simple_index, wheel
 from machines import base_report
 
 from fwsetup import runner
@@ -28,37 +26,9 @@ from fwsetup.plan.model import Plan
 def index(tmp_path: Path) -> Iterator[str]:
     files = tmp_path / "files"
     files.mkdir()
-    served = {
-        "fwsetup-sized-a": wheel(files, "fwsetup_sized_a", "1.0", ("fwsetup-sized-b",)),
-        "fwsetup-sized-b": wheel(files, "fwsetup_sized_b", "2.0"),
-    }
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            parts = [p for p in self.path.split("/") if p]
-            if len(parts) == 2 and parts[0] == "simple" and parts[1] in served:
-                whl = served[parts[1]]
-                body = json.dumps({
-                    "meta": {"api-version": "1.1"}, "name": parts[1],
-                    "files": [{"filename": whl.name, "url": f"/files/{whl.name}", "hashes": {},
-                               "size": whl.stat().st_size}],
-                }).encode()  # fmt: skip
-                kind = "application/vnd.pypi.simple.v1+json"
-            elif len(parts) == 2 and parts[0] == "files" and (files / parts[1]).is_file():
-                body, kind = (files / parts[1]).read_bytes(), "application/octet-stream"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with serving(Handler) as url:
+    wheel(files, "fwsetup_sized_a", "1.0", ("fwsetup-sized-b",))
+    wheel(files, "fwsetup_sized_b", "2.0")
+    with serving(simple_index(files)) as url:
         yield url + "/simple"
 
 
