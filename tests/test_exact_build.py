@@ -77,12 +77,8 @@ def test_a_gpu_lock_takes_pypis_build_not_the_cpu_wheel_in_find_links(world: dic
         assert lines[name].endswith(f"--hash=sha256:{_sha256(world['served'][name])}")
 
 
-@pytest.mark.parametrize("installer", ["uv", "pip"])
-def test_an_install_of_a_gpu_plan_takes_pypis_build_with_either_installer(
-    world: dict[str, Any], installer: str
-) -> None:
-    """The route of a new env and of --into: the plan's packages, the user's sources."""
-    plan = _gpu_plan(world)
+def _install(world: dict[str, Any], installer: str, packages: list[str], where: sources.Sources) -> Path:
+    """A new venv, the packages installed into it by fwsetup's uv or pip backend: its python."""
     venv = world["tmp"] / "venv"
     subprocess.run([sys.executable, "-m", "venv", *(["--without-pip"] if installer == "uv" else []), str(venv)],
                    check=True)  # fmt: skip
@@ -90,8 +86,17 @@ def test_an_install_of_a_gpu_plan_takes_pypis_build_with_either_installer(
     uv = backends.find_uv()
     assert uv is not None
     backend = backends.UvBackend(uv) if installer == "uv" else backends.PipBackend()
-    backend.install(python, plan.packages, sources.of(plan, world["tmp"], settings=pipconfig.read()),
-                    backends.run_logged(world["tmp"] / "install.log"))  # fmt: skip
+    backend.install(python, packages, where, backends.run_logged(world["tmp"] / "install.log"))
+    return python
+
+
+@pytest.mark.parametrize("installer", ["uv", "pip"])
+def test_an_install_of_a_gpu_plan_takes_pypis_build_with_either_installer(
+    world: dict[str, Any], installer: str
+) -> None:
+    """The route of a new env and of --into: the plan's packages, the user's sources."""
+    plan = _gpu_plan(world)
+    python = _install(world, installer, plan.packages, sources.of(plan, world["tmp"], settings=pipconfig.read()))
     got = subprocess.run(
         [str(python), "-c", "import importlib.metadata as m; print(m.version('torch'), m.version('torchvision'))"],
         capture_output=True, text=True, check=True,
@@ -117,15 +122,8 @@ def test_a_locked_line_without_a_local_label_installs_the_locked_file(
     torch = world["served"]["torch"]
     reqs = world["tmp"] / sources.LOCK_REQUIREMENTS_FILE
     reqs.write_text(f"torch==2.13.0 --hash=sha256:{_sha256(torch)}\n")
-    venv = world["tmp"] / "venv"
-    subprocess.run([sys.executable, "-m", "venv", *(["--without-pip"] if installer == "uv" else []), str(venv)],
-                   check=True)  # fmt: skip
-    python = venv / "bin" / "python"
-    uv = backends.find_uv()
-    assert uv is not None
-    backend = backends.UvBackend(uv) if installer == "uv" else backends.PipBackend()
-    backend.install(python, [], sources.Sources(requirements_file=reqs, env_dir=world["tmp"], settings=pipconfig.read()),
-                    backends.run_logged(world["tmp"] / "install.log"))  # fmt: skip
+    locked = sources.Sources(requirements_file=reqs, env_dir=world["tmp"], settings=pipconfig.read())
+    python = _install(world, installer, [], locked)
     got = subprocess.run([str(python), "-c", "import torch; print(torch.__version__)"],
                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     assert got == "2.13.0"
