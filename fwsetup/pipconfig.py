@@ -33,6 +33,7 @@ from pathlib import Path, PurePath
 from typing import Optional
 from urllib.parse import unquote, urlparse
 
+from fwsetup import pipfiles
 from fwsetup.records import dataclass, field
 
 # The pip options fwsetup honours: long option name (and aliases) -> PipSettings field.
@@ -97,33 +98,12 @@ def url_to_path(entry: str) -> Optional[Path]:
     return Path(entry).expanduser()
 
 
-def _home(environ: Mapping[str, str], platform: str) -> Path:
-    if platform == "win32":
-        return Path(environ.get("USERPROFILE") or environ.get("HOME") or str(Path.home()))
-    return Path(environ.get("HOME") or str(Path.home()))
-
-
 def global_files(environ: Mapping[str, str], platform: str) -> list[Path]:
-    if platform == "darwin":
-        return [Path("/Library/Application Support/pip/pip.conf")]
-    if platform == "win32":
-        base = environ.get("PROGRAMDATA") or environ.get("ALLUSERSPROFILE") or r"C:\ProgramData"
-        return [Path(base) / "pip" / "pip.ini"]
-    dirs = [d for d in (environ.get("XDG_CONFIG_DIRS") or "/etc/xdg").split(os.pathsep) if d]
-    return [Path(d) / "pip" / "pip.conf" for d in dirs] + [Path("/etc/pip.conf")]
+    return [Path(p) for p in pipfiles.global_files(environ, platform)]
 
 
 def user_files(environ: Mapping[str, str], platform: str) -> list[Path]:
-    home = _home(environ, platform)
-    if platform == "win32":
-        appdata = environ.get("APPDATA") or str(home / "AppData" / "Roaming")
-        return [home / "pip" / "pip.ini", Path(appdata) / "pip" / "pip.ini"]
-    if platform == "darwin":
-        app_support = home / "Library" / "Application Support" / "pip"
-        new = app_support if app_support.is_dir() else home / ".config" / "pip"
-        return [home / ".pip" / "pip.conf", new / "pip.conf"]
-    xdg_home = environ.get("XDG_CONFIG_HOME") or str(home / ".config")
-    return [home / ".pip" / "pip.conf", Path(xdg_home) / "pip" / "pip.conf"]
+    return [Path(p) for p in pipfiles.user_files(environ, platform)]
 
 
 def config_files(
@@ -133,17 +113,9 @@ def config_files(
     site_file: Optional[Path] = None,
 ) -> list[Path]:
     """The files pip reads, lowest priority first (`site_file`: the venv's own file, named for it:
-    install/protect.py names a Windows venv's pip.ini from any host)."""
-    env_file = environ.get("PIP_CONFIG_FILE")
-    if env_file == os.devnull:
-        return []
-    files = global_files(environ, platform)
-    if not (env_file and os.path.exists(env_file)):
-        files += user_files(environ, platform)
-    files.append(site_file or Path(prefix) / ("pip.ini" if platform == "win32" else "pip.conf"))
-    if env_file:
-        files.append(Path(env_file))
-    return files
+    install/protect.py names a Windows venv's pip.ini from any host). pipfiles.py has the rules."""
+    found = pipfiles.config_files(environ, platform, prefix, None if site_file is None else str(site_file))
+    return [Path(p) for p in found]
 
 
 def _parse(path: Path) -> Optional[configparser.RawConfigParser]:

@@ -375,6 +375,10 @@ def pip_constraint_missing(environ: Mapping[str, str]) -> list[Finding]:
     """The user's pip configuration, not the machine: a constraint file it (or PIP_CONSTRAINT) names
     that does not exist stops every pip install, and fwsetup's (exit 2). Not one of RULES; `doctor`
     adds it. Reading pip's configuration is file I/O only: no pip is run."""
+    from fwsetup import pipfiles
+
+    if not (environ.get("PIP_CONSTRAINT") or "").strip() and not pipfiles.mention(environ, b"constraint"):
+        return []  # nothing names one: pipconfig (pathlib, typing) is not imported at doctor's start-up
     from fwsetup import pipconfig
 
     problem = pipconfig.constraint_problem(pipconfig.read(environ))
