@@ -131,7 +131,8 @@ class Lookup:
         self.cache = cache
         given = [u for u in in_play if u]
         self.pypi = cache.default_trusted and PYPI in given
-        self.others = [u.rstrip("/") for u in given if u != PYPI]
+        # file:// indexes are on disk (their wheels count as none before this is asked)
+        self.others = [u.rstrip("/") for u in given if u != PYPI and u.startswith(("http://", "https://"))]
         self._digests: Optional[list[str]] = None
 
     def cached(self, name: str, url: str) -> bool:
@@ -163,9 +164,10 @@ class Lookup:
         others = [f"{u}/{name}/".encode() for u in self.others]
         if not others:
             return found
-        if self._digests is None:
+        if self._digests is None:  # only a digest with a page cached can be told which index it is
             try:
-                self._digests = sorted(os.listdir(wheels / "index"))
+                paged = set(os.listdir(self.cache.root / self.cache.simple / "index"))
+                self._digests = sorted(paged.intersection(os.listdir(wheels / "index")))
             except OSError:
                 self._digests = []
         for digest in self._digests:
