@@ -72,7 +72,9 @@ class PipSettings:
     retries: Optional[str] = None
     files: tuple[str, ...] = field(default=())  # the configuration files that were read
     skipped: tuple[tuple[str, str], ...] = field(default=())  # (file, why) pip would stop on
-    constraints_from: Optional[str] = None  # where the constraint list was set: "FILE [section]", "PIP_CONSTRAINT"
+    constraints_from: Optional[str] = (
+        None  # where the constraint list was set: "FILE [section]", "PIP_CONSTRAINT"
+    )
 
     def local_find_links_dirs(self) -> list[Path]:
         out = []
@@ -96,26 +98,6 @@ def url_to_path(entry: str) -> Optional[Path]:
     if "://" in entry:
         return None
     return Path(entry).expanduser()
-
-
-def global_files(environ: Mapping[str, str], platform: str) -> list[Path]:
-    return [Path(p) for p in pipfiles.global_files(environ, platform)]
-
-
-def user_files(environ: Mapping[str, str], platform: str) -> list[Path]:
-    return [Path(p) for p in pipfiles.user_files(environ, platform)]
-
-
-def config_files(
-    environ: Mapping[str, str],
-    platform: str = sys.platform,
-    prefix: str = sys.prefix,
-    site_file: Optional[Path] = None,
-) -> list[Path]:
-    """The files pip reads, lowest priority first (`site_file`: the venv's own file, named for it:
-    install/protect.py names a Windows venv's pip.ini from any host). pipfiles.py has the rules."""
-    found = pipfiles.config_files(environ, platform, prefix, None if site_file is None else str(site_file))
-    return [Path(p) for p in found]
 
 
 def _parse(path: Path) -> Optional[configparser.RawConfigParser]:
@@ -142,7 +124,10 @@ def read(
     origin: dict[str, str] = {}  # "section.name" -> where it was set
     read_files: list[str] = []
     skipped: list[tuple[str, str]] = []
-    for path in config_files(env, platform, prefix, site_file):
+    # where pip looks: pipfiles.py (plain strings, for doctor's start-up)
+    for path in map(
+        Path, pipfiles.config_files(env, platform, prefix, None if site_file is None else str(site_file))
+    ):
         try:
             parser = _parse(path)
         except (configparser.Error, UnicodeDecodeError, OSError) as exc:

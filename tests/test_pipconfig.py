@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from fwsetup import pipconfig
+from fwsetup import pipconfig, pipfiles
 
 # What pip's `install` command makes of its configuration, printed as JSON by pip itself.
 PIP_ORACLE = """
@@ -153,10 +153,10 @@ def test_per_platform_locations(
     s = pipconfig.read(env, platform=platform, prefix=str(tmp_path / "no-prefix"))
     assert s.find_links == ("/user-wheels",)
     assert s.index_url == ("https://global.example/simple" if global_rel else None)
-    files = pipconfig.config_files(env, platform, str(tmp_path / "no-prefix"))
-    assert files[-1].name == ("pip.ini" if platform == "win32" else "pip.conf")
+    files = pipfiles.config_files(env, platform, str(tmp_path / "no-prefix"))
+    assert Path(files[-1]).name == ("pip.ini" if platform == "win32" else "pip.conf")
     if platform == "darwin":
-        assert Path("/Library/Application Support/pip/pip.conf") in files
+        assert "/Library/Application Support/pip/pip.conf" in files
 
 
 @pytest.mark.parametrize(
