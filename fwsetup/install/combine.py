@@ -9,11 +9,11 @@ command line asks before the install starts: nothing here prompts).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Optional
 
 from fwsetup import records
 from fwsetup.errors import UsageError
+from fwsetup.install import sources
 from fwsetup.install.generation import GenerationMeta, HeldFramework
 from fwsetup.plan.model import Plan
 from fwsetup.records import dataclass, field
@@ -36,13 +36,12 @@ def _describe(meta: GenerationMeta) -> str:
 # interpreter found this time (uv fetched one for the first install: the next plan finds it), and
 # the download estimates, which change once the first install filled uv's cache.
 _VOLATILE = ("reasons", "warnings", "interpreter", "interpreter_hint", "download_bytes", "cached_bytes")
-# `name===V` (fwsetup.versions.exact_pin) and a plan recorded before it, `name==V`: the same pin
-# when V has no local label.
-_ARBITRARY = re.compile(r"^(\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?\s*)===(\s*[^\s;+,]+)(?=\s*(?:;|$))")
 
 
 def _pin(requirement: Any) -> Any:
-    return _ARBITRARY.sub(r"\1==\2", requirement) if isinstance(requirement, str) else requirement
+    """One spelling of a pin: a plan recorded before fwsetup.versions.exact_pin said `name==V`
+    where it now says `name===V` (V with no local label); sources.exact_line writes both alike."""
+    return sources.exact_line(requirement) if isinstance(requirement, str) else requirement
 
 
 def _content(d: dict[str, Any]) -> dict[str, Any]:
@@ -62,11 +61,14 @@ def _content(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+NO_PLAN = "no plan recorded"
+
+
 def plan_difference(a: Optional[dict[str, Any]], b: dict[str, Any]) -> Optional[str]:
     """None for the same build from the same sources into the same place (the "why" lines and the
     download estimates may differ); else which fields differ ("packages", "python", …)."""
     if a is None:
-        return "no plan recorded"
+        return NO_PLAN
     old, new = _content(a), _content(b)
     # a field a plan recorded by an older fwsetup lacks is its default (None, [], {}) in a new one
     fields = [
@@ -77,6 +79,15 @@ def plan_difference(a: Optional[dict[str, Any]], b: dict[str, Any]) -> Optional[
 
 def _same_plan(a: Optional[dict[str, Any]], b: dict[str, Any]) -> bool:
     return plan_difference(a, b) is None
+
+
+def _why_rebuilt(differ: Optional[str], same_sources: bool) -> str:
+    """Why an env that holds this framework on this Python is built again."""
+    if differ == NO_PLAN:
+        return "the env records no plan"
+    if differ:
+        return f"the plan differs in {differ}"
+    return "other sources (index, wheelhouse, lock)" if not same_sources else "--force"
 
 
 @dataclass(frozen=True)
@@ -125,14 +136,7 @@ def decide(
         differ = plan_difference(mine.plan or meta.plan, plan.to_dict())
         if differ is None and same_sources and not force:
             return Decision("up-to-date", plan)
-        why = (
-            ("the env records no plan" if (mine.plan or meta.plan) is None else f"the plan differs in {differ}")
-            if differ
-            else "other sources (index, wheelhouse, lock)"
-            if not same_sources
-            else "--force"
-        )
-        return Decision("update", merge(plan, others), others, why)
+        return Decision("update", merge(plan, others), others, _why_rebuilt(differ, same_sources))
     if mode == "replace":
         return Decision("update", plan, why="--replace")
     if mode == "add":
