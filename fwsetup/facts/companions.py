@@ -64,6 +64,11 @@ class Companion:
                 best = rel
         return best
 
+    def made_for(self) -> set[str]:
+        """The framework's minor series ("2.14") its releases were made for (their lower bounds)."""
+        found = (versions.release(r.floor(self.package) or "", 2) for r in self.release)
+        return {".".join(map(str, s)) for s in found if len(s) == 2}
+
     def series(self, version: str) -> list[CompanionRelease]:
         """The releases whose lower bound names this version's minor series, newest first (some
         may still not admit it: tensorflow-decision-forests 1.11.0 says tensorflow==2.18.0)."""
@@ -91,10 +96,8 @@ def of(framework: str) -> tuple[Companion, ...]:
 def series_with(framework: str, names: set[str]) -> list[str]:
     """The framework's minor series ("2.14") that every named companion has a release for, newest
     first: where an explicit --with steps back to when the newest framework has none yet."""
-    found: Optional[set[tuple[int, ...]]] = None
+    found: Optional[set[str]] = None
     for companion in of(framework):
-        if companion.name not in names:
-            continue
-        floors = {versions.release(r.floor(companion.package) or "", 2) for r in companion.release}
-        found = floors if found is None else found & floors
-    return [".".join(map(str, s)) for s in sorted(found or (), reverse=True) if len(s) == 2]
+        if companion.name in names:
+            found = companion.made_for() if found is None else found & companion.made_for()
+    return sorted(found or (), key=lambda s: versions.release(s, 2), reverse=True)

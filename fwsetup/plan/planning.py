@@ -154,14 +154,10 @@ def _pair(plan: Plan, known: set[str]) -> str:
 def _lacking(framework: str, known: set[str]) -> dict[str, list[str]]:
     """The framework series any of its companions was made for ("2.13"), each with the asked-for
     companions that have no release for it: the releases a step-back passes without a selection."""
-    from fwsetup import versions
     from fwsetup.facts import companions as facts
 
-    have = {
-        c.name: {".".join(map(str, versions.release(r.floor(c.package) or "", 2))) for r in c.release}
-        for c in facts.of(framework)
-    }
-    every = {s for found in have.values() for s in found if s.count(".") == 1}
+    have = {c.name: c.made_for() for c in facts.of(framework)}
+    every = set().union(*have.values())
     return {s: missing for s in every if (missing := sorted(n for n in known if s not in have.get(n, set())))}
 
 
