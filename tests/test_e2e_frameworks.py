@@ -106,16 +106,26 @@ def test_pytorch_cpu_from_the_configured_find_links(tmp_path: Path) -> None:
 def a_torchvision_of_another_build_fails_the_smoke_test(env: Path, home: Path) -> None:
     """PyPI's Linux torchvision is a CUDA build: beside torch +cpu its operators do not load, the
     oldest of PyTorch support threads. The smoke test runs torchvision's nms and fails on it."""
+    a_mismatched_companion_fails_the_smoke_test(
+        env, home, "pytorch", "torchvision==0.28.0", "torchvision_nms"
+    )
+
+
+def a_mismatched_companion_fails_the_smoke_test(
+    env: Path, home: Path, framework: str, requirement: str, check: str
+) -> None:
+    """`requirement` put into the env with --no-deps (its own requirement would replace the
+    framework): the smoke test's `check` fails, and the run exits 5 naming it."""
     got = subprocess.run(
-        [str(env / "bin" / "pip"), "install", "--no-deps", "--quiet", "torchvision==0.28.0"],
+        [str(env / "bin" / "pip"), "install", "--no-deps", "--quiet", requirement],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     if got.returncode != 0:
-        pytest.skip(f"PyPI's torchvision 0.28.0 is not reachable here: {got.stderr[-300:]}")
-    out = fwsetup("smoke", "pytorch", "--env", str(env), "--json", env={"FWSETUP_HOME": str(home)})
+        pytest.skip(f"PyPI's {requirement} is not reachable here: {got.stderr[-300:]}")
+    out = fwsetup("smoke", framework, "--env", str(env), "--json", env={"FWSETUP_HOME": str(home)})
     assert out.returncode == 5, out.stdout + out.stderr
     failed = json_out(out)
-    assert "torchvision_nms" in failed["error"]["message"] and failed["smoke"]["checks"]["torchvision_nms"] is False
+    assert check in failed["error"]["message"] and failed["smoke"]["checks"][check] is False
 
 
 def keeps_its_build(env: Path, torch: str, links: Path) -> None:
@@ -167,17 +177,9 @@ def a_tensorflow_text_of_another_minor_fails_the_smoke_test(env: Path, home: Pat
     major, minor = (int(x) for x in version.split(".")[:2])
     older = text.for_framework(f"{major}.{minor - 1}.0")
     assert older is not None and text.for_framework(version) != older
-    got = subprocess.run(
-        [str(env / "bin" / "pip"), "install", "--no-deps", "--quiet", f"tensorflow-text=={older.version}"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    if got.returncode != 0:
-        pytest.skip(f"PyPI's tensorflow-text {older.version} is not reachable here: {got.stderr[-300:]}")
-    out = fwsetup("smoke", "tensorflow", "--env", str(env), "--json", env={"FWSETUP_HOME": str(home)})
-    assert out.returncode == 5, out.stdout + out.stderr
-    failed = json_out(out)
-    assert failed["smoke"]["checks"]["tensorflow_text_tokenize"] is False
-    assert "tensorflow_text_tokenize" in failed["error"]["message"]
+    a_mismatched_companion_fails_the_smoke_test(
+        env, home, "tensorflow", f"tensorflow-text=={older.version}", "tensorflow_text_tokenize"
+    )
 
 
 def test_keras_cpu(tmp_path: Path) -> None:
